@@ -1,0 +1,2 @@
+/* Placeholder: the schema generator. */
+int main(void) { return 0; }

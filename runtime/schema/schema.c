@@ -1,0 +1,2 @@
+/* Placeholder until the generated model lands. */
+#include "schema/schema.h"
