@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Memcheck over the paths where C owns memory: codec, sandbox server, transport, CLI.
+# Runs the example workflow against the embedded sandbox and the core specs under valgrind;
+# any error or definite leak fails the run.
+set -euo pipefail
+src=${PERFORMLUA_SOURCE_DIR:?}
+bin=${PERFORMLUA:?}
+vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+    --show-leak-kinds=definite --suppressions="$src/tests/memory/valgrind.supp")
+cd "$src"
+"${vg[@]}" "$bin" --sandbox scripts/clone_count_send.lua >/dev/null
+for spec in tests/spec/json_spec.lua tests/spec/codec_decode_spec.lua tests/spec/codec_encode_spec.lua \
+            tests/spec/sandbox_perform_spec.lua tests/spec/client_operations_spec.lua; do
+  [ -f "$spec" ] || { echo "valgrind.sh: missing $spec (update this list)" >&2; exit 1; }
+  echo "valgrind: $spec"
+  "${vg[@]}" "$bin" tests/run_busted.lua "$spec" >/dev/null
+done
+echo "valgrind: clean"
