@@ -55,7 +55,9 @@ typedef struct pl_element {
     int item_min_occurs;
     int item_max_occurs;
     const char *wrapper_type_name; /* "ArrayOfObjectDefinitionRequest", or NULL when anonymous */
-    int choice;                 /* 0, or the 1-based number of the <choice> it belongs to */
+    int choice;                 /* 0, or the 1-based number of the <choice> it belongs to;
+                                 * min_occurs of a member of an optional choice is 0 */
+    bool item_nillable;         /* wrappers: the repeated item is nillable */
 } pl_element;
 
 struct pl_type {
