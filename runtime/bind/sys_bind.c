@@ -1,7 +1,287 @@
-/* Placeholder: replaced by the sys part of the runtime. */
+/* What the Lua side needs from the operating system, and nothing more.
+ *
+ *   core.monotonic() -> seconds (float) on a clock that never jumps
+ *   core.realtime()  -> seconds since the epoch (float)
+ *   core.sleep(seconds)                 blocks the thread (the event loop uses curl instead)
+ *   core.isatty("stdin"|"stdout"|"stderr"|fd) -> boolean
+ *   core.getuid() -> uid;  core.getpid() -> pid
+ *   core.file_info(path) -> {mode=, uid=, size=, is_dir=, is_file=} | nil, message
+ *       mode holds the permission bits only (e.g. 384 == 0600)
+ *   core.chmod(path, mode) -> true | nil, message
+ *   core.mkdir_p(path, mode) -> true | nil, message   creates missing directories with `mode`
+ *   core.write_file_atomic(path, data, mode) -> true | nil, message
+ *       writes a temporary file in the same directory created with `mode` (never wider, whatever
+ *       the umask), flushes it to disk and renames it over `path`: readers see the old or the new
+ *       content, never a torn file, and the secret is never briefly world-readable.
+ *   core.random() -> float in [0, 1) from the kernel's generator (backoff jitter)
+ *   core.random_hex(nbytes) -> hex string (correlation ids, temporary names)
+ *   core.xdg_dir("config"|"cache"|"state") -> directory per the XDG base directory spec
+ *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
 #include "bind/core.h"
+
+static int push_failure(lua_State *L, const char *what, const char *path, int err)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s %s: %s", what, path, strerror(err));
+    return 2;
+}
+
+static int l_monotonic(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+static int l_realtime(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+static int l_sleep(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    if (s <= 0)
+        return 0;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+static int l_isatty(lua_State *L)
+{
+    int fd;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        static const char *const names[] = {"stdin", "stdout", "stderr", NULL};
+        fd = luaL_checkoption(L, 1, NULL, names);
+    } else {
+        fd = (int)luaL_checkinteger(L, 1);
+    }
+    lua_pushboolean(L, isatty(fd));
+    return 1;
+}
+
+static int l_getuid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)getuid());
+    return 1;
+}
+
+static int l_getpid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)getpid());
+    return 1;
+}
+
+static int l_file_info(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return push_failure(L, "cannot read", path, errno);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+    lua_setfield(L, -2, "mode");
+    lua_pushinteger(L, (lua_Integer)st.st_uid);
+    lua_setfield(L, -2, "uid");
+    lua_pushinteger(L, (lua_Integer)st.st_size);
+    lua_setfield(L, -2, "size");
+    lua_pushboolean(L, S_ISDIR(st.st_mode));
+    lua_setfield(L, -2, "is_dir");
+    lua_pushboolean(L, S_ISREG(st.st_mode));
+    lua_setfield(L, -2, "is_file");
+    return 1;
+}
+
+static int l_chmod(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    mode_t mode = (mode_t)luaL_checkinteger(L, 2);
+    if (chmod(path, mode) != 0)
+        return push_failure(L, "cannot change the mode of", path, errno);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_mkdir_p(lua_State *L)
+{
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    mode_t mode = (mode_t)luaL_optinteger(L, 2, 0700);
+    if (len == 0 || len >= 4096) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "invalid directory path");
+        return 2;
+    }
+    char buf[4096];
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            return push_failure(L, "cannot create directory", buf, errno);
+        buf[i] = saved;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return push_failure(L, "not a directory:", path, ENOTDIR);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_write_file_atomic(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *data = luaL_checklstring(L, 2, &len);
+    mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
+    unsigned int salt = 0;
+    if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+        salt = (unsigned int)time(NULL);
+    const char *tmp = lua_pushfstring(L, "%s.tmp.%d.%x", path, (int)getpid(), salt);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return push_failure(L, "cannot create", tmp, errno);
+    int err = 0;
+    if (fchmod(fd, mode) != 0)
+        err = errno;
+    size_t done = 0;
+    while (!err && done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            err = errno;
+        } else {
+            done += (size_t)n;
+        }
+    }
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        return push_failure(L, "cannot write", path, err);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int fill_random(void *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = getrandom((char *)buf + done, n - done, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int l_random(lua_State *L)
+{
+    uint64_t v = 0;
+    if (fill_random(&v, sizeof v) != 0)
+        return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
+    lua_pushnumber(L, (lua_Number)(v >> 11) / 9007199254740992.0); /* 53 bits -> [0,1) */
+    return 1;
+}
+
+static int l_random_hex(lua_State *L)
+{
+    lua_Integer n = luaL_optinteger(L, 1, 16);
+    luaL_argcheck(L, n > 0 && n <= 256, 1, "between 1 and 256 bytes");
+    unsigned char bytes[256];
+    if (fill_random(bytes, (size_t)n) != 0)
+        return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
+    char hex[513];
+    for (lua_Integer i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+    lua_pushlstring(L, hex, (size_t)(2 * n));
+    return 1;
+}
+
+static int l_xdg_dir(lua_State *L)
+{
+    static const char *const kinds[] = {"config", "cache", "state", NULL};
+    static const char *const vars[] = {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"};
+    static const char *const fallbacks[] = {"/.config", "/.cache", "/.local/state"};
+    int k = luaL_checkoption(L, 1, NULL, kinds);
+    const char *v = getenv(vars[k]);
+    if (v && v[0] == '/') { /* the spec says relative values are invalid and must be ignored */
+        lua_pushstring(L, v);
+        return 1;
+    }
+    const char *home = getenv("HOME");
+    if (!home || home[0] != '/') {
+        lua_pushnil(L);
+        lua_pushfstring(L, "neither %s nor HOME is set to an absolute path", vars[k]);
+        return 2;
+    }
+    lua_pushfstring(L, "%s%s", home, fallbacks[k]);
+    return 1;
+}
+
+static int l_hash_hex(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    lua_pushstring(L, hex);
+    return 1;
+}
 
 void pl_open_sys(lua_State *L)
 {
-    (void)L;
+    static const luaL_Reg funcs[] = {
+        {"monotonic", l_monotonic},
+        {"realtime", l_realtime},
+        {"sleep", l_sleep},
+        {"isatty", l_isatty},
+        {"getuid", l_getuid},
+        {"getpid", l_getpid},
+        {"file_info", l_file_info},
+        {"chmod", l_chmod},
+        {"mkdir_p", l_mkdir_p},
+        {"write_file_atomic", l_write_file_atomic},
+        {"random", l_random},
+        {"random_hex", l_random_hex},
+        {"xdg_dir", l_xdg_dir},
+        {"hash_hex", l_hash_hex},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, funcs, 0);
 }

@@ -1,0 +1,460 @@
+/* HTTP transport over the libcurl multi interface (see http.h for the policy). */
+#include "net/http.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#define DEFAULT_TIMEOUT 120.0
+#define DEFAULT_CONNECT_TIMEOUT 30.0
+#define DEFAULT_MAX_RESPONSE ((size_t)512 * 1024 * 1024)
+/* Idle connections older than this are not reused: servers and load balancers close idle
+ * connections after a minute or two, and a request written into a connection the server is
+ * closing has an unknown outcome. Staying well below their limits keeps that case rare. */
+#define MAX_IDLE_CONNECTION_AGE 50L
+
+typedef struct transfer {
+    pl_http_response resp; /* first member: a response pointer is the transfer pointer */
+    CURL *easy;
+    struct curl_slist *header_list;
+    char *request_body;
+    size_t request_len;
+    size_t request_pos;
+    bool idempotent;
+    bool has_body;
+    bool too_large;
+    size_t body_cap;
+    size_t headers_cap;
+    size_t max_response;
+    double started;
+    char curl_error[CURL_ERROR_SIZE];
+    struct transfer *prev, *next; /* running list, or done queue (next only) */
+} transfer;
+
+struct pl_http_multi {
+    CURLM *multi;
+    long next_id;
+    transfer *running;
+    transfer *done_head, *done_tail;
+    int n_running, n_done;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+pl_http_multi *pl_http_multi_new(void)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return NULL;
+    pl_http_multi *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->multi = curl_multi_init();
+    if (!m->multi) {
+        free(m);
+        return NULL;
+    }
+    m->next_id = 1;
+    return m;
+}
+
+static void transfer_release_request(transfer *t)
+{
+    if (t->easy) {
+        curl_easy_cleanup(t->easy);
+        t->easy = NULL;
+    }
+    curl_slist_free_all(t->header_list);
+    t->header_list = NULL;
+    free(t->request_body);
+    t->request_body = NULL;
+}
+
+static void transfer_free(transfer *t)
+{
+    transfer_release_request(t);
+    free(t->resp.body);
+    free(t->resp.headers);
+    free(t);
+}
+
+void pl_http_response_free(pl_http_response *r)
+{
+    if (r)
+        transfer_free((transfer *)r);
+}
+
+void pl_http_multi_free(pl_http_multi *m)
+{
+    if (!m)
+        return;
+    transfer *t = m->running;
+    while (t) {
+        transfer *next = t->next;
+        curl_multi_remove_handle(m->multi, t->easy);
+        transfer_free(t);
+        t = next;
+    }
+    t = m->done_head;
+    while (t) {
+        transfer *next = t->next;
+        transfer_free(t);
+        t = next;
+    }
+    curl_multi_cleanup(m->multi);
+    free(m);
+}
+
+int pl_http_pending(const pl_http_multi *m)
+{
+    return m->n_running + m->n_done;
+}
+
+static bool is_loopback_host(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return false;
+}
+
+bool pl_http_url_allowed(const char *url, char *why)
+{
+    bool ok = false;
+    char *scheme = NULL, *host = NULL;
+    CURLU *u = curl_url();
+    if (!u) {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
+        return false;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "'%.160s' is not a valid absolute URL", url);
+        goto cleanup;
+    }
+    if (strcasecmp(scheme, "https") == 0) {
+        ok = true;
+    } else if (strcasecmp(scheme, "http") == 0) {
+        ok = is_loopback_host(host);
+        if (!ok)
+            snprintf(why, PL_HTTP_ERROR_SIZE,
+                     "refusing plain http:// to '%.100s': use https:// (plain http is only "
+                     "allowed to loopback addresses such as 127.0.0.1)", host);
+    } else {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "unsupported URL scheme '%.40s' (use https://)", scheme);
+    }
+cleanup:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+static bool grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return false;
+        n *= 2;
+    }
+    char *p = realloc(*buf, n);
+    if (!p)
+        return false;
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    transfer *t = userdata;
+    size_t n = size * nmemb;
+    if (t->resp.body_len + n > t->max_response) {
+        t->too_large = true;
+        return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (!grow(&t->resp.body, &t->body_cap, t->resp.body_len + n + 1))
+        return 0;
+    memcpy(t->resp.body + t->resp.body_len, data, n);
+    t->resp.body_len += n;
+    t->resp.body[t->resp.body_len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    transfer *t = userdata;
+    size_t n = size * nmemb;
+    /* A new status line starts a new response (after 1xx): keep only the final one's headers. */
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        t->resp.headers_len = 0;
+    if (t->resp.headers_len + n > 1024 * 1024)
+        return 0;
+    if (!grow(&t->resp.headers, &t->headers_cap, t->resp.headers_len + n + 1))
+        return 0;
+    memcpy(t->resp.headers + t->resp.headers_len, data, n);
+    t->resp.headers_len += n;
+    t->resp.headers[t->resp.headers_len] = '\0';
+    return n;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+    transfer *t = userdata;
+    size_t room = size * nitems;
+    size_t left = t->request_len - t->request_pos;
+    size_t n = left < room ? left : room;
+    memcpy(buffer, t->request_body + t->request_pos, n);
+    t->request_pos += n;
+    if (n > 0)
+        t->resp.sent = true;
+    return n;
+}
+
+/* libcurl asks to rewind when it wants to send the body again: after a reused connection died,
+ * for authentication, or on some redirects. A non-idempotent request whose body was already
+ * handed out must not go out twice, so the rewind is refused and the transfer fails. */
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    transfer *t = userdata;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > t->request_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    if (!t->idempotent && t->resp.sent)
+        return CURL_SEEKFUNC_CANTSEEK;
+    t->request_pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static long seconds_to_ms(double s, double fallback)
+{
+    if (!(s > 0))
+        s = fallback;
+    if (s > (double)LONG_MAX / 1000.0)
+        return LONG_MAX;
+    long ms = (long)(s * 1000.0);
+    return ms > 0 ? ms : 1;
+}
+
+#define SETOPT(opt, val)                                                                       \
+    do {                                                                                       \
+        if (curl_easy_setopt(e, opt, val) != CURLE_OK) {                                       \
+            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl rejected option %s", #opt);             \
+            goto fail;                                                                         \
+        }                                                                                      \
+    } while (0)
+
+long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
+{
+    if (!req->url || !pl_http_url_allowed(req->url, why))
+        return -1;
+    transfer *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
+        return -1;
+    }
+    t->idempotent = req->idempotent;
+    t->max_response = req->max_response_bytes ? req->max_response_bytes : DEFAULT_MAX_RESPONSE;
+    t->has_body = req->body != NULL;
+    if (t->has_body) {
+        t->request_body = malloc(req->body_len ? req->body_len : 1);
+        if (!t->request_body) {
+            snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
+            goto fail;
+        }
+        memcpy(t->request_body, req->body, req->body_len);
+        t->request_len = req->body_len;
+    }
+    CURL *e = t->easy = curl_easy_init();
+    if (!e) {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "could not create a libcurl handle");
+        goto fail;
+    }
+    /* "Expect:" suppresses 100-continue: one round trip less, and no half-sent state. */
+    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    if (!list)
+        goto oom;
+    t->header_list = list;
+    for (const char *const *h = req->headers; h && *h; h++) {
+        list = curl_slist_append(t->header_list, *h);
+        if (!list)
+            goto oom;
+        t->header_list = list;
+    }
+
+    SETOPT(CURLOPT_URL, req->url);
+    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(CURLOPT_ACCEPT_ENCODING, "");
+    SETOPT(CURLOPT_USERAGENT, "performlua/" PERFORMLUA_VERSION);
+    SETOPT(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(CURLOPT_MAXAGE_CONN, MAX_IDLE_CONNECTION_AGE);
+    SETOPT(CURLOPT_TIMEOUT_MS, seconds_to_ms(req->timeout, DEFAULT_TIMEOUT));
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, seconds_to_ms(req->connect_timeout, DEFAULT_CONNECT_TIMEOUT));
+    SETOPT(CURLOPT_ERRORBUFFER, t->curl_error);
+    SETOPT(CURLOPT_HTTPHEADER, t->header_list);
+    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(CURLOPT_WRITEDATA, t);
+    SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(CURLOPT_HEADERDATA, t);
+    SETOPT(CURLOPT_PRIVATE, t);
+    if (t->has_body) {
+        SETOPT(CURLOPT_POST, 1L);
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->request_len);
+        SETOPT(CURLOPT_READFUNCTION, on_read);
+        SETOPT(CURLOPT_READDATA, t);
+        SETOPT(CURLOPT_SEEKFUNCTION, on_seek);
+        SETOPT(CURLOPT_SEEKDATA, t);
+    }
+    const char *method = req->method ? req->method : (t->has_body ? "POST" : "GET");
+    if (strcmp(method, t->has_body ? "POST" : "GET") != 0)
+        SETOPT(CURLOPT_CUSTOMREQUEST, method);
+
+    if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+        snprintf(why, PL_HTTP_ERROR_SIZE, "could not add the transfer to the multi handle");
+        goto fail;
+    }
+    t->started = now_seconds();
+    t->resp.id = m->next_id++;
+    t->next = m->running;
+    if (m->running)
+        m->running->prev = t;
+    m->running = t;
+    m->n_running++;
+    return t->resp.id;
+
+oom:
+    snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
+fail:
+    transfer_free(t);
+    return -1;
+}
+
+static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
+{
+    CURL *e = t->easy;
+    long status = 0, connects = 0, request_size = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_size);
+    t->resp.status = status;
+    t->resp.reused = connects == 0 && rc != CURLE_COULDNT_CONNECT;
+    t->resp.curl_code = (int)rc;
+    if (!t->has_body && request_size > 0)
+        t->resp.sent = true;
+    if (rc != CURLE_OK) {
+        if (t->too_large)
+            snprintf(t->resp.error, sizeof t->resp.error,
+                     "the response is larger than %zu bytes", t->max_response);
+        else
+            snprintf(t->resp.error, sizeof t->resp.error, "%s",
+                     t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
+    }
+    t->resp.elapsed = now_seconds() - t->started;
+    if (!t->resp.body) {
+        t->resp.body = calloc(1, 1);
+    }
+    if (!t->resp.headers) {
+        t->resp.headers = calloc(1, 1);
+    }
+    curl_multi_remove_handle(m->multi, e);
+    transfer_release_request(t);
+
+    /* unlink from running, append to done */
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        m->running = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    m->n_running--;
+    if (m->done_tail)
+        m->done_tail->next = t;
+    else
+        m->done_head = t;
+    m->done_tail = t;
+    m->n_done++;
+}
+
+static void collect_done(pl_http_multi *m)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        if (t)
+            finish(m, t, msg->data.result);
+    }
+}
+
+int pl_http_poll(pl_http_multi *m, double timeout, char *why)
+{
+    double deadline = now_seconds() + (timeout > 0 ? timeout : 0);
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m->multi, &running);
+        if (mc != CURLM_OK) {
+            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s", curl_multi_strerror(mc));
+            return -1;
+        }
+        collect_done(m);
+        if (m->done_head)
+            return 0;
+        double remaining = deadline - now_seconds();
+        if (remaining <= 0)
+            return 0;
+        double ms = remaining * 1000.0 + 1.0;
+        mc = curl_multi_poll(m->multi, NULL, 0, ms > INT_MAX ? INT_MAX : (int)ms, NULL);
+        if (mc != CURLM_OK) {
+            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s", curl_multi_strerror(mc));
+            return -1;
+        }
+    }
+}
+
+pl_http_response *pl_http_next_done(pl_http_multi *m)
+{
+    transfer *t = m->done_head;
+    if (!t)
+        return NULL;
+    m->done_head = t->next;
+    if (!m->done_head)
+        m->done_tail = NULL;
+    t->next = NULL;
+    m->n_done--;
+    return &t->resp;
+}

@@ -1,0 +1,76 @@
+/* HTTP transport: many transfers driven by one libcurl multi handle in one thread.
+ *
+ * Pure C (no Lua), so it can be unit-tested alone; runtime/bind/net_bind.c exposes it to Lua.
+ *
+ * Policy built in, because every caller needs it and none may forget it:
+ *   - TLS verification always on; plain http:// only to loopback hosts (127.0.0.0/8, ::1,
+ *     localhost); no other protocols; redirects never followed (a redirected POST is a resend).
+ *   - connect and total timeouts always set; compressed responses accepted; no
+ *     "Expect: 100-continue"; never CURLOPT_FAILONERROR (faults arrive as HTTP 500 with a body).
+ *   - HTTPS_PROXY / https_proxy / NO_PROXY are honoured (libcurl reads them from the environment).
+ *   - the request body is supplied through a read callback with a known size. libcurl silently
+ *     re-sends a request on a reused connection that died (Curl_retry_request); for a request
+ *     marked non-idempotent the seek callback refuses to rewind once a body byte was handed out,
+ *     so such a request fails (CURLE_SEND_FAIL_REWIND) instead of reaching the server twice.
+ *   - each completed transfer reports `sent`: whether any body byte was handed to libcurl, i.e.
+ *     whether the server may have received (and acted on) the request. */
+#ifndef PL_NET_HTTP_H
+#define PL_NET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PL_HTTP_ERROR_SIZE 256 /* >= CURL_ERROR_SIZE */
+
+typedef struct pl_http_multi pl_http_multi;
+
+typedef struct pl_http_request {
+    const char *url;
+    const char *method;         /* NULL: "POST" when body is set, "GET" otherwise */
+    const char *body;           /* may be NULL */
+    size_t body_len;
+    const char *const *headers; /* "Name: value" lines, NULL-terminated; may be NULL */
+    bool idempotent;            /* false: never let libcurl send the body a second time */
+    double timeout;             /* total seconds; <= 0 means 120 */
+    double connect_timeout;     /* seconds; <= 0 means 30 */
+    size_t max_response_bytes;  /* 0 means 512 MiB */
+} pl_http_request;
+
+typedef struct pl_http_response {
+    long id;
+    long status;          /* HTTP status of the final response, 0 when none arrived */
+    char *body;           /* NUL-terminated; body_len bytes (may contain NULs) */
+    size_t body_len;
+    char *headers;        /* raw header lines of the final response, "\r\n" separated */
+    size_t headers_len;
+    int curl_code;        /* CURLcode; 0 on success */
+    char error[PL_HTTP_ERROR_SIZE]; /* set when curl_code != 0 */
+    bool sent;            /* a body byte (or, without a body, the request) was handed to curl */
+    bool reused;          /* the transfer ran over a connection opened earlier */
+    double elapsed;       /* seconds from start to completion */
+} pl_http_response;
+
+pl_http_multi *pl_http_multi_new(void);
+/* Aborts every transfer still running and frees everything. NULL is accepted. */
+void pl_http_multi_free(pl_http_multi *m);
+
+/* Checks that the URL may be used (https, or http to a loopback host). Returns true, or false
+ * with a message in `why` (PL_HTTP_ERROR_SIZE bytes). */
+bool pl_http_url_allowed(const char *url, char *why);
+
+/* Starts a transfer; the request is copied. Returns its id (> 0), or -1 with a message in `why`. */
+long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why);
+
+/* Drives the transfers for up to `timeout` seconds, returning as soon as at least one transfer
+ * completed (or at once when completions are already waiting). With nothing running it just
+ * waits `timeout`. Returns 0, or -1 with a message in `why` on a multi-handle failure. */
+int pl_http_poll(pl_http_multi *m, double timeout, char *why);
+
+/* Takes the next completed transfer (caller frees it with pl_http_response_free), or NULL. */
+pl_http_response *pl_http_next_done(pl_http_multi *m);
+void pl_http_response_free(pl_http_response *r);
+
+/* Transfers started and not yet taken by pl_http_next_done. */
+int pl_http_pending(const pl_http_multi *m);
+
+#endif
