@@ -1,7 +1,340 @@
-/* Placeholder: replaced by the schema part of the runtime. */
+/* The schema model and the XSD validator, for Lua.
+ *
+ *   core.schema_type(name)   -> description | nil
+ *       {name=, base= (nil at the root), abstract=, anonymous=, supplement=,
+ *        apiobject= (derives from APIObject, APIObject itself excluded),
+ *        fields = { {name=, type=, kind=, min=, max= (-1 unbounded), nillable=,
+ *                    item= (wrapper item name, or nil), item_min=, item_max=,
+ *                    item_nillable=, wrapper_type= (named array type, or nil),
+ *                    choice= (1-based choice group, or nil), owner= (declaring type),
+ *                    values= {...} (enumerations only)}, ... } }
+ *       Fields are in wire order, base type's first. An <any/> field is named "##any".
+ *       The description is built once per type and cached in the registry: the same table
+ *       is returned every time, so treat it as read-only.
+ *   core.schema_types()      -> sorted array of every complex type name (WSDL, including
+ *                               the anonymous message types, and the supplement)
+ *   core.schema_enum(name)   -> fresh array of the enumeration's values | nil
+ *   core.schema_global(name) -> the global element's type name | nil
+ *   core.xsd_load(wsdl_path) -> validator; raises {kind="usage"} when the file cannot be
+ *                               opened, {kind="xml"} when it is no usable WSDL
+ *       validator:validate(xml) -> true | false, message
+ *       validator:close()       (idempotent; also __gc and __close)
+ *
+ * kind is one of "string", "int", "long", "short", "byte", "double", "boolean", "dateTime",
+ * "date", "time", "base64", "enum", "complex", "any". */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
 #include "bind/core.h"
+#include "bind/errors.h"
+#include "schema/schema.h"
+#include "schema/xsd.h"
+
+#define DESCRIPTIONS_KEY "performlua.schema.descriptions"
+#define VALIDATOR_METATABLE "performlua.xsd_validator"
+#define MALLOC_BOX_METATABLE "performlua.malloc_box"
+
+static const char *kind_name(pl_kind kind)
+{
+    switch (kind) {
+    case PL_KIND_STRING: return "string";
+    case PL_KIND_INT: return "int";
+    case PL_KIND_LONG: return "long";
+    case PL_KIND_SHORT: return "short";
+    case PL_KIND_BYTE: return "byte";
+    case PL_KIND_DOUBLE: return "double";
+    case PL_KIND_BOOLEAN: return "boolean";
+    case PL_KIND_DATETIME: return "dateTime";
+    case PL_KIND_DATE: return "date";
+    case PL_KIND_TIME: return "time";
+    case PL_KIND_BASE64: return "base64";
+    case PL_KIND_ENUM: return "enum";
+    case PL_KIND_COMPLEX: return "complex";
+    case PL_KIND_ANY: return "any";
+    }
+    return "any";
+}
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_int(lua_State *L, const char *key, lua_Integer value)
+{
+    lua_pushinteger(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key, bool value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void push_enum_values(lua_State *L, const pl_enum *en)
+{
+    lua_createtable(L, en->n_values, 0);
+    for (int i = 0; i < en->n_values; i++) {
+        lua_pushstring(L, en->values[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* The type that declares field `e` (for `owner`). */
+static const pl_type *declaring_type(const pl_type *t, const pl_element *e)
+{
+    for (int depth = 0; t && depth <= pl_schema_type_count(); depth++, t = pl_type_base(t))
+        if (e >= t->elements && e < t->elements + t->n_elements)
+            return t;
+    return NULL;
+}
+
+static void push_field(lua_State *L, const pl_type *t, const pl_element *e)
+{
+    lua_createtable(L, 0, 12);
+    set_string(L, "name", e->name);
+    set_string(L, "type", e->type_name);
+    set_string(L, "kind", kind_name(e->kind));
+    set_int(L, "min", e->min_occurs);
+    set_int(L, "max", e->max_occurs);
+    set_bool(L, "nillable", e->nillable);
+    if (e->item_name) {
+        set_string(L, "item", e->item_name);
+        set_int(L, "item_min", e->item_min_occurs);
+        set_int(L, "item_max", e->item_max_occurs);
+        set_bool(L, "item_nillable", e->item_nillable);
+        set_string(L, "wrapper_type", e->wrapper_type_name);
+    }
+    if (e->choice)
+        set_int(L, "choice", e->choice);
+    const pl_type *owner = declaring_type(t, e);
+    if (owner)
+        set_string(L, "owner", owner->name);
+    const pl_enum *en = pl_element_enum(e);
+    if (en) {
+        push_enum_values(L, en);
+        lua_setfield(L, -2, "values");
+    }
+}
+
+static void push_description(lua_State *L, const pl_type *t)
+{
+    lua_createtable(L, 0, 8);
+    set_string(L, "name", t->name);
+    set_string(L, "base", t->base_name);
+    set_bool(L, "abstract", t->is_abstract);
+    set_bool(L, "anonymous", t->is_anonymous);
+    set_bool(L, "supplement", t->is_supplement);
+    set_bool(L, "apiobject", pl_type_is_apiobject_subtype(t));
+
+    /* the field pointers go into a Lua-owned buffer: nothing to free if a push raises */
+    int n = pl_type_fields(t, NULL, 0);
+    const pl_element **fields = lua_newuserdatauv(L, sizeof *fields * (size_t)(n ? n : 1), 0);
+    pl_type_fields(t, fields, n);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        push_field(L, t, fields[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_remove(L, -2); /* the buffer */
+    lua_setfield(L, -2, "fields");
+}
+
+static int l_schema_type(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const pl_type *t = pl_schema_type(name);
+    if (!t) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, DESCRIPTIONS_KEY);
+    if (lua_getfield(L, -1, t->name) == LUA_TTABLE)
+        return 1;
+    lua_pop(L, 1);
+    push_description(L, t);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, t->name);
+    return 1;
+}
+
+static int l_schema_types(lua_State *L)
+{
+    int n = pl_schema_type_count();
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, pl_schema_type_at(i)->name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static int l_schema_enum(lua_State *L)
+{
+    const pl_enum *en = pl_schema_enum(luaL_checkstring(L, 1));
+    if (!en)
+        lua_pushnil(L);
+    else
+        push_enum_values(L, en);
+    return 1;
+}
+
+static int l_schema_global(lua_State *L)
+{
+    const pl_global_element *g = pl_schema_global(luaL_checkstring(L, 1));
+    if (!g)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, g->type->name);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- malloc'd strings */
+
+/* A userdata that owns a malloc'd string until it has been copied into Lua, so that a
+ * memory error while pushing it (which raises) cannot leak it. */
+typedef struct {
+    char *text;
+} malloc_box;
+
+static int box_gc(lua_State *L)
+{
+    malloc_box *box = luaL_checkudata(L, 1, MALLOC_BOX_METATABLE);
+    free(box->text);
+    box->text = NULL;
+    return 0;
+}
+
+static malloc_box *push_box(lua_State *L)
+{
+    malloc_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+    box->text = NULL;
+    if (luaL_newmetatable(L, MALLOC_BOX_METATABLE)) {
+        lua_pushcfunction(L, box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return box;
+}
+
+/* Replaces the box on the top of the stack by its text (freed). */
+static void box_to_string(lua_State *L, malloc_box *box, const char *fallback)
+{
+    lua_pushstring(L, box->text ? box->text : fallback);
+    free(box->text);
+    box->text = NULL;
+    lua_remove(L, -2);
+}
+
+/* ---------------------------------------------------------------- the validator */
+
+typedef struct {
+    pl_xsd *xsd; /* NULL once closed */
+} validator;
+
+static validator *check_validator(lua_State *L)
+{
+    return luaL_checkudata(L, 1, VALIDATOR_METATABLE);
+}
+
+static int validator_close(lua_State *L)
+{
+    validator *v = check_validator(L);
+    pl_xsd_free(v->xsd);
+    v->xsd = NULL;
+    return 0;
+}
+
+static int validator_validate(lua_State *L)
+{
+    validator *v = check_validator(L);
+    size_t len;
+    const char *xml = luaL_checklstring(L, 2, &len);
+    if (!v->xsd)
+        return luaL_error(L, "the XSD validator is closed");
+    malloc_box *box = push_box(L);
+    int rc = pl_xsd_validate(v->xsd, xml, len, &box->text);
+    if (rc == 1) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (rc < 0) {
+        free(box->text);
+        box->text = NULL;
+        return luaL_error(L, "out of memory while validating");
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    box_to_string(L, box, "invalid");
+    return 2;
+}
+
+static int validator_tostring(lua_State *L)
+{
+    validator *v = check_validator(L);
+    lua_pushstring(L, v->xsd ? "xsd validator" : "xsd validator (closed)");
+    return 1;
+}
+
+static int l_xsd_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    validator *v = lua_newuserdatauv(L, sizeof *v, 0);
+    v->xsd = NULL; /* created closed, then opened: a raise below leaves nothing to free */
+    luaL_setmetatable(L, VALIDATOR_METATABLE);
+    malloc_box *box = push_box(L);
+    v->xsd = pl_xsd_load(path, &box->text);
+    if (v->xsd) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    /* "cannot open" means a wrong path (usage); anything else, a file that is no WSDL */
+    const char *kind = box->text && strncmp(box->text, "cannot open", 11) == 0 ? "usage" : "xml";
+    box_to_string(L, box, "cannot load the WSDL");
+    pl_error_push(L, kind, lua_tostring(L, -1));
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    return pl_error_raise(L);
+}
+
+static const luaL_Reg validator_methods[] = {
+    {"validate", validator_validate},
+    {"close", validator_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg validator_metamethods[] = {
+    {"__gc", validator_close},
+    {"__close", validator_close},
+    {"__tostring", validator_tostring},
+    {NULL, NULL},
+};
+
+static const luaL_Reg schema_functions[] = {
+    {"schema_type", l_schema_type},
+    {"schema_types", l_schema_types},
+    {"schema_enum", l_schema_enum},
+    {"schema_global", l_schema_global},
+    {"xsd_load", l_xsd_load},
+    {NULL, NULL},
+};
 
 void pl_open_schema(lua_State *L)
 {
-    (void)L;
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, DESCRIPTIONS_KEY);
+
+    luaL_newmetatable(L, VALIDATOR_METATABLE);
+    luaL_setfuncs(L, validator_metamethods, 0);
+    luaL_newlib(L, validator_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    luaL_setfuncs(L, schema_functions, 0);
 }

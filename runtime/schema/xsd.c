@@ -1,0 +1,536 @@
+/* Validation of SOAP messages against the WSDL's XSD plus the supplement (see xsd.h).
+ *
+ * libxml2 reports errors through callbacks; every context made here gets a structured
+ * error handler that appends to a `collector` (no global handler is touched, nothing is
+ * printed), so concurrent validations on different threads never mix their messages. */
+#include "schema/xsd.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlschemas.h>
+
+#include "schema/schema.h"
+
+#define WSDL_NS "http://schemas.xmlsoap.org/wsdl/"
+#define FAULT_NS "urn:fault.partner.exacttarget.com"
+/* Envelopes beyond this size are refused rather than parsed (the service's own limit on a
+ * payload is 5 MB; responses of 2500 rich objects stay well below this). */
+#define MAX_MESSAGE_BYTES (64u * 1024u * 1024u)
+
+#if LIBXML_VERSION >= 21200
+#define PL_XML_ERROR const xmlError
+#else
+#define PL_XML_ERROR xmlError
+#endif
+
+struct pl_xsd {
+    xmlDoc *schema_doc; /* kept alive: the compiled schema may point into it */
+    xmlSchema *schema;
+};
+
+/* ---------------------------------------------------------------- error collection */
+
+typedef struct {
+    char *text;           /* lines joined by '\n', NUL-terminated */
+    size_t len, cap;
+    int count;            /* errors seen, including those beyond PL_XSD_MAX_ERRORS */
+    bool out_of_memory;
+    const xmlNode *root;  /* element being validated: error paths are relative to it */
+    const char *prefix;   /* put before each message, e.g. "XML is not well-formed: " */
+} collector;
+
+static void append(collector *c, const char *s, size_t n)
+{
+    if (c->out_of_memory)
+        return;
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 256;
+        while (cap < c->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(c->text, cap);
+        if (!grown) {
+            c->out_of_memory = true;
+            return;
+        }
+        c->text = grown;
+        c->cap = cap;
+    }
+    memcpy(c->text + c->len, s, n);
+    c->len += n;
+    c->text[c->len] = '\0';
+}
+
+static void appendf(collector *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        append(c, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* Appends the libxml2 message without its trailing newline, with namespaces shortened:
+ * "{http://exacttarget.com/wsdl/partnerAPI}Name" -> "Name", "{...XMLSchema-instance}type"
+ * -> "xsi:type". */
+static void append_message(collector *c, const char *msg)
+{
+    static const struct { const char *from, *to; } shorter[] = {
+        {"{" PL_PARTNER_NS "}", ""},
+        {"{" PL_XSI_NS "}", "xsi:"},
+    };
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '\r'))
+        n--;
+    const char *end = msg + n;
+    while (msg < end) {
+        size_t skip = 0;
+        for (size_t i = 0; i < sizeof shorter / sizeof shorter[0] && !skip; i++) {
+            size_t len = strlen(shorter[i].from);
+            if ((size_t)(end - msg) >= len && memcmp(msg, shorter[i].from, len) == 0) {
+                append(c, shorter[i].to, strlen(shorter[i].to));
+                skip = len;
+            }
+        }
+        if (!skip) {
+            append(c, msg, 1);
+            skip = 1;
+        }
+        msg += skip;
+    }
+}
+
+/* "PerformRequestMsg/Definitions/Definition[2]/Name": where `node` sits below c->root,
+ * with an index wherever siblings share the name. */
+static void append_path(collector *c, const xmlNode *node, int depth)
+{
+    if (!node || node->type != XML_ELEMENT_NODE || depth > 256)
+        return;
+    if (node != c->root) {
+        append_path(c, node->parent, depth + 1);
+        append(c, "/", 1);
+    }
+    append(c, (const char *)node->name, strlen((const char *)node->name));
+    int index = 0, same = 0;
+    if (node->parent && node != c->root)
+        for (const xmlNode *s = node->parent->children; s; s = s->next)
+            if (s->type == XML_ELEMENT_NODE && xmlStrEqual(s->name, node->name)) {
+                same++;
+                if (s == node)
+                    index = same;
+            }
+    if (same > 1)
+        appendf(c, "[%d]", index);
+}
+
+static bool is_below(const xmlNode *node, const xmlNode *root)
+{
+    for (int depth = 0; node && depth < 4096; node = node->parent, depth++)
+        if (node == root)
+            return true;
+    return false;
+}
+
+static void collect_error(void *ctx, PL_XML_ERROR *err)
+{
+    collector *c = ctx;
+    if (!err || err->level == XML_ERR_WARNING || err->level == XML_ERR_NONE)
+        return;
+    if (++c->count > PL_XSD_MAX_ERRORS)
+        return;
+    if (c->len)
+        append(c, "\n", 1);
+    if (c->prefix)
+        append(c, c->prefix, strlen(c->prefix));
+    const xmlNode *node = err->node;
+    if (node && node->type == XML_ATTRIBUTE_NODE)
+        node = node->parent;
+    if (node && node->type == XML_ELEMENT_NODE) {
+        appendf(c, "line %ld", (long)xmlGetLineNo(node));
+        if (c->root && is_below(node, c->root)) {
+            append(c, ", ", 2);
+            append_path(c, node, 0);
+        }
+        append(c, ": ", 2);
+    } else if (err->line > 0) {
+        appendf(c, "line %d: ", err->line);
+    }
+    append_message(c, err->message ? err->message : "unknown error");
+}
+
+/* Parser contexts report to ctxt->sax->serror with ctxt->userData (the context itself, which
+ * the tree builder needs), so the collector travels in ctxt->_private. */
+static void collect_parser_error(void *ctx, PL_XML_ERROR *err)
+{
+    xmlParserCtxt *ctxt = ctx;
+    collect_error(ctxt->_private, err);
+}
+
+static char *format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Hands the collected text over (or `fallback` when nothing was collected). */
+static char *finish(collector *c, const char *fallback)
+{
+    if (c->count > PL_XSD_MAX_ERRORS)
+        appendf(c, "\n(and %d more errors)", c->count - PL_XSD_MAX_ERRORS);
+    if (c->len == 0)
+        append(c, fallback, strlen(fallback));
+    if (c->out_of_memory) {
+        free(c->text);
+        return format("out of memory while reporting validation errors");
+    }
+    return c->text;
+}
+
+/* Parses XML from memory or a file with safe options (no network, no entity substitution,
+ * no DTD loading), errors into `c`. */
+static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, collector *c)
+{
+    xmlParserCtxt *ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        c->out_of_memory = true;
+        return NULL;
+    }
+    ctxt->_private = c;
+    ctxt->sax->serror = collect_parser_error;
+    const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
+    xmlDoc *doc = path ? xmlCtxtReadFile(ctxt, path, NULL, options)
+                       : xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, options);
+    if (doc && !ctxt->wellFormed) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
+    xmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
+/* ---------------------------------------------------------------- building the schema */
+
+static bool is_named(const xmlNode *n, const char *ns, const char *local)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, BAD_CAST ns) &&
+           xmlStrEqual(n->name, BAD_CAST local);
+}
+
+static xmlNode *first_child(const xmlNode *parent, const char *ns, const char *local)
+{
+    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
+        if (is_named(n, ns, local))
+            return n;
+    return NULL;
+}
+
+static const char *xsd_builtin(pl_kind kind)
+{
+    switch (kind) {
+    case PL_KIND_STRING: return "xsd:string";
+    case PL_KIND_INT: return "xsd:int";
+    case PL_KIND_LONG: return "xsd:long";
+    case PL_KIND_SHORT: return "xsd:short";
+    case PL_KIND_BYTE: return "xsd:byte";
+    case PL_KIND_DOUBLE: return "xsd:double";
+    case PL_KIND_BOOLEAN: return "xsd:boolean";
+    case PL_KIND_DATETIME: return "xsd:dateTime";
+    case PL_KIND_DATE: return "xsd:date";
+    case PL_KIND_TIME: return "xsd:time";
+    case PL_KIND_BASE64: return "xsd:base64Binary";
+    case PL_KIND_ANY: return "xsd:anyType";
+    case PL_KIND_ENUM:
+    case PL_KIND_COMPLEX: break;
+    }
+    return NULL;
+}
+
+static bool set_occurs(xmlNode *el, int min, int max)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", min);
+    if (!xmlNewProp(el, BAD_CAST "minOccurs", BAD_CAST buf))
+        return false;
+    if (max < 0)
+        snprintf(buf, sizeof buf, "unbounded");
+    else
+        snprintf(buf, sizeof buf, "%d", max);
+    return xmlNewProp(el, BAD_CAST "maxOccurs", BAD_CAST buf) != NULL;
+}
+
+/* <element name= type= minOccurs= maxOccurs= nillable=/> for one supplement field; a
+ * wrapper becomes an element with an anonymous sequence of its repeated item. */
+static bool add_supplement_element(xmlNode *sequence, xmlNs *xs, const pl_element *e)
+{
+    char type[256];
+    const char *builtin = xsd_builtin(e->kind);
+    if (builtin)
+        snprintf(type, sizeof type, "%s", builtin);
+    else
+        snprintf(type, sizeof type, "tns:%s", e->type_name);
+
+    xmlNode *el = xmlNewChild(sequence, xs, BAD_CAST "element", NULL);
+    if (!el || !xmlNewProp(el, BAD_CAST "name", BAD_CAST e->name))
+        return false;
+    if (!set_occurs(el, e->min_occurs, e->max_occurs))
+        return false;
+    if (e->nillable && !xmlNewProp(el, BAD_CAST "nillable", BAD_CAST "true"))
+        return false;
+    if (!e->item_name)
+        return xmlNewProp(el, BAD_CAST "type", BAD_CAST type) != NULL;
+
+    xmlNode *ct = xmlNewChild(el, xs, BAD_CAST "complexType", NULL);
+    xmlNode *seq = ct ? xmlNewChild(ct, xs, BAD_CAST "sequence", NULL) : NULL;
+    xmlNode *item = seq ? xmlNewChild(seq, xs, BAD_CAST "element", NULL) : NULL;
+    return item && xmlNewProp(item, BAD_CAST "name", BAD_CAST e->item_name) &&
+           xmlNewProp(item, BAD_CAST "type", BAD_CAST type) &&
+           set_occurs(item, e->item_min_occurs, e->item_max_occurs) &&
+           (!e->item_nillable || xmlNewProp(item, BAD_CAST "nillable", BAD_CAST "true"));
+}
+
+/* Each supplement type as <complexType name=><complexContent><extension base=><sequence>. */
+static char *add_supplement(xmlNode *schema)
+{
+    xmlNs *xs = schema->ns;
+    for (int i = 0; i < pl_supplement_type_count; i++) {
+        const pl_type *t = &pl_supplement_types[i];
+        char base[256];
+        snprintf(base, sizeof base, "tns:%s", t->base_name ? t->base_name : "APIObject");
+        xmlNode *ct = xmlNewChild(schema, xs, BAD_CAST "complexType", NULL);
+        xmlNode *cc = ct ? xmlNewChild(ct, xs, BAD_CAST "complexContent", NULL) : NULL;
+        xmlNode *ext = cc ? xmlNewChild(cc, xs, BAD_CAST "extension", NULL) : NULL;
+        xmlNode *seq = ext ? xmlNewChild(ext, xs, BAD_CAST "sequence", NULL) : NULL;
+        if (!seq || !xmlNewProp(ct, BAD_CAST "name", BAD_CAST t->name) ||
+            !xmlNewProp(ext, BAD_CAST "base", BAD_CAST base))
+            return format("out of memory while adding the supplement to the schema");
+        for (int j = 0; j < t->n_elements; j++) {
+            if (t->elements[j].choice)
+                return format("the supplement type %s uses a <choice>, which xsd.c cannot "
+                              "express yet", t->name);
+            if (!add_supplement_element(seq, xs, &t->elements[j]))
+                return format("out of memory while adding the supplement to the schema");
+        }
+    }
+    return NULL;
+}
+
+/* Turns the WSDL document into a standalone schema document; NULL or an error message. */
+static char *standalone_schema(xmlDoc *wsdl, const char *path, xmlDoc **out)
+{
+    xmlNode *defs = xmlDocGetRootElement(wsdl);
+    if (!is_named(defs, WSDL_NS, "definitions"))
+        return format("%s is not a WSDL: its root element is not wsdl:definitions", path);
+    xmlNode *schema = first_child(first_child(defs, WSDL_NS, "types"), PL_XSD_NS, "schema");
+    if (!schema)
+        return format("%s has no <types><schema>: not the partner API WSDL", path);
+
+    /* The schema's QNames use the tns and xsd prefixes declared on <definitions>. */
+    for (xmlNs *ns = defs->nsDef; ns; ns = ns->next) {
+        if (!ns->prefix || (!xmlStrEqual(ns->prefix, BAD_CAST "tns") &&
+                            !xmlStrEqual(ns->prefix, BAD_CAST "xsd")))
+            continue;
+        bool declared = false;
+        for (xmlNs *own = schema->nsDef; own; own = own->next)
+            declared |= own->prefix && xmlStrEqual(own->prefix, ns->prefix);
+        if (!declared && !xmlNewNs(schema, ns->href, ns->prefix))
+            return format("out of memory while preparing the schema");
+    }
+    /* The fault schema is not published; nothing in the request and response messages
+     * refers to it. */
+    for (xmlNode *n = schema->children, *next; n; n = next) {
+        next = n->next;
+        if (!is_named(n, PL_XSD_NS, "import"))
+            continue;
+        xmlChar *ns = xmlGetProp(n, BAD_CAST "namespace");
+        bool fault = ns && xmlStrEqual(ns, BAD_CAST FAULT_NS);
+        xmlFree(ns);
+        if (fault) {
+            xmlUnlinkNode(n);
+            xmlFreeNode(n);
+        }
+    }
+    char *err = add_supplement(schema);
+    if (err)
+        return err;
+
+    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *copy = doc ? xmlDocCopyNode(schema, doc, 1) : NULL;
+    if (!copy) {
+        xmlFreeDoc(doc);
+        return format("out of memory while preparing the schema");
+    }
+    xmlDocSetRootElement(doc, copy);
+    *out = doc;
+    return NULL;
+}
+
+pl_xsd *pl_xsd_load(const char *wsdl_path, char **error)
+{
+    *error = NULL;
+    xmlInitParser();
+    FILE *probe = fopen(wsdl_path, "rb");
+    if (!probe) {
+        *error = format("cannot open the WSDL %s: %s", wsdl_path, strerror(errno));
+        return NULL;
+    }
+    fclose(probe);
+
+    collector c = {0};
+    c.prefix = "";
+    xmlDoc *wsdl = parse_quietly(NULL, 0, wsdl_path, &c);
+    if (!wsdl) {
+        char *detail = finish(&c, "unreadable");
+        *error = format("cannot read the WSDL %s: %s", wsdl_path, detail ? detail : "");
+        free(detail);
+        return NULL;
+    }
+    xmlDoc *schema_doc = NULL;
+    *error = standalone_schema(wsdl, wsdl_path, &schema_doc);
+    xmlFreeDoc(wsdl);
+    if (*error)
+        return NULL;
+
+    collector pc = {0};
+    xmlSchemaParserCtxt *pctxt = xmlSchemaNewDocParserCtxt(schema_doc);
+    xmlSchema *schema = NULL;
+    if (pctxt) {
+        xmlSchemaSetParserStructuredErrors(pctxt, collect_error, &pc);
+        schema = xmlSchemaParse(pctxt);
+        xmlSchemaFreeParserCtxt(pctxt);
+    }
+    if (!schema) {
+        char *detail = finish(&pc, "xmlSchemaParse failed");
+        *error = format("the XSD in %s does not compile: %s", wsdl_path, detail ? detail : "");
+        free(detail);
+        xmlFreeDoc(schema_doc);
+        return NULL;
+    }
+    free(pc.text);
+
+    pl_xsd *xsd = calloc(1, sizeof *xsd);
+    if (!xsd) {
+        xmlSchemaFree(schema);
+        xmlFreeDoc(schema_doc);
+        *error = format("out of memory while loading %s", wsdl_path);
+        return NULL;
+    }
+    xsd->schema = schema;
+    xsd->schema_doc = schema_doc;
+    return xsd;
+}
+
+void pl_xsd_free(pl_xsd *xsd)
+{
+    if (!xsd)
+        return;
+    xmlSchemaFree(xsd->schema);
+    xmlFreeDoc(xsd->schema_doc);
+    free(xsd);
+}
+
+/* ---------------------------------------------------------------- validating */
+
+/* The element to validate: the Body's first element child of an Envelope, else the root.
+ * NULL with *problem set when the Envelope is malformed. */
+static xmlNode *message_element(xmlDoc *doc, const char **problem)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    if (!root) {
+        *problem = "the document has no root element";
+        return NULL;
+    }
+    if (!is_named(root, PL_SOAP_ENV_NS, "Envelope"))
+        return root;
+    xmlNode *body = NULL;
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_named(n, PL_SOAP_ENV_NS, "Header") && !body)
+            continue;
+        if (is_named(n, PL_SOAP_ENV_NS, "Body") && !body) {
+            body = n;
+            continue;
+        }
+        *problem = "the SOAP Envelope may hold only a Header and then a Body";
+        return NULL;
+    }
+    if (!body) {
+        *problem = "the SOAP Envelope has no Body";
+        return NULL;
+    }
+    for (xmlNode *n = body->children; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE)
+            return n;
+    *problem = "the SOAP Body is empty";
+    return NULL;
+}
+
+int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **message)
+{
+    *message = NULL;
+    if (len > MAX_MESSAGE_BYTES || len > (size_t)INT32_MAX) {
+        *message = format("the message is %zu bytes, more than the %u this validator reads",
+                          len, MAX_MESSAGE_BYTES);
+        return *message ? 0 : -1;
+    }
+    collector c = {0};
+    c.prefix = "XML is not well-formed: ";
+    xmlDoc *doc = parse_quietly(xml, len, NULL, &c);
+    if (!doc) {
+        *message = finish(&c, "XML is not well-formed");
+        return *message ? 0 : -1;
+    }
+    free(c.text);
+    if (doc->intSubset) {
+        xmlFreeDoc(doc);
+        *message = format("the message has a DTD, which SOAP does not allow");
+        return *message ? 0 : -1;
+    }
+
+    const char *problem = NULL;
+    xmlNode *element = message_element(doc, &problem);
+    if (!element) {
+        xmlFreeDoc(doc);
+        *message = format("%s", problem);
+        return *message ? 0 : -1;
+    }
+
+    collector vc = {0};
+    vc.root = element;
+    xmlSchemaValidCtxt *vctxt = xmlSchemaNewValidCtxt(xsd->schema);
+    if (!vctxt) {
+        xmlFreeDoc(doc);
+        *message = format("out of memory while validating");
+        return -1;
+    }
+    xmlSchemaSetValidStructuredErrors(vctxt, collect_error, &vc);
+    int rc = xmlSchemaValidateOneElement(vctxt, element);
+    xmlSchemaFreeValidCtxt(vctxt);
+    xmlFreeDoc(doc);
+    if (rc == 0 && vc.count == 0) {
+        free(vc.text);
+        return 1;
+    }
+    *message = finish(&vc, rc < 0 ? "libxml2 could not validate the message (internal error)"
+                                  : "the message is not valid (no detail reported)");
+    return *message ? 0 : -1;
+}
