@@ -42,4 +42,50 @@ grep -q '^performlua-schemagen: cannot read the WSDL /nonexistent.wsdl' "$tmp/mi
     fail "unexpected message for a missing WSDL: $(cat "$tmp/missing")"
 [ ! -e "$tmp/x.c" ] || fail "a failed run must not leave an output file"
 
+# Constructs the official WSDL does not use today are still handled: an anonymous non-wrapper
+# complex type inside an element becomes the anonymous type Outer_Element, an inline
+# enumeration the enumeration Outer_Element; and the output compiles.
+cat >"$tmp/constructs.wsdl" <<'WSDL'
+<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+             xmlns:tns="urn:t" targetNamespace="urn:t">
+  <types>
+    <schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">
+      <complexType name="Outer">
+        <sequence>
+          <element name="Inner" minOccurs="0">
+            <complexType><sequence>
+              <element name="A" type="xsd:int"/>
+              <element name="B" type="xsd:string" maxOccurs="3"/>
+            </sequence></complexType>
+          </element>
+          <element name="Color">
+            <simpleType><restriction base="xsd:string"><enumeration value="red"/></restriction></simpleType>
+          </element>
+        </sequence>
+      </complexType>
+    </schema>
+  </types>
+</definitions>
+WSDL
+"$PERFORMLUA_SCHEMAGEN" "$tmp/constructs.wsdl" "$tmp/constructs.c" || fail "the generator failed on nested anonymous types"
+grep -qF '[PL_T_Outer_Inner] = {.name = "Outer_Inner", .is_anonymous = true,' "$tmp/constructs.c" ||
+    fail "a nested anonymous complex type is not the anonymous type Outer_Inner: $(cat "$tmp/constructs.c")"
+grep -qF '.complex = &pl_wsdl_types[PL_T_Outer_Inner], .min_occurs = 0, .max_occurs = 1}' "$tmp/constructs.c" ||
+    fail "Outer.Inner does not refer to Outer_Inner"
+grep -qF '{"Outer_Color", pl_values_Outer_Color, 1},' "$tmp/constructs.c" ||
+    fail "an inline enumeration is not the enumeration Outer_Color"
+${CC:-cc} -std=c11 -pedantic -Wall -Wextra -Werror -c -I"$source_dir/runtime" "$tmp/constructs.c" -o "$tmp/constructs.o" ||
+    fail "the generated C does not compile"
+
+# Constructs the model cannot express are refused with the line, never half-modelled.
+sed 's|<element name="A" type="xsd:int"/>|<element ref="tns:A"/>|' "$tmp/constructs.wsdl" >"$tmp/ref.wsdl"
+if "$PERFORMLUA_SCHEMAGEN" "$tmp/ref.wsdl" "$tmp/ref.c" 2>"$tmp/ref.err"; then fail "ref= must be refused"; fi
+grep -qx 'performlua-schemagen: line 9: element references (ref=) are not modelled' "$tmp/ref.err" ||
+    fail "unexpected message for ref=: $(cat "$tmp/ref.err")"
+sed 's|<element name="Color">|<attribute name="x" type="xsd:string"/><element name="Color">|' \
+    "$tmp/constructs.wsdl" >"$tmp/attr.wsdl"
+if "$PERFORMLUA_SCHEMAGEN" "$tmp/attr.wsdl" "$tmp/attr.c" 2>"$tmp/attr.err"; then fail "attributes must be refused"; fi
+grep -qx "performlua-schemagen: line 13: <attribute> is not modelled inside type 'Outer'" "$tmp/attr.err" ||
+    fail "unexpected message for an attribute: $(cat "$tmp/attr.err")"
+
 echo "schema_regen: the committed model matches the WSDL"

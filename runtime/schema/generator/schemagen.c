@@ -703,6 +703,8 @@ static void write_output(FILE *out, const char *wsdl_name)
         fprintf(out, "    PL_T_%s = %d,\n", types[i].name, i);
     }
     fprintf(out, "};\n\nenum {\n");
+    if (n_enums == 0)
+        fprintf(out, "    PL_E_NONE_ = 0,\n");
     for (int i = 0; i < n_enums; i++) {
         check_identifier(enums[i].name);
         fprintf(out, "    PL_E_%s = %d,\n", enums[i].name, i);
@@ -723,6 +725,8 @@ static void write_output(FILE *out, const char *wsdl_name)
     for (int i = 0; i < n_enums; i++)
         fprintf(out, "    {\"%s\", pl_values_%s, %d},\n", enums[i].name, enums[i].name,
                 enums[i].n_values);
+    if (n_enums == 0)
+        fprintf(out, "    {NULL, NULL, 0}, /* C has no empty arrays; the count is 0 */\n");
     fprintf(out, "};\nconst int pl_wsdl_enum_count = %d;\n\n", n_enums);
 
     /* element lists */
@@ -790,6 +794,8 @@ static void write_output(FILE *out, const char *wsdl_name)
     for (int i = 0; i < n_globals; i++)
         fprintf(out, "    {\"%s\", &pl_wsdl_types[PL_T_%s]},\n", globals[i].name,
                 globals[i].type_name);
+    if (n_globals == 0)
+        fprintf(out, "    {NULL, NULL}, /* C has no empty arrays; the count is 0 */\n");
     fprintf(out, "};\nconst int pl_wsdl_global_count = %d;\n", n_globals);
 }
 
@@ -855,6 +861,8 @@ int main(int argc, char **argv)
         fail("%s has no <types><schema>", wsdl_path);
 
     read_schema();
+    if (n_types == 0)
+        fail("%s declares no complex types: not the partner API WSDL", wsdl_path);
     for (int i = 0; i < n_globals; i++)
         if (!find_type(globals[i].type_name))
             fail("global element '%s' refers to the missing type '%s'", globals[i].name,
