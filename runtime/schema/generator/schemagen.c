@@ -675,9 +675,13 @@ static void write_string(FILE *out, const char *s)
 
 static void write_output(FILE *out, const char *wsdl_name)
 {
-    qsort(types, (size_t)n_types, sizeof *types, cmp_type);
-    qsort(enums, (size_t)n_enums, sizeof *enums, cmp_enum);
-    qsort(globals, (size_t)n_globals, sizeof *globals, cmp_global);
+    /* (qsort must not see a NULL table, even an empty one) */
+    if (n_types)
+        qsort(types, (size_t)n_types, sizeof *types, cmp_type);
+    if (n_enums)
+        qsort(enums, (size_t)n_enums, sizeof *enums, cmp_enum);
+    if (n_globals)
+        qsort(globals, (size_t)n_globals, sizeof *globals, cmp_global);
 
     int named = 0;
     for (int i = 0; i < n_types; i++)
