@@ -1,0 +1,328 @@
+-- performlua.loop: one event loop of coroutines over one libcurl multi handle.
+--
+-- Every wait in performlua (an HTTP exchange, a sleep, a free slot under a client's in-flight
+-- limit, a token refresh started by another call) goes through `suspend`:
+--   * inside a coroutine started by this loop (a "task": each function given to mc.parallel,
+--     each item of mc.map) the task yields and the loop resumes it when the wait is over, so
+--     other tasks proceed meanwhile;
+--   * anywhere else (the main script, or a coroutine the user created) the caller drives the
+--     loop itself until its own wait is over, running every other task meanwhile.
+-- So client calls and mc.sleep look the same everywhere, and there is one code path.
+--
+-- Public (through `mc`): parallel(f1, f2, ...), map(list, fn, {concurrency = N}), sleep(s).
+-- For the client: http(request), semaphore(n), future(), now().
+local core = require "performlua.core"
+
+local M = {}
+
+local YIELD = setmetatable({}, {__name = "performlua.loop.yield"})
+
+local multi                                   -- the one multi handle (created on first use)
+local waiters = {}                            -- transfer id -> wake(response)
+local timers = {}                             -- {at =, wake =}, sorted by `at`
+local ready = {}                              -- FIFO of {co =, args = packed}
+local ready_head, ready_tail = 1, 0
+local tasks = setmetatable({}, {__mode = "k"}) -- coroutine -> task
+
+M.now = core.monotonic
+
+local function get_multi()
+  if not multi then multi = core.http_multi() end
+  return multi
+end
+
+local function usage(message, level)
+  error(core.error_new{kind = "usage", message = message}, (level or 1) + 1)
+end
+
+local function make_ready(co, ...)
+  ready_tail = ready_tail + 1
+  ready[ready_tail] = {co = co, args = table.pack(...)}
+end
+
+local function finish_task(task, ok, ...)
+  tasks[task.co] = nil
+  task.done = true
+  task.ok = ok
+  if ok then
+    task.results = table.pack(...)
+  else
+    task.error = ...
+  end
+  if task.on_done then task.on_done(task) end
+end
+
+-- Resumes a task with the values its wait produced.
+local function step(co, args)
+  local task = tasks[co]
+  local res = table.pack(coroutine.resume(co, table.unpack(args, 1, args.n)))
+  if coroutine.status(co) == "dead" then
+    if not task then return end
+    if res[1] then
+      -- the task body returns (true, results...) or (false, error) from its xpcall
+      finish_task(task, table.unpack(res, 2, res.n))
+    else
+      finish_task(task, false, res[2])
+    end
+  elseif res[2] ~= YIELD and task then
+    -- The function yielded to us directly (coroutine.yield outside a coroutine of its own):
+    -- we cannot know what it waits for, so the task fails instead of hanging.
+    finish_task(task, false, core.error_new{kind = "usage", message =
+      "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
+      .. "wrap your own generator in coroutine.wrap/create"})
+  end
+end
+
+local function fire_timers()
+  local now = core.monotonic()
+  local fired = false
+  while timers[1] and timers[1].at <= now do
+    local t = table.remove(timers, 1)
+    t.wake()
+    fired = true
+  end
+  return fired
+end
+
+local function run_ready()
+  while ready_head <= ready_tail do
+    local item = ready[ready_head]
+    ready[ready_head] = nil
+    ready_head = ready_head + 1
+    step(item.co, item.args)
+  end
+end
+
+-- Drives the loop until pred() is true.
+local function run_until(pred)
+  while true do
+    run_ready()
+    if pred() then return end
+    if not fire_timers() then
+      local pending = multi and multi:pending() or 0
+      local timeout = 1.0
+      if timers[1] then
+        timeout = math.max(0, math.min(timeout, timers[1].at - core.monotonic()))
+      elseif pending == 0 then
+        usage("nothing left to wait for: a call waits for something that can never happen "
+          .. "(a coroutine suspended outside the event loop?)")
+      end
+      local done = get_multi():poll(timeout)
+      for _, response in ipairs(done) do
+        local wake = waiters[response.id]
+        waiters[response.id] = nil
+        if wake then wake(response) end
+      end
+      fire_timers()
+    end
+  end
+end
+
+-- True when the running code is a task of this loop (so it may yield to the loop).
+local function current_task()
+  local co, is_main = coroutine.running()
+  if is_main then return nil end
+  local task = tasks[co]
+  if task and task.co == co then return task end
+  return nil
+end
+M.in_task = function() return current_task() ~= nil end
+
+-- Waits until the `wake` function given to register(wake) is called; returns wake's arguments.
+local function suspend(register)
+  local task = current_task()
+  if task then
+    local co = task.co
+    local woken = false
+    register(function(...)
+      if woken then return end
+      woken = true
+      make_ready(co, ...)
+    end)
+    return coroutine.yield(YIELD)
+  end
+  local done, values = false, nil
+  register(function(...)
+    if done then return end
+    done, values = true, table.pack(...)
+  end)
+  run_until(function() return done end)
+  return table.unpack(values, 1, values.n)
+end
+M.suspend = suspend
+
+-- Starts a function as a task; on_done(task) is called when it finishes.
+local function spawn(fn, on_done)
+  local task = {on_done = on_done}
+  local function handler(e)
+    task.traceback = debug.traceback(nil, 2)
+    return e
+  end
+  task.co = coroutine.create(function() return xpcall(fn, handler) end)
+  tasks[task.co] = task
+  make_ready(task.co)
+  return task
+end
+M.spawn = spawn
+
+--- HTTP: starts the transfer and waits for it; returns the response table of core.http_multi.
+function M.http(request)
+  local id = get_multi():start(request)
+  return suspend(function(wake) waiters[id] = wake end)
+end
+
+--- mc.sleep(seconds): pauses the caller; other tasks keep running.
+function M.sleep(seconds)
+  if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0 then
+    usage("mc.sleep(seconds) needs a number of seconds >= 0, got " .. tostring(seconds), 2)
+  end
+  local at = core.monotonic() + seconds
+  suspend(function(wake)
+    local i = #timers + 1
+    while i > 1 and timers[i - 1].at > at do i = i - 1 end
+    table.insert(timers, i, {at = at, wake = wake})
+  end)
+end
+
+--- A counting semaphore: at most n holders; waiters are served first come, first served.
+function M.semaphore(n)
+  local s = {available = n, queue = {}}
+  function s.acquire(self)
+    if self.available > 0 and #self.queue == 0 then
+      self.available = self.available - 1
+      return
+    end
+    -- the releasing holder hands its slot straight to us
+    suspend(function(wake) self.queue[#self.queue + 1] = wake end)
+  end
+  function s.release(self)
+    local wake = table.remove(self.queue, 1)
+    if wake then wake() else self.available = self.available + 1 end
+  end
+  return s
+end
+
+--- A value that arrives later, awaited by any number of callers (single-flight work).
+function M.future()
+  local f = {done = false, waiting = {}}
+  local function settle(self, err, ...)
+    if self.done then return end
+    self.done, self.err, self.values = true, err, table.pack(...)
+    local waiting = self.waiting
+    self.waiting = {}
+    for _, wake in ipairs(waiting) do wake() end
+  end
+  function f.resolve(self, ...) settle(self, nil, ...) end
+  function f.reject(self, err) settle(self, err) end
+  function f.wait(self)
+    if not self.done then
+      suspend(function(wake) self.waiting[#self.waiting + 1] = wake end)
+    end
+    if self.err ~= nil then error(self.err, 0) end
+    return table.unpack(self.values, 1, self.values.n)
+  end
+  return f
+end
+
+-- The error raised when a member of a group failed: the original error's fields (when it is a
+-- performlua error) with the failing member named in the message, plus item, cause, failures.
+local function group_error(api, noun, failures, results)
+  table.sort(failures, function(a, b) return a.index < b.index end)
+  local first = failures[1]
+  local cause = first.error
+  local prefix = string.format("%s: %s %d failed", api, noun, first.index)
+  if #failures > 1 then
+    prefix = prefix .. string.format(" (and %d more)", #failures - 1)
+  end
+  local err = {}
+  if core.is_error(cause) then
+    for k, v in pairs(cause) do err[k] = v end
+    err.message = prefix .. ": " .. tostring(cause.message)
+  else
+    err.kind = "script"
+    err.message = prefix .. ": " .. tostring(cause)
+  end
+  err.item = first.index
+  err.cause = cause
+  err.traceback = first.traceback
+  err.failures = failures
+  err.results = results
+  return core.error_new(err)
+end
+
+-- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
+-- have settled. After a failure no new member is started (what already runs may finish).
+local function run_group(api, noun, count, concurrency, call)
+  local results, failures = {}, {}
+  local next_index, running = 1, 0
+  local settled = count == 0
+  local wake_parent
+  local launch
+  local function on_done(task)
+    running = running - 1
+    if task.ok then
+      results[task.index] = task.results[1]
+    else
+      failures[#failures + 1] = {index = task.index, error = task.error,
+                                 traceback = task.traceback}
+    end
+    launch()
+    if running == 0 and (next_index > count or #failures > 0) then
+      settled = true
+      if wake_parent then wake_parent() end
+    end
+  end
+  launch = function()
+    while running < concurrency and next_index <= count and #failures == 0 do
+      local i = next_index
+      next_index = next_index + 1
+      running = running + 1
+      local task = spawn(function() return call(i) end, on_done)
+      task.index = i
+    end
+  end
+  launch()
+  if not settled then
+    suspend(function(wake) wake_parent = wake end)
+  end
+  if #failures > 0 then
+    error(group_error(api, noun, failures, results), 0)
+  end
+  return results
+end
+
+--- mc.parallel(f1, f2, ...): runs the functions concurrently; returns their results in order.
+function M.parallel(...)
+  local fns = table.pack(...)
+  for i = 1, fns.n do
+    if type(fns[i]) ~= "function" then
+      usage(string.format("mc.parallel: argument #%d is a %s, expected a function", i,
+        type(fns[i])), 2)
+    end
+  end
+  local results = run_group("mc.parallel", "function", fns.n, math.max(fns.n, 1),
+    function(i) return fns[i]() end)
+  return table.unpack(results, 1, fns.n)
+end
+
+--- mc.map(list, fn, {concurrency = N}): fn(item, index) for every item, at most N at a time
+--- (default 8); returns the results in input order.
+function M.map(list, fn, options)
+  if type(list) ~= "table" then
+    usage("mc.map: argument #1 must be a list (table), got " .. type(list), 2)
+  end
+  if type(fn) ~= "function" then
+    usage("mc.map: argument #2 must be a function, got " .. type(fn), 2)
+  end
+  if options ~= nil and type(options) ~= "table" then
+    usage("mc.map: argument #3 must be an options table such as {concurrency = 4}", 2)
+  end
+  local concurrency = options and options.concurrency or 8
+  if math.type(concurrency) ~= "integer" or concurrency < 1 then
+    usage("mc.map: concurrency must be an integer >= 1, got " .. tostring(concurrency), 2)
+  end
+  local n = #list
+  return run_group("mc.map", "item", n, concurrency, function(i) return fn(list[i], i) end)
+end
+
+return M

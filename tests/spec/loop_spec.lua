@@ -1,0 +1,206 @@
+-- The event loop: mc.parallel, mc.map, mc.sleep, semaphores and futures, from the main script,
+-- from loop tasks and from coroutines the user created.
+local loop = require "performlua.loop"
+local core = require "performlua.core"
+
+local function elapsed(fn)
+  local t0 = core.monotonic()
+  fn()
+  return core.monotonic() - t0
+end
+
+describe("mc.sleep", function()
+  it("pauses the main script", function()
+    local took = elapsed(function() loop.sleep(0.1) end)
+    assert.is_true(took >= 0.095 and took < 0.5, "took " .. took)
+  end)
+
+  it("rejects a bad duration with a usage error", function()
+    local ok, err = pcall(loop.sleep, -1)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.are.equal("mc.sleep(seconds) needs a number of seconds >= 0, got -1", err.message)
+  end)
+
+  it("works inside a coroutine the user created (it drives the loop itself)", function()
+    local co = coroutine.wrap(function()
+      loop.sleep(0.05)
+      coroutine.yield("after sleep")
+      return "done"
+    end)
+    assert.are.equal("after sleep", co())
+    assert.are.equal("done", co())
+  end)
+end)
+
+describe("mc.parallel", function()
+  it("returns the results in argument order and overlaps the waits", function()
+    local order = {}
+    local a, b, c
+    local took = elapsed(function()
+      a, b, c = loop.parallel(
+        function() loop.sleep(0.2); order[#order + 1] = "a"; return "A" end,
+        function() loop.sleep(0.1); order[#order + 1] = "b"; return "B" end,
+        function() order[#order + 1] = "c"; return "C" end)
+    end)
+    assert.are.same({"A", "B", "C"}, {a, b, c})
+    assert.are.same({"c", "b", "a"}, order)
+    assert.is_true(took < 0.35, "took " .. took)
+  end)
+
+  it("raises after the others settled, naming the failed function and keeping the error", function()
+    local finished = false
+    local boom = core.error_new{kind = "fault", message = "Rate Limited", code = 17}
+    local ok, err = pcall(loop.parallel,
+      function() loop.sleep(0.1); finished = true; return 1 end,
+      function() error(boom) end)
+    assert.is_false(ok)
+    assert.is_true(finished)
+    assert.are.equal("fault", err.kind)
+    assert.are.equal(17, err.code)
+    assert.are.equal(2, err.item)
+    assert.are.equal(boom, err.cause)
+    assert.are.equal("mc.parallel: function 2 failed: Rate Limited", err.message)
+    assert.are.equal(1, err.results[1])
+    assert.are.equal("fault error: mc.parallel: function 2 failed: Rate Limited [code 17]",
+      tostring(err))
+  end)
+
+  it("wraps a plain Lua error as kind 'script' with the original text", function()
+    local ok, err = pcall(loop.parallel, function() error("boom", 0) end)
+    assert.is_false(ok)
+    assert.are.equal("script", err.kind)
+    assert.are.equal("mc.parallel: function 1 failed: boom", err.message)
+    assert.are.equal("boom", err.cause)
+    assert.matches("traceback", err.traceback)
+  end)
+
+  it("refuses a non-function argument", function()
+    local ok, err = pcall(loop.parallel, function() end, 42)
+    assert.is_false(ok)
+    assert.are.equal("mc.parallel: argument #2 is a number, expected a function", err.message)
+  end)
+
+  it("nests: parallel inside parallel inside a user coroutine", function()
+    local co = coroutine.create(function()
+      return loop.parallel(
+        function() return select("#", loop.parallel(function() loop.sleep(0.02) return 1 end,
+                                                    function() return 2 end)) end,
+        function() loop.sleep(0.01) return "x" end)
+    end)
+    local ok, n, x = coroutine.resume(co)
+    assert.is_true(ok)
+    assert.are.equal(2, n)
+    assert.are.equal("x", x)
+  end)
+
+  it("turns a direct coroutine.yield inside a task into an error instead of a hang", function()
+    local ok, err = pcall(loop.parallel, function() coroutine.yield("oops") end)
+    assert.is_false(ok)
+    assert.matches("coroutine.yield%(%) was called directly", err.message)
+  end)
+end)
+
+describe("mc.map", function()
+  it("keeps at most N in flight and returns results in input order", function()
+    local in_flight, peak = 0, 0
+    local items = {}
+    for i = 1, 12 do items[i] = i end
+    local results
+    local took = elapsed(function()
+      results = loop.map(items, function(item, index)
+        assert.are.equal(item, index)
+        in_flight = in_flight + 1
+        peak = math.max(peak, in_flight)
+        loop.sleep(0.05 * ((13 - item) % 3 + 1))
+        in_flight = in_flight - 1
+        return item * 10
+      end, {concurrency = 4})
+    end)
+    for i = 1, 12 do assert.are.equal(i * 10, results[i]) end
+    assert.are.equal(4, peak)
+    -- 12 items at 0.05..0.15 s, 4 at a time: about 0.3 s; one by one it would be 1.2 s
+    assert.is_true(took < 0.6, "took " .. took)
+  end)
+
+  it("stops starting items after a failure and says which item failed", function()
+    local started = {}
+    local ok, err = pcall(loop.map, {"a", "b", "c", "d", "e"}, function(item, i)
+      started[#started + 1] = item
+      loop.sleep(0.01 * i)
+      if item == "b" then error("bad item " .. item, 0) end
+      return item
+    end, {concurrency = 2})
+    assert.is_false(ok)
+    assert.are.equal(2, err.item)
+    assert.are.equal("mc.map: item 2 failed: bad item b", err.message)
+    assert.are.same({"a", "b", "c"}, started)
+  end)
+
+  it("returns an empty list for an empty input", function()
+    assert.are.same({}, loop.map({}, function() error("never") end))
+  end)
+
+  it("validates its arguments", function()
+    local ok, err = pcall(loop.map, {1}, function() end, {concurrency = 0})
+    assert.is_false(ok)
+    assert.are.equal("mc.map: concurrency must be an integer >= 1, got 0", err.message)
+    ok, err = pcall(loop.map, "x", print)
+    assert.are.equal("mc.map: argument #1 must be a list (table), got string", err.message)
+  end)
+end)
+
+describe("loop primitives", function()
+  it("a semaphore bounds concurrent holders and serves waiters in order", function()
+    local sem = loop.semaphore(2)
+    local holders, peak, order = 0, 0, {}
+    loop.map({1, 2, 3, 4, 5}, function(i)
+      sem:acquire()
+      holders = holders + 1
+      peak = math.max(peak, holders)
+      order[#order + 1] = i
+      loop.sleep(0.02)
+      holders = holders - 1
+      sem:release()
+    end, {concurrency = 5})
+    assert.are.equal(2, peak)
+    assert.are.same({1, 2, 3, 4, 5}, order)
+  end)
+
+  it("a future wakes every waiter once, from tasks and from the main script", function()
+    local f = loop.future()
+    local got = {}
+    loop.spawn(function() got[#got + 1] = f:wait() end)
+    loop.spawn(function() loop.sleep(0.03); f:resolve("token") end)
+    assert.are.equal("token", f:wait())
+    loop.sleep(0)
+    assert.are.same({"token"}, got)
+    local g = loop.future()
+    g:reject(core.error_new{kind = "auth", message = "nope"})
+    local ok, err = pcall(g.wait, g)
+    assert.is_false(ok)
+    assert.are.equal("nope", err.message)
+  end)
+
+  it("reports a wait that can never end instead of hanging", function()
+    local f = loop.future()
+    local ok, err = pcall(f.wait, f)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.matches("^nothing left to wait for", err.message)
+  end)
+
+  it("http: a refused connection completes with sent = false", function()
+    local r = loop.http{url = "http://127.0.0.1:9/", body = "x", timeout = 5}
+    assert.are.equal(7, r.curl_code)
+    assert.is_false(r.sent)
+    assert.are.equal(0, r.status)
+  end)
+
+  it("http: plain http to a non-loopback host is refused before anything happens", function()
+    local ok, err = pcall(loop.http, {url = "http://example.com/", body = "x"})
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.matches("refusing plain http://", err.message)
+  end)
+end)
