@@ -1,7 +1,44 @@
-/* Placeholder: replaced by the codec part of the runtime. */
+/* performlua.core's codec functions: SOAP encoding and decoding (codec/encode.c,
+ * codec/decode.c) and the typed objects behind mc.<Type>{...} (codec/objects.c). */
+#include <lauxlib.h>
+
 #include "bind/core.h"
+#include "codec/codec.h"
+#include "codec/objects.h"
+#include "codec/soap.h"
+
+/* core.operations() -> {{name = "Perform", request = "PerformRequestMsg",
+ * response = "PerformResponseMsg"}, ...} in the WSDL's order. */
+int pl_l_operations(lua_State *L)
+{
+    lua_createtable(L, pl_operation_count, 0);
+    for (int i = 0; i < pl_operation_count; i++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, pl_operations[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, pl_operations[i].request_element);
+        lua_setfield(L, -2, "request");
+        lua_pushstring(L, pl_operations[i].response_element);
+        lua_setfield(L, -2, "response");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
 
 void pl_open_codec(lua_State *L)
 {
-    (void)L;
+    static const luaL_Reg funcs[] = {
+        {"encode", pl_l_encode},
+        {"encode_message", pl_l_encode_message},
+        {"encode_fault", pl_l_encode_fault},
+        {"decode", pl_l_decode},
+        {"operations", pl_l_operations},
+        {"constructor", pl_l_constructor},
+        {"object_types", pl_l_object_types},
+        {"object_metatable", pl_l_object_metatable},
+        {"typeof", pl_l_typeof},
+        {"check_field", pl_l_check_field},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, funcs, 0);
 }

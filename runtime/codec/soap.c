@@ -1,0 +1,296 @@
+/* SOAP envelopes, headers and faults; see soap.h. */
+#include "codec/soap.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec/value.h"
+#include "schema/schema.h"
+
+/* Note the element names: Create, Update and Delete have no Msg suffix, and Describe's
+ * messages are named Definition...Msg (reference/soap-api.md section 5). */
+const pl_operation pl_operations[] = {
+    {"Create", "CreateRequest", "CreateResponse"},
+    {"Retrieve", "RetrieveRequestMsg", "RetrieveResponseMsg"},
+    {"Update", "UpdateRequest", "UpdateResponse"},
+    {"Delete", "DeleteRequest", "DeleteResponse"},
+    {"Query", "QueryRequestMsg", "QueryResponseMsg"},
+    {"Describe", "DefinitionRequestMsg", "DefinitionResponseMsg"},
+    {"Execute", "ExecuteRequestMsg", "ExecuteResponseMsg"},
+    {"Perform", "PerformRequestMsg", "PerformResponseMsg"},
+    {"Configure", "ConfigureRequestMsg", "ConfigureResponseMsg"},
+    {"Schedule", "ScheduleRequestMsg", "ScheduleResponseMsg"},
+    {"VersionInfo", "VersionInfoRequestMsg", "VersionInfoResponseMsg"},
+    {"Extract", "ExtractRequestMsg", "ExtractResponseMsg"},
+    {"GetSystemStatus", "SystemStatusRequestMsg", "SystemStatusResponseMsg"},
+};
+const int pl_operation_count = (int)(sizeof pl_operations / sizeof pl_operations[0]);
+
+const pl_operation *pl_operation_find(const char *name)
+{
+    for (int i = 0; name && i < pl_operation_count; i++)
+        if (strcmp(pl_operations[i].name, name) == 0)
+            return &pl_operations[i];
+    return NULL;
+}
+
+const pl_operation *pl_operation_for_element(const char *element_name)
+{
+    for (int i = 0; element_name && i < pl_operation_count; i++)
+        if (strcmp(pl_operations[i].request_element, element_name) == 0 ||
+            strcmp(pl_operations[i].response_element, element_name) == 0)
+            return &pl_operations[i];
+    return NULL;
+}
+
+/* ---- writer ---- */
+
+bool pl_xml_open(pl_xml_out *out)
+{
+    memset(out, 0, sizeof *out);
+    out->buffer = xmlBufferCreate();
+    if (out->buffer)
+        out->writer = xmlNewTextWriterMemory(out->buffer, 0);
+    if (!out->writer) {
+        pl_xml_close(out);
+        out->failed = true;
+        return false;
+    }
+    return true;
+}
+
+void pl_xml_close(pl_xml_out *out)
+{
+    if (out->writer)
+        xmlFreeTextWriter(out->writer);
+    if (out->buffer)
+        xmlBufferFree(out->buffer);
+    out->writer = NULL;
+    out->buffer = NULL;
+}
+
+#define WRITE(out, call)                              \
+    do {                                              \
+        if (!(out)->failed && (out)->writer && (call) < 0) \
+            (out)->failed = true;                     \
+    } while (0)
+
+#define X(s) ((const xmlChar *)(s))
+
+void pl_xml_start(pl_xml_out *out, const char *name)
+{
+    WRITE(out, xmlTextWriterStartElement(out->writer, X(name)));
+}
+
+void pl_xml_start_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns)
+{
+    WRITE(out, xmlTextWriterStartElementNS(out->writer, X(prefix), X(name), X(ns)));
+}
+
+void pl_xml_attribute(pl_xml_out *out, const char *name, const char *value)
+{
+    WRITE(out, xmlTextWriterWriteAttribute(out->writer, X(name), X(value)));
+}
+
+void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
+                         const char *ns, const char *value)
+{
+    WRITE(out, xmlTextWriterWriteAttributeNS(out->writer, X(prefix), X(name), X(ns), X(value)));
+}
+
+void pl_xml_text(pl_xml_out *out, const char *text)
+{
+    WRITE(out, xmlTextWriterWriteString(out->writer, X(text)));
+}
+
+void pl_xml_end(pl_xml_out *out)
+{
+    WRITE(out, xmlTextWriterEndElement(out->writer));
+}
+
+void pl_xml_element(pl_xml_out *out, const char *name, const char *text)
+{
+    pl_xml_start(out, name);
+    pl_xml_text(out, text);
+    pl_xml_end(out);
+}
+
+const char *pl_xml_finish(pl_xml_out *out, size_t *len)
+{
+    WRITE(out, xmlTextWriterEndDocument(out->writer));
+    if (out->failed || !out->writer)
+        return NULL;
+    /* Freeing the writer flushes it into the buffer. */
+    xmlFreeTextWriter(out->writer);
+    out->writer = NULL;
+    *len = (size_t)xmlBufferLength(out->buffer);
+    return (const char *)xmlBufferContent(out->buffer);
+}
+
+/* ---- envelopes ---- */
+
+void pl_soap_new_message_id(char *buf, size_t cap)
+{
+    unsigned char b[16];
+    bool random_ok = false;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        random_ok = read(fd, b, sizeof b) == (ssize_t)sizeof b;
+        close(fd);
+    }
+    if (!random_ok) {
+        /* Unique enough for a message id when the kernel has no random device. */
+        static unsigned long counter;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned long long seed = (unsigned long long)ts.tv_sec * 1000000007ULL ^
+                                  (unsigned long long)ts.tv_nsec ^ (++counter << 20) ^
+                                  (unsigned long long)getpid();
+        for (int i = 0; i < 16; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = (unsigned char)(seed >> 56);
+        }
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(buf, cap,
+             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
+{
+    char message_id[48];
+    const char *id = h->message_id;
+    if (!id) {
+        pl_soap_new_message_id(message_id, sizeof message_id);
+        id = message_id;
+    }
+    if (h->action) {
+        pl_xml_start_ns(out, "wsa", "Action", NULL);
+        pl_xml_text(out, h->action);
+        pl_xml_end(out);
+    }
+    pl_xml_start_ns(out, "wsa", "MessageID", NULL);
+    pl_xml_text(out, id);
+    pl_xml_end(out);
+    if (h->relates_to) {
+        pl_xml_start_ns(out, "wsa", "RelatesTo", NULL);
+        pl_xml_text(out, h->relates_to);
+        pl_xml_end(out);
+    }
+    pl_xml_start_ns(out, "wsa", "To", NULL);
+    pl_xml_text(out, PL_WSA_ANONYMOUS);
+    pl_xml_end(out);
+
+    double created = h->created != 0 ? h->created : (double)time(NULL);
+    char created_text[32], expires_text[32];
+    if (!pl_value_format_epoch(created, created_text, sizeof created_text) ||
+        !pl_value_format_epoch(created + 300, expires_text, sizeof expires_text)) {
+        out->failed = true;
+        return;
+    }
+    /* The service stamps each response with a five-minute validity window. */
+    char timestamp_id[64];
+    snprintf(timestamp_id, sizeof timestamp_id, "Timestamp-%s", id + (strncmp(id, "urn:uuid:", 9) == 0 ? 9 : 0));
+    pl_xml_start_ns(out, "wsse", "Security", NULL);
+    pl_xml_start_ns(out, "wsu", "Timestamp", NULL);
+    pl_xml_attribute_ns(out, "wsu", "Id", NULL, timestamp_id);
+    pl_xml_start_ns(out, "wsu", "Created", NULL);
+    pl_xml_text(out, created_text);
+    pl_xml_end(out);
+    pl_xml_start_ns(out, "wsu", "Expires", NULL);
+    pl_xml_text(out, expires_text);
+    pl_xml_end(out);
+    pl_xml_end(out);
+    pl_xml_end(out);
+}
+
+static void write_credentials(pl_xml_out *out, const pl_soap_header *h)
+{
+    if (h->fueloauth) {
+        pl_xml_start(out, "fueloauth");
+        pl_xml_attribute(out, "xmlns", PL_FUELOAUTH_NS);
+        pl_xml_text(out, h->fueloauth);
+        pl_xml_end(out);
+    }
+    if (h->username || h->password) {
+        pl_xml_start_ns(out, "wsse", "Security", PL_WSSE_NS);
+        pl_xml_start_ns(out, "wsse", "UsernameToken", NULL);
+        pl_xml_start_ns(out, "wsse", "Username", NULL);
+        pl_xml_text(out, h->username ? h->username : "");
+        pl_xml_end(out);
+        pl_xml_start_ns(out, "wsse", "Password", NULL);
+        pl_xml_attribute(out, "Type", PL_PASSWORD_TEXT);
+        pl_xml_text(out, h->password ? h->password : "");
+        pl_xml_end(out);
+        pl_xml_end(out);
+        pl_xml_end(out);
+    }
+}
+
+void pl_soap_begin(pl_xml_out *out, const pl_soap_header *header)
+{
+    static const pl_soap_header none;
+    const pl_soap_header *h = header ? header : &none;
+    WRITE(out, xmlTextWriterStartDocument(out->writer, "1.0", "UTF-8", NULL));
+    pl_xml_start_ns(out, "soap", "Envelope", PL_SOAP_ENV_NS);
+    pl_xml_attribute(out, "xmlns:xsi", PL_XSI_NS);
+    pl_xml_attribute(out, "xmlns:xsd", PL_XSD_NS);
+    if (h->response) {
+        pl_xml_attribute(out, "xmlns:wsa", PL_WSA_NS);
+        pl_xml_attribute(out, "xmlns:wsse", PL_WSSE_NS);
+        pl_xml_attribute(out, "xmlns:wsu", PL_WSU_NS);
+        pl_xml_start_ns(out, "soap", "Header", NULL);
+        write_response_headers(out, h);
+        pl_xml_end(out);
+    } else if (h->fueloauth || h->username || h->password) {
+        pl_xml_start_ns(out, "soap", "Header", NULL);
+        write_credentials(out, h);
+        pl_xml_end(out);
+    }
+    pl_xml_start_ns(out, "soap", "Body", NULL);
+}
+
+void pl_soap_end(pl_xml_out *out)
+{
+    pl_xml_end(out); /* Body */
+    pl_xml_end(out); /* Envelope */
+}
+
+void pl_soap_write_fault(pl_xml_out *out, const pl_soap_fault *fault)
+{
+    pl_xml_start_ns(out, "soap", "Fault", NULL);
+    const char *code = fault->faultcode ? fault->faultcode : "Server";
+    pl_xml_start(out, "faultcode");
+    if (strncmp(code, "q0:", 3) == 0)
+        pl_xml_attribute(out, "xmlns:q0", PL_WSSE_NS);
+    if (!strchr(code, ':')) {
+        char prefixed[256];
+        snprintf(prefixed, sizeof prefixed, "soap:%s", code);
+        pl_xml_text(out, prefixed);
+    } else {
+        pl_xml_text(out, code);
+    }
+    pl_xml_end(out);
+    pl_xml_element(out, "faultstring", fault->faultstring ? fault->faultstring : "");
+    if (fault->faultactor)
+        pl_xml_element(out, "faultactor", fault->faultactor);
+    if (fault->has_code) {
+        char code_text[32];
+        snprintf(code_text, sizeof code_text, "%lld", fault->code);
+        pl_xml_start(out, "detail");
+        pl_xml_start(out, "apifault");
+        pl_xml_attribute(out, "xmlns", PL_FAULT_NS);
+        pl_xml_element(out, "Code", code_text);
+        pl_xml_element(out, "Message", fault->message ? fault->message
+                                                     : (fault->faultstring ? fault->faultstring : ""));
+        pl_xml_end(out);
+        pl_xml_end(out);
+    }
+    pl_xml_end(out);
+}

@@ -1,0 +1,104 @@
+/* SOAP 1.1 envelopes as the partner API exchanges them, written with libxml2's xmlTextWriter:
+ * the 13 operations and their message elements, the envelope and its headers (credentials
+ * in requests; WS-Addressing and a WS-Security timestamp in responses), and faults.
+ * Pure C: no Lua. The Lua-table walker (codec/encode.c) writes the body element between
+ * pl_soap_begin and pl_soap_end with the pl_xml_* calls. */
+#ifndef PL_CODEC_SOAP_H
+#define PL_CODEC_SOAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/xmlwriter.h>
+
+#define PL_WSA_NS "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+#define PL_WSA_ANONYMOUS "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+#define PL_WSSE_NS \
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+#define PL_WSU_NS \
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+#define PL_PASSWORD_TEXT                                                                    \
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0" \
+    "#PasswordText"
+#define PL_FUELOAUTH_NS "http://exacttarget.com"
+#define PL_FAULT_NS "urn:fault.partner.exacttarget.com"
+
+/* ---- the operations ---- */
+
+typedef struct pl_operation {
+    const char *name;             /* also the SOAPAction value: "Perform" */
+    const char *request_element;  /* "PerformRequestMsg" */
+    const char *response_element; /* "PerformResponseMsg" */
+} pl_operation;
+
+extern const pl_operation pl_operations[];
+extern const int pl_operation_count; /* 13 */
+
+const pl_operation *pl_operation_find(const char *name);
+/* The operation whose request or response element this is; NULL for other elements. */
+const pl_operation *pl_operation_for_element(const char *element_name);
+
+/* ---- the writer ---- */
+
+/* An XML document being written into memory. Every call after a failure does nothing, so a
+ * sequence of writes is checked once at the end (pl_xml_finish). */
+typedef struct pl_xml_out {
+    xmlBufferPtr buffer;
+    xmlTextWriterPtr writer;
+    bool failed;
+} pl_xml_out;
+
+bool pl_xml_open(pl_xml_out *out);
+/* Frees everything; safe to call twice and on a never-opened (zeroed) writer. */
+void pl_xml_close(pl_xml_out *out);
+void pl_xml_start(pl_xml_out *out, const char *name);
+void pl_xml_start_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns);
+void pl_xml_attribute(pl_xml_out *out, const char *name, const char *value);
+void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
+                         const char *ns, const char *value);
+void pl_xml_text(pl_xml_out *out, const char *text); /* escaped */
+void pl_xml_end(pl_xml_out *out);
+void pl_xml_element(pl_xml_out *out, const char *name, const char *text);
+/* Ends the document; the bytes stay owned by `out` until pl_xml_close. NULL on failure. */
+const char *pl_xml_finish(pl_xml_out *out, size_t *len);
+
+/* ---- envelopes ---- */
+
+/* What goes into the header. A request carries at most one kind of credentials; a response
+ * (response == true) carries WS-Addressing headers and a WS-Security timestamp. */
+typedef struct pl_soap_header {
+    const char *fueloauth;        /* <fueloauth xmlns="http://exacttarget.com"> */
+    const char *username;         /* with password: wsse:Security/UsernameToken */
+    const char *password;
+    bool response;
+    const char *action;           /* wsa:Action, e.g. "PerformResponse" */
+    const char *message_id;       /* wsa:MessageID; generated when NULL */
+    const char *relates_to;       /* wsa:RelatesTo; left out when NULL */
+    double created;               /* wsu:Created as seconds since the epoch; now when 0 */
+} pl_soap_header;
+
+/* Writes the declaration, soap:Envelope, the header and opens soap:Body. */
+void pl_soap_begin(pl_xml_out *out, const pl_soap_header *header);
+/* Closes soap:Body and soap:Envelope. */
+void pl_soap_end(pl_xml_out *out);
+
+/* A fault as the service writes it: soap:Fault with faultcode (a bare code such as "Server"
+ * gets the soap: prefix; "q0:Security" declares q0 as the WS-Security namespace),
+ * faultstring, faultactor when given, and detail/apifault{Code, Message} in
+ * urn:fault.partner.exacttarget.com when has_code. */
+typedef struct pl_soap_fault {
+    const char *faultcode;
+    const char *faultstring;
+    const char *faultactor;
+    bool has_code;
+    long long code;
+    const char *message;
+} pl_soap_fault;
+
+void pl_soap_write_fault(pl_xml_out *out, const pl_soap_fault *fault);
+
+/* A random RFC 4122 version 4 UUID as "urn:uuid:xxxxxxxx-...", for wsa:MessageID.
+ * `buf` needs 48 bytes. */
+void pl_soap_new_message_id(char *buf, size_t cap);
+
+#endif
