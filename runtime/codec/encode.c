@@ -290,7 +290,8 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
     idx = lua_absindex(L, idx);
     if (lua_type(L, idx) != LUA_TTABLE) {
         const char *what = luaL_typename(L, idx);
-        pl_check_fail(&x->c, "expected a table or a %s object, got %s", declared->name, what);
+        pl_check_fail(&x->c, "expected a table or %s %s object, got %s",
+                      strchr("AEIOU", declared->name[0]) ? "an" : "a", declared->name, what);
     }
     const pl_type *known;
     const char *type = pl_object_type(L, idx, &known);
@@ -299,8 +300,9 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
         bool fits = known ? pl_type_derives_from(known, declared)
                           : declared == pl_schema_type("APIObject");
         if (!fits)
-            pl_check_fail(&x->c, "expected a %s object (or a subtype), got a %s object",
-                          declared->name, type);
+            pl_check_fail(&x->c, "expected %s %s object (or a subtype), got %s %s object",
+                          strchr("AEIOU", declared->name[0]) ? "an" : "a", declared->name,
+                          strchr("AEIOU", type[0]) ? "an" : "a", type);
         if (!known) {
             write_generic_object(x, name, type, declared, idx);
             return;

@@ -98,6 +98,12 @@ static int fail_value(pl_check *c, const char *fmt, ...)
     return 0;
 }
 
+/* "a" or "an" before a type name. */
+static const char *article(const char *word)
+{
+    return strchr("AEIOUaeiou", word[0]) && word[0] ? "an" : "a";
+}
+
 /* "string 'abc'", "number 1.5", "boolean true", "a List object", "table", ... */
 static const char *describe(lua_State *L, int idx, char *buf, size_t cap)
 {
@@ -126,7 +132,7 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t cap)
     case LUA_TTABLE: {
         const char *type = pl_object_type(L, idx, NULL);
         if (type) {
-            snprintf(buf, cap, "a %s object", type);
+            snprintf(buf, cap, "%s %s object", article(type), type);
             return buf;
         }
         return "a table";
@@ -173,9 +179,12 @@ static void push_xml_string(pl_check *c, int idx)
     if (!pl_value_check_xml_text(s, len, &offset, &codepoint)) {
         if (codepoint == 0xFFFFFFFFu)
             fail_value(c, "%s is not valid UTF-8 (byte %d)", c->path, (int)offset + 1);
-        else
-            fail_value(c, "%s contains the character U+%04X, which XML cannot carry (byte %d)",
-                       c->path, codepoint, (int)offset + 1);
+        else {
+            char character[16];
+            snprintf(character, sizeof character, "U+%04X", codepoint);
+            fail_value(c, "%s contains the character %s, which XML cannot carry (byte %d)",
+                       c->path, character, (int)offset + 1);
+        }
     }
     lua_pushvalue(L, idx);
 }
@@ -612,16 +621,16 @@ static void normalize_single(pl_check *c, const pl_type *owner, const pl_element
     }
     char what[96];
     if (lua_type(L, idx) != LUA_TTABLE)
-        fail_value(c, "%s must be a table or a %s object, got %s", c->path, declared->name,
-                   describe(L, idx, what, sizeof what));
+        fail_value(c, "%s must be a table or %s %s object, got %s", c->path,
+                   article(declared->name), declared->name, describe(L, idx, what, sizeof what));
     const pl_type *known;
     const char *type = pl_object_type(L, idx, &known);
     if (type) {
         bool fits = known ? pl_type_derives_from(known, declared)
                           : declared == pl_schema_type("APIObject");
         if (!fits)
-            fail_value(c, "%s must be a %s object (or a subtype), got a %s object", c->path,
-                       declared->name, type);
+            fail_value(c, "%s must be %s %s object (or a subtype), got %s %s object", c->path,
+                       article(declared->name), declared->name, article(type), type);
         lua_pushvalue(L, idx);
         return;
     }
