@@ -508,7 +508,8 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         if (t)
             open_object(L, d, base, p, decl, name, t, t, NULL);
         else
-            open_object(L, d, base, p, decl, name, declared, NULL, a->type);
+            open_object(L, d, base, p, decl, name, pl_object_unknown_type_fields(declared),
+                        NULL, a->type);
         return;
     }
     if (declared) {

@@ -7,10 +7,12 @@
  * into a buffer owned by a to-be-closed userdata, so a usage error raised halfway frees it.
  *
  * Objects whose type the model does not know (decoded from a response, or marked with
- * core.object_metatable("AsyncActivityStatus") by the sandbox) are still written: the
- * fields the declared type knows first, typed and in schema order, then the remaining keys
- * in sorted order as plain elements (tables nest, arrays repeat), with xsi:type set to the
- * object's type name. */
+ * core.object_metatable("AsyncActivityStatus") by the sandbox) are still written, with
+ * xsi:type set to the object's type name: first the fields the declared type knows, typed
+ * and in schema order (in an APIObject slot, those of ObjectExtension: APIObject + Type +
+ * Properties/Property name-value pairs, the shape the service gives such types), then the
+ * remaining keys in sorted order as plain elements (tables nest, arrays repeat). The
+ * decoder reads them back the same way. */
 #include <lauxlib.h>
 #include <string.h>
 
@@ -304,7 +306,7 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
                           strchr("AEIOU", declared->name[0]) ? "an" : "a", declared->name,
                           strchr("AEIOU", type[0]) ? "an" : "a", type);
         if (!known) {
-            write_generic_object(x, name, type, declared, idx);
+            write_generic_object(x, name, type, pl_object_unknown_type_fields(declared), idx);
             return;
         }
         actual = known;

@@ -389,6 +389,16 @@ static bool fields_cover(lua_State *L, const pl_type *t, int idx)
     return true;
 }
 
+const pl_type *pl_object_unknown_type_fields(const pl_type *declared)
+{
+    if (declared && declared == pl_schema_type("APIObject")) {
+        const pl_type *extension = pl_schema_type("ObjectExtension");
+        if (extension)
+            return extension;
+    }
+    return declared;
+}
+
 bool pl_object_constructible(const pl_type *t)
 {
     return t && !t->is_abstract && !t->is_anonymous;

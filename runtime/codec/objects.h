@@ -67,6 +67,12 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx);
 void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_element *e,
                                int idx);
 
+/* The type whose fields describe an object of a type the model does not know, found in a
+ * slot declared `declared`: ObjectExtension (APIObject + Type + Properties/Property name-value
+ * pairs) for APIObject slots, which is how the service returns its undeclared types such as
+ * AsyncActivityStatus; otherwise the declared type itself (may be NULL). */
+const pl_type *pl_object_unknown_type_fields(const pl_type *declared);
+
 /* True when type t can be built by users (named, not abstract, not a message element). */
 bool pl_object_constructible(const pl_type *t);
 
