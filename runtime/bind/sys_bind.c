@@ -16,7 +16,8 @@
  *   core.random() -> float in [0, 1) from the kernel's generator (backoff jitter)
  *   core.random_hex(nbytes) -> hex string (correlation ids, temporary names)
  *   core.xdg_dir("config"|"cache"|"state") -> directory per the XDG base directory spec
- *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security) */
+ *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security)
+ *   core.setenv(name, value | nil)      sets or removes an environment variable (tests, CLI) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -158,7 +159,9 @@ static int l_write_file_atomic(lua_State *L)
     unsigned int salt = 0;
     if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
         salt = (unsigned int)time(NULL);
-    const char *tmp = lua_pushfstring(L, "%s.tmp.%d.%x", path, (int)getpid(), salt);
+    char suffix[48];
+    snprintf(suffix, sizeof suffix, ".tmp.%d.%x", (int)getpid(), salt);
+    const char *tmp = lua_pushfstring(L, "%s%s", path, suffix);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0)
         return push_failure(L, "cannot create", tmp, errno);
@@ -264,6 +267,15 @@ static int l_hash_hex(lua_State *L)
     return 1;
 }
 
+static int l_setenv(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    int rc = lua_isnoneornil(L, 2) ? unsetenv(name) : setenv(name, luaL_checkstring(L, 2), 1);
+    if (rc != 0)
+        return luaL_error(L, "cannot set environment variable %s: %s", name, strerror(errno));
+    return 0;
+}
+
 void pl_open_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -281,6 +293,7 @@ void pl_open_sys(lua_State *L)
         {"random_hex", l_random_hex},
         {"xdg_dir", l_xdg_dir},
         {"hash_hex", l_hash_hex},
+        {"setenv", l_setenv},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

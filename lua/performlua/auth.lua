@@ -1,0 +1,282 @@
+-- performlua.auth: credentials for SOAP calls.
+--
+-- OAuth 2.0 client credentials (POST {auth_url}/v2/token, JSON), with:
+--   * the SOAP endpoint taken from the latest token response's soap_instance_url (normalised:
+--     scheme added, trailing slash, Service.asmx appended) unless soap_url is configured;
+--   * refresh when less than 5 minutes remain (or half the token's life for short-lived tokens);
+--   * single flight: however many calls (coroutines) need a token at once, one request is made
+--     and the others wait for it. The token state is shared by every client of the process with
+--     the same auth URL, client id and account;
+--   * a disk cache in $XDG_CACHE_HOME/performlua/tokens/<hash>.json (file 0600, directory 0700)
+--     so repeated runs within a token's life make no token request (the service asks for at most
+--     one per 20 minutes per machine). A token the server rejects is dropped and replaced.
+-- WS-Security username/password (legacy accounts): no token; the header carries them.
+--
+-- Token request failures raise kind "auth" with the server's error / error_description and
+-- never the secret.
+local core = require "performlua.core"
+local loop = require "performlua.loop"
+local trace = require "performlua.trace"
+
+local M = {}
+
+local REFRESH_MARGIN = 300
+local states = {} -- cache key -> shared token state
+
+local function auth_error(fields)
+  fields.kind = "auth"
+  return core.error_new(fields)
+end
+
+--- "mc123" -> https://mc123.auth.marketingcloudapis.com/ ; auth URLs get a scheme and a "/".
+--- Returns auth_url, token_url.
+function M.normalize_auth_url(subdomain, auth_url)
+  local base = auth_url
+  if not base then base = "https://" .. subdomain .. ".auth.marketingcloudapis.com/" end
+  if not base:match("^%a[%w+.-]*://") then base = "https://" .. base end
+  local prefix = base:match("^(.-)v2/token/?$")
+  if prefix then
+    if prefix:sub(-1) ~= "/" then prefix = prefix .. "/" end
+    return prefix, prefix .. "v2/token"
+  end
+  if base:sub(-1) ~= "/" then base = base .. "/" end
+  return base, base .. "v2/token"
+end
+
+--- soap_instance_url ("https://x.soap.marketingcloudapis.com/" or without scheme/slash) ->
+--- the Service.asmx endpoint.
+function M.normalize_soap_url(url)
+  if not url:match("^%a[%w+.-]*://") then url = "https://" .. url end
+  if url:lower():match("%.asmx$") then return url end
+  if url:sub(-1) ~= "/" then url = url .. "/" end
+  return url .. "Service.asmx"
+end
+
+local function cache_path(key)
+  local dir = core.xdg_dir("cache")
+  if not dir then return nil end
+  dir = dir .. "/performlua/tokens"
+  return dir .. "/" .. core.hash_hex(key) .. ".json", dir
+end
+
+local function read_cache(state)
+  if not state.cache_file then return nil end
+  local info = core.file_info(state.cache_file)
+  if not info or not info.is_file then return nil end
+  if info.uid ~= core.getuid() or info.mode & 0x3f ~= 0 then
+    -- someone else could read or plant it: do not trust it
+    os.remove(state.cache_file)
+    return nil
+  end
+  local f = io.open(state.cache_file, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local data = core.json_decode(text)
+  if type(data) ~= "table" or data.key ~= state.key or type(data.access_token) ~= "string"
+    or type(data.expires_at) ~= "number" then
+    return nil
+  end
+  return data
+end
+
+local function write_cache(state, data)
+  if not state.cache_file then return end
+  local ok = core.mkdir_p(state.cache_dir, 448) -- 0700
+  if not ok then return end -- a cache that cannot be written only costs a token request
+  core.chmod(state.cache_dir, 448)
+  core.write_file_atomic(state.cache_file, core.json_encode(data), 384) -- 0600
+end
+
+local function drop_cache(state, token)
+  if not state.cache_file then return end
+  local data = read_cache(state)
+  if data and data.access_token == token then os.remove(state.cache_file) end
+end
+
+local Auth = {}
+Auth.__index = Auth
+
+--- settings: resolved by performlua.config; options: {token_cache=, trace=, connect_timeout=,
+--- timeout=, retries=, retry_base_delay=, retry_max_seconds=, refresh_margin=}.
+function M.new(settings, options)
+  local self = setmetatable({options = options or {}}, Auth)
+  self.secrets = {}
+  if settings.username and not settings.client_id then
+    self.mode = "wsse"
+    self.username, self.password = settings.username, settings.password
+    self.fixed_soap_url = settings.soap_url
+    self.secrets[1] = settings.password
+    return self
+  end
+  self.mode = "oauth"
+  self.client_id, self.client_secret = settings.client_id, settings.client_secret
+  self.account_id = settings.account_id
+  self.auth_url, self.token_url = M.normalize_auth_url(settings.subdomain, settings.auth_url)
+  local ok, why = core.http_url_allowed(self.token_url)
+  if not ok then
+    error(core.error_new{kind = "usage", message = "mc.connect: auth_url: " .. why}, 0)
+  end
+  self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
+  self.secrets[1] = settings.client_secret
+  local key = table.concat({self.token_url, self.client_id, self.account_id or ""}, "\n")
+  local state = states[key]
+  if not state then
+    state = {key = key}
+    if self.options.token_cache ~= false then
+      state.cache_file, state.cache_dir = cache_path(key)
+    end
+    states[key] = state
+  end
+  self.state = state
+  return self
+end
+
+--- Every secret this client knows (for redaction), including the current token.
+function Auth:secret_values()
+  local list = {table.unpack(self.secrets)}
+  if self.state and self.state.token then list[#list + 1] = self.state.token end
+  return list
+end
+
+function Auth:soap_url()
+  if self.fixed_soap_url then return self.fixed_soap_url end
+  return self.state.soap_url
+end
+
+local function margin_for(state, configured)
+  local m = configured or REFRESH_MARGIN
+  if state.lifetime then m = math.min(m, state.lifetime / 2) end
+  return m
+end
+
+local function usable(state, margin)
+  return state.token and state.expires_at - core.realtime() > margin_for(state, margin)
+end
+
+local function adopt(state, data)
+  state.token = data.access_token
+  state.expires_at = data.expires_at
+  state.lifetime = data.lifetime
+  if type(data.soap_instance_url) == "string" and data.soap_instance_url ~= "" then
+    state.soap_url = M.normalize_soap_url(data.soap_instance_url)
+  end
+end
+
+-- One token request, with retries for transient failures (a token request is safe to repeat).
+function Auth:request_token()
+  local o = self.options
+  local body = core.json_encode{grant_type = "client_credentials", client_id = self.client_id,
+    client_secret = self.client_secret, account_id = self.account_id}
+  local attempts = (o.retries or 4) + 1
+  local started = loop.now()
+  local last_err
+  for attempt = 1, attempts do
+    if o.trace then
+      trace.write("token request POST " .. self.token_url, body, self:secret_values())
+    end
+    local resp = loop.http{url = self.token_url, body = body, idempotent = true,
+      headers = {"Content-Type: application/json", "Accept: application/json"},
+      timeout = o.connect_timeout and math.max(o.connect_timeout, 60) or 60,
+      connect_timeout = o.connect_timeout}
+    local retry = false
+    if resp.curl_code ~= 0 then
+      last_err = auth_error{message = string.format("token request to %s failed: %s",
+        self.token_url, resp.error), code = resp.curl_code, retryable = true}
+      retry = true
+    else
+      if o.trace then
+        trace.write(string.format("token response HTTP %d", resp.status), resp.body,
+          self:secret_values())
+      end
+      local data = core.json_decode(resp.body)
+      if resp.status == 200 and type(data) == "table" and type(data.access_token) == "string"
+        and data.access_token ~= "" then
+        local lifetime = tonumber(data.expires_in) or 1080
+        return {access_token = data.access_token, lifetime = lifetime,
+                expires_at = core.realtime() + lifetime,
+                soap_instance_url = data.soap_instance_url,
+                rest_instance_url = data.rest_instance_url}
+      end
+      local detail
+      if type(data) == "table" and (data.error or data.error_description or data.message) then
+        detail = tostring(data.error or data.errorcode or "error")
+        local desc = data.error_description or data.message
+        if desc and desc ~= "" then detail = detail .. ": " .. tostring(desc) end
+      elseif resp.status == 200 then
+        detail = "the answer has no access_token"
+      else
+        detail = (resp.body:gsub("%s+", " "):sub(1, 200))
+        if detail == "" then detail = "no details in the answer" end
+      end
+      retry = resp.status >= 500 or resp.status == 429
+      last_err = auth_error{
+        message = string.format("token request to %s was refused (HTTP %d): %s",
+          self.token_url, resp.status, trace.redact(detail, self.secrets)),
+        code = type(data) == "table" and data.error or nil,
+        http_status = resp.status, retryable = retry}
+    end
+    if not retry or attempt == attempts then break end
+    local delay = math.min(30, (o.retry_base_delay or 0.5) * 2 ^ (attempt - 1))
+    delay = delay * (0.5 + core.random() * 0.5)
+    if loop.now() - started + delay > (o.retry_max_seconds or 120) then break end
+    loop.sleep(delay)
+  end
+  error(last_err, 0)
+end
+
+--- The current token, fetching or refreshing it when needed (one request in flight at a time).
+function Auth:token()
+  local state = self.state
+  if usable(state, self.options.refresh_margin) then return state.token end
+  if state.inflight then return state.inflight:wait() end
+  local f = loop.future()
+  state.inflight = f
+  local ok, err = pcall(function()
+    local cached = not state.skip_disk and read_cache(state)
+    if cached then
+      adopt(state, cached)
+      if usable(state, self.options.refresh_margin) then return end
+    end
+    local data = self:request_token()
+    data.key = state.key
+    adopt(state, data)
+    state.skip_disk = nil
+    write_cache(state, data)
+  end)
+  state.inflight = nil
+  if ok then
+    f:resolve(state.token)
+    return state.token
+  end
+  f:reject(err)
+  error(err, 0)
+end
+
+--- The SOAP header credentials (for core.encode) and the token they carry (nil for WS-Security).
+function Auth:header()
+  if self.mode == "wsse" then
+    return {username = self.username, password = self.password}, nil
+  end
+  local token = self:token()
+  return {fueloauth = token}, token
+end
+
+--- The server rejected `token` ("Token Expired" / "Login Failed"): forget it (memory and disk)
+--- unless a newer one already replaced it, so the next header() fetches a fresh one.
+function Auth:rejected(token)
+  local state = self.state
+  if not state or token == nil then return end
+  if state.token == token then
+    state.token, state.expires_at = nil, nil
+  end
+  drop_cache(state, token)
+  state.skip_disk = true
+end
+
+--- For tests: forget every in-memory token state.
+function M._reset()
+  states = {}
+end
+
+return M

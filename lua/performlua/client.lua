@@ -1,0 +1,544 @@
+-- performlua.client: mc.connect and the operations of the partner SOAP API.
+--
+--   local c = mc.connect{client_id =, client_secret =, subdomain = | auth_url =, account_id =,
+--                        soap_url =, username =, password =, profile =,
+--                        timeout = 120, retrieve_timeout = 300, connect_timeout = 30,
+--                        retries = 4, retry_max_seconds = 120, retry_base_delay = 0.5,
+--                        chunk_size = 50, max_in_flight = 8, trace = false,
+--                        token_cache = true}
+--   (account settings: see performlua.config for the environment, profiles and precedence)
+--
+-- Operations (definitions/objects: one object or an array):
+--   c:perform(action, definitions, options)      c:create(objects, options)
+--   c:retrieve(object_type, properties, filter, options)   c:continue(page)
+--   c:update(objects, options)   c:delete(objects, options)   c:describe(object_type)
+--   c:execute(requests)   c:configure(action, configurations, options)
+--   c:schedule(action, schedule, interactions, options)   c:extract(requests)
+--   c:version_info()   c:system_status()
+-- Each returns a result (performlua.result) or raises one error shape (kind usage, auth, fault,
+-- http, transport, xml).
+--
+-- Retries (the policy that must never send email twice):
+--   * retried with exponential backoff and jitter, bounded by `retries` and `retry_max_seconds`:
+--     the "Rate Limited" fault (code 17), HTTP 5xx without a SOAP answer (except 504 for
+--     operations that change data: a gateway timeout means the service may have acted), and
+--     failures before the request was sent;
+--   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
+--     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
+--     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
+--     the request id when known. The transport itself refuses libcurl's silent re-send of such
+--     requests (see runtime/net/http.h);
+--   * "Token Expired" / "Login Failed" security faults: the token is dropped, one new token is
+--     fetched and the call is retried once (the service rejected the call unprocessed).
+local core = require "performlua.core"
+local loop = require "performlua.loop"
+local config = require "performlua.config"
+local auth = require "performlua.auth"
+local trace = require "performlua.trace"
+local result = require "performlua.result"
+local perform_rules = require "performlua.perform"
+
+local M = {}
+
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
+M.READ_ONLY = READ_ONLY
+
+local CONNECT_OPTIONS = {
+  client_id = true, client_secret = true, subdomain = true, auth_url = true, account_id = true,
+  soap_url = true, username = true, password = true, profile = true, timeout = true,
+  retrieve_timeout = true, connect_timeout = true, retries = true, retry_max_seconds = true,
+  retry_base_delay = true, chunk_size = true, max_in_flight = true, trace = true,
+  token_cache = true, refresh_margin = true,
+}
+
+-- Keys of an options table that steer performlua rather than go on the wire.
+local CONTROL_KEYS = {allow_reserved = true, timeout = true, chunk_size = true}
+
+local function usage(message, level)
+  error(core.error_new{kind = "usage", message = message}, level or 0)
+end
+
+local types_module
+local function typeof(v)
+  if types_module == nil then
+    local ok, t = pcall(require, "performlua.types")
+    types_module = ok and t or false
+  end
+  if types_module and types_module.typeof then return types_module.typeof(v) end
+  return nil
+end
+
+local function number_option(args, name, default, min)
+  local v = args[name]
+  if v == nil then return default end
+  if type(v) ~= "number" or v ~= v or v < min then
+    usage(string.format("mc.connect: %s must be a number >= %s, got %s", name, tostring(min),
+      tostring(v)))
+  end
+  return v
+end
+
+--- mc.connect{...} -> client
+function M.connect(args)
+  if args ~= nil and type(args) ~= "table" then
+    usage("mc.connect: expected a table of settings, e.g. mc.connect{client_id = ..., ...}")
+  end
+  args = args or {}
+  for k in pairs(args) do
+    if not CONNECT_OPTIONS[k] then
+      local names = {}
+      for n in pairs(CONNECT_OPTIONS) do names[#names + 1] = n end
+      table.sort(names)
+      usage(string.format("mc.connect: unknown setting '%s' (settings: %s)", tostring(k),
+        table.concat(names, ", ")))
+    end
+  end
+  local settings = config.resolve(args)
+  local c = setmetatable({}, Client)
+  c.timeout = number_option(args, "timeout", 120, 0.001)
+  c.retrieve_timeout = number_option(args, "retrieve_timeout", args.timeout or 300, 0.001)
+  c.connect_timeout = number_option(args, "connect_timeout", 30, 0.001)
+  c.retries = math.floor(number_option(args, "retries", 4, 0))
+  c.retry_max_seconds = number_option(args, "retry_max_seconds", 120, 0)
+  c.retry_base_delay = number_option(args, "retry_base_delay", 0.5, 0)
+  c.chunk_size = math.floor(number_option(args, "chunk_size", 50, 1))
+  c.max_in_flight = math.floor(number_option(args, "max_in_flight", 8, 1))
+  if args.trace ~= nil then c.trace = args.trace and true or false
+  else c.trace = trace.enabled_by_env() end
+  c.auth = auth.new(settings, {token_cache = args.token_cache, trace = c.trace,
+    connect_timeout = c.connect_timeout, retries = c.retries,
+    retry_base_delay = c.retry_base_delay, retry_max_seconds = c.retry_max_seconds,
+    refresh_margin = args.refresh_margin})
+  if c.auth.fixed_soap_url then
+    local ok, why = core.http_url_allowed(c.auth.fixed_soap_url)
+    if not ok then usage("mc.connect: soap_url: " .. why) end
+  end
+  c.slots = loop.semaphore(c.max_in_flight)
+  c.account_source = settings.source
+  return c
+end
+
+function Client:__tostring()
+  return string.format("performlua client (%s, %s)", self.auth.mode == "oauth"
+    and self.auth.token_url or "WS-Security", self.account_source or "?")
+end
+
+local function new_correlation_id()
+  local h = core.random_hex(16)
+  return string.format("%s-%s-4%s-%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(14, 16),
+    h:sub(17, 20), h:sub(21, 32))
+end
+
+local function host_of(url)
+  return url:match("^%a+://([^/]+)") or url
+end
+
+local SECURITY_FAULT = {["token expired"] = true, ["login failed"] = true}
+
+local function is_security_fault(err)
+  local fc = tostring(err.faultcode or "")
+  local msg = tostring(err.message or ""):lower()
+  return fc:match("Security$") ~= nil or SECURITY_FAULT[msg] ~= nil
+    or msg:match("^token expired") ~= nil or msg:match("^login failed") ~= nil
+end
+
+-- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
+-- {err=, retry=bool, refresh=token}.
+function Client:_attempt(op, request, idempotent, correlation_id, timeout)
+  self.slots:acquire()
+  local ok, out = pcall(function()
+    local header, token = self.auth:header()
+    local url = self.auth:soap_url()
+    if not url then
+      error(core.error_new{kind = "auth", message = "the token response had no "
+        .. "soap_instance_url; pass soap_url to mc.connect"}, 0)
+    end
+    local envelope = core.encode(op, request, {header = header})
+    local secrets = self.auth:secret_values()
+    if self.trace then
+      trace.write(string.format("%s request POST %s (correlation id %s)", op, url,
+        correlation_id), envelope, secrets)
+    end
+    local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
+      timeout = timeout, connect_timeout = self.connect_timeout,
+      headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
+                 "X-Correlation-ID: " .. correlation_id}}
+    if self.trace then
+      if resp.curl_code ~= 0 then
+        trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
+          resp.error, resp.sent and "sent" or "not sent"), nil, secrets)
+      else
+        trace.write(string.format("%s response HTTP %d after %.3f s", op, resp.status,
+          resp.elapsed), resp.body, secrets)
+      end
+    end
+    return self:_classify(op, url, resp, idempotent, correlation_id, token)
+  end)
+  self.slots:release()
+  if not ok then error(out, 0) end
+  return out
+end
+
+function Client:_classify(op, url, resp, idempotent, correlation_id, token)
+  local secrets = self.auth:secret_values()
+  if resp.curl_code ~= 0 then
+    if not resp.sent or idempotent then
+      return {retry = true, err = core.error_new{kind = "transport",
+        message = string.format("%s request to %s %s: %s", op, host_of(url),
+          resp.sent and "failed" or "could not be sent", resp.error),
+        code = resp.curl_code, retryable = true, correlation_id = correlation_id}}
+    end
+    return {err = core.error_new{kind = "transport",
+      message = string.format("%s request to %s failed after it was sent (%s): the service "
+        .. "may have processed it (correlation id %s)", op, host_of(url), resp.error,
+        correlation_id),
+      code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id}}
+  end
+  local ok, body, element, header = pcall(core.decode, resp.body)
+  if ok then
+    return {body = body, element = element, header = header, status = resp.status}
+  end
+  local err = body
+  if not core.is_error(err) then
+    err = core.error_new{kind = "xml", message = tostring(err)}
+  end
+  err.http_status = resp.status
+  err.correlation_id = correlation_id
+  err.message = trace.redact(err.message, secrets)
+  if err.kind == "fault" then
+    if err.retryable or tonumber(err.code) == 17 then
+      err.retryable = true
+      return {retry = true, err = err}
+    end
+    if is_security_fault(err) then
+      if self.auth.mode == "oauth" then
+        return {refresh = token or true, err = err}
+      end
+      err.kind = "auth"
+    end
+    return {err = err}
+  end
+  -- no SOAP answer
+  local status = resp.status
+  local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):sub(1, 160)
+  snippet = trace.redact(snippet, secrets)
+  if status >= 500 or status == 429 then
+    local e = core.error_new{kind = "http", http_status = status, correlation_id = correlation_id,
+      message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
+        host_of(url), snippet)}
+    if status == 504 and not idempotent then
+      e.outcome_unknown = true
+      e.message = e.message .. " (a gateway timeout: the service may have processed it)"
+      return {err = e}
+    end
+    e.retryable = true
+    return {retry = true, err = e}
+  end
+  if status >= 200 and status < 300 then
+    -- answered but unreadable: the service has processed it
+    err.outcome_unknown = not idempotent
+    return {err = err}
+  end
+  return {err = core.error_new{kind = "http", http_status = status,
+    correlation_id = correlation_id,
+    message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
+end
+
+--- One logical call with the retry policy. Returns the decoded answer.
+function Client:_call(op, request, options)
+  local idempotent = READ_ONLY[op] or false
+  local timeout = options and options.timeout
+    or (op == "Retrieve" and self.retrieve_timeout or self.timeout)
+  local correlation_id = new_correlation_id()
+  local started = loop.now()
+  local attempt, refreshed = 0, false
+  while true do
+    attempt = attempt + 1
+    local out = self:_attempt(op, request, idempotent, correlation_id, timeout)
+    if out.body then
+      out.correlation_id = correlation_id
+      out.attempts = attempt
+      return out
+    end
+    local err = out.err
+    err.attempts = attempt
+    if out.refresh then
+      if refreshed then
+        err.kind = "auth"
+        err.message = err.message .. " (again after fetching a new token)"
+        error(err, 0)
+      end
+      refreshed = true
+      attempt = attempt - 1
+      self.auth:rejected(out.refresh ~= true and out.refresh or nil)
+    elseif out.retry and attempt <= self.retries then
+      local delay = math.min(30, self.retry_base_delay * 2 ^ (attempt - 1))
+      delay = delay * (0.5 + 0.5 * core.random())
+      if loop.now() - started + delay > self.retry_max_seconds then
+        error(err, 0)
+      end
+      loop.sleep(delay)
+    else
+      error(err, 0)
+    end
+  end
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- helpers for arguments
+
+local function as_list(v, what)
+  if v == nil then usage(what .. ": nothing given; pass one object or an array of objects") end
+  if type(v) ~= "table" then
+    usage(string.format("%s: expected an object or an array of objects, got a %s", what, type(v)))
+  end
+  if typeof(v) ~= nil or v[1] == nil then
+    if next(v) == nil then usage(what .. ": the array is empty") end
+    return {v}
+  end
+  return v
+end
+
+-- Splits a user options table into performlua's control keys and the wire options.
+local function split_options(options, what)
+  if options == nil then return {}, nil end
+  if type(options) ~= "table" then
+    usage(what .. ": options must be a table, got " .. type(options))
+  end
+  if typeof(options) ~= nil then return {}, options end
+  local control, wire = {}, nil
+  for k, v in pairs(options) do
+    if CONTROL_KEYS[k] then
+      control[k] = v
+    else
+      wire = wire or {}
+      wire[k] = v
+    end
+  end
+  return control, wire
+end
+
+local function slice(list, from, to)
+  local out = {}
+  for i = from, math.min(to, #list) do out[#out + 1] = list[i] end
+  return out
+end
+
+-- Builds the result of a call from the decoded body.
+local function make_result(op, answer, inputs, results_field, item_name)
+  local body = answer.body or {}
+  local function get(k)
+    local ok, v = pcall(function() return body[k] end)
+    return ok and v or nil
+  end
+  local results = result.results_array(get(results_field or "Results"), item_name)
+  if inputs then results = result.order_by_ordinal(results, #inputs) end
+  local r = result.new{operation = op, OverallStatus = get("OverallStatus"),
+    OverallStatusMessage = get("OverallStatusMessage"), RequestID = get("RequestID"),
+    Results = results, inputs = inputs}
+  r.correlation_id = answer.correlation_id
+  return r
+end
+
+-- Sends `inputs` in chunks of chunk_size, building each request with build(chunk); merges.
+function Client:_chunked(op, inputs, control, build)
+  local size = control.chunk_size or self.chunk_size
+  if math.type(size) ~= "integer" or size < 1 then
+    usage(op .. ": chunk_size must be an integer >= 1")
+  end
+  local parts = {}
+  for from = 1, #inputs, size do
+    local chunk = slice(inputs, from, from + size - 1)
+    local ok, answer = pcall(self._call, self, op, build(chunk), control)
+    if not ok then
+      local err = answer
+      if from > 1 and type(err) == "table" then
+        err.partial = result.merge(op, parts)
+        err.message = string.format("%s (objects %d-%d of %d; objects 1-%d were sent in earlier "
+          .. "chunks: their results are in err.partial)", tostring(err.message), from,
+          math.min(from + size - 1, #inputs), #inputs, from - 1)
+      end
+      error(err, 0)
+    end
+    parts[#parts + 1] = make_result(op, answer, chunk)
+  end
+  return result.merge(op, parts)
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- the operations
+
+function Client:perform(action, definitions, options)
+  local defs = as_list(definitions, "c:perform")
+  local control, wire = split_options(options, "c:perform")
+  perform_rules.check(action, defs, typeof, control.allow_reserved)
+  return self:_chunked("Perform", defs, control, function(chunk)
+    return {Options = wire, Action = action, Definitions = chunk}
+  end)
+end
+
+local function crud(op, what)
+  return function(self, objects, options)
+    local list = as_list(objects, what)
+    local control, wire = split_options(options, what)
+    return self:_chunked(op, list, control, function(chunk)
+      return {Options = wire or {}, Objects = chunk}
+    end)
+  end
+end
+Client.create = crud("Create", "c:create")
+Client.update = crud("Update", "c:update")
+Client.delete = crud("Delete", "c:delete")
+
+-- RetrieveRequest's own fields; other option keys go into RetrieveOptions.
+local RETRIEVE_REQUEST_FIELDS = {ClientIDs = true, RespondTo = true, PartnerProperties = true,
+  QueryAllAccounts = true, RetrieveAllSinceLastBatch = true, RepeatLastResult = true,
+  Retrieves = true, Options = true}
+
+function Client:retrieve(object_type, properties, filter, options)
+  if type(object_type) ~= "string" or object_type == "" then
+    usage("c:retrieve(object_type, properties, filter, options): object_type must be a type "
+      .. "name such as \"Subscriber\"")
+  end
+  if properties == nil then
+    if not self.default_properties then
+      usage("c:retrieve: no properties given; pass a list such as {\"ID\", \"Name\"}")
+    end
+    properties = self:default_properties(object_type)
+  elseif type(properties) == "string" then
+    properties = {properties}
+  elseif type(properties) ~= "table" then
+    usage("c:retrieve: properties must be a list of property names, got " .. type(properties))
+  end
+  if filter ~= nil and type(filter) ~= "table" then
+    usage("c:retrieve: filter must be a filter object such as mc.SimpleFilterPart{...}, got "
+      .. type(filter))
+  end
+  if options ~= nil and type(options) ~= "table" then
+    usage("c:retrieve: options must be a table, got " .. type(options))
+  end
+  local req = {ObjectType = object_type, Properties = properties, Filter = filter}
+  local control = {}
+  local retrieve_options
+  for k, v in pairs(options or {}) do
+    if CONTROL_KEYS[k] then control[k] = v
+    elseif RETRIEVE_REQUEST_FIELDS[k] then req[k] = v
+    else
+      retrieve_options = retrieve_options or {}
+      retrieve_options[k] = v
+    end
+  end
+  if retrieve_options then
+    if req.Options then
+      usage("c:retrieve: give RetrieveOptions fields either directly in options or as "
+        .. "options.Options, not both")
+    end
+    req.Options = retrieve_options
+  end
+  return self:_retrieve(req, control)
+end
+
+function Client:_retrieve(req, control)
+  local answer = self:_call("Retrieve", {RetrieveRequest = req}, control)
+  local r = make_result("Retrieve", answer, nil)
+  local status = tostring(r.OverallStatus or "")
+  r.more = status:lower() == "moredataavailable"
+  r.ok = r.ok and (status:upper() == "OK" or r.more)
+  r.object_type = req.ObjectType
+  rawset(r, "_retrieve", req)
+  rawset(r, "_control", control)
+  return r
+end
+
+--- The next page of a retrieve whose result has `more`; nil when there is none.
+function Client:continue(page)
+  if type(page) ~= "table" or rawget(page, "_retrieve") == nil then
+    usage("c:continue(page): page must be the result of c:retrieve or c:continue")
+  end
+  if not page.more then return nil end
+  if not page.RequestID then
+    usage("c:continue: the page has no RequestID to continue from")
+  end
+  local prev = rawget(page, "_retrieve")
+  local req = {}
+  for k, v in pairs(prev) do req[k] = v end
+  req.ContinueRequest = page.RequestID
+  return self:_retrieve(req, rawget(page, "_control") or {})
+end
+
+function Client:describe(object_type)
+  local names = type(object_type) == "table" and object_type or {object_type}
+  if #names == 0 then usage("c:describe(object_type): give a type name such as \"Subscriber\"") end
+  local reqs = {}
+  for i, n in ipairs(names) do
+    if type(n) ~= "string" or n == "" then
+      usage("c:describe(object_type): object_type must be a type name such as \"Subscriber\"")
+    end
+    reqs[i] = {ObjectType = n}
+  end
+  local answer = self:_call("Describe", {DescribeRequests = reqs})
+  local r = make_result("Describe", answer, nil, "ObjectDefinition")
+  return r
+end
+
+function Client:execute(requests)
+  local list = as_list(requests, "c:execute")
+  local answer = self:_call("Execute", {Requests = list})
+  return make_result("Execute", answer, list)
+end
+
+function Client:configure(action, configurations, options)
+  if type(action) ~= "string" or action == "" then
+    usage("c:configure(action, configurations, options): action must be a string such as "
+      .. "\"create\"")
+  end
+  local list = as_list(configurations, "c:configure")
+  local control, wire = split_options(options, "c:configure")
+  return self:_chunked("Configure", list, control, function(chunk)
+    return {Options = wire, Action = action, Configurations = chunk}
+  end)
+end
+
+function Client:schedule(action, schedule, interactions, options)
+  if type(action) ~= "string" or action == "" then
+    usage("c:schedule(action, schedule, interactions, options): action must be a string such as "
+      .. "\"start\"")
+  end
+  if type(schedule) ~= "table" then
+    usage("c:schedule: schedule must be a ScheduleDefinition, e.g. mc.ScheduleDefinition{...}")
+  end
+  local list = as_list(interactions, "c:schedule")
+  local control, wire = split_options(options, "c:schedule")
+  local answer = self:_call("Schedule",
+    {Options = wire, Action = action, Schedule = schedule, Interactions = list}, control)
+  return make_result("Schedule", answer, list)
+end
+
+function Client:extract(requests)
+  local list = as_list(requests, "c:extract")
+  local answer = self:_call("Extract", {Requests = list})
+  return make_result("Extract", answer, list)
+end
+
+function Client:version_info(include_history)
+  local answer = self:_call("VersionInfo", {IncludeVersionHistory = include_history and true
+    or false})
+  return make_result("VersionInfo", answer, nil, "VersionInfo")
+end
+
+function Client:system_status(options)
+  local _, wire = split_options(options, "c:system_status")
+  local answer = self:_call("GetSystemStatus", {Options = wire})
+  return make_result("GetSystemStatus", answer, nil)
+end
+
+M.connect = M.connect
+
+require("performlua.retrieve").install(Client)
+require("performlua.wait").install(Client)
+
+return M

@@ -1,0 +1,252 @@
+-- performlua.config: where a client's account settings come from.
+--
+-- Settings, in groups that are always taken together from ONE source (so a client id from one
+-- place is never paired with a secret, or an endpoint, from another):
+--   credentials  client_id + client_secret, or username + password (WS-Security)
+--   endpoint     subdomain or auth_url
+--   account_id   the MID of the business unit the token is for (optional)
+--   soap_url     the SOAP endpoint (optional with OAuth: it comes from the token response)
+-- Each group comes from the first source that sets any of its fields:
+--   1. the arguments of mc.connect{...}
+--   2. the environment: PERFORMLUA_CLIENT_ID, PERFORMLUA_CLIENT_SECRET, PERFORMLUA_SUBDOMAIN,
+--      PERFORMLUA_AUTH_URL, PERFORMLUA_ACCOUNT_ID, PERFORMLUA_SOAP_URL, PERFORMLUA_USERNAME,
+--      PERFORMLUA_PASSWORD
+--   3. a profile of the config file (below)
+--   4. the default account (set by `performlua --sandbox`: the embedded sandbox)
+-- Safety: while a default account is set (sandbox mode), sources 2 and 3 are NOT consulted, so
+-- `performlua --sandbox script.lua` never reaches a production account configured in the
+-- shell; only explicit mc.connect arguments can point such a script elsewhere.
+--
+-- The config file: $XDG_CONFIG_HOME/performlua/config.lua (default ~/.config/performlua/
+-- config.lua), read as data (a Lua chunk run in an empty environment, no functions available):
+--
+--     default_profile = "prod"          -- optional; else the profile named "default", if any
+--     profiles = {
+--       prod = { client_id = "...", client_secret = "...", subdomain = "mc...", account_id = 123 },
+--       legacy = { username = "...", password = "...", soap_url = "https://.../Service.asmx" },
+--     }
+--
+-- The profile is chosen by mc.connect{profile = NAME}, else PERFORMLUA_PROFILE (which
+-- `performlua --profile NAME` sets), else default_profile. The file holds secrets, so it is
+-- refused unless only its owner can read it (the message gives the chmod command).
+local core = require "performlua.core"
+
+local M = {}
+
+local ACCOUNT_FIELDS = {"client_id", "client_secret", "username", "password", "subdomain",
+                        "auth_url", "account_id", "soap_url"}
+local GROUPS = {
+  {name = "credentials", fields = {"client_id", "client_secret", "username", "password"}},
+  {name = "endpoint", fields = {"subdomain", "auth_url"}},
+  {name = "account_id", fields = {"account_id"}},
+  {name = "soap_url", fields = {"soap_url"}},
+}
+local ENV = {
+  client_id = "PERFORMLUA_CLIENT_ID", client_secret = "PERFORMLUA_CLIENT_SECRET",
+  subdomain = "PERFORMLUA_SUBDOMAIN", auth_url = "PERFORMLUA_AUTH_URL",
+  account_id = "PERFORMLUA_ACCOUNT_ID", soap_url = "PERFORMLUA_SOAP_URL",
+  username = "PERFORMLUA_USERNAME", password = "PERFORMLUA_PASSWORD",
+}
+M.ACCOUNT_FIELDS = ACCOUNT_FIELDS
+M.ENV = ENV
+
+local default_account
+
+local function usage(message)
+  error(core.error_new{kind = "usage", message = message}, 0)
+end
+
+--- Registers the account used when nothing else is configured (performlua --sandbox).
+--- Pass nil to clear it.
+function M.set_default_account(account)
+  if account ~= nil and type(account) ~= "table" then
+    usage("set_default_account needs a table {auth_url=, client_id=, client_secret=, account_id=}")
+  end
+  if account then
+    local copy = {}
+    for _, k in ipairs(ACCOUNT_FIELDS) do copy[k] = account[k] end
+    default_account = copy
+  else
+    default_account = nil
+  end
+end
+
+function M.default_account() return default_account end
+
+--- The config file's path.
+function M.config_path()
+  local dir, err = core.xdg_dir("config")
+  if not dir then return nil, err end
+  return dir .. "/performlua/config.lua"
+end
+
+local function octal(mode) return string.format("%03o", mode) end
+
+--- Loads the config file as data. Returns the table, or nil when there is no file.
+function M.load_file(path)
+  local info = core.file_info(path)
+  if not info then return nil end
+  if not info.is_file then usage(path .. " is not a regular file") end
+  if info.uid ~= core.getuid() then
+    usage(string.format("%s belongs to another user (uid %d); performlua only reads a config "
+      .. "file with secrets that you own", path, info.uid))
+  end
+  if info.mode & 0x3f ~= 0 then -- any of 077
+    usage(string.format("%s can be read or changed by other users (mode %s) and holds secrets; "
+      .. "restrict it with: chmod 600 %s", path, octal(info.mode), path))
+  end
+  local f, err = io.open(path, "rb")
+  if not f then usage("cannot read " .. path .. ": " .. tostring(err)) end
+  local text = f:read("a")
+  f:close()
+  local env = {}
+  local chunk, cerr = load(text, "@" .. path, "t", env)
+  if not chunk then usage("config file " .. cerr) end
+  -- data only: bounded work, no access to anything
+  local co = coroutine.create(chunk)
+  debug.sethook(co, function() error("config file runs too long (it should only set data)") end,
+    "", 1000000)
+  local ok, rerr = coroutine.resume(co)
+  if not ok then usage("config file " .. path .. ": " .. tostring(rerr)) end
+  if env.profiles ~= nil and type(env.profiles) ~= "table" then
+    usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
+  end
+  return env
+end
+
+local function profile_source(args)
+  local name = args.profile or os.getenv("PERFORMLUA_PROFILE")
+  if name == "" then name = nil end
+  local path, perr = M.config_path()
+  if not path then
+    if name then usage("cannot find the config file for profile '" .. name .. "': " .. perr) end
+    return nil
+  end
+  local data = M.load_file(path)
+  if not data then
+    if name then
+      usage(string.format("profile '%s' was asked for (%s) but %s does not exist", name,
+        args.profile and "mc.connect{profile=...}" or "PERFORMLUA_PROFILE / --profile", path))
+    end
+    return nil, path
+  end
+  local profiles = data.profiles or {}
+  local chosen = name or data.default_profile or (profiles.default and "default")
+  if not chosen then return nil, path end
+  local p = profiles[chosen]
+  if type(p) ~= "table" then
+    local names = {}
+    for k in pairs(profiles) do names[#names + 1] = tostring(k) end
+    table.sort(names)
+    usage(string.format("no profile '%s' in %s (profiles there: %s)", chosen, path,
+      #names > 0 and table.concat(names, ", ") or "none"))
+  end
+  local src = {}
+  for _, k in ipairs(ACCOUNT_FIELDS) do src[k] = p[k] end
+  return src, path, chosen
+end
+
+local function env_source()
+  local src = {}
+  for _, k in ipairs(ACCOUNT_FIELDS) do
+    local v = os.getenv(ENV[k])
+    if v ~= nil and v ~= "" then src[k] = v end
+  end
+  return src
+end
+
+local function any_set(src, fields)
+  if not src then return false end
+  for _, f in ipairs(fields) do
+    if src[f] ~= nil then return true end
+  end
+  return false
+end
+
+--- Resolves the account settings for mc.connect(args). Returns a table with the account
+--- fields (plus `source`, naming where the credentials came from) or raises ONE usage error
+--- listing everything that is missing.
+function M.resolve(args)
+  args = args or {}
+  local sources = {{name = "mc.connect arguments", values = args}}
+  local profile_path
+  if default_account then
+    sources[#sources + 1] = {name = "the default account (sandbox)", values = default_account}
+  else
+    sources[#sources + 1] = {name = "the environment", values = env_source()}
+    -- the config file is read only when the arguments and the environment leave a gap
+    local merged_enough = true
+    for _, g in ipairs(GROUPS) do
+      if g.name ~= "account_id" and g.name ~= "soap_url"
+        and not any_set(args, g.fields) and not any_set(sources[2].values, g.fields) then
+        merged_enough = false
+      end
+    end
+    if not merged_enough or args.profile or os.getenv("PERFORMLUA_PROFILE") then
+      local src, path, pname = profile_source(args)
+      profile_path = path
+      if src then
+        sources[#sources + 1] = {name = "profile '" .. pname .. "' in " .. path, values = src}
+      end
+    end
+  end
+
+  local out = {}
+  for _, g in ipairs(GROUPS) do
+    for _, s in ipairs(sources) do
+      if any_set(s.values, g.fields) then
+        for _, f in ipairs(g.fields) do out[f] = s.values[f] end
+        if g.name == "credentials" then out.source = s.name end
+        break
+      end
+    end
+  end
+
+  -- check, collecting everything missing into one message
+  local missing = {}
+  local has_oauth = out.client_id ~= nil or out.client_secret ~= nil
+  local has_wsse = out.username ~= nil or out.password ~= nil
+  if has_wsse and not has_oauth then
+    if not out.username then missing[#missing + 1] = "username (PERFORMLUA_USERNAME)" end
+    if not out.password then missing[#missing + 1] = "password (PERFORMLUA_PASSWORD)" end
+    if not out.soap_url then missing[#missing + 1] = "soap_url (PERFORMLUA_SOAP_URL)" end
+  else
+    if not out.client_id then missing[#missing + 1] = "client_id (PERFORMLUA_CLIENT_ID)" end
+    if not out.client_secret then
+      missing[#missing + 1] = "client_secret (PERFORMLUA_CLIENT_SECRET)"
+    end
+    if not out.subdomain and not out.auth_url then
+      missing[#missing + 1] = "subdomain or auth_url (PERFORMLUA_SUBDOMAIN or PERFORMLUA_AUTH_URL)"
+    end
+  end
+  if #missing > 0 then
+    local where = profile_path or (M.config_path() or "~/.config/performlua/config.lua")
+    usage("mc.connect: missing settings: " .. table.concat(missing, ", ") .. ". Set them as "
+      .. "arguments (mc.connect{client_id = ..., client_secret = ..., subdomain = ...}), in the "
+      .. "environment variables named, or in a profile in " .. where
+      .. " (chosen with --profile NAME or PERFORMLUA_PROFILE)")
+  end
+  for _, k in ipairs({"client_id", "client_secret", "username", "password", "subdomain",
+                      "auth_url", "soap_url"}) do
+    if out[k] ~= nil and type(out[k]) ~= "string" then
+      usage("mc.connect: " .. k .. " must be a string, got " .. type(out[k]))
+    end
+  end
+  if out.account_id ~= nil then
+    local id = out.account_id
+    if math.type(id) == "float" and id == math.floor(id) then id = math.tointeger(id) end
+    if type(id) == "string" and id:match("^%d+$") then id = tostring(id) end
+    if not (math.type(id) == "integer" or type(id) == "string") then
+      usage("mc.connect: account_id must be the business unit's MID (a number), got "
+        .. tostring(out.account_id))
+    end
+    out.account_id = tostring(id)
+  end
+  if out.subdomain and not out.subdomain:match("^[%w%-]+$") then
+    usage("mc.connect: subdomain must be the tenant subdomain only (letters, digits, '-'), "
+      .. "e.g. mc563885gzs27c5t9-63k636ttgm, not a URL")
+  end
+  return out
+end
+
+return M

@@ -1,0 +1,177 @@
+-- performlua.result: what a SOAP call returns to a script.
+--
+--   r.OverallStatus, r.OverallStatusMessage, r.RequestID   as the service sent them
+--   r.Results      array in input order (the objects for Retrieve, ObjectDefinitions for
+--                  Describe, the VersionInfo for VersionInfo)
+--   r.ok           the call and every result succeeded (a free-text OverallStatus such as
+--                  "Error: Unable to find a handler ..." makes it false; the text is kept)
+--   r.more         Retrieve: MoreDataAvailable (fetch the next page with c:continue(r))
+--   r.RequestIDs   every RequestID when the call was sent in chunks
+--   r:errors()     the failed results, each with .input = the input object it belongs to
+--   r:check()      returns r when ok; otherwise raises an error of kind "fault" whose .result
+--                  is r (the call was answered, but the service reports failure)
+local core = require "performlua.core"
+
+local M = {}
+
+local Result = {}
+Result.__index = Result
+M.Result = Result
+
+local function is_ok_status(s)
+  if s == nil then return true end
+  local u = tostring(s):upper()
+  return u == "OK" or u == "MOREDATAAVAILABLE"
+end
+
+local function result_failed(res)
+  if type(res) ~= "table" then return false end
+  local code = rawget(res, "StatusCode")
+  if code == nil then
+    local ok, v = pcall(function() return res.StatusCode end)
+    code = ok and v or nil
+  end
+  return code ~= nil and tostring(code):upper() ~= "OK"
+end
+M.result_failed = result_failed
+
+local function typed(v)
+  local mt = getmetatable(v)
+  return mt ~= nil and mt ~= Result
+end
+
+--- The results of a decoded response body as an array: accepts a bare array, a wrapper
+--- ({Result = ...}), or a single object.
+function M.results_array(value, item_name)
+  if value == nil then return {} end
+  if type(value) ~= "table" then return {value} end
+  if not typed(value) and value[1] == nil then
+    local inner = item_name and rawget(value, item_name)
+    if inner == nil then inner = rawget(value, "Result") end
+    if inner ~= nil then return M.results_array(inner) end
+    if next(value) == nil then return {} end
+  end
+  if typed(value) or value[1] == nil then return {value} end
+  return value
+end
+
+local function ordinal(res)
+  if type(res) ~= "table" then return nil end
+  local ok, v = pcall(function() return res.OrdinalID end)
+  return ok and tonumber(v) or nil
+end
+
+--- Puts results in input order by OrdinalID when every result carries a distinct one in range.
+function M.order_by_ordinal(results, n_inputs)
+  if #results == 0 or #results ~= n_inputs then return results end
+  local ordered, seen = {}, {}
+  for _, res in ipairs(results) do
+    local o = ordinal(res)
+    if o == nil or o < 0 or o >= n_inputs or seen[o] then return results end
+    seen[o] = true
+    ordered[o + 1] = res
+  end
+  return ordered
+end
+
+--- Builds a result. fields: operation, OverallStatus, OverallStatusMessage, RequestID, Results,
+--- inputs (array matching Results by position), more.
+function M.new(fields)
+  local r = setmetatable({}, Result)
+  r.operation = fields.operation
+  r.OverallStatus = fields.OverallStatus
+  r.OverallStatusMessage = fields.OverallStatusMessage
+  r.RequestID = fields.RequestID
+  r.RequestIDs = fields.RequestIDs or (fields.RequestID and {fields.RequestID} or {})
+  r.Results = fields.Results or {}
+  r.more = fields.more or false
+  rawset(r, "_inputs", fields.inputs)
+  local ok = is_ok_status(r.OverallStatus)
+  if ok then
+    for _, res in ipairs(r.Results) do
+      if result_failed(res) then ok = false break end
+    end
+  end
+  r.ok = ok
+  return r
+end
+
+--- Merges the results of consecutive chunks into one, in input order.
+function M.merge(operation, parts)
+  if #parts == 1 then return parts[1] end
+  local results, inputs, ids, messages = {}, {}, {}, {}
+  local statuses, all_same = nil, true
+  for _, p in ipairs(parts) do
+    local base = #inputs
+    for i, res in ipairs(p.Results) do
+      -- OrdinalIDs count from 0 in each chunk: make them count over the whole input
+      if type(res) == "table" then
+        local o = ordinal(res)
+        if o then pcall(function() res.OrdinalID = o + base end) end
+      end
+      results[#results + 1] = res
+      local inp = p._inputs and p._inputs[i]
+      inputs[#results] = inp
+    end
+    for i = 1, #(p._inputs or {}) do
+      if p._inputs[i] ~= nil and inputs[base + i] == nil then inputs[base + i] = p._inputs[i] end
+    end
+    for _, id in ipairs(p.RequestIDs) do ids[#ids + 1] = id end
+    if p.OverallStatusMessage and p.OverallStatusMessage ~= "" then
+      messages[#messages + 1] = p.OverallStatusMessage
+    end
+    if statuses == nil then statuses = p.OverallStatus
+    elseif statuses ~= p.OverallStatus then all_same = false end
+  end
+  local overall = statuses
+  if not all_same then
+    local any_ok = false
+    for _, p in ipairs(parts) do if is_ok_status(p.OverallStatus) then any_ok = true end end
+    overall = any_ok and "Has Errors" or "Error"
+  end
+  return M.new{operation = operation, OverallStatus = overall,
+    OverallStatusMessage = #messages > 0 and table.concat(messages, "; ") or nil,
+    RequestID = ids[1], RequestIDs = ids, Results = results, inputs = inputs}
+end
+
+function Result:errors()
+  local out = {}
+  local inputs = rawget(self, "_inputs") or {}
+  for i, res in ipairs(self.Results) do
+    if result_failed(res) then
+      rawset(res, "input", inputs[i])
+      out[#out + 1] = res
+    end
+  end
+  return out
+end
+
+local function field(res, name)
+  local ok, v = pcall(function() return res[name] end)
+  return ok and v or nil
+end
+
+function Result:check()
+  if self.ok then return self end
+  local errs = self:errors()
+  local message, code
+  local op = self.operation or "call"
+  if #errs > 0 then
+    local first = errs[1]
+    local index
+    for i, res in ipairs(self.Results) do if res == first then index = i break end end
+    code = tonumber(field(first, "ErrorCode")) or field(first, "ErrorCode")
+    message = string.format("%s: %d of %d results failed; first (#%d): %s%s", op, #errs,
+      #self.Results, index or 0,
+      code and ("ErrorCode " .. tostring(code) .. ": ") or "",
+      tostring(field(first, "StatusMessage") or field(first, "StatusCode")))
+  else
+    message = string.format("%s failed: OverallStatus %s%s", op, tostring(self.OverallStatus),
+      (self.OverallStatusMessage and self.OverallStatusMessage ~= "")
+        and (" (" .. self.OverallStatusMessage .. ")") or "")
+  end
+  error(core.error_new{kind = "fault", message = message, code = code,
+    request_id = self.RequestID, result = self}, 2)
+end
+
+return M

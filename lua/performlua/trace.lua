@@ -1,0 +1,57 @@
+-- performlua.trace: the raw exchange on stderr, with every secret replaced by ***.
+--
+-- Enabled by mc.connect{trace = true}, PERFORMLUA_TRACE=1, or `performlua --trace` (which sets
+-- PERFORMLUA_TRACE). Redaction works two ways so that nothing slips through: by value (every
+-- secret the client knows: token, client secret, password) and by shape (the fueloauth header,
+-- WS-Security passwords, JSON access_token / client_secret / refresh_token members), so even a
+-- token the client has not seen yet never appears.
+local M = {}
+
+local function plain(s)
+  return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"))
+end
+
+--- Returns text with the given secrets and every secret-shaped value replaced by ***.
+function M.redact(text, secrets)
+  text = tostring(text)
+  if secrets then
+    for _, s in pairs(secrets) do
+      if type(s) == "string" and #s >= 4 then
+        text = text:gsub(plain(s), "***")
+      end
+    end
+  end
+  text = text:gsub("(<[%w_]*:?fueloauth[^>]*>)(.-)(</[%w_]*:?fueloauth>)", "%1***%3")
+  text = text:gsub("(<[%w_]*:?Password[^>]*>)(.-)(</[%w_]*:?Password>)", "%1***%3")
+  text = text:gsub("(<[%w_]*:?oAuthToken[^>]*>)(.-)(</[%w_]*:?oAuthToken>)", "%1***%3")
+  for _, key in ipairs({"access_token", "client_secret", "refresh_token", "password"}) do
+    text = text:gsub('("' .. key .. '"%s*:%s*)"(.-[^\\])"', '%1"***"')
+    text = text:gsub('("' .. key .. '"%s*:%s*)""', '%1"***"')
+  end
+  return text
+end
+
+function M.enabled_by_env()
+  local v = os.getenv("PERFORMLUA_TRACE")
+  return v ~= nil and v ~= "" and v ~= "0"
+end
+
+local sink = function(s) io.stderr:write(s) end
+--- Replaces where trace lines go (tests); returns the previous sink.
+function M.set_sink(fn)
+  local old = sink
+  sink = fn or function(s) io.stderr:write(s) end
+  return old
+end
+
+--- Writes one traced message: a header line and the (redacted) body.
+function M.write(header, body, secrets)
+  local out = "performlua trace: " .. M.redact(header, secrets) .. "\n"
+  if body and body ~= "" then
+    out = out .. M.redact(body, secrets)
+    if out:sub(-1) ~= "\n" then out = out .. "\n" end
+  end
+  sink(out)
+end
+
+return M

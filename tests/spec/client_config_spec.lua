@@ -1,0 +1,164 @@
+-- Where mc.connect's account settings come from: arguments, environment, profiles, the sandbox
+-- default; permission checks; one clear error listing what is missing.
+local core = require "performlua.core"
+local config = require "performlua.config"
+local client = require "performlua.client"
+
+local ENV_NAMES = {"PERFORMLUA_CLIENT_ID", "PERFORMLUA_CLIENT_SECRET", "PERFORMLUA_SUBDOMAIN",
+  "PERFORMLUA_AUTH_URL", "PERFORMLUA_ACCOUNT_ID", "PERFORMLUA_SOAP_URL", "PERFORMLUA_USERNAME",
+  "PERFORMLUA_PASSWORD", "PERFORMLUA_PROFILE"}
+
+local config_home = os.getenv("PERFORMLUA_BUILD_DIR") and
+  (os.getenv("PERFORMLUA_BUILD_DIR") .. "/test-home/client-config-spec")
+  or ("/tmp/performlua-client-config-" .. core.getpid())
+local config_file = config_home .. "/performlua/config.lua"
+
+local function write_config(text, mode)
+  assert(core.mkdir_p(config_home .. "/performlua", 448))
+  assert(core.write_file_atomic(config_file, text, mode or 384))
+end
+
+local saved = {}
+local function clean_env()
+  for _, n in ipairs(ENV_NAMES) do core.setenv(n, nil) end
+  core.setenv("XDG_CONFIG_HOME", config_home)
+  os.remove(config_file)
+  config.set_default_account(nil)
+end
+
+local function usage_message(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected an error")
+  assert.are.equal("usage", err.kind, tostring(err))
+  return err.message
+end
+
+describe("performlua.config", function()
+  setup(function()
+    for _, n in ipairs(ENV_NAMES) do saved[n] = os.getenv(n) end
+    saved.XDG_CONFIG_HOME = os.getenv("XDG_CONFIG_HOME")
+  end)
+  teardown(function()
+    for n, v in pairs(saved) do core.setenv(n, v) end
+    config.set_default_account(nil)
+  end)
+  before_each(clean_env)
+
+  it("lists every missing setting in one error", function()
+    assert.are.equal("mc.connect: missing settings: client_id (PERFORMLUA_CLIENT_ID), "
+      .. "client_secret (PERFORMLUA_CLIENT_SECRET), subdomain or auth_url (PERFORMLUA_SUBDOMAIN "
+      .. "or PERFORMLUA_AUTH_URL). Set them as arguments (mc.connect{client_id = ..., "
+      .. "client_secret = ..., subdomain = ...}), in the environment variables named, or in a "
+      .. "profile in " .. config_file .. " (chosen with --profile NAME or PERFORMLUA_PROFILE)",
+      usage_message(client.connect))
+    assert.matches("^mc.connect: missing settings: client_secret %(PERFORMLUA_CLIENT_SECRET%)%.",
+      usage_message(client.connect, {client_id = "x", subdomain = "mcabc"}))
+    assert.matches("missing settings: soap_url %(PERFORMLUA_SOAP_URL%)",
+      usage_message(client.connect, {username = "u", password = "p"}))
+  end)
+
+  it("reads the environment", function()
+    core.setenv("PERFORMLUA_CLIENT_ID", "env-id")
+    core.setenv("PERFORMLUA_CLIENT_SECRET", "env-secret")
+    core.setenv("PERFORMLUA_SUBDOMAIN", "mc123")
+    core.setenv("PERFORMLUA_ACCOUNT_ID", "5001")
+    local s = config.resolve({})
+    assert.are.equal("env-id", s.client_id)
+    assert.are.equal("env-secret", s.client_secret)
+    assert.are.equal("mc123", s.subdomain)
+    assert.are.equal("5001", s.account_id)
+    assert.are.equal("the environment", s.source)
+    local c = client.connect{token_cache = false}
+    assert.are.equal("https://mc123.auth.marketingcloudapis.com/v2/token", c.auth.token_url)
+  end)
+
+  it("takes each group from one source: arguments beat the environment", function()
+    core.setenv("PERFORMLUA_CLIENT_ID", "env-id")
+    core.setenv("PERFORMLUA_CLIENT_SECRET", "env-secret")
+    core.setenv("PERFORMLUA_AUTH_URL", "https://env.example/")
+    local s = config.resolve{client_id = "arg-id", client_secret = "arg-secret"}
+    assert.are.equal("arg-id", s.client_id)
+    assert.are.equal("arg-secret", s.client_secret)
+    assert.are.equal("https://env.example/", s.auth_url) -- the endpoint group from env
+    -- a client id from the arguments is never paired with the environment's secret
+    assert.matches("missing settings: client_secret", usage_message(config.resolve,
+      {client_id = "arg-id"}))
+    s = config.resolve{subdomain = "mcargs"}
+    assert.are.equal("mcargs", s.subdomain)
+    assert.is_nil(s.auth_url)
+  end)
+
+  it("reads a profile from the config file, chosen by PERFORMLUA_PROFILE or default", function()
+    write_config([[
+      default_profile = "prod"
+      profiles = {
+        prod = { client_id = "p-id", client_secret = "p-secret", subdomain = "mcprod", account_id = 77 },
+        test = { client_id = "t-id", client_secret = "t-secret", auth_url = "https://t.example/" },
+      }
+    ]])
+    local s = config.resolve({})
+    assert.are.equal("p-id", s.client_id)
+    assert.are.equal("77", s.account_id)
+    assert.are.equal("profile 'prod' in " .. config_file, s.source)
+    core.setenv("PERFORMLUA_PROFILE", "test")
+    s = config.resolve({})
+    assert.are.equal("t-id", s.client_id)
+    assert.are.equal("https://t.example/", s.auth_url)
+    s = config.resolve{profile = "prod"}
+    assert.are.equal("p-id", s.client_id)
+    core.setenv("PERFORMLUA_PROFILE", "nope")
+    assert.are.equal("no profile 'nope' in " .. config_file .. " (profiles there: prod, test)",
+      usage_message(config.resolve, {}))
+  end)
+
+  it("refuses a config file other users can read, saying how to fix it", function()
+    write_config("profiles = { default = { client_id = 'a', client_secret = 'b', subdomain = 'mc' } }",
+      420) -- 0644
+    assert.are.equal(config_file .. " can be read or changed by other users (mode 644) and "
+      .. "holds secrets; restrict it with: chmod 600 " .. config_file,
+      usage_message(config.resolve, {}))
+    assert(core.chmod(config_file, 384))
+    assert.are.equal("a", config.resolve({}).client_id)
+  end)
+
+  it("reads the config file as data only", function()
+    write_config("profiles = { default = { client_id = os.getenv('HOME') } }")
+    assert.matches("attempt to index a nil value %(global 'os'%)",
+      usage_message(config.resolve, {}))
+    write_config("while true do end")
+    assert.matches("config file runs too long", usage_message(config.resolve, {}))
+  end)
+
+  it("in sandbox mode uses the default account, ignoring environment and profiles", function()
+    core.setenv("PERFORMLUA_CLIENT_ID", "prod-id")
+    core.setenv("PERFORMLUA_CLIENT_SECRET", "prod-secret")
+    core.setenv("PERFORMLUA_SUBDOMAIN", "mcprod")
+    config.set_default_account{auth_url = "http://127.0.0.1:5555/", client_id = "sandbox",
+      client_secret = "sandbox", account_id = 1}
+    local s = config.resolve({})
+    assert.are.equal("sandbox", s.client_id)
+    assert.are.equal("http://127.0.0.1:5555/", s.auth_url)
+    assert.is_nil(s.subdomain)
+    assert.are.equal("the default account (sandbox)", s.source)
+    -- explicit arguments still win
+    s = config.resolve{client_id = "x", client_secret = "y", subdomain = "mcx"}
+    assert.are.equal("x", s.client_id)
+    assert.are.equal("mcx", s.subdomain)
+    assert.is_nil(s.auth_url)
+  end)
+
+  it("validates values and connect options", function()
+    assert.matches("subdomain must be the tenant subdomain only",
+      usage_message(config.resolve, {client_id = "a", client_secret = "b",
+        subdomain = "https://mc.auth.marketingcloudapis.com"}))
+    assert.matches("^mc.connect: unknown setting 'clientid' %(settings: account_id, auth_url",
+      usage_message(client.connect, {clientid = "a"}))
+    assert.are.equal("mc.connect: auth_url: refusing plain http:// to 'auth.example.com': use "
+      .. "https:// (plain http is only allowed to loopback addresses such as 127.0.0.1)",
+      usage_message(client.connect, {client_id = "a", client_secret = "b",
+        auth_url = "http://auth.example.com/"}))
+    assert.are.equal("mc.connect: retries must be a number >= 0, got -1",
+      usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
+        retries = -1}))
+  end)
+end)

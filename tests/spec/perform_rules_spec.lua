@@ -1,0 +1,102 @@
+-- The Perform page as data, and the client's refusals before anything is sent.
+local mc = require "performlua"
+local perform = require "performlua.perform"
+local client = require "performlua.client"
+
+-- Nothing listens on port 9: any request that got past the checks would fail with a
+-- transport/auth error, never with the usage errors asserted here.
+local function offline_client()
+  return client.connect{client_id = "id", client_secret = "secret",
+    auth_url = "http://127.0.0.1:9/", retries = 0, token_cache = false}
+end
+
+local function usage_error(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected an error")
+  assert.are.equal("usage", err.kind, tostring(err))
+  return err.message
+end
+
+describe("performlua.perform data", function()
+  it("lists every object of the page with its actions in the page's order", function()
+    local names = {}
+    for i, o in ipairs(perform.objects) do names[i] = o.type end
+    assert.are.same({"AudienceDefinition", "AudienceSegmentDefinition", "Campaign",
+      "ContentValidation", "DataExtractActivity", "EmailSendDefinition", "ExtractDefinition",
+      "FileTransferActivity", "FileTrigger", "FilterActivity", "GroupDefinition",
+      "ImportDefinition", "MessageSendActivity", "PlatformApplication",
+      "ProgramManifestTemplate", "Send", "SMSSendActivity", "SystemEntityOperation"}, names)
+  end)
+
+  it("mc.perform_actions describes a type, reserved actions apart", function()
+    local esd = mc.perform_actions("EmailSendDefinition")
+    assert.are.same({"start", "test", "GetMaxCount"}, {esd[1], esd[2], esd[3]})
+    assert.are.equal(3, #esd)
+    assert.are.same({"stop", "pause", "restart"}, esd.reserved)
+    assert.is_false(esd.requires_id)
+    assert.is_true(mc.perform_actions("send").requires_id)
+    assert.are.same({"start"}, {table.unpack(mc.perform_actions("SmsSendActivity"))})
+    assert.is_nil(mc.perform_actions("DataExtension"))
+    local all = mc.perform_actions()
+    assert.are.same({"publish", "deploy"}, {table.unpack(all.PlatformApplication)})
+    assert.are.same({"cancel", "pause"}, all.Campaign.reserved)
+  end)
+end)
+
+describe("c:perform refusals", function()
+  local c = offline_client()
+
+  it("refuses an unknown action and lists the valid ones", function()
+    assert.are.equal("c:perform: EmailSendDefinition has no Perform action 'strat'; valid "
+      .. "actions: start, test, GetMaxCount (reserved for future use, refused unless "
+      .. "allow_reserved = true: stop, pause, restart)",
+      usage_error(c.perform, c, "strat", mc.EmailSendDefinition{CustomerKey = "k"}))
+    assert.are.equal("c:perform: ImportDefinition has no Perform action 'stop'; valid actions: "
+      .. "start", usage_error(c.perform, c, "stop", {mc.ImportDefinition{CustomerKey = "i"}}))
+  end)
+
+  it("refuses reserved actions unless allowed", function()
+    assert.are.equal("c:perform: the Perform page marks EmailSendDefinition action 'pause' as "
+      .. "reserved for future use; the service may not support it. Pass {allow_reserved = true} "
+      .. "in the options to send it anyway",
+      usage_error(c.perform, c, "pause", mc.EmailSendDefinition{CustomerKey = "k"}))
+    assert.matches("Campaign action 'CANCEL' as reserved",
+      usage_error(c.perform, c, "CANCEL", mc.Campaign{CustomerKey = "k"}))
+    -- allowed: it gets past the checks and fails on the network instead
+    local ok, err = pcall(c.perform, c, "pause", mc.EmailSendDefinition{CustomerKey = "k"},
+      {allow_reserved = true})
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+  end)
+
+  it("refuses Send actions without an ID", function()
+    assert.are.equal("c:perform: Send 'pause' needs the Send's ID (definition 2 has none): "
+      .. "without an ID the service silently ignores the action",
+      usage_error(c.perform, c, "pause", {mc.Send{ID = 1}, mc.Send{}}))
+  end)
+
+  it("checks actions case-insensitively and lets unlisted types through", function()
+    for _, call in ipairs({
+      {"START", mc.EmailSendDefinition{CustomerKey = "k"}},
+      {"getmaxcount", mc.EmailSendDefinition{CustomerKey = "k"}},
+      {"ClearData", mc.DataExtension{CustomerKey = "de"}},
+      {"start", mc.QueryDefinition{CustomerKey = "q"}},
+      {"start", mc.Automation{CustomerKey = "a"}},
+      {"Resume", mc.Send{ID = 7}},
+    }) do
+      local ok, err = pcall(c.perform, c, call[1], call[2])
+      assert.is_false(ok)
+      assert.are.equal("auth", err.kind, tostring(err)) -- past the checks
+    end
+  end)
+
+  it("refuses untyped definitions and empty input", function()
+    assert.are.equal("c:perform: definition 1 has no type; build it with a constructor such "
+      .. "as mc.EmailSendDefinition{CustomerKey = ...}",
+      usage_error(c.perform, c, "start", {{CustomerKey = "k"}}))
+    assert.are.equal("c:perform: nothing given; pass one object or an array of objects",
+      usage_error(c.perform, c, "start", nil))
+    assert.matches("action must be a non%-empty string",
+      usage_error(c.perform, c, nil, mc.EmailSendDefinition{CustomerKey = "k"}))
+  end)
+end)
