@@ -1,0 +1,564 @@
+/* The performlua command line: option parsing, the protected main, running chunks.
+ *
+ * Modelled on Lua's lua.c so Lua users feel at home: the same -e -l -i -v -E -W - -- options,
+ * the same `arg` table (arg[0] the script, arg[1..] its arguments, negative indices for the
+ * interpreter and its options), the same error reports ("performlua: msg" + traceback). On top
+ * of that: --help, --version, --sandbox, --trace, --profile, the `sandbox` subcommand, and
+ * module search beside the script and in PERFORMLUA_PATH. */
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/xmlversion.h>
+#include <microhttpd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "bind/core.h"
+
+#define PROGNAME "performlua"
+#define SANDBOX_HANDLE_KEY "performlua.cli.sandbox"
+
+enum {
+    OPT_E = 1 << 0,       /* -e seen */
+    OPT_I = 1 << 1,       /* -i */
+    OPT_V = 1 << 2,       /* -v / --version */
+    OPT_NOENV = 1 << 3,   /* -E */
+    OPT_WARN = 1 << 4,    /* -W */
+    OPT_SANDBOX = 1 << 5, /* --sandbox */
+};
+
+typedef struct cli_action {
+    char kind; /* 'e' (execute) or 'l' (library) */
+    const char *text;
+} cli_action;
+
+typedef struct cli_options {
+    int argc;
+    char **argv;
+    unsigned flags;
+    int script;     /* argv index of the script ("-" for stdin); 0 when there is none */
+    int subcommand; /* argv index of "sandbox"; 0 when there is none */
+    cli_action *actions; /* -e and -l, in command-line order */
+    int nactions;
+    int exit_status; /* set by pmain when it finishes without error */
+} cli_options;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reporting                                                                                 */
+
+static int report_prefix = 1;
+
+void pl_cli_set_report_prefix(int on)
+{
+    report_prefix = on;
+}
+
+static void print_message(const char *msg)
+{
+    if (report_prefix)
+        fprintf(stderr, "%s: ", PROGNAME);
+    fprintf(stderr, "%s\n", msg);
+    fflush(stderr);
+}
+
+int pl_cli_report(lua_State *L, int status)
+{
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        print_message(msg ? msg : "(error object is not a string)");
+        lua_pop(L, 1);
+    }
+    return status;
+}
+
+/* Message handler for every chunk: turns the error into text and appends a traceback. Error
+ * tables (performlua's, or any with __tostring) are shown through their __tostring; unlike
+ * lua.c we keep the traceback for them too, since they are the errors users meet most. */
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int pl_cli_docall(lua_State *L, int narg, int nres)
+{
+    int base = lua_gettop(L) - narg;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    struct sigaction old;
+    pl_interrupt_begin_lua(&old);
+    int status = lua_pcall(L, narg, nres, base);
+    pl_interrupt_end_lua(&old);
+    lua_remove(L, base);
+    return status;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Versions, usage                                                                           */
+
+static void format_libxml2_version(char *out, size_t size)
+{
+    /* xmlParserVersion is the run-time library's version as digits, e.g. "20914". */
+    long v = strtol(xmlParserVersion, NULL, 10);
+    snprintf(out, size, "%ld.%ld.%ld", v / 10000, (v / 100) % 100, v % 100);
+}
+
+void pl_cli_print_versions(void)
+{
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    char xml[32];
+    format_libxml2_version(xml, sizeof xml);
+    printf("performlua %s\n", PERFORMLUA_VERSION);
+    printf("%s\n", LUA_COPYRIGHT);
+    printf("libcurl %s%s%s%s\n", curl->version, curl->ssl_version ? " (" : "",
+           curl->ssl_version ? curl->ssl_version : "", curl->ssl_version ? ")" : "");
+    printf("libxml2 %s\n", xml);
+    printf("libmicrohttpd %s\n", MHD_get_version());
+    printf("jansson %s\n", JANSSON_VERSION);
+    fflush(stdout);
+}
+
+void pl_cli_print_banner(void)
+{
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    char xml[32];
+    format_libxml2_version(xml, sizeof xml);
+    printf("performlua %s (%s, libcurl %s, libxml2 %s)\n", PERFORMLUA_VERSION, LUA_RELEASE,
+           curl->version, xml);
+    printf("`mc` is require \"performlua\": try mc.types() or mc.EmailSendDefinition{}; "
+           "start with --sandbox for a local test account; Ctrl-D exits.\n");
+    fflush(stdout);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: " PROGNAME " [options] [script [args]]\n"
+        "       " PROGNAME " sandbox [args]   run the emulated account on 127.0.0.1"
+        " (" PROGNAME " sandbox --help)\n"
+        "Available options are:\n"
+        "  -e CODE         execute the Lua string CODE\n"
+        "  -l MOD          require library MOD into global MOD\n"
+        "  -l G=MOD        require library MOD into global G\n"
+        "  -i              enter interactive mode after running the script\n"
+        "  -v, --version   show the versions of performlua, Lua and the C libraries\n"
+        "  -E              ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH,\n"
+        "                  PERFORMLUA_PATH)\n"
+        "  -W              turn Lua warnings on\n"
+        "  --sandbox       start the embedded sandbox and make it the default account\n"
+        "                  before running the script or the REPL\n"
+        "  --trace         trace API requests and responses to stderr, secrets redacted\n"
+        "                  (sets PERFORMLUA_TRACE=1)\n"
+        "  --profile NAME  use the account profile NAME (sets PERFORMLUA_PROFILE=NAME)\n"
+        "  -h, --help      show this help and exit\n"
+        "  --              stop handling options\n"
+        "  -               run stdin as the script and stop handling options\n"
+        "With no script, the REPL starts when stdin is a terminal; otherwise stdin runs as\n"
+        "the script. In the REPL, `mc` is require \"performlua\".\n"
+        "A script can require modules that sit beside it and in the directories listed in\n"
+        "PERFORMLUA_PATH (colon-separated; each searched as DIR/?.lua and DIR/?/init.lua).\n");
+}
+
+static int usage_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, "%s: ", PROGNAME);
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+    print_usage(stderr);
+    return EXIT_FAILURE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Options                                                                                   */
+
+/* Parses the options before the script name. Returns -1 on success, an exit status
+ * otherwise (after printing usage or help). */
+static int parse_options(cli_options *o)
+{
+    int argc = o->argc;
+    char **argv = o->argv;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            /* The first word that is not an option: the subcommand, or the script. A script
+             * file named "sandbox" can still be run as ./sandbox or after "--". */
+            if (strcmp(a, "sandbox") == 0)
+                o->subcommand = i;
+            else
+                o->script = i;
+            return -1;
+        }
+        if (strcmp(a, "--") == 0) {
+            if (i + 1 < argc)
+                o->script = i + 1;
+            return -1;
+        }
+        if (a[1] == '-') { /* long options */
+            const char *name = a + 2;
+            if (strcmp(name, "help") == 0) {
+                print_usage(stdout);
+                return EXIT_SUCCESS;
+            } else if (strcmp(name, "version") == 0) {
+                o->flags |= OPT_V;
+            } else if (strcmp(name, "sandbox") == 0) {
+                o->flags |= OPT_SANDBOX;
+            } else if (strcmp(name, "trace") == 0) {
+                setenv("PERFORMLUA_TRACE", "1", 1);
+            } else if (strncmp(name, "profile", 7) == 0 && (name[7] == '\0' || name[7] == '=')) {
+                const char *profile = name[7] == '=' ? name + 8 : (i + 1 < argc ? argv[++i] : NULL);
+                if (profile == NULL || *profile == '\0')
+                    return usage_error("'%s' needs a profile name", "--profile");
+                setenv("PERFORMLUA_PROFILE", profile, 1);
+            } else {
+                return usage_error("unrecognized option '%s'", a);
+            }
+            continue;
+        }
+        switch (a[1]) {
+        case 'h':
+            if (a[2] != '\0')
+                return usage_error("unrecognized option '%s'", a);
+            print_usage(stdout);
+            return EXIT_SUCCESS;
+        case 'E':
+        case 'W':
+        case 'i':
+        case 'v':
+            if (a[2] != '\0')
+                return usage_error("unrecognized option '%s'", a);
+            o->flags |= a[1] == 'E' ? OPT_NOENV : a[1] == 'W' ? OPT_WARN
+                      : a[1] == 'i' ? OPT_I : OPT_V;
+            break;
+        case 'e':
+        case 'l': {
+            const char *text = a + 2;
+            if (*text == '\0') {
+                /* like lua.c, an argument that looks like an option is not taken */
+                if (i + 1 >= argc || argv[i + 1][0] == '-')
+                    return usage_error("'%s' needs argument", a);
+                text = argv[++i];
+            }
+            if (a[1] == 'e')
+                o->flags |= OPT_E;
+            o->actions[o->nactions].kind = a[1];
+            o->actions[o->nactions].text = text;
+            o->nactions++;
+            break;
+        }
+        default:
+            return usage_error("unrecognized option '%s'", a);
+        }
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Running things                                                                            */
+
+static int dochunk(lua_State *L, int status)
+{
+    if (status == LUA_OK)
+        status = pl_cli_docall(L, 0, 0);
+    return pl_cli_report(L, status);
+}
+
+static int dostring(lua_State *L, const char *s, const char *chunkname)
+{
+    return dochunk(L, luaL_loadbuffer(L, s, strlen(s), chunkname));
+}
+
+/* -l MOD, -l G=MOD: global G (default MOD, cut at a '-' as lua.c does) = require(MOD) */
+static int dolibrary(lua_State *L, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    const char *modname;
+    if (eq) {
+        lua_pushlstring(L, spec, (size_t)(eq - spec));
+        modname = eq + 1;
+    } else {
+        const char *mark = strchr(spec, '-'); /* LUA_IGMARK */
+        lua_pushlstring(L, spec, mark ? (size_t)(mark - spec) : strlen(spec));
+        modname = spec;
+    }
+    lua_getglobal(L, "require");
+    lua_pushstring(L, modname);
+    int status = pl_cli_docall(L, 1, 1);
+    if (status == LUA_OK)
+        lua_setglobal(L, lua_tostring(L, -2));
+    else
+        lua_remove(L, -2);
+    if (status == LUA_OK)
+        lua_pop(L, 1);
+    return pl_cli_report(L, status);
+}
+
+static void create_arg_table(lua_State *L, cli_options *o)
+{
+    int script = o->script ? o->script : (o->subcommand ? o->subcommand : 0);
+    int argc = o->argc;
+    lua_createtable(L, argc > script ? argc - script - 1 : 0, script + 1);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, o->argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+}
+
+/* Pushes arg[1..#arg] for the script's `...`; returns how many. */
+static int push_script_args(lua_State *L)
+{
+    if (lua_getglobal(L, "arg") != LUA_TTABLE)
+        luaL_error(L, "'arg' is not a table");
+    int n = (int)luaL_len(L, -1);
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (int i = 1; i <= n; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -n - 1);
+    return n;
+}
+
+static int handle_script(lua_State *L, cli_options *o)
+{
+    const char *fname = o->argv[o->script];
+    /* "-" is stdin, unless it came after "--" (then it is a file named "-") */
+    if (strcmp(fname, "-") == 0 && strcmp(o->argv[o->script - 1], "--") != 0)
+        fname = NULL;
+    int status = luaL_loadfile(L, fname);
+    if (status == LUA_OK) {
+        int n = push_script_args(L);
+        status = pl_cli_docall(L, n, 0);
+    }
+    return pl_cli_report(L, status);
+}
+
+/* LUA_INIT_5_4 or LUA_INIT: code or @file to run first, as lua.c does. */
+static int handle_luainit(lua_State *L)
+{
+    const char *name = "=LUA_INIT_5_4";
+    const char *init = getenv(name + 1);
+    if (init == NULL) {
+        name = "=LUA_INIT";
+        init = getenv(name + 1);
+    }
+    if (init == NULL)
+        return LUA_OK;
+    if (init[0] == '@')
+        return dochunk(L, luaL_loadfile(L, init + 1));
+    return dostring(L, init, name);
+}
+
+/* A directory usable in a package.path template: not empty, no ';' or '?' (which the
+ * template syntax has no escape for). */
+static int usable_search_dir(const char *dir, size_t len)
+{
+    return len > 0 && memchr(dir, ';', len) == NULL && memchr(dir, '?', len) == NULL;
+}
+
+static void push_search_entries(lua_State *L, luaL_Buffer *b, const char *dir, size_t len)
+{
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    if (!usable_search_dir(dir, len))
+        return;
+    for (int k = 0; k < 2; k++) {
+        luaL_addlstring(b, dir, len);
+        luaL_addstring(b, k == 0 ? "/?.lua;" : "/?/init.lua;");
+    }
+    (void)L;
+}
+
+/* package.path = <script dir>;<each PERFORMLUA_PATH dir>;<Lua's default path>, so a script
+ * finds the modules that sit beside it first, then the team's shared modules, then the
+ * system's (busted, ...). The runtime's own modules are found before all of these by the
+ * embedded searcher. */
+static void setup_module_path(lua_State *L, cli_options *o)
+{
+    luaL_Buffer b;
+    lua_getglobal(L, "package");
+    luaL_buffinit(L, &b);
+    if (o->script) {
+        const char *script = o->argv[o->script];
+        int is_stdin = strcmp(script, "-") == 0 && strcmp(o->argv[o->script - 1], "--") != 0;
+        if (!is_stdin) {
+            const char *slash = strrchr(script, '/');
+            if (slash == NULL)
+                push_search_entries(L, &b, ".", 1);
+            else
+                push_search_entries(L, &b, script, slash == script ? 1 : (size_t)(slash - script));
+        }
+    }
+    const char *extra = (o->flags & OPT_NOENV) ? NULL : getenv("PERFORMLUA_PATH");
+    while (extra && *extra) {
+        const char *colon = strchr(extra, ':');
+        size_t len = colon ? (size_t)(colon - extra) : strlen(extra);
+        push_search_entries(L, &b, extra, len);
+        extra = colon ? colon + 1 : NULL;
+    }
+    lua_getfield(L, -2, "path");
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+/* --sandbox: start the embedded sandbox as the default account; the handle is kept in the
+ * registry so it lives until lua_close, which stops it through its finalizer. */
+static int start_sandbox(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "performlua.sandbox");
+    lua_call(L, 1, 1);
+    if (lua_getfield(L, -1, "start_default") != LUA_TFUNCTION)
+        return luaL_error(L, "performlua.sandbox has no start_default function");
+    lua_call(L, 0, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_HANDLE_KEY);
+    return 0;
+}
+
+/* performlua sandbox ARGS: exit status = require("performlua.sandbox.cli").main(ARGS) */
+static int run_sandbox_cli(lua_State *L)
+{
+    cli_options *o = lua_touserdata(L, lua_upvalueindex(1));
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "performlua.sandbox.cli");
+    lua_call(L, 1, 1);
+    if (lua_getfield(L, -1, "main") != LUA_TFUNCTION)
+        return luaL_error(L, "performlua.sandbox.cli has no main function");
+    lua_createtable(L, o->argc - o->subcommand - 1, 0);
+    for (int i = o->subcommand + 1; i < o->argc; i++) {
+        lua_pushstring(L, o->argv[i]);
+        lua_rawseti(L, -2, i - o->subcommand);
+    }
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* Exit status from a returned value, like os.exit: integer as is, true/nil success, false
+ * failure. */
+static int exit_status_of(lua_State *L, int idx)
+{
+    int isnum;
+    lua_Integer code = lua_tointegerx(L, idx, &isnum);
+    if (isnum)
+        return (int)code;
+    if (lua_isnoneornil(L, idx) || lua_toboolean(L, idx))
+        return EXIT_SUCCESS;
+    return EXIT_FAILURE;
+}
+
+static int stdin_is_tty(void)
+{
+    return isatty(STDIN_FILENO);
+}
+
+/* Everything that touches Lua runs here, under one protected call. Returns true when all
+ * went well (o->exit_status then holds the status). */
+static int pmain(lua_State *L)
+{
+    cli_options *o = lua_touserdata(L, 1);
+    luaL_checkversion(L);
+    if (o->flags & OPT_NOENV) { /* tells the package library to ignore LUA_PATH/LUA_CPATH */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+    }
+    luaL_openlibs(L);
+    pl_core_install(L);
+    if (o->flags & OPT_WARN)
+        lua_warning(L, "@on", 0);
+    create_arg_table(L, o);
+    setup_module_path(L, o);
+    if (o->flags & OPT_V)
+        pl_cli_print_versions();
+    if (!(o->flags & OPT_NOENV) && handle_luainit(L) != LUA_OK)
+        return 0;
+    if (o->flags & OPT_SANDBOX) {
+        lua_pushcfunction(L, start_sandbox);
+        if (pl_cli_report(L, pl_cli_docall(L, 0, 0)) != LUA_OK)
+            return 0;
+    }
+    for (int i = 0; i < o->nactions; i++) {
+        const cli_action *a = &o->actions[i];
+        int status = a->kind == 'e' ? dostring(L, a->text, "=(command line)")
+                                    : dolibrary(L, a->text);
+        if (status != LUA_OK)
+            return 0;
+    }
+    if (o->subcommand) {
+        lua_pushlightuserdata(L, o);
+        lua_pushcclosure(L, run_sandbox_cli, 1);
+        if (pl_cli_report(L, pl_cli_docall(L, 0, 1)) != LUA_OK)
+            return 0;
+        o->exit_status = exit_status_of(L, -1);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (o->script && handle_script(L, o) != LUA_OK)
+        return 0;
+    if (o->flags & OPT_I) {
+        pl_cli_print_banner();
+        pl_repl_run(L);
+    } else if (!o->script && !(o->flags & (OPT_E | OPT_V))) {
+        if (stdin_is_tty()) {
+            pl_cli_print_banner();
+            pl_repl_run(L);
+        } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+            return 0;
+        }
+    }
+    o->exit_status = EXIT_SUCCESS;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+int pl_cli_main(int argc, char **argv)
+{
+    cli_options o;
+    memset(&o, 0, sizeof o);
+    o.argc = argc;
+    o.argv = argv;
+    o.exit_status = EXIT_FAILURE;
+    o.actions = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o.actions);
+    if (o.actions == NULL) {
+        fprintf(stderr, "%s: not enough memory\n", PROGNAME);
+        return EXIT_FAILURE;
+    }
+    int early = parse_options(&o);
+    if (early >= 0) {
+        free(o.actions);
+        return early;
+    }
+    lua_State *L = luaL_newstate();
+    if (L == NULL) {
+        free(o.actions);
+        fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);
+        return EXIT_FAILURE;
+    }
+    pl_interrupt_set_state(L);
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &o);
+    int status = lua_pcall(L, 1, 1, 0);
+    int ok = status == LUA_OK && lua_toboolean(L, -1);
+    pl_cli_report(L, status);
+    pl_interrupt_set_state(NULL);
+    /* Closing the state runs every finalizer: the sandbox stops, HTTP handles are freed. */
+    lua_close(L);
+    free(o.actions);
+    return ok ? o.exit_status : EXIT_FAILURE;
+}
