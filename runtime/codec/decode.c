@@ -759,7 +759,8 @@ int pl_l_decode(lua_State *L)
     d->handler_set = true;
     xmlSetStructuredErrorFunc(d, on_parse_error);
     d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING);
+                                   XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
+                                       XML_PARSE_COMPACT);
     if (!d->reader)
         luaL_error(L, "not enough memory for the XML reader");
     xmlTextReaderSetStructuredErrorHandler(d->reader, on_parse_error, d);

@@ -213,7 +213,7 @@ static void check_integer(pl_check *c, const pl_element *e, int idx)
         v = (long long)lua_tointeger(L, idx);
     } else if (type == LUA_TNUMBER) {
         double d = lua_tonumber(L, idx);
-        lua_Integer i;
+        lua_Integer i = 0;
         if (!lua_numbertointeger(floor(d), &i) || (double)i != d)
             fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
                        describe(L, idx, what, sizeof what));
