@@ -224,8 +224,9 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   end
   -- no SOAP answer
   local status = resp.status
-  local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):sub(1, 160)
-  snippet = trace.redact(snippet, secrets)
+  local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):match("^%s*(.-)%s*$")
+  snippet = trace.redact(snippet:sub(1, 160), secrets)
+  if snippet == "" then snippet = "(empty body)" end
   if status >= 500 or status == 429 then
     local e = core.error_new{kind = "http", http_status = status, correlation_id = correlation_id,
       message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
