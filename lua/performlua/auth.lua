@@ -249,6 +249,12 @@ function Auth:token()
     f:resolve(state.token)
     return state.token
   end
+  -- An early refresh that failed (token endpoint down or throttled) does not stop work while
+  -- the current token is still valid: keep using it and try again on the next call.
+  if state.token and state.expires_at - core.realtime() > 1 then
+    f:resolve(state.token)
+    return state.token
+  end
   f:reject(err)
   error(err, 0)
 end

@@ -295,6 +295,32 @@ describe("client policy", function()
     assert.are.equal(20, #soap_requests)
   end)
 
+  it("refreshes a token early (before it expires) and keeps a valid one if that fails", function()
+    token_handler = function(req)
+      tokens_issued = tokens_issued + 1
+      if tokens_issued == 3 then
+        return response(503, "<html>down</html>")
+      end
+      -- 4 s of life: the refresh margin becomes half of that, 2 s
+      return response(200, core.json_encode{access_token = TOKEN_PREFIX .. tokens_issued,
+        expires_in = 4, soap_instance_url = "https://mc-test.soap.example/"})
+    end
+    soap_handler = function(e) return perform_ok(e.body) end
+    local c = connect{retries = 0}
+    c:perform("start", defs(1))
+    c:perform("start", defs(1))
+    assert.are.equal(1, #token_requests)
+    mc.sleep(2.1)
+    c:perform("start", defs(1))
+    assert.are.equal(2, #token_requests)
+    assert.are.equal("tok-2", soap_requests[3].header.fueloauth)
+    mc.sleep(2.1)
+    -- the token endpoint fails now, but tok-2 is still valid for a little while
+    c:perform("start", defs(1))
+    assert.are.equal(3, #token_requests)
+    assert.are.equal("tok-2", soap_requests[4].header.fueloauth)
+  end)
+
   it("shares one token between clients of the same account in a process", function()
     soap_handler = function(e) return perform_ok(e.body) end
     connect():perform("start", defs(1))
