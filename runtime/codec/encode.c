@@ -290,11 +290,10 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
 {
     lua_State *L = x->c.L;
     idx = lua_absindex(L, idx);
-    if (lua_type(L, idx) != LUA_TTABLE) {
-        const char *what = luaL_typename(L, idx);
-        pl_check_fail(&x->c, "expected a table or %s %s object, got %s",
-                      strchr("AEIOU", declared->name[0]) ? "an" : "a", declared->name, what);
-    }
+    const char *a_declared = pl_check_article(declared->name);
+    if (lua_type(L, idx) != LUA_TTABLE)
+        pl_check_fail_value(&x->c, "%s must be a table or %s %s object, got %s", x->c.path,
+                            a_declared, declared->name, luaL_typename(L, idx));
     const pl_type *known;
     const char *type = pl_object_type(L, idx, &known);
     const pl_type *actual;
@@ -302,9 +301,8 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
         bool fits = known ? pl_type_derives_from(known, declared)
                           : declared == pl_schema_type("APIObject");
         if (!fits)
-            pl_check_fail(&x->c, "expected %s %s object (or a subtype), got %s %s object",
-                          strchr("AEIOU", declared->name[0]) ? "an" : "a", declared->name,
-                          strchr("AEIOU", type[0]) ? "an" : "a", type);
+            pl_check_fail_value(&x->c, "%s must be %s %s object (or a subtype), got %s %s object",
+                                x->c.path, a_declared, declared->name, pl_check_article(type), type);
         if (!known) {
             write_generic_object(x, name, type, pl_object_unknown_type_fields(declared), idx);
             return;
@@ -314,7 +312,7 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
         lua_Integer first = lua_rawgeti(L, idx, 1);
         lua_pop(L, 1);
         if (first != LUA_TNIL)
-            pl_check_fail(&x->c, "takes one %s, got an array", declared->name);
+            pl_check_fail_value(&x->c, "%s takes one %s, got an array", x->c.path, declared->name);
         actual = pl_check_infer_type(&x->c, declared, idx);
     }
     enter(x);
@@ -375,14 +373,14 @@ static void read_header_options(lua_State *L, int opts, const char *element, pl_
     if (lua_isnoneornil(L, opts))
         return;
     pl_check c;
-    pl_check_init(&c, L, 0, "opts");
+    pl_check_init(&c, L, 0, NULL);
     if (lua_type(L, opts) != LUA_TTABLE)
         pl_check_fail(&c, "opts must be a table, got %s", luaL_typename(L, opts));
     static const char *const opt_keys[] = {"header", "response_headers", NULL};
     only_keys(&c, opts, "opts", opt_keys, "header or response_headers");
     if (lua_getfield(L, opts, "header") != LUA_TNIL) {
         int header = lua_gettop(L);
-        pl_check_init(&c, L, 0, "opts.header");
+        pl_check_init(&c, L, 0, NULL);
         if (!lua_istable(L, header))
             pl_check_fail(&c, "opts.header must be a table, got %s", luaL_typename(L, header));
         static const char *const keys[] = {"fueloauth", "username", "password", NULL};
@@ -396,7 +394,7 @@ static void read_header_options(lua_State *L, int opts, const char *element, pl_
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "response_headers") != LUA_TNIL) {
         int rh = lua_gettop(L);
-        pl_check_init(&c, L, 0, "opts.response_headers");
+        pl_check_init(&c, L, 0, NULL);
         if (!lua_istable(L, rh))
             pl_check_fail(&c, "opts.response_headers must be a table, got %s",
                           luaL_typename(L, rh));
@@ -522,7 +520,7 @@ int pl_l_encode_fault(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     pl_check c;
-    pl_check_init(&c, L, 0, "fault");
+    pl_check_init(&c, L, 0, NULL);
     static const char *const keys[] = {"faultcode", "faultstring", "faultactor", "code",
                                        "message", "response_headers", NULL};
     only_keys(&c, 1, "fault", keys,

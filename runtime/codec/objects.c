@@ -88,8 +88,7 @@ int pl_check_fail(pl_check *c, const char *fmt, ...)
     return 0;
 }
 
-/* A message whose subject is the value's own path ("Send.Email.ID must be ..."). */
-static int fail_value(pl_check *c, const char *fmt, ...)
+int pl_check_fail_value(pl_check *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -98,8 +97,7 @@ static int fail_value(pl_check *c, const char *fmt, ...)
     return 0;
 }
 
-/* "a" or "an" before a type name. */
-static const char *article(const char *word)
+const char *pl_check_article(const char *word)
 {
     return strchr("AEIOUaeiou", word[0]) && word[0] ? "an" : "a";
 }
@@ -132,7 +130,7 @@ static const char *describe(lua_State *L, int idx, char *buf, size_t cap)
     case LUA_TTABLE: {
         const char *type = pl_object_type(L, idx, NULL);
         if (type) {
-            snprintf(buf, cap, "%s %s object", article(type), type);
+            snprintf(buf, cap, "%s %s object", pl_check_article(type), type);
             return buf;
         }
         return "a table";
@@ -178,11 +176,11 @@ static void push_xml_string(pl_check *c, int idx)
     unsigned codepoint;
     if (!pl_value_check_xml_text(s, len, &offset, &codepoint)) {
         if (codepoint == 0xFFFFFFFFu)
-            fail_value(c, "%s is not valid UTF-8 (byte %d)", c->path, (int)offset + 1);
+            pl_check_fail_value(c, "%s is not valid UTF-8 (byte %d)", c->path, (int)offset + 1);
         else {
             char character[16];
             snprintf(character, sizeof character, "U+%04X", codepoint);
-            fail_value(c, "%s contains the character %s, which XML cannot carry (byte %d)",
+            pl_check_fail_value(c, "%s contains the character %s, which XML cannot carry (byte %d)",
                        c->path, character, (int)offset + 1);
         }
     }
@@ -215,7 +213,7 @@ static void check_integer(pl_check *c, const pl_element *e, int idx)
         double d = lua_tonumber(L, idx);
         lua_Integer i = 0;
         if (!lua_numbertointeger(floor(d), &i) || (double)i != d)
-            fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
+            pl_check_fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
                        describe(L, idx, what, sizeof what));
         v = (long long)i;
     } else if (type == LUA_TSTRING) {
@@ -223,18 +221,18 @@ static void check_integer(pl_check *c, const pl_element *e, int idx)
         const char *s = lua_tolstring(L, idx, &len);
         pl_value_status st = pl_value_parse_integer(s, len, e->kind, &v);
         if (st == PL_VALUE_RANGE)
-            fail_value(c, "%s is out of range for xsd:%s (%I to %I), got %s", c->path, xsd,
+            pl_check_fail_value(c, "%s is out of range for xsd:%s (%I to %I), got %s", c->path, xsd,
                        (LUAI_UACINT)min, (LUAI_UACINT)max, describe(L, idx, what, sizeof what));
         if (st != PL_VALUE_OK)
-            fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
+            pl_check_fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
                        describe(L, idx, what, sizeof what));
     } else {
-        fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
+        pl_check_fail_value(c, "%s must be an integer (xsd:%s), got %s", c->path, xsd,
                    describe(L, idx, what, sizeof what));
         return;
     }
     if (v < min || v > max)
-        fail_value(c, "%s is out of range for xsd:%s (%I to %I), got %s", c->path, xsd,
+        pl_check_fail_value(c, "%s is out of range for xsd:%s (%I to %I), got %s", c->path, xsd,
                    (LUAI_UACINT)min, (LUAI_UACINT)max, describe(L, idx, what, sizeof what));
     lua_pushinteger(L, (lua_Integer)v);
 }
@@ -246,7 +244,7 @@ static void check_enum(pl_check *c, const pl_element *e, int idx)
     if (!en) { /* unresolved: treat as text */
         if (lua_type(L, idx) != LUA_TSTRING) {
             char what[96];
-            fail_value(c, "%s must be a string, got %s", c->path, describe(L, idx, what, sizeof what));
+            pl_check_fail_value(c, "%s must be a string, got %s", c->path, describe(L, idx, what, sizeof what));
         }
         push_xml_string(c, idx);
         return;
@@ -264,7 +262,7 @@ static void check_enum(pl_check *c, const pl_element *e, int idx)
     }
     luaL_pushresult(&b);
     char what[96];
-    fail_value(c, "%s must be one of %s, got %s", c->path, lua_tostring(L, -1),
+    pl_check_fail_value(c, "%s must be one of %s, got %s", c->path, lua_tostring(L, -1),
                describe(L, idx, what, sizeof what));
 }
 
@@ -295,7 +293,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
                 return;
             }
         }
-        fail_value(c, "%s must be a number (xsd:double), got %s", c->path,
+        pl_check_fail_value(c, "%s must be a number (xsd:double), got %s", c->path,
                    describe(L, idx, what, sizeof what));
         return;
     case PL_KIND_BOOLEAN:
@@ -312,7 +310,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
                 return;
             }
         }
-        fail_value(c, "%s must be a boolean, got %s", c->path, describe(L, idx, what, sizeof what));
+        pl_check_fail_value(c, "%s must be a boolean, got %s", c->path, describe(L, idx, what, sizeof what));
         return;
     case PL_KIND_DATETIME:
         if (type == LUA_TNUMBER) {
@@ -329,7 +327,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
                 return;
             }
         }
-        fail_value(c,
+        pl_check_fail_value(c,
                    "%s must be a dateTime: an ISO 8601 string such as '2024-05-01T13:45:00Z' "
                    "or an os.time() number, got %s",
                    c->path, describe(L, idx, what, sizeof what));
@@ -345,7 +343,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
                 return;
             }
         }
-        fail_value(c, "%s must be %s, got %s", c->path,
+        pl_check_fail_value(c, "%s must be %s, got %s", c->path,
                    is_date ? "a date such as '2024-05-01'" : "a time such as '13:45:00'",
                    describe(L, idx, what, sizeof what));
         return;
@@ -354,7 +352,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
         check_enum(c, e, idx);
         return;
     case PL_KIND_COMPLEX:
-        fail_value(c, "%s is not a simple value", c->path);
+        pl_check_fail_value(c, "%s is not a simple value", c->path);
         return;
     case PL_KIND_STRING:
     case PL_KIND_BASE64:
@@ -368,7 +366,7 @@ void pl_check_simple(pl_check *c, const pl_element *e, int idx)
     } else if (type == LUA_TBOOLEAN) {
         lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
     } else {
-        fail_value(c, "%s must be a string, got %s", c->path, describe(L, idx, what, sizeof what));
+        pl_check_fail_value(c, "%s must be a string, got %s", c->path, describe(L, idx, what, sizeof what));
     }
 }
 
@@ -397,6 +395,19 @@ const pl_type *pl_object_unknown_type_fields(const pl_type *declared)
             return extension;
     }
     return declared;
+}
+
+/* How many string keys of the table at idx are fields of t. */
+static int count_covered(lua_State *L, const pl_type *t, int idx)
+{
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING && pl_type_field(t, lua_tostring(L, -1)))
+            n++;
+    }
+    return n;
 }
 
 bool pl_object_constructible(const pl_type *t)
@@ -448,6 +459,37 @@ const pl_type *pl_check_infer_type(pl_check *c, const pl_type *declared, int idx
             if (ancestor_of_all)
                 return found[i];
         }
+    }
+    if (declared == api_object) {
+        /* Guessing an APIObject subtype could send the wrong object to a real account. */
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING && !pl_type_field(declared, lua_tostring(L, -1)))
+                pl_check_fail(c,
+                              "APIObject has no field '%s'; build the object with its type's "
+                              "constructor (e.g. mc.EmailSendDefinition{...}) so that it is "
+                              "sent as that type",
+                              lua_tostring(L, -1));
+        }
+    } else if (!pl_type_derives_from(declared, api_object)) {
+        /* No type has all the keys: name the closest one, so the unknown-field message
+         * suggests its fields (SimpleFilterPart's 'Value' for a misspelt 'Valu'). */
+        const pl_type *best = declared->is_abstract ? NULL : declared;
+        int best_covered = best ? count_covered(L, declared, idx) : -1;
+        int total = pl_schema_type_count();
+        for (int i = 0; i < total; i++) {
+            const pl_type *t = pl_schema_type_at(i);
+            if (t == declared || !pl_object_constructible(t) || !pl_type_derives_from(t, declared))
+                continue;
+            int covered = count_covered(L, t, idx);
+            if (covered > best_covered) {
+                best = t;
+                best_covered = covered;
+            }
+        }
+        if (best && best_covered > 0)
+            return best;
     }
     if (declared->is_abstract) {
         list_concrete_subtypes(L, declared);
@@ -631,23 +673,23 @@ static void normalize_single(pl_check *c, const pl_type *owner, const pl_element
     }
     char what[96];
     if (lua_type(L, idx) != LUA_TTABLE)
-        fail_value(c, "%s must be a table or %s %s object, got %s", c->path,
-                   article(declared->name), declared->name, describe(L, idx, what, sizeof what));
+        pl_check_fail_value(c, "%s must be a table or %s %s object, got %s", c->path,
+                   pl_check_article(declared->name), declared->name, describe(L, idx, what, sizeof what));
     const pl_type *known;
     const char *type = pl_object_type(L, idx, &known);
     if (type) {
         bool fits = known ? pl_type_derives_from(known, declared)
                           : declared == pl_schema_type("APIObject");
         if (!fits)
-            fail_value(c, "%s must be %s %s object (or a subtype), got %s %s object", c->path,
-                       article(declared->name), declared->name, article(type), type);
+            pl_check_fail_value(c, "%s must be %s %s object (or a subtype), got %s %s object", c->path,
+                       pl_check_article(declared->name), declared->name, pl_check_article(type), type);
         lua_pushvalue(L, idx);
         return;
     }
     lua_Integer first_type = lua_rawgeti(L, idx, 1);
     lua_pop(L, 1);
     if (first_type != LUA_TNIL)
-        fail_value(c, "%s takes one %s, got an array", c->path, declared->name);
+        pl_check_fail_value(c, "%s takes one %s, got an array", c->path, declared->name);
     const pl_type *t = pl_check_infer_type(c, declared, idx);
     pl_object_construct(c, t, idx);
 }

@@ -31,6 +31,13 @@ void pl_check_pop(pl_check *c, size_t previous_len);
 /* Raises a usage error: "<position><path>: <message>" (the path only when nested). */
 int pl_check_fail(pl_check *c, const char *fmt, ...);
 
+/* Raises a usage error whose subject is the current path itself: the format's first %s
+ * receives c->path ("Send.Email.ID must be ..."). */
+int pl_check_fail_value(pl_check *c, const char *fmt, ...);
+
+/* "a" or "an" before a type name. */
+const char *pl_check_article(const char *word);
+
 /* Raises "<Type> has no field '<name>' (did you mean '<nearest>'?)". */
 int pl_check_unknown_field(pl_check *c, const pl_type *t, const char *name);
 
