@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Uncaught errors: message and stack traceback on stderr, exit status 1; error tables through
+# their __tostring.
+set -euo pipefail
+: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
+unset LUA_INIT LUA_INIT_5_4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+run() { set +e; "$@" >"$work/.out" 2>"$work/.err"; rc=$?; set -e; out=$(cat "$work/.out"); err=$(cat "$work/.err"); }
+check() {
+  if [ "$2" != "$3" ]; then
+    echo "FAIL: $1"; diff -u <(printf '%s\n' "$2") <(printf '%s\n' "$3") || true; exit 1
+  fi
+}
+
+cat > boom.lua <<'LUA'
+print("before")
+local function inner(x)
+  error("boom: " .. x)
+end
+local function outer() inner("deep") end
+outer()
+print("never")
+LUA
+run "$PERFORMLUA" boom.lua
+check "error: status" 1 "$rc"
+check "error: stdout up to the error" "before" "$out"
+check "error: message and traceback" "$(printf '%s\n' \
+  'performlua: boom.lua:3: boom: deep' \
+  'stack traceback:' \
+  "	[C]: in function 'error'" \
+  "	boom.lua:3: in upvalue 'inner'" \
+  "	boom.lua:5: in local 'outer'" \
+  '	boom.lua:6: in main chunk' \
+  '	[C]: in ?')" "$err"
+
+# performlua error tables print through their __tostring, with the traceback
+cat > fault.lua <<'LUA'
+local core = require "performlua.core"
+local function call_service()
+  error(core.error_new{ kind = "fault", message = "Server.Throttled", code = 17,
+                        request_id = "r-1", retryable = true })
+end
+call_service()
+LUA
+run "$PERFORMLUA" fault.lua
+check "error table: status" 1 "$rc"
+check "error table: message and traceback" "$(printf '%s\n' \
+  'performlua: fault error: Server.Throttled [code 17, request r-1]' \
+  'stack traceback:' \
+  "	[C]: in function 'error'" \
+  "	fault.lua:3: in local 'call_service'" \
+  '	fault.lua:6: in main chunk' \
+  '	[C]: in ?')" "$err"
+
+# any table with __tostring; and tables without one say what they are
+run "$PERFORMLUA" -e 'error(setmetatable({}, {__tostring = function() return "custom text" end}))'
+check "__tostring error" "performlua: custom text" "$(head -1 <<<"$err")"
+run "$PERFORMLUA" -e 'error({code = 1})'
+check "table error without __tostring" "performlua: (error object is a table value)" "$(head -1 <<<"$err")"
+check "table error: traceback follows" "stack traceback:" "$(sed -n 2p <<<"$err")"
+run "$PERFORMLUA" -e 'error()'
+check "nil error" "performlua: (error object is a nil value)" "$(head -1 <<<"$err")"
+
+# syntax errors: no traceback (nothing ran), exit 1
+printf 'local x = = 1\n' > bad.lua
+run "$PERFORMLUA" bad.lua
+check "syntax error" "performlua: bad.lua:1: unexpected symbol near '='" "$err"
+check "syntax error: status" 1 "$rc"
+
+# an error in -e stops everything after it
+run "$PERFORMLUA" -e 'error("first", 0)' -e 'print("second")'
+check "-e error stops" "" "$out"
+check "-e error message" "performlua: first" "$(head -1 <<<"$err")"
+
+# an error in the middle of stdin-as-script
+run bash -c "printf 'print(1)\nerror(\"two\")\n' | \"$PERFORMLUA\""
+check "stdin script error" "performlua: stdin:2: two" "$(head -1 <<<"$err")"
+check "stdin script error: status" 1 "$rc"
+
+# Ctrl-C (SIGINT) stops a running script with "interrupted!" and a traceback, exit 1,
+# rather than killing it silently
+"$PERFORMLUA" -e 'io.write("started\n"); io.stdout:flush(); while true do end' >"$work/.out" 2>"$work/.err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/.out" ] && break; sleep 0.05; done
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+check "SIGINT: status" 1 "$rc"
+check "SIGINT: message" "performlua: interrupted!" "$(head -1 "$work/.err")"
+check "SIGINT: traceback" "stack traceback:" "$(sed -n 2p "$work/.err")"
+
+echo "cli_errors: all passed"
