@@ -117,6 +117,9 @@ static void on_parse_error(void *arg, xmlErrorPtr err)
     if (!err || err->level < XML_ERR_ERROR || d->error[0])
         return;
     snprintf(d->error, sizeof d->error, "%s", err->message ? err->message : "parse error");
+    for (char *p = d->error; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
     size_t n = strlen(d->error);
     while (n > 0 && isspace((unsigned char)d->error[n - 1]))
         d->error[--n] = '\0';
@@ -795,6 +798,11 @@ int pl_l_decode(lua_State *L)
         }
     }
     if (status < 0 || d->error[0]) {
+        /* The streaming parser reports a cut-off document in several ways; say what it is. */
+        if (d->depth > 0 && (strncmp(d->error, "Premature end of data", 21) == 0 ||
+                             strncmp(d->error, "Extra content at the end", 24) == 0))
+            raise_xml(L, d, "malformed XML: the document ends before its elements are closed "
+                            "(truncated?) (line %d)", d->error_line);
         if (d->error[0])
             raise_xml(L, d, "malformed XML: %s (line %d)", d->error, d->error_line);
         raise_xml(L, d, "malformed XML");
