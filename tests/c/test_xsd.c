@@ -86,6 +86,17 @@ static void test_valid_requests_and_responses(void)
            "</Results></RetrieveResponseMsg>" ENVELOPE_END,
            NULL);
 
+    expect("prefixes declared on the Envelope, as third-party clients write them",
+           "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+           "xmlns:ns1=\"http://exacttarget.com/wsdl/partnerAPI\" "
+           "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><SOAP-ENV:Header/>"
+           "<SOAP-ENV:Body><ns1:CreateRequest><ns1:Options/>"
+           "<ns1:Objects xsi:type=\"ns1:TriggeredSend\"><ns1:TriggeredSendDefinition>"
+           "<ns1:CustomerKey>k</ns1:CustomerKey></ns1:TriggeredSendDefinition><ns1:Subscribers>"
+           "<ns1:EmailAddress>a@b.example</ns1:EmailAddress></ns1:Subscribers></ns1:Objects>"
+           "</ns1:CreateRequest></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+           NULL);
+
     expect("a bare message element without an envelope",
            "<VersionInfoRequestMsg " PARTNER "><IncludeVersionHistory>true</IncludeVersionHistory>"
            "</VersionInfoRequestMsg>",
@@ -188,6 +199,23 @@ static void test_invalid_requests(void)
            "'existsInString', 'existsInStringAsAWord', 'notExistsInString', 'beginsWith', "
            "'endsWith', 'contains', 'notContains', 'isAnniversary', 'isNotAnniversary', "
            "'greaterThanAnniversary', 'lessThanAnniversary'}.");
+
+    expect("an undeclared xsi:type prefix",
+           ENVELOPE_START
+           "<CreateRequest " PARTNER "><Options/><Objects xsi:type=\"ns2:Subscriber\"/>"
+           "</CreateRequest>" ENVELOPE_END,
+           "line 6, CreateRequest/Objects: Element 'Objects', attribute 'xsi:type': The QName "
+           "value 'ns2:Subscriber' has no corresponding namespace declaration in scope.");
+
+    expect("the path tells repeated elements on one line apart",
+           ENVELOPE_START
+           "<RetrieveResponseMsg " PARTNER "><OverallStatus>OK</OverallStatus>"
+           "<Results xsi:type=\"List\"><ID>1</ID></Results>"
+           "<Results xsi:type=\"List\"><ID>2</ID><Bogus/></Results>"
+           "<Results xsi:type=\"List\"><ID>3</ID></Results></RetrieveResponseMsg>" ENVELOPE_END,
+           "line 6, RetrieveResponseMsg/Results[2]/Bogus: Element 'Bogus': This element is not "
+           "expected. Expected is one of ( ObjectID, CustomerKey, Owner, CorrelationID, "
+           "ObjectState, ListName, Category, Type, Description, Subscribers ).");
 
     expect("missing required element",
            ENVELOPE_START "<CreateRequest " PARTNER "><Options/></CreateRequest>" ENVELOPE_END,
