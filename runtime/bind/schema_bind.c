@@ -15,6 +15,7 @@
  *                               the anonymous message types, and the supplement)
  *   core.schema_enum(name)   -> fresh array of the enumeration's values | nil
  *   core.schema_global(name) -> the global element's type name | nil
+ *   core.schema_globals()    -> sorted array of every global element name (59)
  *   core.xsd_load(wsdl_path) -> validator; raises {kind="usage"} when the file cannot be
  *                               opened, {kind="xml"} when it is no usable WSDL
  *       validator:validate(xml) -> true | false, message
@@ -195,6 +196,17 @@ static int l_schema_global(lua_State *L)
     return 1;
 }
 
+static int l_schema_globals(lua_State *L)
+{
+    int n = pl_schema_global_count();
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, pl_schema_global_at(i)->name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* ---------------------------------------------------------------- malloc'd strings */
 
 /* A userdata that owns a malloc'd string until it has been copied into Lua, so that a
@@ -321,6 +333,7 @@ static const luaL_Reg schema_functions[] = {
     {"schema_types", l_schema_types},
     {"schema_enum", l_schema_enum},
     {"schema_global", l_schema_global},
+    {"schema_globals", l_schema_globals},
     {"xsd_load", l_xsd_load},
     {NULL, NULL},
 };

@@ -125,6 +125,11 @@ describe("core.schema_types, schema_enum, schema_global", function()
     assert.are.equal("PerformRequestMsg", core.schema_global("PerformRequestMsg"))
     assert.are.equal("Subscriber", core.schema_global("Subscriber"))
     assert.is_nil(core.schema_global("PerformRequest"))
+    local globals = core.schema_globals()
+    assert.are.equal(59, #globals)
+    assert.are.equal("AudienceItem", globals[1])
+    assert.are.equal("YearlyRecurrence", globals[59])
+    for i = 2, #globals do assert.is_true(globals[i - 1] < globals[i]) end
   end)
 end)
 
