@@ -1,6 +1,7 @@
 /* performlua.core's codec functions: SOAP encoding and decoding (codec/encode.c,
  * codec/decode.c) and the typed objects behind mc.<Type>{...} (codec/objects.c). */
 #include <lauxlib.h>
+#include <libxml/parser.h>
 
 #include "bind/core.h"
 #include "codec/codec.h"
@@ -27,6 +28,9 @@ int pl_l_operations(lua_State *L)
 
 void pl_open_codec(lua_State *L)
 {
+    /* libxml2's global state must be set up once before threads (the sandbox's) use it;
+     * the first core opened is the main thread's. Idempotent. */
+    xmlInitParser();
     static const luaL_Reg funcs[] = {
         {"encode", pl_l_encode},
         {"encode_message", pl_l_encode_message},

@@ -426,19 +426,14 @@ static void read_header_options(lua_State *L, int opts, const char *element, pl_
 
 /* ---- Lua functions ---- */
 
-static const char *const *global_names(int *n)
+/* The names of the global elements, for suggestions (computed per call: the sandbox encodes
+ * from another thread, so no shared cache). */
+static int global_names(const char **names, int cap)
 {
-    static const char *names[128];
-    static int count = -1;
-    if (count < 0) { /* the model is constant: computing it twice is harmless */
-        int total = pl_schema_global_count();
-        int k = 0;
-        for (int i = 0; i < total && k < 128; i++)
-            names[k++] = pl_schema_global_at(i)->name;
-        count = k;
-    }
-    *n = count;
-    return names;
+    int total = pl_schema_global_count(), k = 0;
+    for (int i = 0; i < total && k < cap; i++)
+        names[k++] = pl_schema_global_at(i)->name;
+    return k;
 }
 
 static int encode_element(lua_State *L, const char *element, int tbl, int opts)
@@ -447,8 +442,9 @@ static int encode_element(lua_State *L, const char *element, int tbl, int opts)
     pl_check_init(&c, L, 0, element);
     const pl_global_element *g = pl_schema_global(element);
     if (!g || !g->type) {
-        int n, nearest[3];
-        const char *const *names = global_names(&n);
+        const char *names[128];
+        int nearest[3];
+        int n = global_names(names, 128);
         int found = pl_value_suggest(element, names, n, nearest, 1);
         if (found)
             pl_check_fail(&c, "unknown message element '%s' (did you mean '%s'?)", element,

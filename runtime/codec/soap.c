@@ -143,7 +143,7 @@ void pl_soap_new_message_id(char *buf, size_t cap)
     }
     if (!random_ok) {
         /* Unique enough for a message id when the kernel has no random device. */
-        static unsigned long counter;
+        static _Thread_local unsigned long counter;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         unsigned long long seed = (unsigned long long)ts.tv_sec * 1000000007ULL ^
