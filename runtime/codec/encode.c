@@ -30,6 +30,10 @@ typedef struct encoder {
     pl_check c;
     pl_xml_out *out;
     int depth;
+    /* Writing a response: typed objects may carry elements the schema lacks (decoded ones
+     * do, and the service's own responses have them, e.g. IsPlatformObject); they are
+     * written after the schema's fields instead of refused. Requests stay strict. */
+    bool keep_extra_fields;
 } encoder;
 
 static const pl_element string_element = {.name = "value", .type_name = "string",
@@ -227,30 +231,36 @@ static void push_extra_keys(lua_State *L, const pl_type *t, int idx)
     }
 }
 
+/* The table's string keys that t (may be NULL) does not declare, in sorted order, as plain
+ * elements. */
+static void write_extra_fields(encoder *x, const pl_type *t, int idx)
+{
+    lua_State *L = x->c.L;
+    push_extra_keys(L, t, idx);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i); /* the key: its string stays alive in the keys array */
+        const char *key = lua_tostring(L, -1);
+        lua_rawget(L, idx);
+        size_t saved = pl_check_push(&x->c, key, 0);
+        write_generic_value(x, key, -1);
+        lua_pop(L, 1);
+        pl_check_pop(&x->c, saved);
+    }
+    lua_pop(L, 1);
+}
+
 /* An object of a type the model does not know (see the file comment). */
 static void write_generic_object(encoder *x, const char *name, const char *type,
                                  const pl_type *declared, int idx)
 {
-    lua_State *L = x->c.L;
     enter(x);
     pl_xml_start(x->out, name);
     if (type)
         pl_xml_attribute(x->out, "xsi:type", type);
     if (declared)
         write_fields(x, declared, idx);
-    push_extra_keys(L, declared, idx);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        const char *key = lua_tostring(L, -1);
-        lua_rawget(L, idx);
-        size_t saved = pl_check_push(&x->c, key, 0);
-        lua_rawgeti(L, -2, i); /* keep the key string alive while it is used as a name */
-        write_generic_value(x, lua_tostring(L, -1), -2);
-        lua_pop(L, 2);
-        pl_check_pop(&x->c, saved);
-    }
-    lua_pop(L, 1);
+    write_extra_fields(x, declared, idx);
     pl_xml_end(x->out);
     x->depth--;
 }
@@ -316,13 +326,17 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
         actual = pl_check_infer_type(&x->c, declared, idx);
     }
     enter(x);
-    check_keys(x, actual, idx);
+    bool extras = x->keep_extra_fields && type;
+    if (!extras)
+        check_keys(x, actual, idx);
     pl_xml_start(x->out, name);
     if (xmlns)
         pl_xml_attribute(x->out, "xmlns", xmlns);
     if (actual != declared)
         pl_xml_attribute(x->out, "xsi:type", actual->name);
     write_fields(x, actual, idx);
+    if (extras)
+        write_extra_fields(x, actual, idx);
     pl_xml_end(x->out);
     x->depth--;
 }
@@ -409,6 +423,7 @@ static void read_header_options(lua_State *L, int opts, const char *element, pl_
             if (!lua_isnumber(L, -1))
                 pl_check_fail(&c, "opts.response_headers.created must be an os.time() number");
             h->created = lua_tonumber(L, -1);
+            h->has_created = true;
         }
         lua_pop(L, 1);
         if (!h->action && strcmp(element, "Fault") == 0) {
@@ -462,7 +477,10 @@ static int encode_element(lua_State *L, const char *element, int tbl, int opts)
     char action[64];
     read_header_options(L, opts, element, &header, action, sizeof action);
 
-    encoder x = {.c = c, .depth = 0};
+    const pl_operation *op = pl_operation_for_element(element);
+    encoder x = {.c = c, .depth = 0,
+                 .keep_extra_fields = header.response ||
+                                      (op && strcmp(op->response_element, element) == 0)};
     x.out = push_writer(L);
     pl_soap_begin(x.out, &header);
     write_complex(&x, element, g->type, tbl, PL_PARTNER_NS);

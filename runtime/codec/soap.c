@@ -187,7 +187,7 @@ static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
     pl_xml_text(out, PL_WSA_ANONYMOUS);
     pl_xml_end(out);
 
-    double created = h->created != 0 ? h->created : (double)time(NULL);
+    double created = h->has_created ? h->created : (double)time(NULL);
     char created_text[32], expires_text[32];
     if (!pl_value_format_epoch(created, created_text, sizeof created_text) ||
         !pl_value_format_epoch(created + 300, expires_text, sizeof expires_text)) {

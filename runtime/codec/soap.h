@@ -74,7 +74,9 @@ typedef struct pl_soap_header {
     const char *action;           /* wsa:Action, e.g. "PerformResponse" */
     const char *message_id;       /* wsa:MessageID; generated when NULL */
     const char *relates_to;       /* wsa:RelatesTo; left out when NULL */
-    double created;               /* wsu:Created as seconds since the epoch; now when 0 */
+    bool has_created;
+    double created;               /* wsu:Created as seconds since the epoch (has_created),
+                                   * else now */
 } pl_soap_header;
 
 /* Writes the declaration, soap:Envelope, the header and opens soap:Body. */

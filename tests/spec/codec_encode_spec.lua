@@ -210,6 +210,21 @@ describe("core.encode_message", function()
       .. "<Status>Complete</Status><TaskID>88771</TaskID></Results>", 1, true), xml)
   end)
 
+  it("writes the extra elements of decoded objects into responses, not into requests", function()
+    local fixture = io.open((os.getenv("PERFORMLUA_SOURCE_DIR") or ".")
+      .. "/tests/fixtures/responses/retrieve_unknown_elements.xml"):read("a")
+    local de = mc.decode(fixture).Results[1]
+    local xml = core.encode_message("RetrieveResponseMsg", { OverallStatus = "OK", Results = { de } })
+    assert.truthy(xml:find("<CategoryID>40312</CategoryID><BusinessUnitAssignmentConfiguration><BusinessUnitIds>"
+      .. "<BusinessUnitId>7281698</BusinessUnitId><BusinessUnitId>7281699</BusinessUnitId></BusinessUnitIds>"
+      .. "<IsAssignedToAllBusinessUnits>false</IsAssignedToAllBusinessUnits></BusinessUnitAssignmentConfiguration>"
+      .. "<IsPlatformObject>false</IsPlatformObject></Results>", 1, true), xml)
+    assert.same(mc.decode(fixture).Results, mc.decode(xml).Results)
+    assert.equal("RetrieveRequestMsg.RetrieveRequest.Retrieves[1].RequestedObject: DataExtension has no field "
+      .. "'BusinessUnitAssignmentConfiguration'", usage_error(mc.encode, "Retrieve", { RetrieveRequest = {
+        ObjectType = "DataExtension", Retrieves = { { RequestedObject = de } } } }))
+  end)
+
   it("refuses unknown message elements", function()
     assert.equal("unknown message element 'PerformResponse Msg' (did you mean 'PerformResponseMsg'?)",
       usage_error(core.encode_message, "PerformResponse Msg", {}))
