@@ -730,7 +730,12 @@ static int raise_fault(lua_State *L, decoder *d, int base)
 int pl_l_decode(lua_State *L)
 {
     size_t len;
-    const char *xml = luaL_checklstring(L, 1, &len);
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        pl_error_push(L, "usage", lua_pushfstring(L, "decode expects the XML as a string, got %s",
+                                                   luaL_typename(L, 1)));
+        return lua_error(L);
+    }
+    const char *xml = lua_tolstring(L, 1, &len);
     lua_settop(L, 1);
     decoder *d = lua_newuserdatauv(L, sizeof *d, 0);
     memset(d, 0, sizeof *d);

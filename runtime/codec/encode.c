@@ -473,6 +473,21 @@ static int encode_element(lua_State *L, const char *element, int tbl, int opts)
     if (lua_type(L, tbl) != LUA_TTABLE)
         pl_check_fail(&c, "the %s message must be a table, got %s", element,
                       luaL_typename(L, tbl));
+    const pl_type *given;
+    const char *given_name = pl_object_type(L, tbl, &given);
+    if (given_name && given != g->type) {
+        /* An object passed where its enclosing message belongs: name the field it goes in. */
+        const pl_element *fields[64];
+        int n = pl_type_fields(g->type, fields, 64);
+        for (int i = 0; i < n && i < 64 && given; i++) {
+            const pl_type *slot = pl_element_complex(fields[i]);
+            if (slot && pl_type_derives_from(given, slot))
+                pl_check_fail(&c, "the %s message is a table of its fields: put the %s object in "
+                                  "its field, {%s = %s}",
+                              element, given_name, fields[i]->name,
+                              pl_element_is_repeated(fields[i]) ? "{obj}" : "obj");
+        }
+    }
     pl_soap_header header;
     char action[64];
     read_header_options(L, opts, element, &header, action, sizeof action);

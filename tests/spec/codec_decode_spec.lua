@@ -261,6 +261,12 @@ describe("mc.decode of malformed input", function()
       xml_error(esd:sub(1, #esd - 17)))
   end)
 
+  it("refuses a non-string argument as a usage error", function()
+    local err = decode_error(nil)
+    assert.equal("usage", err.kind)
+    assert.equal("decode expects the XML as a string, got nil", err.message)
+  end)
+
   it("names empty input, plain text and HTML error pages", function()
     assert.equal("empty response: expected a SOAP envelope, got no content", xml_error(""))
     assert.equal("empty response: expected a SOAP envelope, got only whitespace", xml_error(" \r\n\t"))

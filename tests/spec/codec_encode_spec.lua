@@ -150,6 +150,14 @@ describe("mc.encode", function()
       usage_error(mc.encode, "Perform", { Definitions = { mc.ClientID { ID = 1 } } }))
   end)
 
+  it("says where an object goes when it is passed instead of its message", function()
+    assert.equal("the RetrieveRequestMsg message is a table of its fields: put the RetrieveRequest object in "
+      .. "its field, {RetrieveRequest = obj}", usage_error(mc.encode, "Retrieve", mc.RetrieveRequest { ObjectType = "Send" }))
+    assert.equal("the PerformRequestMsg message is a table of its fields: put the EmailSendDefinition object in "
+      .. "its field, {Definitions = {obj}}", usage_error(mc.encode, "Perform", mc.EmailSendDefinition {}))
+    assert.equal("the PerformRequestMsg message must be a table, got string", usage_error(mc.encode, "Perform", "start"))
+  end)
+
   it("refuses header options it does not know and half credentials", function()
     assert.equal("opts.header has no field 'token' (expected fueloauth, or username and password)",
       usage_error(mc.encode, "Perform", {}, { header = { token = "x" } }))
