@@ -488,6 +488,14 @@ const pl_type *pl_check_infer_type(pl_check *c, const pl_type *declared, int idx
                 best_covered = covered;
             }
         }
+        if (best && best != declared && fields_cover(L, best, idx)) {
+            /* Several unrelated types fit: refuse to pick one. */
+            list_concrete_subtypes(L, declared);
+            pl_check_fail(c,
+                          "these fields fit more than one type derived from %s; build the value "
+                          "with the constructor of the one you mean (%s)",
+                          declared->name, lua_tostring(L, -1));
+        }
         if (best && best_covered > 0)
             return best;
     }
