@@ -159,23 +159,6 @@ static void write_field(encoder *x, const pl_element *e, int idx)
         pl_xml_end(x->out);
 }
 
-/* Every key of the table must be a field of t. */
-static void check_keys(encoder *x, const pl_type *t, int idx)
-{
-    lua_State *L = x->c.L;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pushvalue(L, -1);
-            const char *key = luaL_tolstring(L, -1, NULL);
-            pl_check_fail(&x->c, "%s takes named fields, got a value at key %s", t->name, key);
-        }
-        if (!pl_type_field(t, lua_tostring(L, -1)))
-            pl_check_unknown_field(&x->c, t, lua_tostring(L, -1));
-    }
-}
-
 /* Writes the fields of t found in the table, in schema order; a name declared twice (a
  * subtype redeclaring a base field) is written once, at its first position. */
 static void write_fields(encoder *x, const pl_type *t, int idx)
@@ -328,7 +311,7 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
     enter(x);
     bool extras = x->keep_extra_fields && type;
     if (!extras)
-        check_keys(x, actual, idx);
+        pl_check_keys(&x->c, actual, idx);
     pl_xml_start(x->out, name);
     if (xmlns)
         pl_xml_attribute(x->out, "xmlns", xmlns);

@@ -165,6 +165,36 @@ int pl_check_unknown_field(pl_check *c, const pl_type *t, const char *name)
     return pl_check_fail(c, "%s has no field '%s' (did you mean %s?)", t->name, name, hint);
 }
 
+void pl_check_keys(pl_check *c, const pl_type *t, int idx)
+{
+    lua_State *L = c->L;
+    idx = lua_absindex(L, idx);
+    int first_unknown = 0; /* stack slot of the smallest unknown name so far */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char what[96];
+            pl_check_fail(c, "%s takes named fields, got a value at key %s", t->name,
+                          describe(L, -1, what, sizeof what));
+        }
+        const char *name = lua_tostring(L, -1);
+        if (pl_type_field(t, name))
+            continue;
+        if (!first_unknown || strcmp(name, lua_tostring(L, first_unknown)) < 0) {
+            lua_pushvalue(L, -1);
+            if (first_unknown) {
+                lua_replace(L, first_unknown);
+            } else {
+                lua_insert(L, -2); /* keep it below the traversal key */
+                first_unknown = lua_gettop(L) - 1;
+            }
+        }
+    }
+    if (first_unknown)
+        pl_check_unknown_field(c, t, lua_tostring(L, first_unknown));
+}
+
 /* ---- simple values ---- */
 
 static void push_xml_string(pl_check *c, int idx)
@@ -613,20 +643,13 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx)
     lua_State *L = c->L;
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 8, "object nesting");
+    pl_check_keys(c, t, idx);
     lua_createtable(L, 0, 4);
     int object = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) != LUA_TSTRING) {
-            char what[96];
-            lua_pushvalue(L, -2);
-            pl_check_fail(c, "%s takes named fields, got a value at key %s", t->name,
-                          describe(L, -1, what, sizeof what));
-        }
         const char *name = lua_tostring(L, -2);
         const pl_element *e = pl_type_field(t, name);
-        if (!e)
-            pl_check_unknown_field(c, t, name);
         size_t saved = pl_check_push(c, name, 0);
         pl_object_normalize_field(c, t, e, -1);
         pl_check_pop(c, saved);

@@ -38,6 +38,10 @@ int pl_check_fail_value(pl_check *c, const char *fmt, ...);
 /* "a" or "an" before a type name. */
 const char *pl_check_article(const char *word);
 
+/* Every key of the table at idx must name a field of t: raises for a non-string key, or for
+ * the unknown name that sorts first (so the message does not depend on hash order). */
+void pl_check_keys(pl_check *c, const pl_type *t, int idx);
+
 /* Raises "<Type> has no field '<name>' (did you mean '<nearest>'?)". */
 int pl_check_unknown_field(pl_check *c, const pl_type *t, const char *name);
 
