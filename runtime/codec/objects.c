@@ -165,11 +165,13 @@ int pl_check_unknown_field(pl_check *c, const pl_type *t, const char *name)
     return pl_check_fail(c, "%s has no field '%s' (did you mean %s?)", t->name, name, hint);
 }
 
-void pl_check_keys(pl_check *c, const pl_type *t, int idx)
+/* Pushes the name, among the table's string keys that t does not declare, that sorts first;
+ * returns false (pushing nothing) when there is none. Raises for a non-string key. */
+static bool push_first_unknown_key(pl_check *c, const pl_type *t, int idx)
 {
     lua_State *L = c->L;
     idx = lua_absindex(L, idx);
-    int first_unknown = 0; /* stack slot of the smallest unknown name so far */
+    int first = 0; /* stack slot of the smallest unknown name so far */
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
@@ -181,18 +183,23 @@ void pl_check_keys(pl_check *c, const pl_type *t, int idx)
         const char *name = lua_tostring(L, -1);
         if (pl_type_field(t, name))
             continue;
-        if (!first_unknown || strcmp(name, lua_tostring(L, first_unknown)) < 0) {
+        if (!first || strcmp(name, lua_tostring(L, first)) < 0) {
             lua_pushvalue(L, -1);
-            if (first_unknown) {
-                lua_replace(L, first_unknown);
+            if (first) {
+                lua_replace(L, first);
             } else {
-                lua_insert(L, -2); /* keep it below the traversal key */
-                first_unknown = lua_gettop(L) - 1;
+                lua_insert(L, -2); /* below the traversal key */
+                first = lua_gettop(L) - 1;
             }
         }
     }
-    if (first_unknown)
-        pl_check_unknown_field(c, t, lua_tostring(L, first_unknown));
+    return first != 0;
+}
+
+void pl_check_keys(pl_check *c, const pl_type *t, int idx)
+{
+    if (push_first_unknown_key(c, t, idx))
+        pl_check_unknown_field(c, t, lua_tostring(c->L, -1));
 }
 
 /* ---- simple values ---- */
@@ -492,16 +499,12 @@ const pl_type *pl_check_infer_type(pl_check *c, const pl_type *declared, int idx
     }
     if (declared == api_object) {
         /* Guessing an APIObject subtype could send the wrong object to a real account. */
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            lua_pop(L, 1);
-            if (lua_type(L, -1) == LUA_TSTRING && !pl_type_field(declared, lua_tostring(L, -1)))
-                pl_check_fail(c,
-                              "APIObject has no field '%s'; build the object with its type's "
-                              "constructor (e.g. mc.EmailSendDefinition{...}) so that it is "
-                              "sent as that type",
-                              lua_tostring(L, -1));
-        }
+        if (push_first_unknown_key(c, declared, idx))
+            pl_check_fail(c,
+                          "APIObject has no field '%s'; build the object with its type's "
+                          "constructor (e.g. mc.EmailSendDefinition{...}) so that it is "
+                          "sent as that type",
+                          lua_tostring(L, -1));
     } else if (!pl_type_derives_from(declared, api_object)) {
         /* No type has all the keys: name the closest one, so the unknown-field message
          * suggests its fields (SimpleFilterPart's 'Value' for a misspelt 'Valu'). */
