@@ -23,8 +23,8 @@
 #include "codec/value.h"
 
 #define WRITER_METATABLE "performlua.xmlwriter"
-#define MAX_FIELDS 512
-#define MAX_DEPTH 64
+#define MAX_FIELDS 256
+#define MAX_DEPTH PL_CHECK_MAX_DEPTH
 
 typedef struct encoder {
     pl_check c;
@@ -166,8 +166,8 @@ static void write_fields(encoder *x, const pl_type *t, int idx)
     lua_State *L = x->c.L;
     const pl_element *fields[MAX_FIELDS];
     int n = pl_type_fields(t, fields, MAX_FIELDS);
-    if (n > MAX_FIELDS)
-        n = MAX_FIELDS;
+    if (n > MAX_FIELDS) /* never silently drop a field: the model grew past this bound */
+        luaL_error(L, "type %s has %d fields, more than the encoder's %d", t->name, n, MAX_FIELDS);
     for (int i = 0; i < n; i++) {
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)

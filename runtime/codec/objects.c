@@ -31,6 +31,7 @@ void pl_check_init(pl_check *c, lua_State *L, int where_level, const char *root)
 {
     c->L = L;
     c->where_level = where_level;
+    c->depth = 0;
     c->path_len = 0;
     c->path[0] = '\0';
     if (root)
@@ -646,6 +647,9 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx)
     lua_State *L = c->L;
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 8, "object nesting");
+    if (++c->depth > PL_CHECK_MAX_DEPTH)
+        pl_check_fail(c, "nesting deeper than %d (does a table contain itself?)",
+                      PL_CHECK_MAX_DEPTH);
     pl_check_keys(c, t, idx);
     lua_createtable(L, 0, 4);
     int object = lua_gettop(L);
@@ -663,6 +667,7 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx)
     }
     pl_object_push_metatable(L, t, NULL);
     lua_setmetatable(L, object);
+    c->depth--;
 }
 
 void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_element *e, int idx)

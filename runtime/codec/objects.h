@@ -21,7 +21,12 @@ typedef struct pl_check {
     int where_level;
     char path[512];
     size_t path_len;
+    int depth;          /* objects being built, for the nesting bound */
 } pl_check;
+
+/* Nesting bound for building and encoding objects (and the decoder's, codec.h). A table
+ * that contains itself would otherwise recurse until the C stack overflows. */
+#define PL_CHECK_MAX_DEPTH 128
 
 void pl_check_init(pl_check *c, lua_State *L, int where_level, const char *root);
 /* Appends ".name" (or "[index]" when name is NULL) and returns the previous length, to be

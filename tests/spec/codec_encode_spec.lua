@@ -172,7 +172,7 @@ describe("mc.encode", function()
     local c = { LogicalOperator = "AND", LeftOperand = f }
     c.RightOperand = c
     local msg = usage_error(mc.encode, "Retrieve", { RetrieveRequest = { ObjectType = "X", Filter = c } })
-    assert.truthy(msg:find("nesting deeper than 64 (does a table contain itself?)", 1, true), msg)
+    assert.truthy(msg:find("nesting deeper than 128 (does a table contain itself?)", 1, true), msg)
   end)
 end)
 

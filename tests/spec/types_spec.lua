@@ -217,6 +217,18 @@ describe("performlua.types", function()
       .. "MonthlyRecurrence, WeeklyRecurrence, YearlyRecurrence)", msg)
   end)
 
+  it("bounds nesting: a plain table that contains itself is an error, not a crash", function()
+    local f = { LogicalOperator = "AND" }
+    f.LeftOperand = f
+    local l = line(); local msg = usage_at(l, function() return mc.ComplexFilterPart(f) end)
+    assert.truthy(msg:find(": nesting deeper than 128 (does a table contain itself?)", 1, true), msg)
+    local deep = { Property = "p", SimpleOperator = "equals", Value = "0" }
+    for i = 1, 100 do deep = { LeftOperand = deep, LogicalOperator = "OR",
+                                RightOperand = { Property = "p", SimpleOperator = "equals", Value = tostring(i) } } end
+    local built = mc.ComplexFilterPart(deep) -- a hundred ORs is legitimate
+    assert.truthy(mc.encode("Retrieve", { RetrieveRequest = { ObjectType = "Send", Filter = built } }))
+  end)
+
   it("never guesses an APIObject subtype for a plain table", function()
     local l = line(); local msg = usage_at(l, function() return mc.ImportDefinition { DestinationObject = { Name = "x" } } end)
     assert.equal("ImportDefinition.DestinationObject: APIObject has no field 'Name'; build the object with its type's "
