@@ -265,6 +265,7 @@ static void write_generic_value(encoder *x, const char *name, int idx)
     } else if (type) {
         write_generic_object(x, name, type, NULL, idx);
     } else if (pl_is_array(L, idx)) {
+        enter(x);
         lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
         for (lua_Integer i = 1; i <= n; i++) {
             size_t saved = pl_check_push(&x->c, NULL, (long long)i);
@@ -273,6 +274,7 @@ static void write_generic_value(encoder *x, const char *name, int idx)
             lua_pop(L, 1);
             pl_check_pop(&x->c, saved);
         }
+        x->depth--;
     } else {
         write_generic_object(x, name, NULL, NULL, idx);
     }

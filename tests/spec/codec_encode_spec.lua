@@ -173,6 +173,11 @@ describe("mc.encode", function()
     c.RightOperand = c
     local msg = usage_error(mc.encode, "Retrieve", { RetrieveRequest = { ObjectType = "X", Filter = c } })
     assert.truthy(msg:find("nesting deeper than 128 (does a table contain itself?)", 1, true), msg)
+    local loop = {}
+    loop[1] = loop
+    local status = setmetatable({ Anything = loop }, core.object_metatable("AsyncActivityStatus"))
+    msg = usage_error(core.encode_message, "RetrieveResponseMsg", { OverallStatus = "OK", Results = { status } })
+    assert.truthy(msg:find("nesting deeper than 128 (does a table contain itself?)", 1, true), msg)
   end)
 end)
 
