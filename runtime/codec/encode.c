@@ -161,6 +161,15 @@ static void write_field(encoder *x, const pl_element *e, int idx)
 
 /* Writes the fields of t found in the table, in schema order; a name declared twice (a
  * subtype redeclaring a base field) is written once, at its first position. */
+/* A required, single Options element (all of whose own fields are optional). */
+static bool required_options(const pl_element *e)
+{
+    const pl_type *options = pl_schema_type("Options");
+    const pl_type *t = pl_element_complex(e);
+    return e->min_occurs >= 1 && e->max_occurs == 1 && !e->item_name && t && options &&
+           !t->is_abstract && pl_type_derives_from(t, options);
+}
+
 static void write_fields(encoder *x, const pl_type *t, int idx)
 {
     lua_State *L = x->c.L;
@@ -179,6 +188,11 @@ static void write_fields(encoder *x, const pl_type *t, int idx)
             size_t saved = pl_check_push(&x->c, fields[i]->name, 0);
             write_field(x, fields[i], -1);
             pl_check_pop(&x->c, saved);
+        } else if (!x->keep_extra_fields && required_options(fields[i])) {
+            /* CreateRequest, UpdateRequest, DeleteRequest and ExtractRequest require their
+             * Options element; absent options mean the defaults, which <Options/> says. */
+            pl_xml_start(x->out, fields[i]->name);
+            pl_xml_end(x->out);
         }
         lua_pop(L, 1);
     }

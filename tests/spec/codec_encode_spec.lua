@@ -87,6 +87,14 @@ describe("mc.encode", function()
       .. "<SimpleOperator>equals</SimpleOperator><Value>2</Value></RightOperand>", 1, true))
   end)
 
+  it("writes the required Options element when the request has none", function()
+    assert.equal(request("<CreateRequest" .. NS .. '><Options/><Objects xsi:type="Send"><ID>1</ID></Objects></CreateRequest>'),
+      mc.encode("Create", { Objects = { mc.Send { ID = 1 } } }))
+    assert.truthy(mc.encode("Delete", { Objects = { mc.Send { ID = 1 } } }):find("<DeleteRequest" .. NS .. "><Options/>", 1, true))
+    assert.truthy(mc.encode("Extract", { Requests = { { ID = "x" } } }):find("<Requests><ID>x</ID><Options/></Requests>", 1, true))
+    assert.is_nil(mc.encode("Perform", { Action = "start" }):find("Options", 1, true)) -- optional there
+  end)
+
   it("writes plain tables in polymorphic slots as the declared type, without xsi:type", function()
     local xml = mc.encode("Perform", { Definitions = { { CustomerKey = "x" } } })
     assert.truthy(xml:find("<Definitions><Definition><CustomerKey>x</CustomerKey></Definition></Definitions>", 1, true))
