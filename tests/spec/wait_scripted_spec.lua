@@ -1,0 +1,462 @@
+-- c:wait against a scripted SOAP server: every state sequence is exact (states the sandbox's
+-- seed cannot produce, such as an import that ends in Error), and time is measured precisely.
+-- loop.http is replaced by a function that answers from the script (as client_policy_spec
+-- does); the same behaviours run against the real sandbox in wait_spec.lua.
+local core = require "performlua.core"
+local loop = require "performlua.loop"
+local client = require "performlua.client"
+local mc = require "performlua"
+
+local original_http = loop.http
+local polls            -- decoded Retrieve requests, in order, with their time
+local perform_answer   -- function(body) -> Results for a Perform
+local states           -- object type -> list of objects to answer, one per poll (last repeats)
+
+local function response(status, body)
+  return {id = 0, status = status, body = body, headers = {}, curl_code = 0, sent = true,
+          reused = false, elapsed = 0.001}
+end
+
+local function token()
+  return response(200, core.json_encode{access_token = "tok", expires_in = 1080,
+    token_type = "Bearer", soap_instance_url = "https://mc-test.soap.example/"})
+end
+
+local function next_state(object_type)
+  local list = states[object_type]
+  if not list then return nil end
+  local obj = list[1]
+  if #list > 1 then table.remove(list, 1) end
+  return obj
+end
+
+local function install()
+  polls = {}
+  states = {}
+  loop.http = function(req)
+    if req.url:match("/v2/token$") then return token() end
+    local body, element = core.decode(req.body)
+    if element == "PerformRequestMsg" then
+      return response(200, core.encode_message("PerformResponseMsg", {
+        Results = perform_answer(body), OverallStatus = "OK", OverallStatusMessage = "",
+        RequestID = "perform-1"}, {}))
+    end
+    assert(element == "RetrieveRequestMsg", element)
+    local rr = body.RetrieveRequest
+    polls[#polls + 1] = {type = rr.ObjectType, filter = rr.Filter, properties = rr.Properties,
+                         at = loop.now()}
+    local obj = next_state(rr.ObjectType)
+    return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+      RequestID = "poll-" .. #polls, Results = obj and {obj} or nil}, {}))
+  end
+end
+
+local function connect()
+  return client.connect{client_id = "cid", client_secret = "secret",
+    auth_url = "https://auth.example/", token_cache = false, retry_base_delay = 0.001}
+end
+
+local function send(id, status, sent, targeted)
+  return mc.Send{ID = id, Status = status, NumberSent = sent, NumberTargeted = targeted}
+end
+
+local function activity(task_id, status, extra)
+  local props = {{Name = "TaskID", Value = tostring(task_id)}, {Name = "Status", Value = status}}
+  for _, p in ipairs(extra or {}) do props[#props + 1] = p end
+  return setmetatable({Properties = props}, core.object_metatable("AsyncActivityStatus"))
+end
+
+local function started(type_name, key, task_id)
+  return {StatusCode = "OK", StatusMessage = type_name .. " performed", OrdinalID = 0,
+    Object = mc[type_name]{CustomerKey = key},
+    Task = {StatusCode = "OK", StatusMessage = "OK", ID = tostring(task_id)}}
+end
+
+local FAST = {interval = 0.01, max_interval = 0.01, timeout = 5}
+
+describe("c:wait (scripted service)", function()
+  before_each(install)
+  after_each(function() loop.http = original_http end)
+
+  it("polls the Send by Task.ID after EmailSendDefinition start and returns it", function()
+    perform_answer = function() return {started("EmailSendDefinition", "welcome", 4711)} end
+    states.Send = {send(4711, "Scheduled", 0, 3), send(4711, "Sending", 1, 3),
+                   send(4711, "Complete", 3, 3)}
+    local c = connect()
+    local r = c:perform("start", mc.EmailSendDefinition{CustomerKey = "welcome"})
+    local s = c:wait(r, FAST)
+    assert.are.equal("Send", mc.typeof(s))
+    assert.are.equal("Complete", s.Status)
+    assert.are.equal(3, s.NumberSent)
+    assert.are.equal(3, #polls)
+    for _, p in ipairs(polls) do
+      assert.are.equal("Send", p.type)
+      assert.are.same({Property = "ID", SimpleOperator = "equals", Value = {"4711"}},
+        {Property = p.filter.Property, SimpleOperator = p.filter.SimpleOperator,
+         Value = p.filter.Value})
+    end
+    assert.is_truthy(table.concat(polls[1].properties, ","):find("Status,SendDate,SentDate", 1,
+      true))
+  end)
+
+  it("accepts one Result of a Perform result, and Completed as done", function()
+    perform_answer = function() return {started("EmailSendDefinition", "welcome", 12)} end
+    states.Send = {send(12, "Completed", 2, 2)}
+    local c = connect()
+    local r = c:perform("start", mc.EmailSendDefinition{CustomerKey = "welcome"})
+    assert.are.equal("Completed", c:wait(r.Results[1], FAST).Status)
+    assert.are.equal(1, #polls)
+  end)
+
+  it("keeps polling while the Send is not visible yet", function()
+    states.Send = {send(5, "Complete", 1, 1)}
+    local invisible = 2
+    local http = loop.http
+    loop.http = function(req)
+      if invisible > 0 and req.body:find("RetrieveRequestMsg", 1, true) then
+        invisible = invisible - 1
+        polls[#polls + 1] = {}
+        return response(200, core.encode_message("RetrieveResponseMsg",
+          {OverallStatus = "OK", RequestID = "x"}, {}))
+      end
+      return http(req)
+    end
+    local s = connect():wait(5, "send", FAST)
+    assert.are.equal("Complete", s.Status)
+    assert.are.equal(3, #polls)
+  end)
+
+  for _, status in ipairs({"Canceled", "Error"}) do
+    it("raises when the Send ends " .. status, function()
+      perform_answer = function() return {started("EmailSendDefinition", "welcome", 99)} end
+      states.Send = {send(99, "Sending", 1, 4), send(99, status, 1, 4)}
+      local c = connect()
+      local r = c:perform("start", mc.EmailSendDefinition{CustomerKey = "welcome"})
+      local ok, err = pcall(c.wait, c, r, FAST)
+      assert.is_false(ok)
+      assert.are.equal("failed", err.kind)
+      assert.are.equal("Send 99 (started by EmailSendDefinition 'welcome') ended with Status '"
+        .. status .. "': 1 of 4 sent", err.message)
+      assert.are.equal(status, err.status.Status)
+      assert.are.equal("99", err.task_id)
+      assert.are.equal("send", err.wait_kind)
+      assert.are.equal("failed error: " .. err.message, tostring(err))
+    end)
+  end
+
+  it("polls ImportResultsSummary by TaskResultID after ImportDefinition start", function()
+    perform_answer = function() return {started("ImportDefinition", "daily", 321)} end
+    states.ImportResultsSummary = {
+      mc.ImportResultsSummary{TaskResultID = 321, ImportStatus = "Started"},
+      mc.ImportResultsSummary{TaskResultID = 321, ImportStatus = "Completed", TotalRows = 10,
+        NumberSuccessful = 10, NumberErrors = 0}}
+    local c = connect()
+    local r = c:perform("start", mc.ImportDefinition{CustomerKey = "daily"})
+    local s = c:wait(r, FAST)
+    assert.are.equal("ImportResultsSummary", mc.typeof(s))
+    assert.are.equal("Completed", s.ImportStatus)
+    assert.are.equal(10, s.NumberSuccessful)
+    assert.are.equal(2, #polls)
+    assert.are.equal("ImportResultsSummary", polls[1].type)
+    assert.are.equal("TaskResultID", polls[1].filter.Property)
+    assert.are.same({"321"}, polls[1].filter.Value)
+  end)
+
+  it("finds the import's task in 'AsyncID:<n>' when Task.ID is missing", function()
+    perform_answer = function()
+      local res = started("ImportDefinition", "daily", 0)
+      res.Task = nil
+      res.StatusMessage = "ImportDefinition performed AsyncID:8080"
+      return {res}
+    end
+    states.ImportResultsSummary = {mc.ImportResultsSummary{TaskResultID = 8080,
+      ImportStatus = "Completed"}}
+    local c = connect()
+    local s = c:wait(c:perform("start", mc.ImportDefinition{CustomerKey = "daily"}), FAST)
+    assert.are.equal(8080, s.TaskResultID)
+    assert.are.same({"8080"}, polls[1].filter.Value)
+  end)
+
+  it("raises when the import ends in Error, with its row figures", function()
+    states.ImportResultsSummary = {mc.ImportResultsSummary{TaskResultID = 7,
+      ImportStatus = "Error", TotalRows = 10, NumberSuccessful = 4, NumberErrors = 6}}
+    local ok, err = pcall(connect().wait, connect(), 7, "import", FAST)
+    assert.is_false(ok)
+    assert.are.equal("failed", err.kind)
+    assert.are.equal("ImportResultsSummary 7 ended with ImportStatus 'Error': 4 of 10 rows "
+      .. "imported, 6 row errors", err.message)
+  end)
+
+  it("polls AsyncActivityStatus by TaskID for other activities and lifts its properties",
+    function()
+      perform_answer = function() return {started("QueryDefinition", "rollup", 555)} end
+      states.AsyncActivityStatus = {activity(555, "Queued"), activity(555, "Running"),
+        activity(555, "Complete", {{Name = "ProcessedCount", Value = "42"}})}
+      local c = connect()
+      local r = c:perform("start", mc.QueryDefinition{CustomerKey = "rollup"})
+      local s = c:wait(r, FAST)
+      assert.are.equal("AsyncActivityStatus", mc.typeof(s))
+      assert.are.equal("Complete", s.Status)
+      assert.are.equal("42", s.ProcessedCount)
+      assert.are.equal("555", s.TaskID)
+      assert.are.equal(3, #s.Properties)
+      assert.are.equal(3, #polls)
+      assert.are.equal("TaskID", polls[1].filter.Property)
+    end)
+
+  it("raises when the activity ends in Error, with its ErrorMsg", function()
+    states.AsyncActivityStatus = {activity(9, "Running"),
+      activity(9, "Error", {{Name = "ErrorMsg", Value = "Invalid column name 'Pts'."}})}
+    local ok, err = pcall(connect().wait, connect(), "9", "activity", FAST)
+    assert.is_false(ok)
+    assert.are.equal("failed", err.kind)
+    assert.are.equal("AsyncActivityStatus 9 ended with Status 'Error': Invalid column name "
+      .. "'Pts'.", err.message)
+    assert.are.equal("Error", err.status.Status)
+  end)
+
+  it("times out with what it waited for, how long and the last status", function()
+    states.Send = {send(77, "Sending", 5, 100)}
+    local c = connect()
+    local t0 = loop.now()
+    local ok, err = pcall(c.wait, c, 77, "send", {interval = 0.05, max_interval = 0.05,
+      timeout = 0.3})
+    local took = loop.now() - t0
+    assert.is_false(ok)
+    assert.are.equal("timeout", err.kind)
+    assert.is_true(took >= 0.3 and took < 0.6, tostring(took))
+    assert.are.equal("Sending", err.status.Status)
+    assert.is_true(err.waited >= 0.3)
+    local n = #polls
+    assert.is_true(n >= 6 and n <= 8, tostring(n))
+    assert.are.equal(string.format("gave up after 0.3 s waiting for Send 77 to finish; last "
+      .. "status: Sending, 5 of 100 sent (%d polls). The work goes on at the service: wait "
+      .. "longer with c:wait(77, \"send\", {timeout = ...})", n), err.message)
+  end)
+
+  it("backs off: the interval grows by half up to max_interval", function()
+    states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Sending"),
+                   send(1, "Sending"), send(1, "Sending"), send(1, "Complete")}
+    connect():wait(1, "send", {interval = 0.04, max_interval = 0.1, timeout = 5})
+    assert.are.equal(6, #polls)
+    local expected = {0.04, 0.06, 0.09, 0.1, 0.1}
+    for i = 2, #polls do
+      local gap = polls[i].at - polls[i - 1].at
+      assert.is_true(gap >= expected[i - 1] - 0.002 and gap < expected[i - 1] + 0.05,
+        string.format("gap %d: %.3f, expected %.3f", i - 1, gap, expected[i - 1]))
+    end
+  end)
+
+  it("waits for every definition of a result side by side and returns them in order",
+    function()
+      perform_answer = function(body)
+        local out = {}
+        for i, d in ipairs(body.Definitions) do
+          local res = started("EmailSendDefinition", d.CustomerKey, 100 + i)
+          res.OrdinalID = i - 1
+          out[i] = res
+        end
+        return out
+      end
+      -- every Send needs 3 polls; each answers by the ID in the filter
+      local seen = {}
+      local http = loop.http
+      loop.http = function(req)
+        if req.body:find("RetrieveRequestMsg", 1, true) then
+          local body = core.decode(req.body)
+          local id = tonumber(body.RetrieveRequest.Filter.Value[1])
+          seen[id] = (seen[id] or 0) + 1
+          polls[#polls + 1] = {at = loop.now()}
+          loop.sleep(0.05) -- latency: sequential waits would take 3 x 3 x 0.05 s at least
+          return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+            RequestID = "p", Results = {send(id, seen[id] >= 3 and "Complete" or "Sending")}}, {}))
+        end
+        return http(req)
+      end
+      local c = connect()
+      local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "a"},
+        mc.EmailSendDefinition{CustomerKey = "b"}, mc.EmailSendDefinition{CustomerKey = "c"}})
+      local t0 = loop.now()
+      local all = c:wait(r, {interval = 0.01, max_interval = 0.01})
+      local took = loop.now() - t0
+      assert.are.equal(3, #all)
+      for i = 1, 3 do
+        assert.are.equal(100 + i, all[i].ID)
+        assert.are.equal("Complete", all[i].Status)
+      end
+      assert.are.equal(9, #polls)
+      assert.is_true(took < 0.35, tostring(took)) -- about 3 x 0.06 s, not 9 x 0.05 s
+    end)
+
+  it("lets every wait settle, then names each failure", function()
+    perform_answer = function()
+      local a = started("EmailSendDefinition", "a", 1)
+      local b = started("EmailSendDefinition", "b", 2)
+      b.OrdinalID = 1
+      local cc = {StatusCode = "Error", StatusMessage = "ESD_Not Found", ErrorCode = 42002,
+        OrdinalID = 2, Object = mc.EmailSendDefinition{CustomerKey = "nope"}}
+      return {a, b, cc}
+    end
+    states.Send = {send(1, "Complete")}
+    local c = connect()
+    local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "a"},
+      mc.EmailSendDefinition{CustomerKey = "b"}, mc.EmailSendDefinition{CustomerKey = "nope"}})
+    local ok, err = pcall(c.wait, c, r, FAST)
+    assert.is_false(ok)
+    assert.are.equal("failed", err.kind)
+    assert.are.equal("EmailSendDefinition 'nope' (definition 3) did not start: ErrorCode 42002: "
+      .. "ESD_Not Found; nothing to wait for", err.message)
+  end)
+
+  it("reports failures after the other waits finished", function()
+    perform_answer = function()
+      local a = started("EmailSendDefinition", "a", 1)
+      local b = started("EmailSendDefinition", "b", 2)
+      b.OrdinalID = 1
+      return {a, b}
+    end
+    local http = loop.http
+    loop.http = function(req)
+      if req.body:find("RetrieveRequestMsg", 1, true) then
+        local body = core.decode(req.body)
+        local id = tonumber(body.RetrieveRequest.Filter.Value[1])
+        polls[#polls + 1] = {id = id}
+        return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+          RequestID = "p", Results = {send(id, id == 1 and "Canceled" or "Complete", 0, 2)}}, {}))
+      end
+      return http(req)
+    end
+    local c = connect()
+    local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "a"},
+      mc.EmailSendDefinition{CustomerKey = "b"}})
+    local ok, err = pcall(c.wait, c, r, FAST)
+    assert.is_false(ok)
+    assert.are.equal("failed", err.kind)
+    assert.are.equal("1 of 2 did not finish well: #1: Send 1 (started by EmailSendDefinition "
+      .. "'a' (definition 1)) ended with Status 'Canceled': 0 of 2 sent", err.message)
+    assert.is_nil(err.statuses[1])
+    assert.are.equal("Complete", err.statuses[2].Status)
+    assert.are.equal(1, #err.failures)
+    assert.are.equal(1, err.failures[1].index)
+  end)
+
+  it("explains what to poll after an Automation start (no Task)", function()
+    perform_answer = function()
+      return {{StatusCode = "OK", StatusMessage = "Performed Activity", OrdinalID = 0,
+        Object = mc.Automation{CustomerKey = "nightly", Name = "Nightly import"}}}
+    end
+    local c = connect()
+    local r = c:perform("start", mc.Automation{CustomerKey = "nightly"})
+    local ok, err = pcall(c.wait, c, r)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.are.equal("c:wait: Automation 'nightly' has no task to follow: the service answers "
+      .. "Automation start without a Task. Poll the automation itself instead: "
+      .. "c:retrieve(\"Automation\", {\"Name\", \"Status\"}, {Property = \"CustomerKey\", "
+      .. "SimpleOperator = \"equals\", Value = \"nightly\"}) until Status is no longer 3 "
+      .. "(Running); -1 means Error", err.message)
+    assert.are.equal(0, #polls)
+  end)
+
+  it("has nothing to wait for after GetMaxCount (Task.ID 0)", function()
+    perform_answer = function()
+      return {{StatusCode = "OK", StatusMessage = "Task status message holds the requested value.",
+        OrdinalID = 0, Task = {StatusCode = "OK", StatusMessage = "3", ID = "0"}}}
+    end
+    local c = connect()
+    local r = c:perform("GetMaxCount", mc.EmailSendDefinition{CustomerKey = "welcome"})
+    local ok, err = pcall(c.wait, c, r)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.are.equal("c:wait: EmailSendDefinition 'welcome' has no task to follow (its Perform "
+      .. "result carries no Task.ID other than 0): the action completed within the Perform call, "
+      .. "or the service started nothing trackable; read the result itself (Task.StatusMessage "
+      .. "holds counts)", err.message)
+  end)
+
+  it("checks its arguments", function()
+    local c = connect()
+    local function message(...)
+      local ok, err = pcall(c.wait, c, ...)
+      assert.is_false(ok)
+      assert.are.equal("usage", err.kind)
+      return err.message
+    end
+    assert.are.equal("c:wait(task_id, kind, opts): give the kind of work too: \"send\" (a Send "
+      .. "by ID), \"import\" (ImportResultsSummary by TaskResultID) or \"activity\" "
+      .. "(AsyncActivityStatus by TaskID)", message(12))
+    assert.are.equal("c:wait: unknown kind 'sned'; use \"send\", \"import\" or \"activity\"",
+      message(12, "sned"))
+    assert.are.equal("c:wait: unknown option 'timout' (options: interval, max_interval, "
+      .. "progress, properties, timeout)", message(12, "send", {timout = 3}))
+    assert.are.equal("c:wait: timeout must be a number of seconds > 0, got -1",
+      message(12, "send", {timeout = -1}))
+    assert.are.equal("c:wait(x, opts): x must be a Perform result, one of its Results, or a "
+      .. "task id with its kind, got boolean", message(true))
+    assert.are.equal(0, #polls)
+  end)
+
+  it("accepts type names as kinds", function()
+    states.ImportResultsSummary = {mc.ImportResultsSummary{TaskResultID = 3,
+      ImportStatus = "Completed"}}
+    states.AsyncActivityStatus = {activity(4, "Complete")}
+    local c = connect()
+    assert.are.equal("Completed", c:wait(3, "ImportDefinition", FAST).ImportStatus)
+    assert.are.equal("Complete", c:wait(4, "AsyncActivityStatus", FAST).Status)
+    assert.are.equal("ImportResultsSummary", polls[1].type)
+    assert.are.equal("AsyncActivityStatus", polls[2].type)
+  end)
+
+  it("runs inside mc.parallel: waits overlap", function()
+    local http = loop.http
+    loop.http = function(req)
+      if req.body:find("RetrieveRequestMsg", 1, true) then
+        local body = core.decode(req.body)
+        local id = tonumber(body.RetrieveRequest.Filter.Value[1])
+        polls[#polls + 1] = {id = id}
+        local count = 0
+        for _, p in ipairs(polls) do if p.id == id then count = count + 1 end end
+        return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+          RequestID = "p", Results = {send(id, count >= 4 and "Complete" or "Sending")}}, {}))
+      end
+      return http(req)
+    end
+    local c = connect()
+    local t0 = loop.now()
+    local a, b = mc.parallel(
+      function() return c:wait(1, "send", {interval = 0.1, max_interval = 0.1}) end,
+      function() return c:wait(2, "send", {interval = 0.1, max_interval = 0.1}) end)
+    local took = loop.now() - t0
+    assert.are.equal(1, a.ID)
+    assert.are.equal(2, b.ID)
+    assert.is_true(took >= 0.3 and took < 0.5, tostring(took)) -- not 0.6 s one after the other
+    assert.are.equal(8, #polls)
+  end)
+
+  it("draws nothing on stderr when stderr is not a terminal", function()
+    assert.is_false(core.isatty("stderr"))
+    local written = {}
+    local real = io.stderr
+    io.stderr = {write = function(_, ...) for _, s in ipairs({...}) do written[#written + 1] = s end end,
+                 flush = function() end}
+    states.Send = {send(1, "Sending"), send(1, "Complete")}
+    local ok, err = pcall(connect().wait, connect(), 1, "send", FAST)
+    io.stderr = real
+    assert.is_true(ok, tostring(err))
+    assert.are.same({}, written)
+  end)
+
+  it("draws one carriage-return line when asked to (progress = true) and clears it", function()
+    local written = {}
+    local real = io.stderr
+    io.stderr = {write = function(_, ...) for _, s in ipairs({...}) do written[#written + 1] = s end end,
+                 flush = function() end}
+    states.Send = {send(1, "Sending", 2, 5), send(1, "Complete", 5, 5)}
+    local ok, err = pcall(connect().wait, connect(), 1, "send",
+      {interval = 0.01, progress = true})
+    io.stderr = real
+    assert.is_true(ok, tostring(err))
+    local out = table.concat(written)
+    assert.are.equal("\rwaiting for Send 1: Sending, 2 of 5 sent (0s)\27[K\r\27[K", out)
+  end)
+end)
