@@ -377,9 +377,11 @@ function Client:perform(action, definitions, options)
   local defs = as_list(definitions, "c:perform")
   local control, wire = split_options(options, "c:perform")
   perform_rules.check(action, defs, typeof, control.allow_reserved)
-  return self:_chunked("Perform", defs, control, function(chunk)
+  local r = self:_chunked("Perform", defs, control, function(chunk)
     return {Options = wire, Action = action, Definitions = chunk}
   end)
+  r.action = action
+  return r
 end
 
 local function crud(op, what)
@@ -499,9 +501,11 @@ function Client:configure(action, configurations, options)
   end
   local list = as_list(configurations, "c:configure")
   local control, wire = split_options(options, "c:configure")
-  return self:_chunked("Configure", list, control, function(chunk)
+  local r = self:_chunked("Configure", list, control, function(chunk)
     return {Options = wire, Action = action, Configurations = chunk}
   end)
+  r.action = action
+  return r
 end
 
 function Client:schedule(action, schedule, interactions, options)
@@ -516,7 +520,9 @@ function Client:schedule(action, schedule, interactions, options)
   local control, wire = split_options(options, "c:schedule")
   local answer = self:_call("Schedule",
     {Options = wire, Action = action, Schedule = schedule, Interactions = list}, control)
-  return make_result("Schedule", answer, list)
+  local r = make_result("Schedule", answer, list)
+  r.action = action
+  return r
 end
 
 function Client:extract(requests)

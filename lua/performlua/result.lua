@@ -7,6 +7,8 @@
 --                  "Error: Unable to find a handler ..." makes it false; the text is kept)
 --   r.more         Retrieve: MoreDataAvailable (fetch the next page with c:continue(r))
 --   r.RequestIDs   every RequestID when the call was sent in chunks
+--   r.action       Perform, Configure, Schedule: the action sent
+--   r.Results[i].input   the input object (definition, object, request) result i answers
 --   r:errors()     the failed results, each with .input = the input object it belongs to
 --   r:check()      returns r when ok; otherwise raises an error of kind "fault" whose .result
 --                  is r (the call was answered, but the service reports failure)
@@ -86,6 +88,12 @@ function M.new(fields)
   r.Results = fields.Results or {}
   r.more = fields.more or false
   rawset(r, "_inputs", fields.inputs)
+  -- every result knows the input it answers (errors() and c:wait use it)
+  if fields.inputs then
+    for i, res in ipairs(r.Results) do
+      if type(res) == "table" and fields.inputs[i] ~= nil then rawset(res, "input", fields.inputs[i]) end
+    end
+  end
   local ok = is_ok_status(r.OverallStatus)
   if ok then
     for _, res in ipairs(r.Results) do

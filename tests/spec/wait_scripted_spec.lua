@@ -368,10 +368,10 @@ describe("c:wait (scripted service)", function()
     local ok, err = pcall(c.wait, c, r)
     assert.is_false(ok)
     assert.are.equal("usage", err.kind)
-    assert.are.equal("c:wait: EmailSendDefinition 'welcome' has no task to follow (its Perform "
-      .. "result carries no Task.ID other than 0): the action completed within the Perform call, "
-      .. "or the service started nothing trackable; read the result itself (Task.StatusMessage "
-      .. "holds counts)", err.message)
+    -- the client records the action on Perform results (r.action), so wait names it
+    assert.are.equal("c:wait: nothing to wait for: EmailSendDefinition 'welcome' 'GetMaxCount' is "
+      .. "complete when Perform returns; its answer is in the result (e.g. Task.StatusMessage for "
+      .. "counts, Object for a clone)", err.message)
   end)
 
   it("checks its arguments", function()
