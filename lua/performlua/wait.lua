@@ -391,9 +391,9 @@ local function target_of_result(res, input, action, position)
       result = res, code = tonumber(field(res, "ErrorCode"))}, 0)
   end
   if action and SYNCHRONOUS_ACTIONS[lower(action)] then
-    usage(string.format("c:wait: nothing to wait for: %s '%s' is complete when Perform returns; "
-      .. "its answer is in the result (e.g. Task.StatusMessage for counts, Object for a clone)",
-      what, action))
+    usage(string.format("c:wait: nothing to wait for: '%s' on %s completes within the Perform "
+      .. "call; its answer is in the result (Task.StatusMessage holds counts, Object a clone)",
+      action, what))
   end
   local task = rawget(res, "Task")
   local task_id = type(task) == "table" and field(task, "ID") or nil

@@ -369,9 +369,16 @@ describe("c:wait (scripted service)", function()
     assert.is_false(ok)
     assert.are.equal("usage", err.kind)
     -- the client records the action on Perform results (r.action), so wait names it
-    assert.are.equal("c:wait: nothing to wait for: EmailSendDefinition 'welcome' 'GetMaxCount' is "
-      .. "complete when Perform returns; its answer is in the result (e.g. Task.StatusMessage for "
-      .. "counts, Object for a clone)", err.message)
+    assert.are.equal("c:wait: nothing to wait for: 'GetMaxCount' on EmailSendDefinition "
+      .. "'welcome' completes within the Perform call; its answer is in the result "
+      .. "(Task.StatusMessage holds counts, Object a clone)", err.message)
+    -- one Result alone does not know its action: Task.ID 0 says there is no task
+    ok, err = pcall(c.wait, c, r.Results[1])
+    assert.is_false(ok)
+    assert.are.equal("c:wait: EmailSendDefinition 'welcome' has no task to follow (its Perform "
+      .. "result carries no Task.ID other than 0): the action completed within the Perform call, "
+      .. "or the service started nothing trackable; read the result itself (Task.StatusMessage "
+      .. "holds counts)", err.message)
   end)
 
   it("checks its arguments", function()
