@@ -1,0 +1,265 @@
+-- clone_count_send.lua: clone an audience, count the copy, send an email with another sender,
+-- and follow the send until it is finished.
+--
+--   performlua scripts/clone_count_send.lua [AUDIENCE_KEY] [SEND_KEY] [SENDER_KEY] [options]
+--
+--   AUDIENCE_KEY   external key of the audience to clone          (default: spring-prospects)
+--   SEND_KEY       external key of the email send definition      (default: spring-sale-send)
+--   SENDER_KEY     external key of the sender profile to send as  (default: spring-team)
+--   --copy-name=N  name of the copy (default: "<audience name> copy <date and time>")
+--   --timeout=S    how long to follow the send, in seconds (default 3600)
+--   --dry-run      show what would be sent (the SOAP envelopes) and change nothing
+--   --yes          start the send without asking (for cron and CI against a real account)
+--   --help         this text
+--
+-- Try it offline first:   performlua --sandbox scripts/clone_count_send.lua
+--
+-- Sending is real: against a real account this script emails real people. Before it starts
+-- the send it says who will receive what from whom, and unless --yes is given it asks you to
+-- type "yes" (it refuses when it cannot ask, e.g. from cron). In the sandbox no email leaves
+-- the machine, so it goes ahead. If the send is started but following it fails (a timeout,
+-- the network), the script says so and does NOT start it again: the send carries on at
+-- Marketing Cloud and can be checked with scripts/manage_send.lua status <send id>.
+local mc = require "performlua"
+local core = require "performlua.core"
+
+-- ----------------------------------------------------------------------------------------------
+-- arguments
+
+local USAGE = [==[
+usage: performlua clone_count_send.lua [AUDIENCE_KEY] [SEND_KEY] [SENDER_KEY]
+                                       [--copy-name=NAME] [--timeout=S] [--dry-run] [--yes]]==]
+
+local function parse_args(args)
+  local o = {positional = {}, timeout = 3600}
+  for _, a in ipairs(args) do
+    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+    if a == "--help" or a == "-h" then o.help = true
+    elseif a == "--dry-run" then o.dry_run = true
+    elseif a == "--yes" then o.yes = true
+    elseif name == "copy-name" and value ~= "" then o.copy_name = value
+    elseif name == "timeout" then
+      o.timeout = tonumber(value)
+      if not o.timeout or o.timeout <= 0 then return nil, "--timeout needs seconds, e.g. --timeout=600" end
+    elseif a:sub(1, 1) == "-" then return nil, "unknown option " .. a
+    else o.positional[#o.positional + 1] = a end
+  end
+  return o
+end
+
+local opts, problem = parse_args(arg or {})
+if not opts then
+  io.stderr:write("clone_count_send: ", problem, "\n", USAGE, "\n")
+  os.exit(2)
+end
+if opts.help then print(USAGE) os.exit(0) end
+
+local audience_key = opts.positional[1] or "spring-prospects"
+local send_key = opts.positional[2] or "spring-sale-send"
+local sender_key = opts.positional[3] or "spring-team"
+
+-- ----------------------------------------------------------------------------------------------
+-- small helpers
+
+local function say(fmt, ...) print(string.format(fmt, ...)) end
+
+local step_number, step_count = 0, 6
+local function step(fmt, ...)
+  step_number = step_number + 1
+  print()
+  say("Step %d of %d: " .. fmt, step_number, step_count, ...)
+end
+
+-- 1234567 -> "1,234,567"
+local function thousands(n)
+  local s = tostring(math.tointeger(tonumber(n)) or n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  if not digits then return s end
+  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+end
+
+-- Stops the script with a message for people (and exit status 1).
+local function stop(fmt, ...)
+  error({stop = string.format(fmt, ...)}, 0)
+end
+
+-- Finds one object by its external key, or stops with a clear message.
+local function find_by_key(c, object_type, key, properties, what)
+  local r = c:retrieve(object_type, properties,
+    {Property = "CustomerKey", SimpleOperator = "equals", Value = key})
+  r:check()
+  local obj = r.Results[1]
+  if not obj then
+    stop("No %s with the external key '%s' was found in this account. Check the key "
+      .. "(keys are case-sensitive) or pass another one (see --help).", what, key)
+  end
+  return obj
+end
+
+-- True when this run talks to the embedded sandbox (performlua --sandbox): mc.connect() with no
+-- arguments then reaches the sandbox and never a real account.
+local function on_sandbox()
+  return require("performlua.config").default_account() ~= nil
+end
+
+-- Asks before something that cannot be undone. True means go ahead.
+local function confirm(question)
+  if opts.yes then return true end
+  if on_sandbox() then
+    say("  (Sandbox: no real email leaves this machine, so going ahead without asking.)")
+    return true
+  end
+  if not core.isatty("stdin") then
+    say("  Not starting: nobody is here to confirm. Re-run with --yes to send without asking.")
+    return false
+  end
+  io.write("  ", question, " Type yes to go ahead: ")
+  io.flush()
+  local answer = io.read("l")
+  return answer ~= nil and answer:lower():match("^%s*(.-)%s*$") == "yes"
+end
+
+local function show_envelope(title, operation, request)
+  say("  (dry run) %s would send this %s request:", title, operation)
+  print(mc.encode(operation, request))
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- the workflow
+
+local function main()
+  local c = mc.connect()
+  say("Connected%s.", on_sandbox() and " to the sandbox (an emulated account on this machine)"
+    or "")
+
+  -- Look everything up first, so a wrong key stops the script before anything changes.
+  step("Checking the audience, the send definition and the sender profile")
+  local audience = find_by_key(c, "AudienceDefinition", audience_key,
+    {"ObjectID", "CustomerKey", "Name"}, "audience")
+  local definition = find_by_key(c, "EmailSendDefinition", send_key,
+    {"ObjectID", "CustomerKey", "Name", "EmailSubject", "FromName", "FromAddress"},
+    "email send definition")
+  local sender = find_by_key(c, "SenderProfile", sender_key,
+    {"ObjectID", "CustomerKey", "Name", "FromName", "FromAddress"}, "sender profile")
+  say("  Audience:        %s (key %s)", tostring(audience.Name), audience_key)
+  say("  Send definition: %s (key %s)%s", tostring(definition.Name), send_key,
+    definition.EmailSubject and (", subject \"" .. definition.EmailSubject .. "\"") or "")
+  say("  Sender profile:  %s <%s> (key %s)", tostring(sender.FromName),
+    tostring(sender.FromAddress), sender_key)
+
+  -- Clone: the copy is a new audience; the original stays as it is.
+  local copy_name = opts.copy_name
+    or string.format("%s copy %s", tostring(audience.Name), os.date("!%Y-%m-%d %H:%M:%S UTC"))
+  step("Cloning the audience '%s' as '%s'", tostring(audience.Name), copy_name)
+  local clone_def = mc.AudienceDefinition{CustomerKey = audience_key, Name = copy_name}
+  local copy
+  if opts.dry_run then
+    show_envelope("Cloning", "Perform", {Action = "clone", Definitions = {clone_def}})
+    copy = mc.AudienceDefinition{CustomerKey = audience_key, Name = copy_name}
+  else
+    local r = c:perform("clone", clone_def)
+    r:check()
+    copy = r.Results[1].Object
+    if not copy or not copy.CustomerKey then
+      stop("The clone was accepted but Marketing Cloud did not return the copy's key; look "
+        .. "for an audience named '%s' before running this again.", copy_name)
+    end
+    say("  Created the copy '%s' (key %s).", tostring(copy.Name or copy_name), copy.CustomerKey)
+  end
+
+  -- Count: how many people the copy would reach.
+  step("Counting the people in the copy")
+  local people
+  if opts.dry_run then
+    say("  (dry run) the copy does not exist, so it cannot be counted; counting the original.")
+  end
+  local count_key = opts.dry_run and audience_key or copy.CustomerKey
+  local counted = c:perform("count", mc.AudienceDefinition{CustomerKey = count_key})
+  counted:check()
+  local task = counted.Results[1].Task
+  people = task and tonumber(task.StatusMessage)
+  if not people then
+    stop("Marketing Cloud did not return a count for the audience (it answered \"%s\").",
+      tostring(task and task.StatusMessage))
+  end
+  say("  The %s holds %s %s.", opts.dry_run and "original" or "copy", thousands(people),
+    people == 1 and "person" or "people")
+  if people == 0 then
+    stop("The audience is empty: nobody would receive the email, so the send was not started.")
+  end
+
+  -- The send, with the sender profile overriding the definition's own sender for this send.
+  local send_def = mc.EmailSendDefinition{
+    CustomerKey = send_key,
+    SenderProfile = mc.SenderProfile{CustomerKey = sender_key},
+  }
+  step("Starting the email send '%s' as %s <%s>", tostring(definition.Name),
+    tostring(sender.FromName), tostring(sender.FromAddress))
+  say("  This sends REAL EMAIL: \"%s\" from %s <%s> to the send definition's audience.",
+    tostring(definition.EmailSubject or definition.Name), tostring(sender.FromName),
+    tostring(sender.FromAddress))
+  if opts.dry_run then
+    show_envelope("Starting the send", "Perform", {Action = "start", Definitions = {send_def}})
+    print()
+    say("Dry run finished: nothing was cloned and no email was sent.")
+    return 0
+  end
+  if not confirm("Start this send now?") then
+    say("The send was NOT started. The copy '%s' (key %s) was kept.",
+      tostring(copy.Name or copy_name), copy.CustomerKey)
+    return 3
+  end
+  local started = c:perform("start", send_def)
+  started:check()
+  local send_id = started.Results[1].Task and started.Results[1].Task.ID
+  say("  Started: send job %s.", tostring(send_id))
+
+  -- Follow the send. It is not started again whatever happens from here on.
+  step("Waiting for the send to finish (checking every few seconds, up to %s s)",
+    thousands(opts.timeout))
+  local ok, send = pcall(c.wait, c, started, {timeout = opts.timeout})
+  if not ok then
+    local err = send
+    if type(err) == "table" and err.kind == "failed" then
+      stop("The send ended badly: %s.", tostring(err.message))
+    end
+    stop("The send was started (job %s) but following it failed: %s. It was NOT started "
+      .. "again; check it with: performlua scripts/manage_send.lua status %s",
+      tostring(send_id), type(err) == "table" and tostring(err.message) or tostring(err),
+      tostring(send_id))
+  end
+  say("  Finished with status %s.", tostring(send.Status))
+
+  step("What came back")
+  local function figure(label, value)
+    if value ~= nil then say("  %-22s %s", label, thousands(value)) end
+  end
+  say("  %-22s %s", "Send job", tostring(send.ID))
+  say("  %-22s %s <%s>", "Sent as", tostring(send.FromName), tostring(send.FromAddress))
+  if send.Subject then say("  %-22s %s", "Subject", send.Subject) end
+  figure("People targeted", send.NumberTargeted)
+  figure("Emails sent", send.NumberSent)
+  figure("Delivered", send.NumberDelivered)
+  figure("Errors", send.NumberErrored)
+  figure("Excluded", send.NumberExcluded)
+  if send.SentDate then say("  %-22s %s", "Finished sending at", tostring(send.SentDate)) end
+  print()
+  say("Done: cloned '%s', counted %s %s, sent job %s as %s.", tostring(audience.Name),
+    thousands(people), people == 1 and "person" or "people", tostring(send.ID),
+    tostring(send.FromName))
+  return 0
+end
+
+local ok, result = pcall(main)
+if ok then os.exit(result) end
+if type(result) == "table" and result.stop then
+  io.stderr:write("\nStopped: ", result.stop, "\n")
+else
+  io.stderr:write("\nStopped because of an error: ", tostring(type(result) == "table"
+    and result.message or result), "\n")
+  if type(result) == "table" and result.outcome_unknown then
+    io.stderr:write("The request may have reached Marketing Cloud: check before running this "
+      .. "again, so nobody gets the email twice.\n")
+  end
+end
+os.exit(1)

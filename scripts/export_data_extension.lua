@@ -1,0 +1,157 @@
+-- export_data_extension.lua: write every row of a data extension to a CSV file.
+--
+--   performlua scripts/export_data_extension.lua [DE_KEY] [OUTPUT.csv] [options]
+--
+--   DE_KEY          the data extension's external key (CustomerKey); default: Loyalty_Members
+--   OUTPUT.csv      where to write; default: DE_KEY.csv in the current directory;
+--                   "-" writes the CSV to standard output (messages then go to stderr)
+--   --columns=A,B   only these columns, in this order (default: all, in the data extension's
+--                   column order)
+--   --page-size=N   rows per page asked of the service (default 2500, the service's maximum)
+--   --help          this text
+--
+-- Rows stream page by page through c:each: the file grows while memory stays at about one
+-- page, so a data extension of millions of rows exports like a small one. The CSV follows
+-- RFC 4180: a header line, fields separated by commas, lines ended by CRLF, and a field
+-- quoted (with inner quotes doubled) when it holds a comma, a quote, a line break, or
+-- leading/trailing spaces. The file is written under a temporary name and renamed at the
+-- end, so an export that stops half-way never leaves a file that looks complete.
+--
+-- Reading only: this script changes nothing in the account.
+local mc = require "performlua"
+
+-- ----------------------------------------------------------------------------------------------
+-- arguments
+
+local function usage_text()
+  return [[
+usage: performlua export_data_extension.lua [DE_KEY] [OUTPUT.csv] [--columns=A,B] [--page-size=N]
+  DE_KEY      the data extension's external key (default: Loyalty_Members)
+  OUTPUT.csv  the file to write (default: DE_KEY.csv; "-" for standard output)]]
+end
+
+local function parse_args(args)
+  local opts = {positional = {}}
+  for _, a in ipairs(args) do
+    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+    if a == "--help" or a == "-h" then
+      opts.help = true
+    elseif name == "columns" then
+      opts.columns = {}
+      for col in value:gmatch("[^,]+") do
+        opts.columns[#opts.columns + 1] = col:match("^%s*(.-)%s*$")
+      end
+    elseif name == "page-size" then
+      opts.page_size = math.tointeger(tonumber(value))
+      if not opts.page_size or opts.page_size < 1 then
+        return nil, "--page-size needs a whole number of rows, such as --page-size=1000"
+      end
+    elseif a:sub(1, 2) == "--" then
+      return nil, "unknown option " .. a
+    else
+      opts.positional[#opts.positional + 1] = a
+    end
+  end
+  return opts
+end
+
+local opts, problem = parse_args(arg or {})
+if not opts then
+  io.stderr:write("export_data_extension: ", problem, "\n", usage_text(), "\n")
+  os.exit(2)
+end
+if opts.help then
+  print(usage_text())
+  os.exit(0)
+end
+
+local de_key = opts.positional[1] or "Loyalty_Members"
+local output = opts.positional[2] or (de_key:gsub("[^%w%-_.]", "_") .. ".csv")
+local to_stdout = output == "-"
+-- messages go to stderr when the CSV itself goes to stdout
+local say_to = to_stdout and io.stderr or io.stdout
+local function say(fmt, ...)
+  say_to:write(string.format(fmt, ...), "\n")
+  say_to:flush()
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- CSV
+
+-- One field, quoted only when it must be (RFC 4180).
+local function csv_field(value)
+  if value == nil then return "" end
+  local s = tostring(value)
+  if s:find('[,"\r\n]') or s:match("^%s") or s:match("%s$") then
+    return '"' .. s:gsub('"', '""') .. '"'
+  end
+  return s
+end
+
+local function csv_line(values, count)
+  local out = {}
+  for i = 1, count do out[i] = csv_field(values[i]) end
+  return table.concat(out, ",") .. "\r\n"
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- the export
+
+local function main()
+  local c = mc.connect()
+  local object_type = "DataExtensionObject[" .. de_key .. "]"
+
+  -- 1. Which columns: the ones asked for, or every column of the data extension in order.
+  local columns = opts.columns or c:default_properties(object_type)
+  say("Exporting data extension '%s' (%d columns: %s)", de_key, #columns,
+    table.concat(columns, ", "))
+
+  -- 2. Open the output: a temporary file renamed at the end (or standard output).
+  local file, temp_path
+  if to_stdout then
+    file = io.stdout
+  else
+    temp_path = output .. ".part"
+    local err
+    file, err = io.open(temp_path, "wb")
+    if not file then error("cannot write " .. temp_path .. ": " .. tostring(err), 0) end
+  end
+
+  -- 3. Stream the rows: one page in memory at a time, however many rows there are.
+  file:write(csv_line(columns, #columns))
+  local options = opts.page_size and {BatchSize = opts.page_size} or nil
+  local rows, values = 0, {}
+  local ok, err = pcall(function()
+    for row in c:each(object_type, columns, nil, options) do
+      for i, col in ipairs(columns) do values[i] = row[col] end
+      file:write(csv_line(values, #columns))
+      rows = rows + 1
+      if rows % 50000 == 0 then say("  ... %d rows so far", rows) end
+    end
+  end)
+  if not to_stdout then file:close() end
+  if not ok then
+    if temp_path then os.remove(temp_path) end
+    error(err, 0)
+  end
+
+  -- 4. Only a complete export gets the real name.
+  if not to_stdout then
+    local renamed, rename_err = os.rename(temp_path, output)
+    if not renamed then error("cannot rename " .. temp_path .. ": " .. tostring(rename_err), 0) end
+    say("Wrote %d rows to %s", rows, output)
+  else
+    file:flush()
+    say("Wrote %d rows to standard output", rows)
+  end
+end
+
+local ok, err = pcall(main)
+if not ok then
+  local message = type(err) == "table" and tostring(err.message) or tostring(err)
+  io.stderr:write("Export stopped: ", message, "\n")
+  if type(err) == "table" and err.kind == "usage" then
+    io.stderr:write("Check the data extension's external key (it is case-sensitive).\n")
+  end
+  os.exit(1)
+end

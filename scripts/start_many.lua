@@ -1,0 +1,156 @@
+-- start_many.lua: start many definitions at once, wait for them, and summarise what
+-- succeeded and what failed.
+--
+--   performlua scripts/start_many.lua [TYPE:KEY ...] [options]
+--
+--   TYPE:KEY          what to start, e.g. QueryDefinition:daily-rollup ImportDefinition:crm-sync
+--                     (default: the sandbox's example queries and imports)
+--   --concurrency=N   at most N starts and waits in flight at once (default 4)
+--   --no-wait         start them and report, without waiting for them to finish
+--   --timeout=S       how long to wait for each, in seconds (default 3600)
+--   --dry-run         show the requests, start nothing
+--   --yes             start email sends without asking (needed for EmailSendDefinition items
+--                     against a real account)
+--   --help            this text
+--
+-- Every item runs on its own: one that fails (unknown key, an import that errors, a timeout)
+-- does not stop the others, and each is started at most once. The script exits with status 0
+-- when everything succeeded and 1 when anything failed, so cron and CI can alert on it.
+-- All the work shares one connection pool and one event loop: while one item waits for
+-- Marketing Cloud, the others proceed (mc.map).
+local mc = require "performlua"
+local core = require "performlua.core"
+
+local USAGE = [==[
+usage: performlua start_many.lua [TYPE:KEY ...] [--concurrency=N] [--no-wait] [--timeout=S]
+                                 [--dry-run] [--yes]]==]
+
+local DEFAULT_ITEMS = {
+  "QueryDefinition:daily-rollup",
+  "QueryDefinition:lapsed-customers",
+  "ImportDefinition:daily-loyalty-import",
+}
+
+local opts = {concurrency = 4, timeout = 3600, wait = true}
+local items = {}
+for _, a in ipairs(arg or {}) do
+  local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+  if a == "--help" or a == "-h" then print(USAGE) os.exit(0)
+  elseif a == "--dry-run" then opts.dry_run = true
+  elseif a == "--yes" then opts.yes = true
+  elseif a == "--no-wait" then opts.wait = false
+  elseif name == "concurrency" and math.tointeger(tonumber(value))
+      and tonumber(value) >= 1 then
+    opts.concurrency = math.tointeger(tonumber(value))
+  elseif name == "timeout" and tonumber(value) and tonumber(value) > 0 then
+    opts.timeout = tonumber(value)
+  elseif a:sub(1, 1) == "-" then
+    io.stderr:write("start_many: unknown or malformed option ", a, "\n", USAGE, "\n")
+    os.exit(2)
+  else
+    local type_name, key = a:match("^([%a]+):(.+)$")
+    if not type_name then
+      io.stderr:write("start_many: '", a, "' is not TYPE:KEY (e.g. QueryDefinition:daily-rollup)\n")
+      os.exit(2)
+    end
+    if not mc[type_name] then
+      io.stderr:write("start_many: '", type_name, "' is not a Marketing Cloud object type\n")
+      os.exit(2)
+    end
+    items[#items + 1] = {type = type_name, key = key}
+  end
+end
+if #items == 0 then
+  for _, s in ipairs(DEFAULT_ITEMS) do
+    local type_name, key = s:match("^(%a+):(.+)$")
+    items[#items + 1] = {type = type_name, key = key}
+  end
+end
+
+local function say(fmt, ...) print(string.format(fmt, ...)) end
+
+local function on_sandbox()
+  return require("performlua.config").default_account() ~= nil
+end
+
+-- Sends email? Then it needs --yes against a real account (asking once for the whole batch).
+local function sends_email(item)
+  return item.type == "EmailSendDefinition"
+end
+
+local function message_of(err)
+  if type(err) == "table" then return tostring(err.message or err.stop or err) end
+  return tostring(err)
+end
+
+-- Starts one item, waits for it when asked; returns a line for the summary. Raises on failure
+-- (mc.map below turns each item's error into data, so one failure never stops the others).
+local function run_item(c, item)
+  local definition = mc[item.type]{CustomerKey = item.key}
+  local t0 = core.monotonic()
+  local r = c:perform("start", definition)
+  local res = r.Results[1]
+  if not r.ok then
+    error(string.format("did not start: %s", res and tostring(res.StatusMessage)
+      or tostring(r.OverallStatus)), 0)
+  end
+  local task_id = res.Task and res.Task.ID
+  if not opts.wait then
+    return string.format("started (task %s)", tostring(task_id or "none"))
+  end
+  local ok, status = pcall(c.wait, c, r, {timeout = opts.timeout})
+  if not ok then
+    if type(status) == "table" and status.kind == "usage" then
+      -- nothing to follow (e.g. an Automation start): started is all we can say
+      return string.format("started; not followed (%s)", message_of(status))
+    end
+    error(message_of(status), 0)
+  end
+  local word = status.Status or status.ImportStatus or "finished"
+  return string.format("finished: %s in %.1f s", tostring(word), core.monotonic() - t0)
+end
+
+local function main()
+  local c = mc.connect()
+  say("Starting %d definition%s, at most %d at a time%s:", #items, #items == 1 and "" or "s",
+    opts.concurrency, opts.wait and ", and waiting for each to finish" or "")
+  for _, item in ipairs(items) do say("  %s '%s'", item.type, item.key) end
+
+  if opts.dry_run then
+    local defs = {}
+    for i, item in ipairs(items) do defs[i] = mc[item.type]{CustomerKey = item.key} end
+    say("(dry run) each would be started by a Perform request such as:")
+    print(mc.encode("Perform", {Action = "start", Definitions = {defs[1]}}))
+    say("Dry run finished: nothing was started.")
+    return 0
+  end
+
+  local senders = 0
+  for _, item in ipairs(items) do if sends_email(item) then senders = senders + 1 end end
+  if senders > 0 and not opts.yes and not on_sandbox() then
+    error({stop = string.format("%d of the items start email sends (real email to real "
+      .. "people). Re-run with --yes to start them.", senders)}, 0)
+  end
+
+  -- The concurrent part: each item in its own task; errors become data, per item.
+  local outcomes = mc.map(items, function(item)
+    local ok, line = pcall(run_item, c, item)
+    return {ok = ok, line = ok and line or message_of(line)}
+  end, {concurrency = opts.concurrency})
+
+  local succeeded, failed = 0, 0
+  print()
+  say("Summary:")
+  for i, item in ipairs(items) do
+    local o = outcomes[i]
+    if o.ok then succeeded = succeeded + 1 else failed = failed + 1 end
+    say("  %-7s %s '%s': %s", o.ok and "ok" or "FAILED", item.type, item.key, o.line)
+  end
+  say("%d succeeded, %d failed.", succeeded, failed)
+  return failed == 0 and 0 or 1
+end
+
+local ok, result = pcall(main)
+if ok then os.exit(result) end
+io.stderr:write("Stopped: ", message_of(result), "\n")
+os.exit(1)
