@@ -319,8 +319,16 @@ local function wait_one(client, target, o)
   local ok, outcome = pcall(function()
     while true do
       polls = polls + 1
-      local r = client:retrieve(spec.object_type, properties, filter)
-      if not r.ok then r:check() end
+      local got, r = pcall(client.retrieve, client, spec.object_type, properties, filter)
+      if got and not r.ok then got, r = pcall(r.check, r) end
+      if not got then
+        -- a poll that failed for good (the client already retried what can be retried)
+        if core.is_error(r) then
+          r.message = string.format("while waiting for %s: %s", target.label, tostring(r.message))
+          r.task_id, r.wait_kind = target.task_id, target.kind
+        end
+        error(r, 0)
+      end
       -- Right after a start the object may not be retrievable yet: keep polling.
       local obj = r.Results[1]
       if obj ~= nil then

@@ -234,6 +234,25 @@ describe("c:wait (scripted service)", function()
       .. "longer with c:wait(77, \"send\", {timeout = ...})", n), err.message)
   end)
 
+  it("names what it was waiting for when a poll fails for good", function()
+    local http = loop.http
+    loop.http = function(req)
+      if req.body:find("RetrieveRequestMsg", 1, true) then
+        polls[#polls + 1] = {}
+        return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus =
+          "Error: Unable to find a handler for object type: Send.", RequestID = "x"}, {}))
+      end
+      return http(req)
+    end
+    local ok, err = pcall(connect().wait, connect(), 31, "send", FAST)
+    assert.is_false(ok)
+    assert.are.equal("fault", err.kind)
+    assert.are.equal("while waiting for Send 31: Retrieve failed: OverallStatus Error: Unable "
+      .. "to find a handler for object type: Send.", err.message)
+    assert.are.equal(31, err.task_id)
+    assert.are.equal(1, #polls)
+  end)
+
   it("backs off: the interval grows by half up to max_interval", function()
     states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Sending"),
                    send(1, "Sending"), send(1, "Sending"), send(1, "Complete")}
