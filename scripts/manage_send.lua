@@ -165,7 +165,12 @@ local function main()
     end
   end
   local r = c:perform(action, target, options)
-  r:check()
+  if not r.ok then
+    local res = r.Results[1] or {}
+    error({stop = string.format("Marketing Cloud did not %s send %s: %s%s", action, send_id,
+      tostring(res.StatusMessage or r.OverallStatus),
+      res.ErrorCode and string.format(" (error %s)", tostring(res.ErrorCode)) or "")}, 0)
+  end
   local after = read_send(c, send_id)
   say("Done. The send is now: %s", tostring(after and after.Status or "(not found)"))
   if after then show(after) end
