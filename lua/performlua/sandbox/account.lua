@@ -1,0 +1,796 @@
+-- performlua.sandbox.account: the emulated account's state and the operations on it
+-- (Create, Update, Delete, Retrieve with filters and paging, data extension rows, the
+-- asynchronous jobs that move on the sandbox clock). Perform lives in sandbox/actions.lua,
+-- the HTTP and SOAP layer in sandbox/service.lua.
+--
+-- Objects are stored as plain tables by type (`self.types[type].list`); keys starting with
+-- "_" are the sandbox's own bookkeeping and never leave it (`_mid`: the business unit that
+-- owns the object). Nested objects keep their codec metatables so they encode with their type.
+local core = require "performlua.core"
+local clock_mod = require "performlua.sandbox.clock"
+local filter = require "performlua.sandbox.filter"
+
+local M = {}
+M.__index = M
+
+M.PAGE_SIZE = 2500
+M.NO_HANDLER = "Error: Unable to find a handler for object type: %s. Object types are "
+  .. "case-sensitive, check spelling."
+
+-- Error codes the sandbox uses in Results (ranges as documented per object where known).
+M.ERR = {
+  duplicate_key = 1,           -- 0_99: "Name already exists"
+  not_found = 107,             -- Perform/Schedule range: the object named does not exist
+  unsupported_object = 100,    -- "The Perform method is not supported for the [object] object"
+  invalid_action = 101,
+  reserved_action = 102,
+  invalid_state = 103,
+  no_handler = 104,
+  esd_not_found = 42002,       -- "ESD_Not Found"
+  audience_not_found = 409002, -- Audience Builder range
+  invalid_request = 6,
+}
+
+-- ----------------------------------------------------------------------------------------------
+-- helpers
+
+local function uuid()
+  local h = core.random_hex(16)
+  return string.format("%s-%s-4%s-%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(14, 16),
+    h:sub(17, 20), h:sub(21, 32))
+end
+M.uuid = uuid
+
+local function plain_copy(v, keep_meta)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in next, v do rawset(out, k, plain_copy(x, true)) end
+  if keep_meta then
+    local mt = getmetatable(v)
+    if mt then setmetatable(out, mt) end
+  end
+  return out
+end
+M.copy = plain_copy
+
+-- Seeds write nested objects as tables with `_type = "X"`: give them the codec's metatable.
+local function typed_nested(v)
+  if type(v) ~= "table" then return v end
+  local t = rawget(v, "_type")
+  local out = {}
+  for k, x in next, v do
+    if k ~= "_type" then rawset(out, k, typed_nested(x)) end
+  end
+  if t then setmetatable(out, core.object_metatable(t)) end
+  return out
+end
+
+local field_cache = {}
+--- {lower_name = real_name} of a schema type's fields (base first), or nil when the schema
+--- does not know the type.
+function M.fields_of(type_name)
+  local cached = field_cache[type_name]
+  if cached ~= nil then return cached or nil end
+  local t = core.schema_type(type_name)
+  if not t or not t.fields then
+    field_cache[type_name] = false
+    return nil
+  end
+  local map = {}
+  for _, f in ipairs(t.fields) do map[f.name] = f end
+  field_cache[type_name] = map
+  return map
+end
+
+local function is_apiobject(type_name)
+  local t = core.schema_type(type_name)
+  return t ~= nil and (t.apiobject or type_name == "APIObject")
+end
+
+-- Types the sandbox answers for although no schema has them (Retrieve-only virtual types,
+-- answered as ObjectExtension property bags as the service does).
+local VIRTUAL = {AsyncActivityStatus = true}
+M.VIRTUAL = VIRTUAL
+
+function M.known_type(type_name)
+  return VIRTUAL[type_name] or is_apiobject(type_name)
+end
+
+local function de_key_of(object_type)
+  return type(object_type) == "string" and object_type:match("^DataExtensionObject%[(.*)%]$")
+end
+M.de_key_of = de_key_of
+
+-- value at a dotted path ("Client.ID", "DataExtension.CustomerKey")
+local function get_path(obj, path)
+  local v = obj
+  for part in path:gmatch("[^%.]+") do
+    if type(v) ~= "table" then return nil end
+    v = rawget(v, part)
+  end
+  return v
+end
+M.get_path = get_path
+
+-- ----------------------------------------------------------------------------------------------
+-- construction and seeding
+
+function M.new(cfg)
+  cfg = cfg or {}
+  local self = setmetatable({
+    clock = clock_mod.new(cfg.speed or 1),
+    types = {},
+    rows = {},                 -- lower(DE CustomerKey) -> {de=, columns=, list=} | generated
+    jobs = {},                 -- asynchronous work moving on the clock
+    cursors = {}, cursor_order = {},
+    next_id = 1000,
+    next_task = 52000000,
+    mid = cfg.account_id or 7281698,
+    durations = {queued = 0.2, total = 1.0},
+  }, M)
+  return self
+end
+
+function M:collection(type_name)
+  local c = self.types[type_name]
+  if not c then
+    c = {list = {}}
+    self.types[type_name] = c
+  end
+  return c
+end
+
+function M:now_text()
+  return clock_mod.format(self:now())
+end
+
+function M:now()
+  return self.clock:now()
+end
+
+function M:new_id()
+  self.next_id = self.next_id + 1
+  return self.next_id
+end
+
+function M:new_task_id()
+  self.next_task = self.next_task + 1
+  return self.next_task
+end
+
+--- Stores an object of a type as given (seed or Create), filling ID, ObjectID, CustomerKey and
+--- dates when absent. Returns the stored table.
+function M:insert(type_name, obj, mid)
+  local o = typed_nested(obj)
+  local fields = M.fields_of(type_name) or {}
+  if fields.ID and rawget(o, "ID") == nil then rawset(o, "ID", self:new_id()) end
+  if fields.ObjectID and rawget(o, "ObjectID") == nil then rawset(o, "ObjectID", uuid()) end
+  if fields.CustomerKey and rawget(o, "CustomerKey") == nil and type_name ~= "DataExtensionField"
+      and type_name ~= "Send" then
+    rawset(o, "CustomerKey", rawget(o, "ObjectID") or uuid())
+  end
+  local now = self:now_text()
+  if fields.CreatedDate and rawget(o, "CreatedDate") == nil then rawset(o, "CreatedDate", now) end
+  if fields.ModifiedDate and rawget(o, "ModifiedDate") == nil then rawset(o, "ModifiedDate", now) end
+  rawset(o, "_mid", mid or rawget(o, "_mid") or (type(o.Client) == "table" and o.Client.ID) or self.mid)
+  local list = self:collection(type_name).list
+  list[#list + 1] = o
+  if type_name == "DataExtension" then self:attach_rows(o) end
+  return o
+end
+
+-- Data extensions: their fields become DataExtensionField objects, their rows a row store.
+function M:attach_rows(de)
+  local key = de.CustomerKey
+  local columns = {}
+  for i, f in ipairs(de.Fields or {}) do
+    columns[#columns + 1] = f.Name
+    local field = {Name = f.Name, FieldType = f.FieldType or "Text", Ordinal = f.Ordinal or (i - 1),
+      IsPrimaryKey = f.IsPrimaryKey or false, IsRequired = f.IsRequired or false,
+      MaxLength = f.MaxLength, CustomerKey = "[" .. key .. "].[" .. f.Name .. "]",
+      DataExtension = setmetatable({CustomerKey = key}, core.object_metatable("DataExtension"))}
+    self:insert("DataExtensionField", field, rawget(de, "_mid"))
+  end
+  local store = self.rows[key:lower()] or {list = {}}
+  store.de, store.columns = de, columns
+  self.rows[key:lower()] = store
+  return store
+end
+
+function M:row_store(key)
+  return type(key) == "string" and self.rows[key:lower()] or nil
+end
+
+--- Makes data extension `key` answer `count` generated rows (computed from the row number at
+--- page time, nothing stored): for benchmarks of multi-million-row retrieves.
+function M:generate_rows(key, count)
+  local store = self:row_store(key)
+  if not store then
+    local de = self:insert("DataExtension", {CustomerKey = key, Name = key, IsSendable = false,
+      Fields = {
+        {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+        {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+        {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+        {Name = "Points", FieldType = "Number"},
+        {Name = "JoinedDate", FieldType = "Date"},
+      }})
+    store = self:row_store(de.CustomerKey)
+  end
+  local cols = store.columns
+  local base = 1700000000
+  store.generated = {count = count, row = function(i)
+    local r = {}
+    for _, c in ipairs(cols) do
+      local lc = c:lower()
+      if lc == "subscriberkey" then r[c] = string.format("sub-%07d", i)
+      elseif lc == "emailaddress" then r[c] = string.format("member%d@example.com", i)
+      elseif lc == "firstname" then r[c] = "Member " .. i
+      elseif lc == "points" then r[c] = tostring((i * 37) % 1000)
+      elseif lc == "joineddate" then r[c] = clock_mod.format(base + (i % 1000) * 86400):sub(1, 10)
+      else r[c] = c .. " " .. i end
+    end
+    return r
+  end}
+  return count
+end
+
+function M:load_seed(seed)
+  if type(seed) ~= "table" then error("the seed must be a table of object lists by type", 0) end
+  if seed.account_id then self.mid = seed.account_id end
+  local order = {}
+  for type_name in pairs(seed) do
+    if type(type_name) == "string" and type_name:sub(1, 1) ~= "_" and type_name ~= "account_id"
+        and type_name ~= "rows" and type_name ~= "generated" then
+      order[#order + 1] = type_name
+    end
+  end
+  table.sort(order, function(a, b)
+    -- data extensions first, so their rows and fields exist for everything else
+    if (a == "DataExtension") ~= (b == "DataExtension") then return a == "DataExtension" end
+    return a < b
+  end)
+  for _, type_name in ipairs(order) do
+    if not M.known_type(type_name) then
+      error(string.format("the seed lists objects of type '%s', which is not an object type of "
+        .. "the partner API (types are case-sensitive)", type_name), 0)
+    end
+    for _, obj in ipairs(seed[type_name]) do self:insert(type_name, plain_copy(obj)) end
+  end
+  for key, rows in pairs(seed.rows or {}) do
+    local store = self:row_store(key)
+    if not store then
+      error(string.format("the seed has rows for data extension '%s' but no DataExtension with "
+        .. "that CustomerKey", key), 0)
+    end
+    for _, r in ipairs(rows) do store.list[#store.list + 1] = plain_copy(r) end
+  end
+  for key, count in pairs(seed.generated or {}) do self:generate_rows(key, count) end
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- finding objects
+
+--- The stored object a request names: by ObjectID, else ID, else CustomerKey (else Name for
+--- types without CustomerKey). Returns obj, index or nil, how it was looked up.
+function M:find(type_name, ref)
+  local c = self.types[type_name]
+  local keys = {"ObjectID", "ID", "CustomerKey"}
+  for _, k in ipairs(keys) do
+    local want = type(ref) == "table" and rawget(ref, k)
+    if want ~= nil and want ~= "" then
+      if c then
+        for i, o in ipairs(c.list) do
+          if rawget(o, k) ~= nil and tostring(rawget(o, k)) == tostring(want) then return o, i end
+        end
+      end
+      return nil, nil, string.format("%s '%s'", k, tostring(want))
+    end
+  end
+  local name = type(ref) == "table" and rawget(ref, "Name")
+  if name and c then
+    for i, o in ipairs(c.list) do
+      if rawget(o, "Name") == name then return o, i end
+    end
+    return nil, nil, string.format("Name '%s'", name)
+  end
+  return nil, nil, nil
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- asynchronous jobs (sends, imports, activities) on the clock
+
+function M:add_job(job)
+  job.started = self:now()
+  job.last = job.started
+  job.progress = 0
+  self.jobs[#self.jobs + 1] = job
+  self:refresh_job(job)
+  return job
+end
+
+function M:refresh_job(job)
+  local now = self:now()
+  if not job.paused and not job.canceled and not job.done then
+    job.progress = job.progress + (now - job.last)
+  end
+  job.last = now
+  local d = self.durations
+  local o = job.obj
+  local fraction = math.max(0, math.min(1, (job.progress - d.queued) / (d.total - d.queued)))
+  local finished = job.progress >= d.total
+  local finish_time = clock_mod.format(now - math.max(0, job.progress - d.total))
+  if job.kind == "send" then
+    if job.canceled then o.Status = "Canceled"
+    elseif finished then
+      o.Status = "Complete"
+      o.NumberSent = o.NumberTargeted
+      o.NumberDelivered = o.NumberTargeted
+      o.SentDate = o.SentDate or finish_time
+      job.done = true
+    elseif job.paused then o.Status = "Paused"
+    elseif job.progress < d.queued then o.Status = "Scheduled"
+    else
+      o.Status = "Sending"
+      o.NumberSent = math.floor((o.NumberTargeted or 0) * fraction)
+      o.NumberDelivered = o.NumberSent
+    end
+  elseif job.kind == "import" then
+    if finished then
+      o.ImportStatus = "Completed"
+      o.NumberSuccessful = o.TotalRows
+      o.EndDate = o.EndDate or finish_time
+      job.done = true
+    elseif job.progress < d.queued then o.ImportStatus = "Queued"
+    else
+      o.ImportStatus = "Importing"
+      o.NumberSuccessful = math.floor((o.TotalRows or 0) * fraction)
+    end
+  else -- an activity's AsyncActivityStatus
+    if finished then
+      o.Status = "Complete"
+      o.CompletedDate = o.CompletedDate or finish_time
+      o.ProcessedCount = o.TotalCount
+      job.done = true
+    elseif job.progress < d.queued then o.Status = "Queued"
+    else
+      o.Status = "Running"
+      o.ProcessedCount = math.floor((tonumber(o.TotalCount) or 0) * fraction)
+    end
+  end
+  if job.on_complete and job.done and not job.completed then
+    job.completed = true
+    job.on_complete(self, job)
+  end
+end
+
+function M:tick()
+  local keep = {}
+  for _, job in ipairs(self.jobs) do
+    self:refresh_job(job)
+    if not job.done and not job.canceled then keep[#keep + 1] = job end
+  end
+  self.jobs = keep
+end
+
+function M:job_of_send(send)
+  for _, job in ipairs(self.jobs) do
+    if job.obj == send then return job end
+  end
+  return nil
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- output shapes
+
+-- A stored object as a response object: only the properties asked for (all when none), the
+-- sandbox's bookkeeping removed, the codec's metatable of its type.
+function M.present(type_name, obj, properties)
+  local out = {}
+  if properties and #properties > 0 then
+    for _, p in ipairs(properties) do
+      local first = p:match("^[^%.]+")
+      local v = rawget(obj, first)
+      if v ~= nil then
+        if first == p then rawset(out, p, plain_copy(v, true))
+        elseif rawget(out, first) == nil then
+          -- a nested property (Client.ID): the nested object with the fields asked for
+          local nested = {}
+          local mt = type(v) == "table" and getmetatable(v)
+          for _, q in ipairs(properties) do
+            local rest = q:match("^" .. first:gsub("%p", "%%%0") .. "%.(.+)$")
+            if rest and type(v) == "table" and rawget(v, rest) ~= nil then
+              rawset(nested, rest, plain_copy(rawget(v, rest), true))
+            end
+          end
+          if mt then setmetatable(nested, mt) end
+          rawset(out, first, nested)
+        end
+      elseif first == "Client" and p == "Client.ID" then
+        rawset(out, "Client", {ID = rawget(obj, "_mid")})
+      end
+    end
+  else
+    for k, v in next, obj do
+      if type(k) ~= "string" or k:sub(1, 1) ~= "_" then rawset(out, k, plain_copy(v, true)) end
+    end
+  end
+  if VIRTUAL[type_name] then
+    -- A property bag, as the service answers types outside the WSDL (ObjectExtension keeps
+    -- the response valid against the WSDL; clients read Properties by Name).
+    local bag = {}
+    local names = {}
+    for k in next, out do names[#names + 1] = k end
+    if properties and #properties > 0 then names = properties else table.sort(names) end
+    for _, k in ipairs(names) do
+      local v = rawget(out, k)
+      if v ~= nil and type(v) ~= "table" then
+        bag[#bag + 1] = {Name = k, Value = type(v) == "boolean" and tostring(v) or tostring(v)}
+      end
+    end
+    return setmetatable({Type = type_name, Properties = bag}, core.object_metatable("ObjectExtension"))
+  end
+  return setmetatable(out, core.object_metatable(type_name))
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- Retrieve
+
+local function retrieve_error(message)
+  return {OverallStatus = message}
+end
+
+function M:owned(obj, scope)
+  if scope.all then return true end
+  local mid = rawget(obj, "_mid") or self.mid
+  return scope.mids[mid] == true
+end
+
+local function add_cursor(self, id, cursor)
+  self.cursors[id] = cursor
+  local order = self.cursor_order
+  order[#order + 1] = id
+  if #order > 500 then -- continuations are kept for the last 500 pages only
+    self.cursors[table.remove(order, 1)] = nil
+  end
+end
+
+-- Fills a page from a cursor: {source(i) -> item|nil, pos, filter, get, present, batch}.
+local function fill_page(self, cursor, request_id)
+  local results = {}
+  local i = cursor.pos
+  local more = false
+  while true do
+    local item = cursor.source(i)
+    if item == nil then break end
+    if cursor.accept(item) then
+      if #results >= cursor.batch then
+        more = true
+        break
+      end
+      results[#results + 1] = cursor.present(item)
+    end
+    i = i + 1
+  end
+  cursor.pos = i
+  if more then add_cursor(self, request_id, cursor) end
+  return {OverallStatus = more and "MoreDataAvailable" or "OK", RequestID = request_id,
+    Results = results}
+end
+
+--- Retrieve: `rr` is the decoded RetrieveRequest, ctx = {mid=, request_id=}.
+function M:retrieve(rr, ctx)
+  self:tick()
+  local request_id = ctx.request_id
+  if rr.ContinueRequest and rr.ContinueRequest ~= "" then
+    local cursor = self.cursors[rr.ContinueRequest]
+    if not cursor then
+      return retrieve_error(string.format("Error: ContinueRequest '%s' does not name a retrieve "
+        .. "with more data (it finished, expired, or was never made)", rr.ContinueRequest))
+    end
+    self.cursors[rr.ContinueRequest] = nil
+    return fill_page(self, cursor, request_id)
+  end
+  local object_type = rr.ObjectType
+  if type(object_type) ~= "string" or object_type == "" then
+    return retrieve_error("Error: The RetrieveRequest has no ObjectType")
+  end
+  local batch = M.PAGE_SIZE
+  local opts = rr.Options
+  if type(opts) == "table" and tonumber(opts.BatchSize) and tonumber(opts.BatchSize) > 0 then
+    batch = math.min(batch, math.floor(tonumber(opts.BatchSize)))
+  end
+  local properties = rr.Properties or {}
+  local scope = {all = rr.QueryAllAccounts == true, mids = {}}
+  if rr.ClientIDs and #rr.ClientIDs > 0 then
+    for _, c in ipairs(rr.ClientIDs) do
+      local id = c.ID or c.ClientID
+      if id then scope.mids[tonumber(id)] = true end
+    end
+  else
+    scope.mids[ctx.mid or self.mid] = true
+  end
+
+  local de_key = de_key_of(object_type)
+  if de_key then return self:retrieve_rows(de_key, object_type, properties, rr.Filter, batch, request_id) end
+  if object_type == "DataExtensionObject" then
+    return retrieve_error("Error: Retrieve rows with the ObjectType DataExtensionObject[<data "
+      .. "extension CustomerKey>], e.g. DataExtensionObject[Customers]")
+  end
+  if not M.known_type(object_type) then return retrieve_error(string.format(M.NO_HANDLER, object_type)) end
+
+  local fields = M.fields_of(object_type)
+  local function has(name)
+    if VIRTUAL[object_type] then return true end
+    local first = name:match("^[^%.]+")
+    return fields and fields[first] ~= nil
+  end
+  local bad = {}
+  for _, p in ipairs(properties) do
+    if not has(p) then bad[#bad + 1] = p end
+  end
+  if #bad > 0 then
+    return retrieve_error(string.format("Error: The Request Property(s) %s do not match with the "
+      .. "fields of %s retrieve object", table.concat(bad, ", "), object_type))
+  end
+  if rr.Filter then
+    local ok, err = pcall(filter.check, rr.Filter, has)
+    if not ok then
+      return retrieve_error("Error: " .. (type(err) == "table" and err.filter_error or tostring(err)))
+    end
+  end
+  local list = (self.types[object_type] or {list = {}}).list
+  local snapshot = table.move(list, 1, #list, 1, {})
+  local flt = rr.Filter
+  local cursor = {
+    pos = 1, batch = batch,
+    source = function(i) return snapshot[i] end,
+    accept = function(o)
+      if not self:owned(o, scope) then return false end
+      if not flt then return true end
+      return filter.matches(flt, function(p)
+        if p == "Client.ID" then return rawget(o, "_mid") end
+        return get_path(o, p)
+      end)
+    end,
+    present = function(o) return M.present(object_type, o, properties) end,
+  }
+  return fill_page(self, cursor, request_id)
+end
+
+function M:retrieve_rows(key, object_type, properties, flt, batch, request_id)
+  local store = self:row_store(key)
+  if not store then return retrieve_error(string.format(M.NO_HANDLER, object_type)) end
+  local by_lower = {}
+  for _, c in ipairs(store.columns) do by_lower[c:lower()] = c end
+  local wanted = {}
+  local bad = {}
+  for _, p in ipairs(properties) do
+    local c = by_lower[p:lower()]
+    if c then wanted[#wanted + 1] = c else bad[#bad + 1] = p end
+  end
+  if #bad > 0 then
+    return retrieve_error(string.format("Error: The Request Property(s) %s do not match with the "
+      .. "fields of %s retrieve object", table.concat(bad, ", "), object_type))
+  end
+  if #wanted == 0 then wanted = store.columns end
+  local function has(name) return by_lower[name:lower()] ~= nil end
+  if flt then
+    local ok, err = pcall(filter.check, flt, has)
+    if not ok then
+      return retrieve_error("Error: " .. (type(err) == "table" and err.filter_error or tostring(err)))
+    end
+  end
+  local source
+  if store.generated then
+    local g = store.generated
+    source = function(i) if i <= g.count then return g.row(i) end end
+  else
+    local snapshot = table.move(store.list, 1, #store.list, 1, {})
+    source = function(i) return snapshot[i] end
+  end
+  local function value(row, name)
+    local c = by_lower[name:lower()]
+    return c and row[c]
+  end
+  local mt = core.object_metatable("DataExtensionObject")
+  local cursor = {
+    pos = 1, batch = batch, source = source,
+    accept = function(row)
+      return not flt or filter.matches(flt, function(p) return value(row, p) end)
+    end,
+    present = function(row)
+      local props = {}
+      for i, c in ipairs(wanted) do
+        local v = row[c]
+        props[i] = {Name = c, Value = v == nil and "" or tostring(v)}
+      end
+      return setmetatable({Properties = props}, mt)
+    end,
+  }
+  return fill_page(self, cursor, request_id)
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- Create, Update, Delete
+
+local function result(code, message, extra)
+  local r = extra or {}
+  r.StatusCode = code
+  r.StatusMessage = message
+  return r
+end
+M.result = result
+
+local function typename(obj)
+  return core.typeof(obj)
+end
+
+local function row_from_properties(store, obj)
+  local by_lower = {}
+  for _, c in ipairs(store.columns) do by_lower[c:lower()] = c end
+  local row = {}
+  local props = rawget(obj, "Properties") or {}
+  for _, p in ipairs(props) do
+    local c = type(p.Name) == "string" and by_lower[p.Name:lower()]
+    if not c then return nil, string.format("The data extension '%s' has no column '%s'",
+      store.de.CustomerKey, tostring(p.Name)) end
+    row[c] = p.Value
+  end
+  for _, k in ipairs(rawget(obj, "Keys") or {}) do
+    local c = type(k.Name) == "string" and by_lower[k.Name:lower()]
+    if not c then return nil, string.format("The data extension '%s' has no column '%s'",
+      store.de.CustomerKey, tostring(k.Name)) end
+    row[c] = k.Value
+  end
+  return row
+end
+
+local function primary_keys(store)
+  local keys = {}
+  for _, f in ipairs(store.de.Fields or {}) do
+    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
+  end
+  return keys
+end
+
+local function find_row(store, row)
+  local keys = primary_keys(store)
+  if #keys == 0 then return nil end
+  for i, r in ipairs(store.list) do
+    local same = true
+    for _, k in ipairs(keys) do
+      if tostring(r[k]) ~= tostring(row[k]) then same = false break end
+    end
+    if same then return i end
+  end
+  return nil
+end
+
+function M:row_store_for(obj)
+  local key = rawget(obj, "CustomerKey")
+  if key then return self:row_store(key), key end
+  local name = rawget(obj, "Name")
+  if name then
+    for _, s in pairs(self.rows) do
+      if s.de.Name == name then return s, name end
+    end
+  end
+  return nil, key or name
+end
+
+local function de_object_type(obj)
+  local t = typename(obj)
+  local key = de_key_of(t)
+  if key then return "DataExtensionObject", key end
+  return t
+end
+
+function M:create_one(obj, ctx)
+  local t, bracket_key = de_object_type(obj)
+  if t == "DataExtensionObject" then
+    local store, key = nil, bracket_key
+    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
+    if not store then
+      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
+        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
+    end
+    if store.generated then
+      return result("Error", "The sandbox's generated data extensions are read-only",
+        {ErrorCode = M.ERR.invalid_request})
+    end
+    local row, err = row_from_properties(store, obj)
+    if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+    if find_row(store, row) then
+      return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
+        .. "the same primary key already exists in '%s'", store.de.CustomerKey),
+        {ErrorCode = M.ERR.duplicate_key})
+    end
+    store.list[#store.list + 1] = row
+    return result("OK", "Created DataExtensionObject", {NewID = 0, Object = plain_copy(obj, true)})
+  end
+  if not t or not M.known_type(t) or VIRTUAL[t] then
+    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
+      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
+  end
+  local key = rawget(obj, "CustomerKey")
+  if key then
+    local existing = self:find(t, {CustomerKey = key})
+    if existing then
+      return result("Error", string.format("A %s with the CustomerKey '%s' already exists",
+        t, key), {ErrorCode = M.ERR.duplicate_key})
+    end
+  end
+  local stored = self:insert(t, plain_copy(obj), ctx.mid)
+  return result("OK", "Created " .. t, {NewID = stored.ID or 0, NewObjectID = stored.ObjectID,
+    Object = M.present(t, stored)})
+end
+
+function M:update_one(obj, ctx)
+  local t, bracket_key = de_object_type(obj)
+  if t == "DataExtensionObject" then
+    local store, key = nil, bracket_key
+    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
+    if not store or store.generated then
+      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
+        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found}), obj
+    end
+    local row, err = row_from_properties(store, obj)
+    if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+    local i = find_row(store, row)
+    if not i then
+      return result("Error", "No row with the given primary key exists", {ErrorCode = M.ERR.not_found})
+    end
+    for k, v in pairs(row) do store.list[i][k] = v end
+    return result("OK", "Updated DataExtensionObject", {Object = plain_copy(obj, true)})
+  end
+  if not t or not M.known_type(t) or VIRTUAL[t] then
+    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
+      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
+  end
+  local stored, _, how = self:find(t, obj)
+  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
+    return result("Error", how and string.format("No %s with %s exists", t, how)
+      or string.format("The %s names no object: give its ObjectID, ID or CustomerKey", t),
+      {ErrorCode = M.ERR.not_found})
+  end
+  for k, v in next, obj do
+    if k ~= "ObjectID" and k ~= "ID" then rawset(stored, k, plain_copy(v, true)) end
+  end
+  stored.ModifiedDate = self:now_text()
+  return result("OK", "Updated " .. t, {Object = M.present(t, stored)})
+end
+
+function M:delete_one(obj, ctx)
+  local t, bracket_key = de_object_type(obj)
+  if t == "DataExtensionObject" then
+    local store, key = nil, bracket_key
+    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
+    if not store or store.generated then
+      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
+        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
+    end
+    local row, err = row_from_properties(store, obj)
+    if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+    local i = find_row(store, row)
+    if not i then
+      return result("Error", "No row with the given primary key exists", {ErrorCode = M.ERR.not_found})
+    end
+    table.remove(store.list, i)
+    return result("OK", "Deleted DataExtensionObject", {Object = plain_copy(obj, true)})
+  end
+  if not t or not M.known_type(t) or VIRTUAL[t] then
+    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
+      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
+  end
+  local stored, index, how = self:find(t, obj)
+  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
+    return result("Error", how and string.format("No %s with %s exists", t, how)
+      or string.format("The %s names no object: give its ObjectID, ID or CustomerKey", t),
+      {ErrorCode = M.ERR.not_found})
+  end
+  table.remove(self.types[t].list, index)
+  if t == "DataExtension" then self.rows[stored.CustomerKey:lower()] = nil end
+  return result("OK", "Deleted " .. t, {Object = M.present(t, stored)})
+end
+
+return M

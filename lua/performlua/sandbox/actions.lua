@@ -1,0 +1,368 @@
+-- performlua.sandbox.actions: Perform in the emulated account, for every object and action of
+-- the Perform page (read from performlua.perform, the page as data) plus the Perform-capable
+-- types the page leaves out (Automation, QueryDefinition, DataExtension ClearData).
+--
+-- Each definition gets its own PerformResult, in order, with OrdinalID (from 0) and the
+-- definition as Object. Type names are case-sensitive (as the service's handlers are); action
+-- names are not (the docs use GetMaxCount and getmaxcount alike).
+local core = require "performlua.core"
+local page = require "performlua.perform"
+local account = require "performlua.sandbox.account"
+
+local M = {}
+local ERR = account.ERR
+local result = account.result
+
+-- type -> {actions = {lower = spelling}, reserved = {lower = spelling}, requires_id = bool}
+local CAPABLE = {}
+local function add(type_name, actions, reserved, requires_id)
+  local entry = {actions = {}, reserved = {}, list = actions, requires_id = requires_id}
+  for _, a in ipairs(actions) do entry.actions[a:lower()] = a end
+  for _, a in ipairs(reserved or {}) do entry.reserved[a:lower()] = a end
+  CAPABLE[type_name] = entry
+end
+for _, o in ipairs(page.objects) do
+  add(o.type, o.actions, o.reserved, o.requires_id)
+  if o.wsdl_type then add(o.wsdl_type, o.actions, o.reserved, o.requires_id) end
+end
+add("Automation", {"start"})
+add("QueryDefinition", {"start"})
+add("DataExtension", {"ClearData"})
+M.CAPABLE = CAPABLE
+
+-- Types whose start leaves an AsyncActivityStatus (the page's `start` activities).
+local ACTIVITY_MESSAGE = {QueryDefinition = "QueryDefinition perform called successfully"}
+
+local function task(id, message, extra)
+  local t = extra or {}
+  t.StatusCode = t.StatusCode or "OK"
+  t.StatusMessage = message
+  if id ~= nil then t.ID = tostring(id) end
+  return t
+end
+
+local function error_result(code, message)
+  return result("Error", message, {ErrorCode = code, Task = task(nil, message, {StatusCode = "Error"})})
+end
+
+local function not_found(type_name, how, code)
+  return error_result(code or ERR.not_found, how
+    and string.format("%s not found: no %s with %s exists in this account", type_name, type_name, how)
+    or string.format("The %s definition names no object: give its ObjectID, ID or CustomerKey",
+      type_name))
+end
+
+local function find_owned(acct, type_name, def, ctx)
+  local obj, _, how = acct:find(type_name, def)
+  if obj and not acct:owned(obj, {mids = {[ctx.mid or acct.mid] = true}}) then obj = nil end
+  return obj, how
+end
+
+local function activity_status(acct, type_name, obj, task_id)
+  local status = acct:insert("AsyncActivityStatus", {
+    TaskID = tostring(task_id), Type = type_name, ActionType = "start", AsyncAction = "start",
+    CustomerKey = obj.CustomerKey, InteractionID = obj.ObjectID, Status = "Queued",
+    StartDate = acct:now_text(), TotalCount = tostring(obj._rows or 100), ProcessedCount = "0",
+    ErrorCount = "0", DuplicateCount = "0", ClientID = tostring(obj._mid or acct.mid),
+  })
+  acct:add_job({kind = "activity", obj = status})
+  return status
+end
+
+local function audience_count(obj, total)
+  if total then return obj._total or obj._count or 0 end
+  return obj._count or 0
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- handlers: function(acct, obj, def, ctx, options) -> result
+
+local H = {}
+
+H.AudienceDefinition = {
+  build = function(acct, obj)
+    local id = acct:new_task_id()
+    activity_status(acct, "AudienceDefinition", obj, id)
+    return result("OK", "AudienceDefinition performed", {Task = task(id, "Build queued",
+      {InteractionObjectID = obj.ObjectID})})
+  end,
+  clone = function(acct, obj, def, ctx)
+    local copy = account.copy(obj)
+    copy.ID, copy.ObjectID, copy.CustomerKey, copy.CreatedDate, copy.ModifiedDate = nil, nil, nil, nil, nil
+    copy.Name = def.Name or ((obj.Name or "Audience") .. " copy")
+    if def.Description then copy.Description = def.Description end
+    local stored = acct:insert("AudienceDefinition", copy, ctx.mid)
+    return result("OK", "AudienceDefinition performed", {
+      Object = account.present("AudienceDefinition", stored),
+      Task = task(stored.ID, "Cloned", {InteractionObjectID = stored.ObjectID})})
+  end,
+  count = function(acct, obj)
+    return result("OK", "Task status message holds the requested value.",
+      {Task = task(acct:new_task_id(), tostring(audience_count(obj)))})
+  end,
+  totalcount = function(acct, obj)
+    return result("OK", "Task status message holds the requested value.",
+      {Task = task(acct:new_task_id(), tostring(audience_count(obj, true)))})
+  end,
+}
+
+H.AudienceSegmentDefinition = {
+  count = function(acct, obj)
+    return result("OK", "Task status message holds the requested value.",
+      {Task = task(acct:new_task_id(), tostring(obj._count or 0))})
+  end,
+}
+
+H.Campaign = {
+  start = function(acct, obj)
+    obj._status = "Running"
+    return result("OK", "Campaign started", {Task = task(acct:new_task_id(), "Campaign started")})
+  end,
+  stop = function(acct, obj)
+    obj._status = "Stopped"
+    return result("OK", "Campaign stopped", {Task = task(acct:new_task_id(), "Campaign stopped")})
+  end,
+}
+
+H.ContentValidation = function(acct, _, def)
+  -- the definition is the request itself: validate its Email's content
+  local email_ref = def.Email
+  if type(email_ref) ~= "table" then
+    return error_result(ERR.invalid_request, "ContentValidation needs the Email to validate")
+  end
+  local email, how = acct:find("Email", email_ref)
+  if not email then return not_found("Email", how) end
+  local text = (email.HTMLBody or "") .. " " .. (email.TextBody or "") .. " " .. (email.Subject or "")
+  local spammy = 0
+  for _, w in ipairs{"free", "winner", "guarantee", "urgent", "$$$"} do
+    if text:lower():find(w, 1, true) then spammy = spammy + 1.5 end
+  end
+  local vr = {CheckTime = acct:now_text(), IsResultValid = true, IsSpam = spammy >= 5.0,
+    Score = spammy, Threshold = 5.0,
+    Message = spammy >= 5.0 and "The content looks like spam" or "The content passed validation"}
+  local t = setmetatable(task(acct:new_task_id(), "Validation complete", {ValidationResults = {vr}}),
+    core.object_metatable("ContentValidationTaskResult"))
+  return result("OK", "ContentValidation performed", {Task = t})
+end
+
+H.PlatformApplication = {
+  publish = function(acct, obj)
+    obj._published = true
+    return result("OK", "PlatformApplication published", {Task = task(acct:new_task_id(), "Published")})
+  end,
+  deploy = function(acct, obj)
+    obj._deployed = true
+    return result("OK", "PlatformApplication deployed", {Task = task(acct:new_task_id(), "Deployed")})
+  end,
+}
+
+local function sender_of(acct, esd, def, ctx)
+  local ref = def.SenderProfile
+  if type(ref) == "table" and next(ref) ~= nil then
+    local profile, how = find_owned(acct, "SenderProfile", ref, ctx)
+    if not profile then return nil, not_found("SenderProfile", how, ERR.esd_not_found) end
+    return profile
+  end
+  if type(esd.SenderProfile) == "table" then
+    local profile = acct:find("SenderProfile", esd.SenderProfile)
+    if profile then return profile end
+  end
+  return {FromName = esd.FromName, FromAddress = esd.FromAddress}
+end
+
+local function start_send(acct, esd, def, ctx, targeted, message)
+  local sender, err = sender_of(acct, esd, def, ctx)
+  if not sender then return err end
+  local id = acct:new_task_id()
+  local email = type(esd.Email) == "table" and acct:find("Email", esd.Email) or nil
+  local send = acct:insert("Send", {
+    ID = id, EmailName = email and email.Name or esd.Name, Subject = esd.EmailSubject
+      or (email and email.Subject), FromName = sender.FromName, FromAddress = sender.FromAddress,
+    SendDate = acct:now_text(), NumberTargeted = targeted, NumberSent = 0, NumberDelivered = 0,
+    NumberErrored = 0, NumberExcluded = 0, Status = "Scheduled",
+    EmailSendDefinition = setmetatable({CustomerKey = esd.CustomerKey, ObjectID = esd.ObjectID},
+      core.object_metatable("EmailSendDefinition")),
+  }, ctx.mid)
+  acct:add_job({kind = "send", obj = send})
+  return result("OK", message, {Task = task(id, message, {InteractionObjectID = esd.ObjectID})})
+end
+
+H.EmailSendDefinition = {
+  start = function(acct, obj, def, ctx)
+    return start_send(acct, obj, def, ctx, obj._targets or 0, "EmailSendDefinition performed")
+  end,
+  test = function(acct, obj, def, ctx)
+    return start_send(acct, obj, def, ctx, 1, "EmailSendDefinition test performed")
+  end,
+  getmaxcount = function(acct, obj)
+    return result("OK", "Task status message holds the requested value.",
+      {Task = task(acct:new_task_id(), tostring(obj._targets or 0))})
+  end,
+}
+
+local function send_job(acct, send)
+  acct:tick()
+  return acct:job_of_send(send)
+end
+
+H.Send = {
+  pause = function(acct, send)
+    local job = send_job(acct, send)
+    if not job or job.paused then
+      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be paused",
+        tostring(send.ID), tostring(send.Status)))
+    end
+    job.paused = true
+    acct:refresh_job(job)
+    return result("OK", "Send paused", {Task = task(send.ID, "Paused")})
+  end,
+  resume = function(acct, send)
+    local job = send_job(acct, send)
+    if not job or not job.paused then
+      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be resumed",
+        tostring(send.ID), tostring(send.Status)))
+    end
+    job.paused = false
+    acct:refresh_job(job)
+    return result("OK", "Send resumed", {Task = task(send.ID, "Resumed")})
+  end,
+  cancel = function(acct, send)
+    local job = send_job(acct, send)
+    if not job then
+      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be canceled",
+        tostring(send.ID), tostring(send.Status)))
+    end
+    job.canceled = true
+    acct:refresh_job(job)
+    acct:tick()
+    return result("OK", "Send canceled", {Task = task(send.ID, "Canceled")})
+  end,
+}
+
+H.DataExtension = {
+  cleardata = function(acct, obj)
+    local store = acct:row_store(obj.CustomerKey)
+    local removed = 0
+    if store then
+      removed = store.generated and store.generated.count or #store.list
+      store.list, store.generated = {}, nil
+    end
+    return result("OK", "ClearData performed", {Task = task(acct:new_task_id(),
+      string.format("%d rows deleted", removed))})
+  end,
+}
+
+H.Automation = {
+  start = function(acct, obj)
+    obj.Status = 3 -- running, until its (emulated) activities finish
+    obj._last_run = acct:now_text()
+    return result("OK", "Performed Activity", {no_task = true})
+  end,
+}
+
+H.ImportDefinition = {
+  start = function(acct, obj)
+    local id = acct:new_task_id()
+    local rows = obj._rows or 100
+    local summary = acct:insert("ImportResultsSummary", {
+      ImportDefinitionCustomerKey = obj.CustomerKey, TaskResultID = id,
+      StartDate = acct:now_text(), ImportType = obj.UpdateType or "AddAndUpdate",
+      ImportStatus = "Queued", TotalRows = rows, NumberSuccessful = 0, NumberDuplicated = 0,
+      NumberErrors = 0, NumberRestricted = 0,
+      DestinationID = type(obj.DestinationObject) == "table" and obj.DestinationObject.ObjectID or nil,
+    }, obj._mid)
+    acct:add_job({kind = "import", obj = summary})
+    local message = "ImportDefinition performed AsyncID:" .. id
+    return result("OK", message, {Task = task(id, message, {InteractionObjectID = obj.ObjectID})})
+  end,
+}
+
+local function generic_start(type_name)
+  return function(acct, obj)
+    local id = acct:new_task_id()
+    activity_status(acct, type_name, obj, id)
+    local message = ACTIVITY_MESSAGE[type_name] or (type_name .. " performed")
+    return result("OK", message, {Task = task(id, message, {InteractionObjectID = obj.ObjectID})})
+  end
+end
+
+-- ----------------------------------------------------------------------------------------------
+
+local function echo(def, t)
+  local copy = account.copy(def, true)
+  if t and account.fields_of(t) then return copy end
+  -- a type outside the schema (misspelt, or unknown): echo what identifies it as an APIObject
+  local base = {}
+  for _, k in ipairs{"ID", "ObjectID", "CustomerKey"} do base[k] = rawget(def, k) end
+  return setmetatable(base, core.object_metatable("APIObject"))
+end
+
+local function handler_for(t, action_lower)
+  local h = H[t] or (t == "SmsSendActivity" and nil)
+  if type(h) == "function" then return h end
+  if type(h) == "table" and h[action_lower] then return h[action_lower] end
+  if action_lower == "start" then return generic_start(t) end
+  return nil
+end
+
+local function perform_one(acct, action, def, ctx, options)
+  local t = core.typeof(def)
+  local entry = t and CAPABLE[t]
+  if not entry then
+    return error_result(ERR.unsupported_object, string.format(
+      "The Perform method is not supported for the %s object%s", tostring(t),
+      (t and page.lookup(t)) and " (object types are case-sensitive: check the spelling)" or ""))
+  end
+  if type(action) ~= "string" or action == "" then
+    return error_result(ERR.invalid_action, "Perform needs an Action")
+  end
+  local lower = action:lower()
+  if t == "Send" and (def.ID == nil or def.ID == 0) then
+    -- As the service does: without an ID the Action is ignored.
+    return result("OK", "No Send ID given: the action was ignored",
+      {Task = task(nil, "Ignored")})
+  end
+  if entry.reserved[lower] then
+    return error_result(ERR.reserved_action, string.format(
+      "The action '%s' on %s is reserved for future use", entry.reserved[lower], t))
+  end
+  local spelled = entry.actions[lower]
+  if not spelled then
+    return error_result(ERR.invalid_action, string.format(
+      "'%s' is not a Perform action of %s: use %s", action, t, table.concat(entry.list, ", ")))
+  end
+  local h = handler_for(t, lower)
+  if t == "ContentValidation" then return h(acct, nil, def, ctx, options) end
+  local stored, how = find_owned(acct, t == "SmsSendActivity" and "SmsSendActivity" or t, def, ctx)
+  if not stored then
+    local code = t == "EmailSendDefinition" and ERR.esd_not_found
+      or t == "AudienceDefinition" and ERR.audience_not_found or ERR.not_found
+    return not_found(t, how, code)
+  end
+  return h(acct, stored, def, ctx, options)
+end
+
+--- Perform: `body` is the decoded PerformRequestMsg. Returns the PerformResponseMsg table.
+function M.perform(acct, body, ctx)
+  local results = {}
+  local errors = 0
+  for i, def in ipairs(body.Definitions or {}) do
+    local ok, r = pcall(perform_one, acct, body.Action, def, ctx, body.Options)
+    if not ok then
+      r = error_result(ERR.invalid_request, "The sandbox could not perform this definition: "
+        .. tostring(type(r) == "table" and r.message or r))
+    end
+    r.OrdinalID = i - 1
+    r.Object = r.Object or echo(def, core.typeof(def))
+    if r.no_task then r.no_task = nil elseif not r.Task then r.Task = task(nil, r.StatusMessage) end
+    if r.StatusCode ~= "OK" then errors = errors + 1 end
+    results[i] = r
+  end
+  local overall = errors == 0 and "OK" or errors == #results and "Error" or "Has Errors"
+  if #results == 0 then overall = "Error" end
+  return {Results = results, OverallStatus = overall,
+    OverallStatusMessage = #results == 0 and "Perform needs at least one Definition" or "",
+    RequestID = ctx.request_id}
+end
+
+return M

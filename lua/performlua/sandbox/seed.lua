@@ -1,0 +1,198 @@
+-- performlua.sandbox.seed: the default account of the sandbox (replace it with
+-- `performlua sandbox --seed FILE.lua`, a file returning a table shaped like this one).
+--
+-- Shape: {[ObjectType] = {object, ...}, rows = {[DE key] = {row, ...}},
+--         generated = {[DE key] = row_count}, account_id = MID}
+-- Objects are written as the API spells them. Nested objects whose declared type is a base
+-- type name their type with `_type`. Keys starting with "_" are the sandbox's own data:
+--   AudienceDefinition/AudienceSegmentDefinition `_count` (count), `_total` (totalcount)
+--   EmailSendDefinition `_targets` (people a send reaches: NumberTargeted, GetMaxCount)
+--   ImportDefinition `_rows` (rows an import brings), activities `_rows` (TotalCount)
+--
+-- Keys the example scripts and the docs use (all CustomerKeys; case-sensitive):
+--   AudienceDefinition     spring-prospects (2,480 people), spring-sale-audience (1,250),
+--                          loyalty-members-audience (36)
+--   AudienceSegmentDefinition spring-prospects-vip (312)
+--   EmailSendDefinition    spring-sale-send (1,250 targets; sender marketing-team),
+--                          welcome-series-send (36 targets)
+--   SenderProfile          marketing-team, spring-team, support-team
+--   Email                  spring-sale-email, welcome-email
+--   DataExtension          Customers (40 rows), Loyalty_Members (36 rows),
+--                          Big_Generated (1,000,000 generated rows, computed at page time)
+--   ImportDefinition       daily-subscriber-import, daily-loyalty-import
+--   QueryDefinition        active-subscribers-query
+--   Automation             nightly-refresh
+--   Campaign               spring-campaign;  PlatformApplication  preference-center-app
+--   List                   ID 101 "Newsletter", ID 102 "Spring Sale"; Subscribers ada@, ...
+--   Send                   ID 51999901 (Complete, last week), 51999902 (Complete, yesterday)
+--   and one of each start activity: DataExtractActivity daily-extract, ExtractDefinition
+--   tracking-extract, FileTransferActivity sftp-upload, FileTrigger inbound-file-trigger,
+--   FilterActivity active-customers-filter, GroupDefinition vip-group, MessageSendActivity
+--   welcome-message-activity, ProgramManifestTemplate onboarding-program, SMSSendActivity
+--   spring-sms, SmsSendActivity spring-sms-wsdl, SystemEntityOperation nightly-cleanup
+local first_names = {"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken",
+  "Frances", "John", "Radia", "Tim", "Sophie", "Dennis", "Hedy", "Linus", "Annie", "Guido",
+  "Katherine", "Bjarne"}
+local last_names = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton",
+  "Thompson", "Allen", "McCarthy", "Perlman", "Berners-Lee", "Wilson", "Ritchie", "Lamarr",
+  "Torvalds", "Easley", "van Rossum", "Johnson", "Stroustrup"}
+local cities = {"London", "Paris", "Berlin", "Madrid", "Lisbon", "Dublin", "Vienna", "Oslo"}
+
+local function customers(n)
+  local rows = {}
+  for i = 1, n do
+    local first, last = first_names[(i - 1) % #first_names + 1], last_names[(i * 7 - 1) % #last_names + 1]
+    rows[i] = {
+      CustomerID = tostring(1000 + i),
+      EmailAddress = string.format("%s.%s%d@example.com", first:lower(), last:lower():gsub("[^%w]", ""), i),
+      FirstName = first, LastName = last, City = cities[(i - 1) % #cities + 1],
+      Points = tostring((i * 137) % 5000),
+      JoinedDate = string.format("2025-%02d-%02dT09:30:00", (i - 1) % 12 + 1, (i * 3 - 1) % 28 + 1),
+      IsActive = (i % 5 ~= 0) and "true" or "false",
+    }
+  end
+  return rows
+end
+
+local function loyalty(n)
+  local rows = {}
+  local tiers = {"Bronze", "Silver", "Gold", "Platinum"}
+  for i = 1, n do
+    local first = first_names[(i * 3 - 1) % #first_names + 1]
+    rows[i] = {
+      SubscriberKey = string.format("loyal-%04d", i),
+      EmailAddress = string.format("member%d@example.com", i),
+      FirstName = first, Tier = tiers[(i - 1) % #tiers + 1],
+      Points = tostring(i * 250), JoinedDate = string.format("2024-%02d-15T12:00:00", (i - 1) % 12 + 1),
+    }
+  end
+  return rows
+end
+
+local function de(key, name, fields)
+  return {CustomerKey = key, Name = name, Description = name .. " (sandbox seed)", IsSendable = false,
+    Fields = fields}
+end
+
+local function activity(key, name)
+  return {{CustomerKey = key, Name = name, Description = name .. " (sandbox seed)"}}
+end
+
+return {
+  account_id = 7281698,
+
+  AudienceDefinition = {
+    {CustomerKey = "spring-prospects", Name = "Spring prospects",
+     Description = "Everyone who browsed the spring collection", _count = 2480, _total = 2611},
+    {CustomerKey = "spring-sale-audience", Name = "Spring sale audience",
+     Description = "Active customers for the spring sale", _count = 1250, _total = 1302},
+    {CustomerKey = "loyalty-members-audience", Name = "Loyalty members",
+     Description = "Members of the loyalty programme", _count = 36, _total = 36},
+  },
+  AudienceSegmentDefinition = {
+    {CustomerKey = "spring-prospects-vip", Name = "Spring prospects: VIP",
+     Description = "Spring prospects with more than 1,000 points", _count = 312},
+  },
+  SenderProfile = {
+    {CustomerKey = "marketing-team", Name = "Marketing team", FromName = "Acme Marketing",
+     FromAddress = "marketing@acme.example"},
+    {CustomerKey = "spring-team", Name = "Spring sale team", FromName = "Acme Spring Sale",
+     FromAddress = "spring@acme.example"},
+    {CustomerKey = "support-team", Name = "Support team", FromName = "Acme Support",
+     FromAddress = "support@acme.example"},
+  },
+  Email = {
+    {ID = 8801, CustomerKey = "spring-sale-email", Name = "Spring sale 2026",
+     Subject = "Spring sale: 30% off everything", HTMLBody = "<p>Hello %%FirstName%%, spring is here.</p>",
+     TextBody = "Hello %%FirstName%%, spring is here.", IsHTMLPaste = true},
+    {ID = 8802, CustomerKey = "welcome-email", Name = "Welcome",
+     Subject = "Welcome to Acme", HTMLBody = "<p>Welcome!</p>", TextBody = "Welcome!", IsHTMLPaste = true},
+  },
+  EmailSendDefinition = {
+    {CustomerKey = "spring-sale-send", Name = "Spring sale send", Description = "The spring sale email",
+     EmailSubject = "Spring sale: 30% off everything", TestEmailAddr = "qa@acme.example",
+     SenderProfile = {CustomerKey = "marketing-team"},
+     Email = {ID = 8801}, _targets = 1250},
+    {CustomerKey = "welcome-series-send", Name = "Welcome series send", EmailSubject = "Welcome to Acme",
+     SenderProfile = {CustomerKey = "support-team"}, Email = {ID = 8802}, _targets = 36},
+  },
+  DataExtension = {
+    de("Customers", "Customers", {
+      {Name = "CustomerID", FieldType = "Text", MaxLength = 50, IsPrimaryKey = true, IsRequired = true},
+      {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+      {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+      {Name = "LastName", FieldType = "Text", MaxLength = 100},
+      {Name = "City", FieldType = "Text", MaxLength = 100},
+      {Name = "Points", FieldType = "Number"},
+      {Name = "JoinedDate", FieldType = "Date"},
+      {Name = "IsActive", FieldType = "Boolean"},
+    }),
+    de("Loyalty_Members", "Loyalty members", {
+      {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+      {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+      {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+      {Name = "Tier", FieldType = "Text", MaxLength = 20},
+      {Name = "Points", FieldType = "Number"},
+      {Name = "JoinedDate", FieldType = "Date"},
+    }),
+  },
+  rows = {Customers = customers(40), Loyalty_Members = loyalty(36)},
+  generated = {Big_Generated = 1000000},
+  ImportDefinition = {
+    {CustomerKey = "daily-subscriber-import", Name = "Daily subscriber import",
+     Description = "Loads subscribers.csv from the SFTP every morning", FileSpec = "subscribers_%%Year%%%%Month%%%%Day%%.csv",
+     FileType = "CSV", UpdateType = "AddAndUpdate", AllowErrors = true, FieldMappingType = "InferFromColumnHeadings",
+     DestinationObject = {_type = "List", ID = 101}, _rows = 500},
+    {CustomerKey = "daily-loyalty-import", Name = "Daily loyalty import",
+     Description = "Loads loyalty.csv into Loyalty_Members", FileSpec = "loyalty_%%Year%%%%Month%%%%Day%%.csv",
+     FileType = "CSV", UpdateType = "AddAndUpdate", AllowErrors = false, FieldMappingType = "InferFromColumnHeadings",
+     DestinationObject = {_type = "DataExtension", CustomerKey = "Loyalty_Members"}, _rows = 36},
+  },
+  QueryDefinition = {
+    {CustomerKey = "active-subscribers-query", Name = "Active subscribers",
+     Description = "Active customers into Customers_Active",
+     QueryText = "SELECT CustomerID, EmailAddress FROM Customers WHERE IsActive = 1",
+     TargetType = "DE", TargetUpdateType = "Overwrite", _rows = 32},
+  },
+  Automation = {
+    {CustomerKey = "nightly-refresh", Name = "Nightly refresh", Description = "Import, then query",
+     IsActive = true, Status = 2},
+  },
+  Campaign = {{CustomerKey = "spring-campaign", Name = "Spring campaign 2026"}},
+  PlatformApplication = {
+    {CustomerKey = "preference-center-app", Package = {Name = "Preference center"},
+     Packages = {{Name = "Preference center"}}, DeveloperVersion = "1.4.0"},
+  },
+  List = {
+    {ID = 101, ListName = "Newsletter", Type = "Public", Description = "Monthly newsletter"},
+    {ID = 102, ListName = "Spring Sale", Type = "Private", Description = "Spring sale sign-ups"},
+  },
+  Subscriber = {
+    {SubscriberKey = "ada@example.com", EmailAddress = "ada@example.com", Status = "Active"},
+    {SubscriberKey = "grace@example.com", EmailAddress = "grace@example.com", Status = "Active"},
+    {SubscriberKey = "alan@example.com", EmailAddress = "alan@example.com", Status = "Unsubscribed"},
+    {SubscriberKey = "edsger@example.com", EmailAddress = "edsger@example.com", Status = "Bounced"},
+    {SubscriberKey = "barbara@example.com", EmailAddress = "barbara@example.com", Status = "Active"},
+  },
+  Send = {
+    {ID = 51999901, EmailName = "Spring teaser", Subject = "Something is coming", Status = "Complete",
+     FromName = "Acme Marketing", FromAddress = "marketing@acme.example",
+     SendDate = "2026-03-01T09:00:00.000Z", SentDate = "2026-03-01T09:04:12.000Z",
+     NumberTargeted = 1200, NumberSent = 1200, NumberDelivered = 1187, NumberErrored = 13},
+    {ID = 51999902, EmailName = "Welcome", Subject = "Welcome to Acme", Status = "Complete",
+     FromName = "Acme Support", FromAddress = "support@acme.example",
+     SendDate = "2026-03-07T10:00:00.000Z", SentDate = "2026-03-07T10:00:40.000Z",
+     NumberTargeted = 36, NumberSent = 36, NumberDelivered = 36, NumberErrored = 0},
+  },
+  DataExtractActivity = activity("daily-extract", "Daily extract"),
+  ExtractDefinition = activity("tracking-extract", "Tracking extract"),
+  FileTransferActivity = activity("sftp-upload", "SFTP upload"),
+  FileTrigger = activity("inbound-file-trigger", "Inbound file trigger"),
+  FilterActivity = activity("active-customers-filter", "Active customers filter"),
+  GroupDefinition = activity("vip-group", "VIP group"),
+  MessageSendActivity = activity("welcome-message-activity", "Welcome message"),
+  ProgramManifestTemplate = {{CustomerKey = "onboarding-program", Type = "Program", Content = "{}"}},
+  SMSSendActivity = activity("spring-sms", "Spring SMS"),
+  SmsSendActivity = activity("spring-sms-wsdl", "Spring SMS (WSDL spelling)"),
+  SystemEntityOperation = activity("nightly-cleanup", "Nightly cleanup"),
+}

@@ -1,0 +1,531 @@
+-- performlua.sandbox.service: the emulated account as an HTTP service. Runs inside the
+-- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time.
+--
+--   POST /v2/token        OAuth 2 client credentials (JSON), as the service's auth endpoint
+--   POST /Service.asmx    SOAP 1.1 (path case-insensitive), the 13 operations
+--
+-- new(config) returns two functions for the C side:
+--   handle(request) -> {status=, body=, content_type=, fault=}   request: {method, path,
+--       headers (lower-case names), body}; fault = "reset-before" | "reset-after" | "truncate"
+--       tells the C side to close the connection (before or instead of answering) or to send
+--       half of the body
+--   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
+local core = require "performlua.core"
+local serial = require "performlua.sandbox.serial"
+local account_mod = require "performlua.sandbox.account"
+local actions = require "performlua.sandbox.actions"
+
+local M = {}
+
+local FAULT_KINDS = {throttle = true, http503 = true, ["reset-before"] = true,
+  ["reset-after"] = true, truncate = true, ["expire-token"] = true}
+M.FAULT_KINDS = {"throttle", "http503", "reset-before", "reset-after", "truncate", "expire-token"}
+
+--- Parses "KIND:N" into {kind=, every=}; raises a message naming what is wrong.
+function M.parse_fault(spec)
+  local kind, n = tostring(spec):match("^([%w%-]+):(%d+)$")
+  if not kind then
+    error(string.format("fault '%s' is not KIND:N (e.g. throttle:3; kinds: %s)", tostring(spec),
+      table.concat(M.FAULT_KINDS, ", ")), 0)
+  end
+  if not FAULT_KINDS[kind] then
+    error(string.format("unknown fault kind '%s' (kinds: %s)", kind, table.concat(M.FAULT_KINDS, ", ")), 0)
+  end
+  n = math.tointeger(tonumber(n))
+  if not n or n < 1 then
+    error(string.format("fault '%s': N must be a whole number of at least 1 (every Nth SOAP request)", spec), 0)
+  end
+  return {kind = kind, every = n}
+end
+
+local OPERATIONS = {} -- name -> {request=, response=}
+local BY_ELEMENT = {} -- request element -> name
+for _, op in ipairs(core.operations()) do
+  OPERATIONS[op.name] = op
+  BY_ELEMENT[op.request] = op.name
+end
+
+local XML = "text/xml; charset=utf-8"
+
+local function respond(status, body, content_type)
+  return {status = status, body = body, content_type = content_type or XML}
+end
+
+local function json_response(status, tbl)
+  return respond(status, core.json_encode(tbl), "application/json; charset=utf-8")
+end
+
+local function fault(status, faultcode, faultstring, extra)
+  local f = extra or {}
+  f.faultcode, f.faultstring = faultcode, faultstring
+  return respond(status, core.encode_fault(f))
+end
+
+local function load_seed(seed)
+  if seed == nil then return require("performlua.sandbox.seed") end
+  if type(seed) == "table" then return seed end
+  local f, err = loadfile(seed, "t")
+  if not f then error(string.format("cannot read the seed file %s: %s", seed, err), 0) end
+  local ok, value = pcall(f)
+  if not ok then error(string.format("the seed file %s failed: %s", seed, tostring(value)), 0) end
+  if type(value) ~= "table" then
+    error(string.format("the seed file %s must return a table of objects by type (it returned %s)",
+      seed, type(value)), 0)
+  end
+  return value
+end
+
+function M.new(cfg)
+  cfg = cfg or {}
+  local client_id = cfg.client_id or "sandbox"
+  local client_secret = cfg.client_secret or "sandbox"
+  local username = cfg.username or "sandbox"
+  local password = cfg.password or "sandbox"
+  local token_ttl = cfg.token_ttl or 1080
+  local faults = {}
+  for i, spec in ipairs(cfg.faults or {}) do faults[i] = M.parse_fault(spec) end
+  local validator
+  if cfg.wsdl then
+    local ok, v = pcall(core.xsd_load, cfg.wsdl)
+    if not ok then
+      error(string.format("cannot load the WSDL %s: %s", cfg.wsdl,
+        type(v) == "table" and tostring(v.message) or tostring(v)), 0)
+    end
+    validator = v
+  end
+
+  local acct = account_mod.new{speed = cfg.speed, account_id = cfg.account_id}
+  acct:load_seed(load_seed(cfg.seed))
+  if cfg.durations then
+    for k, v in pairs(cfg.durations) do acct.durations[k] = v end
+  end
+
+  local tokens = {} -- token -> {expires = monotonic seconds, mid = }
+  local stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
+    sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
+    invalid_requests = 0}
+
+  -- --------------------------------------------------------------------------------------------
+  -- auth
+
+  local function token_endpoint(req)
+    stats.token_requests = stats.token_requests + 1
+    if req.method ~= "POST" then
+      return json_response(405, {error = "invalid_request", error_description = "use POST"})
+    end
+    local ok, body = pcall(core.json_decode, req.body)
+    if not ok or type(body) ~= "table" then
+      return json_response(400, {error = "invalid_request",
+        error_description = "The request body must be a JSON object"})
+    end
+    if body.grant_type ~= "client_credentials" then
+      return json_response(400, {error = "unsupported_grant_type",
+        error_description = "The sandbox supports grant_type client_credentials"})
+    end
+    if body.client_id ~= client_id or body.client_secret ~= client_secret then
+      return json_response(401, {error = "invalid_client",
+        error_description = "Client authentication failed.",
+        error_uri = "https://developer.salesforce.com/docs"})
+    end
+    local mid = acct.mid
+    if body.account_id ~= nil and body.account_id ~= "" then
+      mid = math.tointeger(tonumber(body.account_id))
+      if not mid then
+        return json_response(400, {error = "invalid_request",
+          error_description = "account_id must be the MID of a business unit (a number)"})
+      end
+    end
+    local token = core.random_hex(32)
+    tokens[token] = {expires = core.monotonic() + token_ttl, mid = mid}
+    local base = "http://" .. (req.headers.host or "127.0.0.1") .. "/"
+    return json_response(200, {access_token = token, token_type = "Bearer",
+      expires_in = token_ttl, scope = "offline email_read email_send data_extensions_read "
+        .. "data_extensions_write automations_execute",
+      soap_instance_url = base, rest_instance_url = base})
+  end
+
+  local function security_fault(message)
+    stats.auth_failures = stats.auth_failures + 1
+    return fault(500, "q0:Security", message)
+  end
+
+  -- -> ctx or nil, response
+  local function authenticate(header)
+    local token = header.fueloauth or header.oauth_token
+    if token then
+      local t = tokens[token]
+      if not t then return nil, security_fault("Login Failed") end
+      if t.expires <= core.monotonic() then return nil, security_fault("Token Expired") end
+      return {mid = t.mid}
+    end
+    if header.username then
+      if header.username == username and header.password == password then
+        return {mid = acct.mid}
+      end
+      return nil, security_fault("Login Failed")
+    end
+    return nil, security_fault("Login Failed")
+  end
+
+  -- --------------------------------------------------------------------------------------------
+  -- operations
+
+  local function overall_of(results)
+    local errors = 0
+    for _, r in ipairs(results) do
+      if r.StatusCode ~= "OK" then errors = errors + 1 end
+    end
+    if errors == 0 then return "OK" end
+    return errors == #results and "Error" or "Has Errors"
+  end
+
+  local function record_async(op, results, objects, ctx)
+    local overall = overall_of(results)
+    acct:insert("ResultMessage", {RequestID = ctx.request_id, OverallStatusCode = overall,
+      StatusCode = overall == "OK" and "OK" or "Error",
+      StatusMessage = overall == "OK" and (op .. " completed") or (op .. " completed with errors"),
+      RequestType = "Asynchronous", ResultType = op}, ctx.mid)
+    for i, r in ipairs(results) do
+      acct:insert("ResultItem", {RequestID = ctx.request_id, StatusCode = r.StatusCode,
+        StatusMessage = r.StatusMessage, OrdinalID = i - 1, ErrorCode = r.ErrorCode,
+        RequestType = "Asynchronous", RequestObjectType = core.typeof(objects[i])}, ctx.mid)
+    end
+  end
+
+  local function is_async(options)
+    return type(options) == "table" and options.RequestType == "Asynchronous"
+  end
+
+  local function count_sends(results, body)
+    for i, r in ipairs(results) do
+      local def = body.Definitions[i]
+      if r.StatusCode == "OK" and core.typeof(def) == "EmailSendDefinition"
+          and type(body.Action) == "string" and (body.Action:lower() == "start"
+            or body.Action:lower() == "test") then
+        stats.sends_started = stats.sends_started + 1
+        local key = (r.Object and r.Object.CustomerKey) or def.CustomerKey or def.ObjectID or "?"
+        stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
+      end
+    end
+  end
+
+  local function crud(op, method, element)
+    return function(body, ctx)
+      local results = {}
+      local objects = body.Objects or {}
+      for i, obj in ipairs(objects) do
+        local r = acct[method](acct, obj, ctx)
+        r.OrdinalID = i - 1
+        if op ~= "Create" and r.Object == nil then r.Object = account_mod.copy(obj, true) end
+        if op == "Create" and r.NewID == nil then r.NewID = 0 end
+        results[i] = r
+      end
+      if is_async(body.Options) then
+        record_async(op, results, objects, ctx)
+        local ack = {}
+        for i, obj in ipairs(objects) do
+          ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
+            RequestType = "Asynchronous", NewID = op == "Create" and 0 or nil,
+            Object = op ~= "Create" and account_mod.copy(obj, true) or nil}
+        end
+        return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
+      end
+      local overall = #results == 0 and "Error" or overall_of(results)
+      return element, {Results = results, RequestID = ctx.request_id, OverallStatus = overall}
+    end
+  end
+
+  local describe_cache = {}
+  local function describe_one(req)
+    local t = req.ObjectType
+    local fields = type(t) == "string" and account_mod.fields_of(t)
+    if not fields or not account_mod.known_type(t) then return nil end
+    if describe_cache[t] then return describe_cache[t] end
+    local props = {}
+    for _, f in ipairs(core.schema_type(t).fields) do
+      props[#props + 1] = {Name = f.name, DataType = f.type, IsRetrievable = true,
+        IsUpdatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
+        IsCreatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
+        IsFilterable = f.kind ~= "complex", IsNillable = f.nillable, IsRequired = f.min > 0,
+        IsViewable = true}
+    end
+    local d = {ObjectType = t, Name = t, IsCreatable = true, IsUpdatable = true,
+      IsRetrievable = true, IsQueryable = false, IsReference = false, IsObjectCollection = false,
+      IsPropertyCollection = "false", Properties = props}
+    describe_cache[t] = d
+    return d
+  end
+
+  local handlers = {
+    Create = crud("Create", "create_one", "CreateResponse"),
+    Update = crud("Update", "update_one", "UpdateResponse"),
+    Delete = crud("Delete", "delete_one", "DeleteResponse"),
+    Retrieve = function(body, ctx)
+      local rr = body.RetrieveRequest or {}
+      local r = acct:retrieve(rr, ctx)
+      return "RetrieveResponseMsg", {OverallStatus = r.OverallStatus,
+        RequestID = r.RequestID or ctx.request_id, Results = r.Results}
+    end,
+    Perform = function(body, ctx)
+      local response = actions.perform(acct, body, ctx)
+      count_sends(response.Results, body)
+      if is_async(body.Options) then
+        record_async("Perform", response.Results, body.Definitions or {}, ctx)
+        local ack = {}
+        for i, def in ipairs(body.Definitions or {}) do
+          ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
+            RequestType = "Asynchronous", Object = response.Results[i].Object,
+            Task = {StatusCode = "OK", StatusMessage = "Queued"}}
+          local _ = def
+        end
+        return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
+          OverallStatusMessage = "", RequestID = ctx.request_id}
+      end
+      return "PerformResponseMsg", response
+    end,
+    Query = function(_, ctx)
+      return "QueryResponseMsg", {OverallStatus = "Error: The Query method is reserved for "
+        .. "future use. Use Retrieve.", RequestID = ctx.request_id}
+    end,
+    Describe = function(body, ctx)
+      local defs = {}
+      local reqs = body.DescribeRequests or {}
+      for _, r in ipairs(reqs.ObjectDefinitionRequest or reqs) do
+        local d = describe_one(r)
+        if d then defs[#defs + 1] = d end
+      end
+      return "DefinitionResponseMsg", {ObjectDefinition = defs, RequestID = ctx.request_id}
+    end,
+    Execute = function(body, ctx)
+      local results = {}
+      for i, r in ipairs(body.Requests or {}) do
+        results[i] = {StatusCode = "Error", OrdinalID = i - 1, ErrorCode = account_mod.ERR.invalid_request,
+          StatusMessage = string.format("The sandbox has no Execute request named '%s'", tostring(r.Name))}
+      end
+      return "ExecuteResponseMsg", {OverallStatus = #results == 0 and "OK" or "Error",
+        RequestID = ctx.request_id, Results = results}
+    end,
+    Configure = function(body, ctx)
+      local results = {}
+      for i, obj in ipairs(body.Configurations or {}) do
+        local existing = acct:find(core.typeof(obj), obj)
+        local r = existing and acct:update_one(obj, ctx) or acct:create_one(obj, ctx)
+        results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
+          ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.copy(obj, true)}
+      end
+      return "ConfigureResponseMsg", {Results = results, OverallStatus = overall_of(results),
+        OverallStatusMessage = "", RequestID = ctx.request_id}
+    end,
+    Schedule = function(body, ctx)
+      local results = {}
+      for i, obj in ipairs(body.Interactions or {}) do
+        local id = acct:new_task_id()
+        results[i] = {StatusCode = "OK", StatusMessage = "Scheduled", OrdinalID = i - 1,
+          Object = body.Schedule and account_mod.copy(body.Schedule, true)
+            or setmetatable({}, core.object_metatable("ScheduleDefinition")),
+          Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(id),
+            InteractionObjectID = obj.ObjectID}}
+      end
+      return "ScheduleResponseMsg", {Results = results, OverallStatus = #results == 0 and "Error" or "OK",
+        OverallStatusMessage = "", RequestID = ctx.request_id}
+    end,
+    Extract = function(body, ctx)
+      local results = {}
+      for i, r in ipairs(body.Requests or {}) do
+        results[i] = {StatusCode = "OK", StatusMessage = "Extract queued", OrdinalID = i - 1,
+          Request = account_mod.copy(r, true)}
+      end
+      return "ExtractResponseMsg", {OverallStatus = "OK", RequestID = ctx.request_id, Results = results}
+    end,
+    VersionInfo = function(_, ctx)
+      return "VersionInfoResponseMsg", {VersionInfo = {Version = "performlua sandbox " .. core.version,
+        VersionDate = "2026-01-01T00:00:00Z", Notes = "An emulated Marketing Cloud account"},
+        RequestID = ctx.request_id}
+    end,
+    GetSystemStatus = function(_, ctx)
+      return "SystemStatusResponseMsg", {Results = {{StatusCode = "OK",
+        StatusMessage = "System Status Retrieved", SystemStatus = "OK"}}, OverallStatus = "OK",
+        OverallStatusMessage = "", RequestID = ctx.request_id}
+    end,
+  }
+
+  -- --------------------------------------------------------------------------------------------
+  -- SOAP
+
+  local function operation_of(req, element, header)
+    local action = req.headers.soapaction
+    if action then
+      action = action:match('^%s*"?(.-)"?%s*$')
+      action = action:match("([^/]*)$")
+    end
+    if action == nil or action == "" then
+      action = header and header.action
+      if action then action = action:match("([^/]*)$") end
+    end
+    if action == nil or action == "" then
+      if element and BY_ELEMENT[element] then return BY_ELEMENT[element] end
+      return nil, fault(500, "soap:Client", "The request has no SOAPAction header, no "
+        .. "WS-Addressing Action and no request element the service knows")
+    end
+    if not OPERATIONS[action] then
+      return nil, fault(500, "soap:Client",
+        "Server did not recognize the value of HTTP Header SOAPAction: " .. action .. ".")
+    end
+    if element and OPERATIONS[action].request ~= element then
+      return nil, fault(500, "soap:Client", string.format("The SOAPAction %s does not match the "
+        .. "request element %s (a %s request is a %s)", action, element, action,
+        OPERATIONS[action].request))
+    end
+    return action
+  end
+
+  local function process_soap(req)
+    local ok, body, element, header = pcall(core.decode, req.body)
+    if not ok then
+      stats.invalid_requests = stats.invalid_requests + 1
+      local msg = type(body) == "table" and body.message or tostring(body)
+      return fault(500, "soap:Client", "The request is not a SOAP envelope the service can "
+        .. "read: " .. tostring(msg))
+    end
+    local op, failure = operation_of(req, element, header)
+    if not op then
+      stats.invalid_requests = stats.invalid_requests + 1
+      return failure
+    end
+    stats.by_operation[op] = (stats.by_operation[op] or 0) + 1
+    local ctx, denied = authenticate(header or {})
+    if not ctx then return denied end
+    if validator then
+      local valid, message = validator:validate(req.body)
+      if not valid then
+        stats.invalid_requests = stats.invalid_requests + 1
+        return fault(500, "soap:Client", message)
+      end
+    end
+    ctx.request_id = account_mod.uuid()
+    local okh, resp_element, tbl = pcall(handlers[op], body, ctx)
+    if not okh then
+      return fault(500, "soap:Server", "The sandbox failed to process the request: "
+        .. tostring(type(resp_element) == "table" and resp_element.message or resp_element),
+        {code = 2, message = "UnexpectedError"})
+    end
+    stats.processed[op] = (stats.processed[op] or 0) + 1
+    local oke, xml = pcall(core.encode_message, resp_element, tbl,
+      {response_headers = {relates_to = header and header.message_id}})
+    if not oke then
+      return fault(500, "soap:Server", "The sandbox could not write its answer: "
+        .. tostring(type(xml) == "table" and xml.message or xml), {code = 2, message = "UnexpectedError"})
+    end
+    return respond(200, xml)
+  end
+
+  local function pick_fault(n)
+    for _, f in ipairs(faults) do
+      if n % f.every == 0 then return f.kind end
+    end
+    return nil
+  end
+
+  local function soap_endpoint(req)
+    if req.method ~= "POST" then
+      return respond(405, "The SOAP endpoint takes POST requests\n", "text/plain; charset=utf-8")
+    end
+    stats.soap_requests = stats.soap_requests + 1
+    local kind = pick_fault(stats.soap_requests)
+    if kind then stats.faults_injected[kind] = (stats.faults_injected[kind] or 0) + 1 end
+    if kind == "throttle" then
+      return fault(500, "soap:Server", "Rate Limited", {code = 17, message = "Rate Limited"})
+    elseif kind == "http503" then
+      return respond(503, "<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
+        .. "<body><h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p>"
+        .. "</body></html>", "text/html; charset=utf-8")
+    elseif kind == "reset-before" then
+      local r = respond(500, "")
+      r.fault = "reset-before"
+      return r
+    elseif kind == "expire-token" then
+      for _, t in pairs(tokens) do t.expires = 0 end
+      return security_fault("Token Expired")
+    end
+    local r = process_soap(req)
+    if kind == "reset-after" or kind == "truncate" then r.fault = kind end
+    return r
+  end
+
+  local function handle(req)
+    local path = (req.path or "/"):lower():gsub("%?.*$", "")
+    if path == "/v2/token" or path == "/v2/token/" then return token_endpoint(req) end
+    if path == "/service.asmx" then return soap_endpoint(req) end
+    return respond(404, "Not found: the sandbox serves POST /v2/token and POST /Service.asmx\n",
+      "text/plain; charset=utf-8")
+  end
+
+  -- --------------------------------------------------------------------------------------------
+  -- control (specs, the CLI)
+
+  local function plain(obj)
+    local out = {}
+    for k, v in next, obj do
+      if type(k) ~= "string" or k:sub(1, 1) ~= "_" then out[k] = account_mod.copy(v) end
+    end
+    return out
+  end
+
+  local controls = {
+    stats = function() return stats end,
+    objects = function(type_name)
+      acct:tick()
+      local out = {}
+      local c = acct.types[type_name]
+      for i, o in ipairs(c and c.list or {}) do out[i] = plain(o) end
+      return out
+    end,
+    rows = function(key)
+      local store = acct:row_store(key)
+      if not store then return nil end
+      if store.generated then return {generated = store.generated.count} end
+      return account_mod.copy(store.list)
+    end,
+    insert = function(args)
+      local o = acct:insert(args[1], args[2])
+      return plain(o)
+    end,
+    add_rows = function(args)
+      local store = acct:row_store(args[1])
+      if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
+      for _, r in ipairs(args[2]) do store.list[#store.list + 1] = r end
+      return #store.list
+    end,
+    generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,
+    clock_advance = function(seconds)
+      acct.clock:advance(seconds)
+      acct:tick()
+      return acct:now()
+    end,
+    set_speed = function(speed)
+      acct.clock:set_speed(speed)
+      return speed
+    end,
+    now = function() return acct:now() end,
+    expire_tokens = function()
+      for _, t in pairs(tokens) do t.expires = 0 end
+      return true
+    end,
+    set_faults = function(list)
+      local parsed = {}
+      for i, spec in ipairs(list or {}) do parsed[i] = M.parse_fault(spec) end
+      faults = parsed
+      return #faults
+    end,
+  }
+
+  local function control(name, args_lua)
+    local f = controls[name]
+    if not f then error("the sandbox has no control named " .. tostring(name), 0) end
+    return serial.dump(f(serial.load(args_lua)))
+  end
+
+  return handle, control
+end
+
+return M
