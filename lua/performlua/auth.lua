@@ -119,14 +119,18 @@ function M.new(settings, options)
   end
   self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
   self.secrets[1] = settings.client_secret
+  -- On disk: one token per auth URL, client id and account. In memory the secret is part of
+  -- the key too, so a client built with a wrong secret never borrows another client's token.
   local key = table.concat({self.token_url, self.client_id, self.account_id or ""}, "\n")
-  local state = states[key]
+  local memory_key = key .. "\n" .. core.hash_hex(self.client_secret)
+    .. (self.options.token_cache == false and "\nnocache" or "")
+  local state = states[memory_key]
   if not state then
     state = {key = key}
     if self.options.token_cache ~= false then
       state.cache_file, state.cache_dir = cache_path(key)
     end
-    states[key] = state
+    states[memory_key] = state
   end
   self.state = state
   return self

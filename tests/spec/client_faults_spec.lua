@@ -1,0 +1,246 @@
+-- The client against the sandbox's injected faults, token lifecycle, the disk token cache
+-- across processes, trace redaction and concurrency over the real transport.
+local mc = require "performlua"
+local core = require "performlua.core"
+local auth = require "performlua.auth"
+local sandbox = require "performlua.sandbox"
+
+local WSDL = os.getenv("PERFORMLUA_WSDL")
+local BIN = os.getenv("PERFORMLUA") or arg[-1]
+local SECRET = "client-secret-that-must-never-show"
+
+local sb
+
+local function start(opts)
+  opts = opts or {}
+  opts.port = 0
+  opts.wsdl = WSDL
+  opts.client_secret = opts.client_secret or SECRET
+  sb = sandbox.start(opts)
+  return sb
+end
+
+local function connect(extra)
+  local args = {auth_url = sb.auth_url, client_id = sb.client_id, client_secret = SECRET,
+    token_cache = false, retry_base_delay = 0.01}
+  for k, v in pairs(extra or {}) do args[k] = v end
+  return mc.connect(args)
+end
+
+local function esd_key(c)
+  return c:retrieve("EmailSendDefinition", {"CustomerKey"}).Results[1].CustomerKey
+end
+
+local function start_send(c, key)
+  return c:perform("start", mc.EmailSendDefinition{CustomerKey = key})
+end
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Runs a Lua snippet in a new performlua process; returns its combined output.
+local function run_process(code, env)
+  local prefix = {}
+  for k, v in pairs(env or {}) do prefix[#prefix + 1] = k .. "=" .. shell_quote(v) end
+  local cmd = table.concat(prefix, " ") .. " " .. shell_quote(BIN) .. " -e " .. shell_quote(code)
+    .. " 2>&1"
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local ok, _, status = p:close()
+  return out, ok, status
+end
+
+describe("client against sandbox faults", function()
+  before_each(function() auth._reset() end)
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("retries a throttled Perform and processes it once", function()
+    start{faults = {"throttle:3"}}
+    local c = connect()
+    local key = esd_key(c)                       -- SOAP request 1
+    local r = start_send(c, key)                 -- 2: fine
+    assert.is_true(r.ok)
+    r = c:perform("test", mc.EmailSendDefinition{CustomerKey = key}) -- 3: throttled, 4: fine
+    assert.is_true(r.ok)
+    local s = sb:stats()
+    assert.are.equal(1, s.faults_injected.throttle)
+    assert.are.equal(2, s.processed.Perform)
+    assert.are.equal(4, s.soap_requests) -- the throttled one was answered before processing
+  end)
+
+  it("retries an HTTP 503 page", function()
+    start{faults = {"http503:2"}}
+    local c = connect()
+    local key = esd_key(c)
+    assert.is_true(start_send(c, key).ok)
+    local s = sb:stats()
+    assert.are.equal(1, s.faults_injected.http503)
+    assert.are.equal(1, s.processed.Perform)
+    assert.are.equal(1, s.sends_started)
+  end)
+
+  for _, kind in ipairs({"reset-after", "truncate"}) do
+    it(kind .. ": a processed Perform is never sent again; outcome_unknown", function()
+      start{faults = {kind .. ":2"}}
+      local c = connect()
+      local key = esd_key(c)
+      local ok, err = pcall(start_send, c, key)
+      assert.is_false(ok)
+      assert.are.equal("transport", err.kind, tostring(err))
+      assert.is_true(err.outcome_unknown)
+      assert.is_string(err.correlation_id)
+      local s = sb:stats()
+      assert.are.equal(1, s.processed.Perform)
+      assert.are.equal(1, s.by_operation.Perform)
+      assert.are.equal(1, s.sends_started)
+    end)
+
+    it(kind .. ": a Retrieve is retried", function()
+      start{faults = {kind .. ":2"}}
+      local c = connect()
+      c:version_info()
+      local r = c:retrieve("EmailSendDefinition", {"CustomerKey"})
+      assert.is_true(r.ok)
+      assert.is_true(#r.Results > 0)
+      assert.are.equal(2, sb:stats().processed.Retrieve)
+    end)
+  end
+
+  it("reset-before: a Perform that may have been received is not resent", function()
+    start{faults = {"reset-before:2"}}
+    local c = connect()
+    local key = esd_key(c)
+    local ok, err = pcall(start_send, c, key)
+    assert.is_false(ok)
+    assert.is_true(err.outcome_unknown)
+    local s = sb:stats()
+    assert.is_nil(s.processed.Perform)
+    assert.are.equal(0, s.sends_started)
+    -- a read-only call is simply retried
+    start{faults = {"reset-before:2"}}
+    c = connect()
+    c:version_info()
+    assert.is_true(c:system_status().ok)
+  end)
+
+  it("expire-token: one new token, one retry, processed once", function()
+    start{faults = {"expire-token:2"}}
+    local c = connect()
+    local key = esd_key(c)
+    assert.is_true(start_send(c, key).ok)
+    local s = sb:stats()
+    assert.are.equal(2, s.token_requests)
+    assert.are.equal(1, s.processed.Perform)
+    assert.are.equal(1, s.sends_started)
+  end)
+
+  it("many concurrent calls with a cold token make one token request", function()
+    start{latency = 50}
+    local c = connect{max_in_flight = 16}
+    local items = {}
+    for i = 1, 16 do items[i] = i end
+    local results = mc.map(items, function() return c:version_info().ok end, {concurrency = 16})
+    assert.are.equal(16, #results)
+    assert.are.equal(1, sb:stats().token_requests)
+  end)
+
+  it("refreshes a token before it expires, and after the server expired it", function()
+    start{token_ttl = 2}
+    local c = connect()
+    c:version_info()
+    mc.sleep(1.1) -- within the refresh margin (half of a 2 s token's life)
+    c:version_info()
+    local s = sb:stats()
+    assert.are.equal(2, s.token_requests)
+    assert.are.equal(0, s.auth_failures)
+    sb:expire_tokens()
+    assert.is_true(c:system_status().ok)
+    assert.are.equal(3, sb:stats().token_requests)
+  end)
+
+  it("refuses bad credentials with kind auth, no SOAP call made", function()
+    start{}
+    local ok, err = pcall(function() connect{client_secret = "wrong", retries = 0}:version_info() end)
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+    assert.are.equal(401, err.http_status)
+    assert.are.equal("token request to " .. sb.auth_url .. "v2/token was refused (HTTP 401): "
+      .. "invalid_client: Client authentication failed.", err.message)
+    assert.are.equal(0, sb:stats().soap_requests)
+  end)
+
+  it("WS-Security username/password", function()
+    start{username = "apiuser", password = "api-password"}
+    local c = mc.connect{username = "apiuser", password = "api-password", soap_url = sb.soap_url}
+    assert.is_true(c:version_info().ok)
+    assert.are.equal(0, sb:stats().token_requests)
+    local bad = mc.connect{username = "apiuser", password = "nope", soap_url = sb.soap_url}
+    local ok, err = pcall(bad.version_info, bad)
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+  end)
+
+  it("overlaps waiting: N calls at concurrency C take about N/C round trips", function()
+    start{latency = 200}
+    local c = connect{max_in_flight = 8}
+    c:version_info() -- token and connection warm
+    local t0 = core.monotonic()
+    for _ = 1, 4 do c:version_info() end
+    local sequential_each = (core.monotonic() - t0) / 4
+    assert.is_true(sequential_each >= 0.19, tostring(sequential_each))
+    local items = {}
+    for i = 1, 16 do items[i] = i end
+    t0 = core.monotonic()
+    mc.map(items, function() return c:version_info() end, {concurrency = 8})
+    local took = core.monotonic() - t0
+    -- 16 calls one by one: about 3.2 s; 8 at a time: about 2 round trips (0.4 s)
+    assert.is_true(took < 16 * sequential_each / 2, string.format("took %.2f s", took))
+    -- mc.parallel too
+    t0 = core.monotonic()
+    mc.parallel(function() return c:version_info() end, function() return c:system_status() end,
+      function() return c:describe("Subscriber") end)
+    assert.is_true(core.monotonic() - t0 < 2 * sequential_each)
+  end)
+end)
+
+describe("client processes", function()
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("reuse the disk token cache across runs", function()
+    start{}
+    local cache = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/client-faults-cache-"
+      .. core.getpid()
+    local code = string.format([[
+      local mc = require "performlua"
+      local c = mc.connect{auth_url = %q, client_id = %q, client_secret = %q}
+      print(c:version_info().ok)]], sb.auth_url, sb.client_id, SECRET)
+    local env = {XDG_CACHE_HOME = cache}
+    local out = run_process(code, env)
+    assert.are.equal("true\n", out)
+    out = run_process(code, env)
+    assert.are.equal("true\n", out)
+    assert.are.equal(1, sb:stats().token_requests)
+    assert.are.equal(2, sb:stats().processed.VersionInfo)
+  end)
+
+  it("trace every token request and envelope without a secret", function()
+    start{username = "apiuser", password = "wsse-password-secret"}
+    local code = string.format([[
+      local mc = require "performlua"
+      local c = mc.connect{auth_url = %q, client_id = %q, client_secret = %q, token_cache = false}
+      c:version_info()
+      local w = mc.connect{username = "apiuser", password = "wsse-password-secret", soap_url = %q}
+      w:system_status()]], sb.auth_url, sb.client_id, SECRET, sb.soap_url)
+    local out = run_process(code, {PERFORMLUA_TRACE = "1"})
+    assert.matches("performlua trace: token request POST " .. sb.auth_url:gsub("%p", "%%%0")
+      .. "v2/token", out)
+    assert.matches('"client_secret":"***"', out, 1, true)
+    assert.matches('"access_token":"***"', out, 1, true)
+    assert.matches("VersionInfo request POST", out, 1, true)
+    assert.matches("VersionInfoResponseMsg", out, 1, true)
+    assert.matches("<fueloauth xmlns=\"http://exacttarget.com\">***</fueloauth>", out, 1, true)
+    assert.matches("PasswordText\">***</wsse:Password>", out, 1, true)
+    assert.is_nil(out:find(SECRET, 1, true))
+    assert.is_nil(out:find("wsse-password-secret", 1, true))
+    assert.is_nil(out:find('"access_token":"[^*]'))
+  end)
+end)
