@@ -121,7 +121,8 @@ end
 
 local function show_envelope(title, operation, request)
   say("  (dry run) %s would send this %s request:", title, operation)
-  print(mc.encode(operation, request))
+  local envelope = mc.encode(operation, request)
+  io.write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -195,9 +196,17 @@ local function main()
   }
   step("Starting the email send '%s' as %s <%s>", tostring(definition.Name),
     tostring(sender.FromName), tostring(sender.FromAddress))
-  say("  This sends REAL EMAIL: \"%s\" from %s <%s> to the send definition's audience.",
+  -- GetMaxCount: how many people this send can reach (its own audience), said before sending
+  local reach = c:perform("GetMaxCount", mc.EmailSendDefinition{CustomerKey = send_key})
+  reach:check()
+  local reach_task = reach.Results[1].Task
+  local max_count = reach_task and tonumber(reach_task.StatusMessage)
+  say("  This %s REAL EMAIL: \"%s\" from %s <%s> to %s.", opts.dry_run and "would send" or "sends",
     tostring(definition.EmailSubject or definition.Name), tostring(sender.FromName),
-    tostring(sender.FromAddress))
+    tostring(sender.FromAddress), max_count
+      and string.format("up to %s %s (the send definition's audience)", thousands(max_count),
+        max_count == 1 and "person" or "people")
+      or "the send definition's audience")
   if opts.dry_run then
     show_envelope("Starting the send", "Perform", {Action = "start", Definitions = {send_def}})
     print()

@@ -4,7 +4,7 @@
 --   performlua scripts/start_many.lua [TYPE:KEY ...] [options]
 --
 --   TYPE:KEY          what to start, e.g. QueryDefinition:daily-rollup ImportDefinition:crm-sync
---                     (default: the sandbox's example queries and imports)
+--                     (default: the sandbox seed's query, imports, filter and extract)
 --   --concurrency=N   at most N starts and waits in flight at once (default 4)
 --   --no-wait         start them and report, without waiting for them to finish
 --   --timeout=S       how long to wait for each, in seconds (default 3600)
@@ -26,9 +26,11 @@ usage: performlua start_many.lua [TYPE:KEY ...] [--concurrency=N] [--no-wait] [-
                                  [--dry-run] [--yes]]==]
 
 local DEFAULT_ITEMS = {
-  "QueryDefinition:daily-rollup",
-  "QueryDefinition:lapsed-customers",
+  "QueryDefinition:active-subscribers-query",
+  "ImportDefinition:daily-subscriber-import",
   "ImportDefinition:daily-loyalty-import",
+  "FilterActivity:active-customers-filter",
+  "DataExtractActivity:daily-extract",
 }
 
 local opts = {concurrency = 4, timeout = 3600, wait = true}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# scripts/export_data_extension.lua against the sandbox: the seed's data extension to CSV,
+# RFC 4180 quoting of awkward values, standard output, a wrong key, paging.
+source "$(dirname "$0")/lib/scripts.sh"
+
+# 1. The default data extension, with no arguments.
+run "$PERFORMLUA" --sandbox "$SCRIPTS/export_data_extension.lua"
+expect_status "default export" 0
+expect_match "columns" "^Exporting data extension '.+' \([0-9]+ columns: .+\)$"
+expect_match "wrote" "^Wrote [0-9]+ rows to .+\.csv$"
+file=$(grep -E '^Wrote ' <<<"$out" | sed -E 's/^Wrote [0-9]+ rows to (.*)$/\1/')
+rows=$(grep -E '^Wrote ' <<<"$out" | sed -E 's/^Wrote ([0-9]+) rows.*/\1/')
+[ -f "$file" ] || fail "no file $file"
+[ ! -e "$file.part" ] || fail "the temporary file was left behind"
+# a header plus one line per row, every line ended by CRLF
+lines=$(wc -l <"$file")
+[ "$lines" = "$((rows + 1))" ] || fail "$file has $lines lines for $rows rows"
+crlf=$(grep -c $'\r$' "$file" || true)
+[ "$crlf" = "$lines" ] || fail "only $crlf of $lines lines end with CRLF"
+header=$(head -n1 "$file" | tr -d '\r')
+columns=$(grep -E '^Exporting' <<<"$out" | sed -E 's/.*columns: (.*)\)$/\1/' | sed 's/, /,/g')
+[ "$header" = "$columns" ] || fail "header '$header' is not the columns '$columns'"
+
+# 2. Awkward values, in a sandbox of its own: a row is added, then exported with paging.
+start_sandbox
+key=$(grep -E '^Exporting' <<<"$out" | sed -E "s/^Exporting data extension '(.*)' .*/\1/")
+first_column=${columns%%,*}
+cat > add_row.lua <<'LUA'
+local mc = require "performlua"
+local c = mc.connect()
+local key, column = arg[1], arg[2]
+local cols = c:default_properties("DataExtensionObject[" .. key .. "]")
+local props = {}
+for i, col in ipairs(cols) do
+  props[i] = {Name = col, Value = col == column and 'Smith, "Jo"' or ""}
+end
+c:create(mc.DataExtensionObject{CustomerKey = key, Properties = props}):check()
+print(#cols)
+LUA
+run "$PERFORMLUA" add_row.lua "$key" "$first_column"
+expect_status "add an awkward row" 0
+ncols=$out
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" out.csv --page-size=7
+expect_status "paged export" 0
+expect_line "paged: wrote" "Wrote $((rows + 1)) rows to out.csv"
+# the quoted field, then empty fields for the other columns
+expected="\"Smith, \"\"Jo\"\"\"$(printf ',%.0s' $(seq 2 "$ncols"))"
+grep -Fxq "$expected"$'\r' out.csv || fail "no line '$expected' in out.csv: $(cat -A out.csv | tail -n3)"
+# the same rows as the unpaged export, plus the new one
+cmp <(tail -n +2 "$file") <(tail -n +2 out.csv | grep -vFx "$expected"$'\r') || fail "paged rows differ"
+
+# 3. Standard output and chosen columns: the CSV alone on stdout, messages on stderr.
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" - --columns="$first_column"
+expect_status "stdout" 0
+[ "$(head -n1 <<<"$out" | tr -d '\r')" = "$first_column" ] || fail "stdout header"
+grep -Fxq "Wrote $((rows + 1)) rows to standard output" <<<"$err" || fail "stdout: message on stderr"
+
+# 4. A wrong key.
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" no-such-de
+expect_status "wrong key" 1
+grep -Fq "Export stopped: " <<<"$err" || fail "wrong key: message"
+[ ! -e no-such-de.csv ] && [ ! -e no-such-de.csv.part ] || fail "wrong key: a file was left"
+echo "ok"
