@@ -14,7 +14,8 @@
 --                           definitions, audience builds, extracts, file transfers, ...); done
 --                           when Status is Complete (or Completed); Error, Failed, Canceled raise.
 -- Returns the final status object (the Send, the ImportResultsSummary, the AsyncActivityStatus
--- with its Name/Value properties also set as fields). A result with several definitions is
+-- property bag -- typed ObjectExtension or AsyncActivityStatus, as the service answers -- with
+-- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result with several definitions is
 -- waited for concurrently and gives an array of status objects in definition order; a result
 -- with one definition gives that one status object.
 --
