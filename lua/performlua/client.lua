@@ -276,11 +276,19 @@ function Client:_call(op, request, options)
       refreshed = true
       attempt = attempt - 1
       self.auth:rejected(out.refresh ~= true and out.refresh or nil)
+      if self.trace then
+        trace.write(op .. ": the service rejected the token (" .. tostring(err.message)
+          .. "); fetching a new one and retrying once", nil, self.auth:secret_values())
+      end
     elseif out.retry and attempt <= self.retries then
       local delay = math.min(30, self.retry_base_delay * 2 ^ (attempt - 1))
       delay = delay * (0.5 + 0.5 * core.random())
       if loop.now() - started + delay > self.retry_max_seconds then
         error(err, 0)
+      end
+      if self.trace then
+        trace.write(string.format("%s attempt %d failed (%s); retrying in %.2f s", op, attempt,
+          tostring(err.message), delay), nil, self.auth:secret_values())
       end
       loop.sleep(delay)
     else
@@ -342,6 +350,14 @@ local function make_result(op, answer, inputs, results_field, item_name)
     OverallStatusMessage = get("OverallStatusMessage"), RequestID = get("RequestID"),
     Results = results, inputs = inputs}
   r.correlation_id = answer.correlation_id
+  -- other members of the answer (VersionInfo, ObjectDefinition, ...) are kept under their names
+  if type(body) == "table" then
+    for k, v in pairs(body) do
+      if type(k) == "string" and rawget(r, k) == nil and k ~= "Results" then
+        r[k] = v
+      end
+    end
+  end
   return r
 end
 

@@ -33,6 +33,7 @@ describe("client operations against the sandbox", function()
     local v = c:version_info()
     assert.is_true(v.ok)
     assert.is_string(v.Results[1].Version)
+    assert.are.equal(v.Results[1], v.VersionInfo) -- the answer's members keep their names too
     local s = c:system_status()
     assert.is_true(s.ok)
     assert.are.equal("OK", s.OverallStatus)
