@@ -477,6 +477,14 @@ local function fill_page(self, cursor, request_id)
     Results = results}
 end
 
+-- A page, with the filter's complaints (found while reading rows) as OverallStatus.
+function M:page(cursor, request_id)
+  local ok, r = pcall(fill_page, self, cursor, request_id)
+  if ok then return r end
+  if type(r) == "table" and r.filter_error then return retrieve_error("Error: " .. r.filter_error) end
+  error(r, 0)
+end
+
 --- Retrieve: `rr` is the decoded RetrieveRequest, ctx = {mid=, request_id=}.
 function M:retrieve(rr, ctx)
   self:tick()
@@ -488,7 +496,7 @@ function M:retrieve(rr, ctx)
         .. "with more data (it finished, expired, or was never made)", rr.ContinueRequest))
     end
     self.cursors[rr.ContinueRequest] = nil
-    return fill_page(self, cursor, request_id)
+    return self:page(cursor, request_id)
   end
   local object_type = rr.ObjectType
   if type(object_type) ~= "string" or object_type == "" then
@@ -554,7 +562,7 @@ function M:retrieve(rr, ctx)
     end,
     present = function(o) return M.present(object_type, o, properties) end,
   }
-  return fill_page(self, cursor, request_id)
+  return self:page(cursor, request_id)
 end
 
 function M:retrieve_rows(key, object_type, properties, flt, batch, request_id)
@@ -607,7 +615,7 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id)
       return setmetatable({Properties = props}, mt)
     end,
   }
-  return fill_page(self, cursor, request_id)
+  return self:page(cursor, request_id)
 end
 
 -- ----------------------------------------------------------------------------------------------
