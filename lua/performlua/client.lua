@@ -20,9 +20,11 @@
 --
 -- Retries (the policy that must never send email twice):
 --   * retried with exponential backoff and jitter, bounded by `retries` and `retry_max_seconds`:
---     the "Rate Limited" fault (code 17), HTTP 5xx without a SOAP answer (except 504 for
---     operations that change data: a gateway timeout means the service may have acted), and
---     failures before the request was sent;
+--     the "Rate Limited" fault (code 17), HTTP 5xx without a SOAP answer, and failures before
+--     the request was sent. For operations that change data only 502, 503 and 429 pages are
+--     retried (a gateway or the service refused the request before handling it); a 500 page or
+--     a 504 gateway timeout without a SOAP answer may follow work already done, so they raise
+--     with outcome_unknown = true;
 --   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
 --     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
 --     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
@@ -231,9 +233,13 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
     local e = core.error_new{kind = "http", http_status = status, correlation_id = correlation_id,
       message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
         host_of(url), snippet)}
-    if status == 504 and not idempotent then
+    -- 502/503/429 come from a gateway or a service that refused the request before handling it.
+    -- A 500 page (the application failed somewhere while handling it) or a 504 (the gateway
+    -- gave up waiting) may follow work already done, such as a started send.
+    if not idempotent and status ~= 502 and status ~= 503 and status ~= 429 then
       e.outcome_unknown = true
-      e.message = e.message .. " (a gateway timeout: the service may have processed it)"
+      e.message = e.message .. (status == 504 and " (a gateway timeout" or " (a server error")
+        .. ": the service may have processed it)"
       return {err = e}
     end
     e.retryable = true

@@ -212,6 +212,24 @@ describe("client policy", function()
     assert.are.equal(1, #soap_requests)
   end)
 
+  it("a 500 page without a SOAP answer: Perform outcome unknown, Retrieve retried", function()
+    soap_handler = function() return response(500, "<html><h1>Runtime Error</h1></html>") end
+    local ok, err = pcall(connect().perform, connect(), "start", defs(1))
+    assert.is_false(ok)
+    assert.is_true(err.outcome_unknown)
+    assert.are.equal(1, #soap_requests)
+    assert.are.equal("Perform: HTTP 500 from mc-test.soap.example without a SOAP answer: Runtime "
+      .. "Error (a server error: the service may have processed it)", err.message)
+    install()
+    soap_handler = function(e, n)
+      if n == 1 then return response(500, "<html><h1>Runtime Error</h1></html>") end
+      return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+        RequestID = "r"}, {}))
+    end
+    assert.is_true(connect():retrieve("Subscriber", {"ID"}).ok)
+    assert.are.equal(2, #soap_requests)
+  end)
+
   it("raises kind http for a non-SOAP client error without retrying", function()
     soap_handler = function() return response(404, "<html><h1>Not Found</h1></html>") end
     local ok, err = pcall(connect().version_info, connect())
