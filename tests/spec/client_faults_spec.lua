@@ -179,6 +179,27 @@ describe("client against sandbox faults", function()
     assert.are.equal("auth", err.kind)
   end)
 
+  it("calls from coroutines the user created work, inside and outside mc.parallel", function()
+    start{latency = 100}
+    local c = connect()
+    local gen = coroutine.wrap(function()
+      for _ = 1, 2 do coroutine.yield(c:version_info().ok) end
+    end)
+    assert.is_true(gen())
+    assert.is_true(gen())
+    local t0 = core.monotonic()
+    local a, b = mc.parallel(
+      function()
+        local inner = coroutine.wrap(function() return c:system_status().ok end)
+        return inner()
+      end,
+      function() return c:version_info().ok end)
+    assert.is_true(a)
+    assert.is_true(b)
+    -- the second branch overlapped the first even though the first drove the loop itself
+    assert.is_true(core.monotonic() - t0 < 0.19, tostring(core.monotonic() - t0))
+  end)
+
   it("overlaps waiting: N calls at concurrency C take about N/C round trips", function()
     start{latency = 200}
     local c = connect{max_in_flight = 8}
