@@ -10,7 +10,7 @@ local core = require "performlua.core"
 
 local auth_url, key = arg[1], arg[2]
 local columns = {}
-for col in (arg[3] or "SubscriberKey,EmailAddress,Points"):gmatch("[^,]+") do
+for col in (arg[3] or "SubscriberKey,EmailAddress,FirstName,Points,JoinedDate"):gmatch("[^,]+") do
   columns[#columns + 1] = col
 end
 if not auth_url or not key then
