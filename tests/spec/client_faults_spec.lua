@@ -143,6 +143,24 @@ describe("client against sandbox faults", function()
     assert.are.equal(1, sb:stats().token_requests)
   end)
 
+  it("stays single-flight when many waiting calls need a refresh or meet Token Expired", function()
+    start{token_ttl = 2, latency = 30}
+    local c = connect{max_in_flight = 16}
+    c:version_info()
+    local items = {}
+    for i = 1, 16 do items[i] = i end
+    mc.sleep(1.1) -- inside the refresh margin: every call below wants a new token
+    mc.map(items, function() return c:version_info() end, {concurrency = 16})
+    assert.are.equal(2, sb:stats().token_requests)
+    sb:expire_tokens() -- all 16 calls meet "Token Expired" with the same token
+    local results = mc.map(items, function() return c:version_info().ok end, {concurrency = 16})
+    assert.are.equal(16, #results)
+    local s = sb:stats()
+    assert.are.equal(3, s.token_requests)
+    assert.are.equal(1 + 16 + 16, s.processed.VersionInfo)
+    assert.are.equal(16, s.auth_failures) -- each rejected once, none twice
+  end)
+
   it("refreshes a token before it expires, and after the server expired it", function()
     start{token_ttl = 2}
     local c = connect()
