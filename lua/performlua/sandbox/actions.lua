@@ -130,7 +130,7 @@ H.ContentValidation = function(acct, _, def)
   if type(email_ref) ~= "table" then
     return error_result(ERR.invalid_request, "ContentValidation needs the Email to validate")
   end
-  local email, how = acct:find("Email", email_ref)
+  local email, _, how = acct:find("Email", email_ref)
   if not email then return not_found("Email", how) end
   local text = (email.HTMLBody or "") .. " " .. (email.TextBody or "") .. " " .. (email.Subject or "")
   local spammy = 0
