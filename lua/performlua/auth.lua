@@ -22,6 +22,9 @@ local M = {}
 
 local REFRESH_MARGIN = 300
 local states = {} -- cache key -> shared token state
+-- Secrets and token state live here, not in the client's fields, so printing a client (the
+-- REPL's pretty printer, a debug dump) can never show them.
+local private = setmetatable({}, {__mode = "k"})
 
 local function auth_error(fields)
   fields.kind = "auth"
@@ -101,16 +104,17 @@ Auth.__index = Auth
 --- timeout=, retries=, retry_base_delay=, retry_max_seconds=, refresh_margin=}.
 function M.new(settings, options)
   local self = setmetatable({options = options or {}}, Auth)
-  self.secrets = {}
+  local p = {secrets = {}}
+  private[self] = p
   if settings.username and not settings.client_id then
     self.mode = "wsse"
-    self.username, self.password = settings.username, settings.password
+    self.username, p.password = settings.username, settings.password
     self.fixed_soap_url = settings.soap_url
-    self.secrets[1] = settings.password
+    p.secrets[1] = settings.password
     return self
   end
   self.mode = "oauth"
-  self.client_id, self.client_secret = settings.client_id, settings.client_secret
+  self.client_id, p.client_secret = settings.client_id, settings.client_secret
   self.account_id = settings.account_id
   self.auth_url, self.token_url = M.normalize_auth_url(settings.subdomain, settings.auth_url)
   local ok, why = core.http_url_allowed(self.token_url)
@@ -118,11 +122,11 @@ function M.new(settings, options)
     error(core.error_new{kind = "usage", message = "mc.connect: auth_url: " .. why}, 0)
   end
   self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
-  self.secrets[1] = settings.client_secret
+  p.secrets[1] = settings.client_secret
   -- On disk: one token per auth URL, client id and account. In memory the secret is part of
   -- the key too, so a client built with a wrong secret never borrows another client's token.
   local key = table.concat({self.token_url, self.client_id, self.account_id or ""}, "\n")
-  local memory_key = key .. "\n" .. core.hash_hex(self.client_secret)
+  local memory_key = key .. "\n" .. core.hash_hex(p.client_secret)
     .. (self.options.token_cache == false and "\nnocache" or "")
   local state = states[memory_key]
   if not state then
@@ -132,20 +136,27 @@ function M.new(settings, options)
     end
     states[memory_key] = state
   end
-  self.state = state
+  p.state = state
   return self
+end
+
+--- The token cache file of this client's account (nil when the cache is off).
+function Auth:cache_file()
+  local p = private[self]
+  return p.state and p.state.cache_file
 end
 
 --- Every secret this client knows (for redaction), including the current token.
 function Auth:secret_values()
-  local list = {table.unpack(self.secrets)}
-  if self.state and self.state.token then list[#list + 1] = self.state.token end
+  local p = private[self]
+  local list = {table.unpack(p.secrets)}
+  if p.state and p.state.token then list[#list + 1] = p.state.token end
   return list
 end
 
 function Auth:soap_url()
   if self.fixed_soap_url then return self.fixed_soap_url end
-  return self.state.soap_url
+  return private[self].state.soap_url
 end
 
 local function margin_for(state, configured)
@@ -171,7 +182,7 @@ end
 function Auth:request_token()
   local o = self.options
   local body = core.json_encode{grant_type = "client_credentials", client_id = self.client_id,
-    client_secret = self.client_secret, account_id = self.account_id}
+    client_secret = private[self].client_secret, account_id = self.account_id}
   local attempts = (o.retries or 4) + 1
   local started = loop.now()
   local last_err
@@ -216,7 +227,7 @@ function Auth:request_token()
       retry = resp.status >= 500 or resp.status == 429
       last_err = auth_error{
         message = string.format("token request to %s was refused (HTTP %d): %s",
-          self.token_url, resp.status, trace.redact(detail, self.secrets)),
+          self.token_url, resp.status, trace.redact(detail, private[self].secrets)),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end
@@ -231,7 +242,7 @@ end
 
 --- The current token, fetching or refreshing it when needed (one request in flight at a time).
 function Auth:token()
-  local state = self.state
+  local state = private[self].state
   if usable(state, self.options.refresh_margin) then return state.token end
   if state.inflight then return state.inflight:wait() end
   local f = loop.future()
@@ -266,7 +277,7 @@ end
 --- The SOAP header credentials (for core.encode) and the token they carry (nil for WS-Security).
 function Auth:header()
   if self.mode == "wsse" then
-    return {username = self.username, password = self.password}, nil
+    return {username = self.username, password = private[self].password}, nil
   end
   local token = self:token()
   return {fueloauth = token}, token
@@ -275,7 +286,7 @@ end
 --- The server rejected `token` ("Token Expired" / "Login Failed"): forget it (memory and disk)
 --- unless a newer one already replaced it, so the next header() fetches a fresh one.
 function Auth:rejected(token)
-  local state = self.state
+  local state = private[self].state
   if not state or token == nil then return end
   if state.token == token then
     state.token, state.expires_at = nil, nil

@@ -480,6 +480,26 @@ describe("client policy", function()
     assert.is_nil(all:find(TOKEN_PREFIX, 1, true))
   end)
 
+  it("keeps secrets and tokens out of the client's fields (printing a client shows none)", function()
+    soap_handler = function(e) return perform_ok(e.body) end
+    local c = connect()
+    c:perform("start", defs(1))
+    local seen = {}
+    local function walk(v)
+      if type(v) == "string" then
+        assert.is_nil(v:find(SECRET, 1, true))
+        assert.is_nil(v:find(TOKEN_PREFIX, 1, true))
+      elseif type(v) == "table" and not seen[v] then
+        seen[v] = true
+        for k, x in pairs(v) do walk(k) walk(x) end
+      end
+    end
+    walk(c)
+    local text = mc.pretty(c) .. tostring(c)
+    assert.is_nil(text:find(SECRET, 1, true))
+    assert.is_nil(text:find(TOKEN_PREFIX, 1, true))
+  end)
+
   it("redacts WS-Security passwords in traces", function()
     local lines = {}
     trace.set_sink(function(s) lines[#lines + 1] = s end)
@@ -519,7 +539,7 @@ describe("token disk cache", function()
     assert.are.equal(1, #token_requests)
     local dir = cache_home .. "/performlua/tokens"
     assert.are.equal(448, core.file_info(dir).mode)
-    local path = c.auth.state.cache_file
+    local path = c.auth:cache_file()
     assert.are.equal(dir, path:match("^(.*)/[^/]+$"))
     assert.are.equal(384, core.file_info(path).mode)
     -- a new process: no in-memory state
@@ -546,7 +566,7 @@ describe("token disk cache", function()
     assert.are.equal(2, #token_requests)
     assert.are.equal("tok-1", soap_requests[2].header.fueloauth)
     assert.are.equal("tok-2", soap_requests[3].header.fueloauth)
-    local f = io.open(c.auth.state.cache_file)
+    local f = io.open(c.auth:cache_file())
     local data = core.json_decode(f:read("a"))
     f:close()
     assert.are.equal("tok-2", data.access_token)
