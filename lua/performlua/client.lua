@@ -243,7 +243,8 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
       return {err = e}
     end
     e.retryable = true
-    return {retry = true, err = e}
+    local after = tonumber(resp.headers and resp.headers["retry-after"])
+    return {retry = true, err = e, retry_after = after and after >= 0 and math.min(after, 60) or nil}
   end
   if status >= 200 and status < 300 then
     -- answered but unreadable: the service has processed it
@@ -289,6 +290,7 @@ function Client:_call(op, request, options)
     elseif out.retry and attempt <= self.retries then
       local delay = math.min(30, self.retry_base_delay * 2 ^ (attempt - 1))
       delay = delay * (0.5 + 0.5 * core.random())
+      if out.retry_after then delay = math.max(delay, out.retry_after) end -- the server's word
       if loop.now() - started + delay > self.retry_max_seconds then
         error(err, 0)
       end

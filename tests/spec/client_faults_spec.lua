@@ -197,6 +197,26 @@ describe("client against sandbox faults", function()
     assert.are.equal("auth", err.kind)
   end)
 
+  it("reuses connections between calls", function()
+    start{}
+    local loop = require "performlua.loop"
+    local http = loop.http
+    local reused = {}
+    loop.http = function(req)
+      local r = http(req)
+      reused[#reused + 1] = r.reused
+      return r
+    end
+    local ok, err = pcall(function()
+      local c = connect()
+      for _ = 1, 3 do c:version_info() end
+    end)
+    loop.http = http
+    assert(ok, tostring(err))
+    -- the token request opens the connection; the SOAP calls (same host here) reuse it
+    assert.are.same({false, true, true, true}, reused)
+  end)
+
   it("calls from coroutines the user created work, inside and outside mc.parallel", function()
     start{latency = 100}
     local c = connect()

@@ -122,6 +122,18 @@ describe("client policy", function()
     assert.are.equal(3, #soap_requests)
   end)
 
+  it("waits at least as long as a Retry-After header asks", function()
+    soap_handler = function(e, n)
+      if n == 1 then
+        return response(503, "<html>busy</html>", {headers = {["retry-after"] = "0.3"}})
+      end
+      return perform_ok(e.body)
+    end
+    local t0 = core.monotonic()
+    assert.is_true(connect():perform("start", defs(1)).ok)
+    assert.is_true(core.monotonic() - t0 >= 0.29)
+  end)
+
   it("gives up after `retries` attempts with the last error", function()
     soap_handler = function() return fault(17, "Rate Limited") end
     local ok, err = pcall(connect{retries = 2}.perform, connect{retries = 2}, "start", defs(1))
