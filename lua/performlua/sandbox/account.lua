@@ -254,7 +254,17 @@ function M:load_seed(seed)
       error(string.format("the seed lists objects of type '%s', which is not an object type of "
         .. "the partner API (types are case-sensitive)", type_name), 0)
     end
-    for _, obj in ipairs(seed[type_name]) do self:insert(type_name, plain_copy(obj)) end
+    local fields = M.fields_of(type_name)
+    for i, obj in ipairs(seed[type_name]) do
+      for k in pairs(obj) do
+        if fields and type(k) == "string" and k:sub(1, 1) ~= "_" and not fields[k] then
+          error(string.format("the seed's %s #%d has the field '%s', which %s does not have "
+            .. "(fields are case-sensitive; sandbox-only data goes in keys starting with _)",
+            type_name, i, k, type_name), 0)
+        end
+      end
+      self:insert(type_name, plain_copy(obj))
+    end
   end
   for key, rows in pairs(seed.rows or {}) do
     local store = self:row_store(key)

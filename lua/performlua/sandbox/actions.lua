@@ -339,7 +339,15 @@ local function perform_one(acct, action, def, ctx, options)
       or t == "AudienceDefinition" and ERR.audience_not_found or ERR.not_found
     return not_found(t, how, code)
   end
-  return h(acct, stored, def, ctx, options)
+  local r = h(acct, stored, def, ctx, options)
+  if r.Object == nil and account.fields_of(t) then
+    -- The definition as sent, completed with the stored object's fields: the echo stays a
+    -- valid object of its type even when the request named it by key only.
+    local full = account.present(t, stored)
+    for k, v in next, def do rawset(full, k, account.copy(v, true)) end
+    r.Object = full
+  end
+  return r
 end
 
 --- Perform: `body` is the decoded PerformRequestMsg. Returns the PerformResponseMsg table.

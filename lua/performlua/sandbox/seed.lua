@@ -160,8 +160,8 @@ return {
   },
   Campaign = {{CustomerKey = "spring-campaign", Name = "Spring campaign 2026"}},
   PlatformApplication = {
-    {CustomerKey = "preference-center-app", Package = {Name = "Preference center"},
-     Packages = {{Name = "Preference center"}}, DeveloperVersion = "1.4.0"},
+    {CustomerKey = "preference-center-app", Package = {CustomerKey = "preference-center-pkg", DeveloperVersion = "1.4.0"},
+     Packages = {{CustomerKey = "preference-center-pkg", DeveloperVersion = "1.4.0"}}, DeveloperVersion = "1.4.0"},
   },
   List = {
     {ID = 101, ListName = "Newsletter", Type = "Public", Description = "Monthly newsletter"},
@@ -185,7 +185,7 @@ return {
      NumberTargeted = 36, NumberSent = 36, NumberDelivered = 36, NumberErrored = 0},
   },
   DataExtractActivity = activity("daily-extract", "Daily extract"),
-  ExtractDefinition = activity("tracking-extract", "Tracking extract"),
+  ExtractDefinition = {{CustomerKey = "tracking-extract", Name = "Tracking extract"}},
   FileTransferActivity = activity("sftp-upload", "SFTP upload"),
   FileTrigger = activity("inbound-file-trigger", "Inbound file trigger"),
   FilterActivity = activity("active-customers-filter", "Active customers filter"),
