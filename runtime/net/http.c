@@ -376,6 +376,10 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
         if (t->too_large)
             snprintf(t->resp.error, sizeof t->resp.error,
                      "the response is larger than %zu bytes", t->max_response);
+        else if (rc == CURLE_SEND_FAIL_REWIND && !t->idempotent)
+            snprintf(t->resp.error, sizeof t->resp.error,
+                     "the connection closed before an answer arrived; the request was not sent "
+                     "again because the server may already have received it");
         else
             snprintf(t->resp.error, sizeof t->resp.error, "%s",
                      t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
