@@ -210,7 +210,7 @@ describe("sandbox Retrieve filters", function()
     assert.are.same({"EmailAddress", "FirstName", "JoinedDate", "Points", "SubscriberKey", "Tier"},
       keys_of(got.Results, "Name"))
     got = retrieve("Send", {"ID", "Status"}, {Property = "SendDate", SimpleOperator = "greaterThan",
-      DateValue = {"2026-03-05T00:00:00Z"}})
+      DateValue = {os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - 3 * 86400)}})
     assert.are.same({51999902}, keys_of(got.Results, "ID"))
     got = retrieve("Send", {"ID"}, {Property = "ID", SimpleOperator = "equals", Value = "51999901"})
     assert.are.same({51999901}, keys_of(got.Results, "ID"))

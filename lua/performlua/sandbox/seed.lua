@@ -24,7 +24,7 @@
 --   Automation             nightly-refresh
 --   Campaign               spring-campaign;  PlatformApplication  preference-center-app
 --   List                   ID 101 "Newsletter", ID 102 "Spring Sale"; Subscribers ada@, ...
---   Send                   ID 51999901 (Complete, last week), 51999902 (Complete, yesterday)
+--   Send                   ID 51999901 (Complete, 6 days ago), 51999902 (Complete, yesterday)
 --   and one of each start activity: DataExtractActivity daily-extract, ExtractDefinition
 --   tracking-extract, FileTransferActivity sftp-upload, FileTrigger inbound-file-trigger,
 --   FilterActivity active-customers-filter, GroupDefinition vip-group, MessageSendActivity
@@ -67,6 +67,12 @@ local function loyalty(n)
     }
   end
   return rows
+end
+
+-- Past sends are dated relative to today, so "the last 7 days" always finds them.
+local function days_ago(days, plus_seconds)
+  local t = (os.time() // 3600) * 3600 - days * 86400 + plus_seconds
+  return os.date("!%Y-%m-%dT%H:%M:%S.000Z", t)
 end
 
 local function de(key, name, fields)
@@ -177,11 +183,11 @@ return {
   Send = {
     {ID = 51999901, EmailName = "Spring teaser", Subject = "Something is coming", Status = "Complete",
      FromName = "Acme Marketing", FromAddress = "marketing@acme.example",
-     SendDate = "2026-03-01T09:00:00.000Z", SentDate = "2026-03-01T09:04:12.000Z",
+     SendDate = days_ago(6, 0), SentDate = days_ago(6, 252),
      NumberTargeted = 1200, NumberSent = 1200, NumberDelivered = 1187, NumberErrored = 13},
     {ID = 51999902, EmailName = "Welcome", Subject = "Welcome to Acme", Status = "Complete",
      FromName = "Acme Support", FromAddress = "support@acme.example",
-     SendDate = "2026-03-07T10:00:00.000Z", SentDate = "2026-03-07T10:00:40.000Z",
+     SendDate = days_ago(1, 0), SentDate = days_ago(1, 40),
      NumberTargeted = 36, NumberSent = 36, NumberDelivered = 36, NumberErrored = 0},
   },
   DataExtractActivity = activity("daily-extract", "Daily extract"),
