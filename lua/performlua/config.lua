@@ -13,9 +13,10 @@
 --      PERFORMLUA_PASSWORD
 --   3. a profile of the config file (below)
 --   4. the default account (set by `performlua --sandbox`: the embedded sandbox)
--- Safety: while a default account is set (sandbox mode), sources 2 and 3 are NOT consulted, so
--- `performlua --sandbox script.lua` never reaches a production account configured in the
--- shell; only explicit mc.connect arguments can point such a script elsewhere.
+-- Safety: while a default account is set (sandbox mode), the environment and PERFORMLUA_PROFILE
+-- are NOT consulted, so `performlua --sandbox script.lua` never reaches a production account
+-- configured in the shell; only explicit mc.connect arguments (including profile = NAME) can
+-- point such a script elsewhere.
 --
 -- The config file: $XDG_CONFIG_HOME/performlua/config.lua (default ~/.config/performlua/
 -- config.lua), read as data (a Lua chunk run in an empty environment, no functions available):
@@ -171,6 +172,14 @@ function M.resolve(args)
   local sources = {{name = "mc.connect arguments", values = args}}
   local profile_path
   if default_account then
+    -- an explicit mc.connect{profile = ...} still counts as an argument in sandbox mode
+    if args.profile then
+      local src, path, pname = profile_source(args)
+      profile_path = path
+      if src then
+        sources[#sources + 1] = {name = "profile '" .. pname .. "' in " .. path, values = src}
+      end
+    end
     sources[#sources + 1] = {name = "the default account (sandbox)", values = default_account}
   else
     sources[#sources + 1] = {name = "the environment", values = env_source()}

@@ -100,7 +100,7 @@ local function run_until(pred)
     if pred() then return end
     if not fire_timers() then
       local pending = multi and multi:pending() or 0
-      local timeout = 1.0
+      local timeout = 0.5 -- bounded, so an interrupt (Ctrl-C hook) is seen promptly
       if timers[1] then
         timeout = math.max(0, math.min(timeout, timers[1].at - core.monotonic()))
       elseif pending == 0 then

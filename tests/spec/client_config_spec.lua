@@ -140,6 +140,14 @@ describe("performlua.config", function()
     assert.are.equal("http://127.0.0.1:5555/", s.auth_url)
     assert.is_nil(s.subdomain)
     assert.are.equal("the default account (sandbox)", s.source)
+    -- PERFORMLUA_PROFILE does not apply in sandbox mode; an explicit profile argument does
+    write_config("profiles = { prod = { client_id = 'p', client_secret = 'q', subdomain = 'mcp' } }")
+    core.setenv("PERFORMLUA_PROFILE", "prod")
+    assert.are.equal("sandbox", config.resolve({}).client_id)
+    s = config.resolve{profile = "prod"}
+    assert.are.equal("p", s.client_id)
+    assert.are.equal("mcp", s.subdomain)
+    assert.is_nil(s.auth_url)
     -- explicit arguments still win
     s = config.resolve{client_id = "x", client_secret = "y", subdomain = "mcx"}
     assert.are.equal("x", s.client_id)
