@@ -193,7 +193,7 @@ function Auth:request_token()
     local resp = loop.http{url = self.token_url, body = body, idempotent = true,
       headers = {"Content-Type: application/json", "Accept: application/json"},
       timeout = o.connect_timeout and math.max(o.connect_timeout, 60) or 60,
-      connect_timeout = o.connect_timeout}
+      connect_timeout = o.connect_timeout, ca_file = o.ca_file}
     local retry = false
     if resp.curl_code ~= 0 then
       last_err = auth_error{message = string.format("token request to %s failed: %s",

@@ -5,7 +5,9 @@
 --                        timeout = 120, retrieve_timeout = 300, connect_timeout = 30,
 --                        retries = 4, retry_max_seconds = 120, retry_base_delay = 0.5,
 --                        chunk_size = 50, max_in_flight = 8, trace = false,
---                        token_cache = true}
+--                        token_cache = true, ca_file = nil}
+--   ca_file (or PERFORMLUA_CA_FILE): a PEM bundle to trust instead of the system's, e.g. behind a
+--   TLS-inspecting corporate proxy. Verification itself can never be turned off.
 --   (account settings: see performlua.config for the environment, profiles and precedence)
 --
 -- Operations (definitions/objects: one object or an array):
@@ -54,7 +56,7 @@ local CONNECT_OPTIONS = {
   soap_url = true, username = true, password = true, profile = true, timeout = true,
   retrieve_timeout = true, connect_timeout = true, retries = true, retry_max_seconds = true,
   retry_base_delay = true, chunk_size = true, max_in_flight = true, trace = true,
-  token_cache = true, refresh_margin = true,
+  token_cache = true, refresh_margin = true, ca_file = true,
 }
 
 -- Keys of an options table that steer performlua rather than go on the wire.
@@ -119,6 +121,15 @@ function M.connect(args)
     local ok, why = core.http_url_allowed(c.auth.fixed_soap_url)
     if not ok then usage("mc.connect: soap_url: " .. why) end
   end
+  local ca_file = args.ca_file or os.getenv("PERFORMLUA_CA_FILE")
+  if ca_file == "" then ca_file = nil end
+  if ca_file ~= nil then
+    if type(ca_file) ~= "string" or not core.file_info(ca_file) then
+      usage("mc.connect: ca_file: cannot read the certificate bundle " .. tostring(ca_file))
+    end
+    c.ca_file = ca_file
+    c.auth.options.ca_file = ca_file
+  end
   c.slots = loop.semaphore(c.max_in_flight)
   c.account_source = settings.source
   return c
@@ -166,7 +177,7 @@ function Client:_attempt(op, request, idempotent, correlation_id, timeout)
         correlation_id), envelope, secrets)
     end
     local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
-      timeout = timeout, connect_timeout = self.connect_timeout,
+      timeout = timeout, connect_timeout = self.connect_timeout, ca_file = self.ca_file,
       headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
                  "X-Correlation-ID: " .. correlation_id}}
     if self.trace then

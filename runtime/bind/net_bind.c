@@ -2,7 +2,7 @@
  *
  *   core.http_multi() -> m            one multi handle: transfers share its connection cache
  *   m:start{url=, body=, headers=, idempotent=, timeout=, connect_timeout=, method=,
- *           max_response_bytes=} -> id
+ *           max_response_bytes=, ca_file=} -> id
  *       headers: {"Name: value", ...} or {Name = "value", ...}. Raises a usage error for a
  *       refused URL (plain http:// to a non-loopback host, another scheme, not a URL).
  *   m:poll(timeout_seconds) -> { {id=, status=, body=, headers={lowercased name = value},
@@ -133,6 +133,11 @@ static int l_start(lua_State *L)
     req.connect_timeout = opt_number_field(L, 2, "connect_timeout", 0);
     double max_bytes = opt_number_field(L, 2, "max_response_bytes", 0);
     req.max_response_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
+    type = lua_getfield(L, 2, "ca_file");
+    if (type == LUA_TSTRING)
+        req.ca_file = lua_tostring(L, -1);
+    else if (type != LUA_TNIL)
+        return luaL_error(L, "http request field 'ca_file' must be a string");
     req.headers = collect_headers(L, 2);
 
     char why[PL_HTTP_ERROR_SIZE] = "";

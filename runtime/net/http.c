@@ -328,6 +328,8 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(CURLOPT_HEADERDATA, t);
     SETOPT(CURLOPT_PRIVATE, t);
+    if (req->ca_file)
+        SETOPT(CURLOPT_CAINFO, req->ca_file);
     if (t->has_body) {
         SETOPT(CURLOPT_POST, 1L);
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->request_len);

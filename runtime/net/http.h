@@ -34,6 +34,9 @@ typedef struct pl_http_request {
     double timeout;             /* total seconds; <= 0 means 120 */
     double connect_timeout;     /* seconds; <= 0 means 30 */
     size_t max_response_bytes;  /* 0 means 512 MiB */
+    const char *ca_file;        /* extra trust: a PEM bundle used instead of the system's (for
+                                 * TLS-inspecting corporate proxies); NULL: the system bundle.
+                                 * Verification stays on either way. */
 } pl_http_request;
 
 typedef struct pl_http_response {

@@ -360,6 +360,14 @@ static void test_failures(void)
     CHECK(took >= 0.25 && took < 2.0);
     pl_http_response_free(r);
 
+    /* a custom CA bundle is used (and verification is never skipped): a missing one fails */
+    char tls_url[64];
+    snprintf(tls_url, sizeof tls_url, "https://localhost:%d/", port);
+    pl_http_request tls = {.url = tls_url, .ca_file = "/nonexistent/ca.pem", .timeout = 5};
+    r = run(m, &tls);
+    CHECK(r && r->curl_code == 77); /* CURLE_SSL_CACERT_BADFILE */
+    pl_http_response_free(r);
+
     /* the response size limit */
     pl_http_request big = {.url = url("/big"), .max_response_bytes = 1000};
     r = run(m, &big);

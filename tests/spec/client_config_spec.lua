@@ -165,6 +165,9 @@ describe("performlua.config", function()
       .. "https:// (plain http is only allowed to loopback addresses such as 127.0.0.1)",
       usage_message(client.connect, {client_id = "a", client_secret = "b",
         auth_url = "http://auth.example.com/"}))
+    assert.are.equal("mc.connect: ca_file: cannot read the certificate bundle /nonexistent.pem",
+      usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
+        ca_file = "/nonexistent.pem"}))
     assert.are.equal("mc.connect: retries must be a number >= 0, got -1",
       usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
         retries = -1}))
