@@ -52,6 +52,13 @@ local ok, err = pcall(function()
   print(string.format("mc.map      %.3f s  (ideal N/C x latency = %.3f s)", concurrent,
     n / concurrency * round_trip))
   print(string.format("speedup     %.2fx  (ideal %dx)", sequential / concurrent, concurrency))
+  local f = io.open("/proc/self/status", "r")
+  if f then
+    local status = f:read("a")
+    f:close()
+    print(string.format("peak_rss_kb=%s%s", status:match("VmHWM:%s+(%d+) kB") or "?",
+      box and " (includes the in-process sandbox)" or ""))
+  end
 end)
 if box then box:stop() end
 if not ok then error(err, 0) end
