@@ -478,7 +478,13 @@ local function targets_of(x, kind)
     local action = rawget(x, "action")
     local targets = {}
     for i, res in ipairs(results) do
-      targets[i] = target_of_result(res, inputs[i], action, #results > 1 and i or nil)
+      if #results == 1 then
+        targets[i] = target_of_result(res, inputs[i], action, nil)
+      else
+        -- one definition that did not start must not keep the others from being followed
+        local ok, t = pcall(target_of_result, res, inputs[i], action, i)
+        targets[i] = ok and t or {error = t}
+      end
     end
     return targets, #results == 1
   end
@@ -522,6 +528,7 @@ function M.install(Client)
     end
     -- several: wait for all side by side, then report every failure at once
     local outcomes = loop.map(targets, function(target)
+      if target.error ~= nil then return {ok = false, value = target.error} end
       local ok, v = pcall(wait_one, self, target, o)
       return {ok = ok, value = v}
     end, {concurrency = #targets})
@@ -542,7 +549,7 @@ function M.install(Client)
       kinds[type(e) == "table" and e.kind or "script"] = true
     end
     local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
-      or (next(kinds))
+      or (kinds.usage and "usage") or (next(kinds))
     error(core.error_new{kind = err_kind,
       message = string.format("%d of %d did not finish well: %s", #failures, #targets,
         table.concat(lines, "; ")),

@@ -323,8 +323,19 @@ describe("c:wait (scripted service)", function()
     local ok, err = pcall(c.wait, c, r, FAST)
     assert.is_false(ok)
     assert.are.equal("failed", err.kind)
-    assert.are.equal("EmailSendDefinition 'nope' (definition 3) did not start: ErrorCode 42002: "
-      .. "ESD_Not Found; nothing to wait for", err.message)
+    assert.are.equal("1 of 3 did not finish well: #3: EmailSendDefinition 'nope' (definition 3) "
+      .. "did not start: ErrorCode 42002: ESD_Not Found; nothing to wait for", err.message)
+    -- the two that started were followed to their end
+    assert.are.equal("Complete", err.statuses[1].Status)
+    assert.are.equal("Complete", err.statuses[2].Status)
+    assert.is_nil(err.statuses[3])
+    assert.are.equal(3, err.failures[1].index)
+    assert.are.equal(42002, err.failures[1].error.code)
+    -- one definition alone: its own error, as it is
+    local one = c:perform("start", mc.EmailSendDefinition{CustomerKey = "nope"})
+    ok, err = pcall(c.wait, c, one.Results[3] or one.Results[1], FAST)
+    assert.is_false(ok)
+    assert.are.equal("failed", err.kind)
   end)
 
   it("reports failures after the other waits finished", function()
