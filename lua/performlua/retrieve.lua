@@ -104,11 +104,10 @@ function M.install(Client)
           page = nil
           return nil
         end
+        -- the next page replaces this one: from here on only the request is kept
         local previous = page
-        page = nil
-        index = 0
+        page, index = nil, 0
         page = check_page(client:continue(previous), delivered)
-        previous = nil -- luacheck: ignore (the previous page must not stay reachable)
       end
       return nil
     end
