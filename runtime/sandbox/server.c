@@ -432,7 +432,6 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, char *err, size_t e
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
                                  MHD_OPTION_END);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,0 +1,153 @@
+-- The sandbox's pure-Lua parts without a server: the value serializer, the clock, filters,
+-- fault specs, the account store and the CLI's option parsing.
+local core = require "performlua.core"
+local serial = require "performlua.sandbox.serial"
+local clock = require "performlua.sandbox.clock"
+local filter = require "performlua.sandbox.filter"
+local account = require "performlua.sandbox.account"
+local service = require "performlua.sandbox.service"
+local cli = require "performlua.sandbox.cli"
+
+describe("sandbox serial", function()
+  it("round-trips nested values, keeping integers, floats and strings apart", function()
+    local v = {1, 2.5, "x\n\"y\"", true, {a = {b = -3}, [10] = 0.1}, n = 2^53, f = 1.0, h = math.huge}
+    local back = serial.load(serial.dump(v))
+    assert.are.same(v, back)
+    assert.are.equal("integer", math.type(back[1]))
+    assert.are.equal("float", math.type(back.f))
+  end)
+
+  it("refuses functions and cycles with a message naming where", function()
+    local ok, err = pcall(serial.dump, {a = {print}})
+    assert.is_false(ok)
+    assert.are.equal("value.a[1] is a function, which cannot be passed to the sandbox", err)
+    local t = {}
+    t.self = t
+    ok, err = pcall(serial.dump, t)
+    assert.are.equal("value.self refers to itself (cycles cannot be copied)", err)
+  end)
+
+  it("loads text only, with no access to globals", function()
+    assert.has_error(function() serial.load("return os.exit(1)") end)
+  end)
+end)
+
+describe("sandbox clock", function()
+  it("runs at its speed and jumps with advance", function()
+    local c = clock.new(1000, 0)
+    local a = c:now()
+    core.sleep(0.01)
+    assert.is_true(c:now() - a >= 10)
+    c:advance(100)
+    assert.is_true(c:now() - a >= 110)
+    assert.has_error(function() clock.new(0) end, "speed must be a positive number (1 = real time)")
+  end)
+
+  it("formats and parses dateTimes", function()
+    assert.are.equal("1970-01-02T00:00:01.500Z", clock.format(86401.5))
+    assert.are.equal(86401, clock.parse("1970-01-02T00:00:01Z"))
+    assert.are.equal(86400, clock.parse("1970-01-02"))
+    assert.are.equal(86400 - 3600, clock.parse("1970-01-02T00:00:00+01:00"))
+    assert.are.equal(86400 + 13 * 3600, clock.parse("1/2/1970 1:00 PM"))
+    assert.is_nil(clock.parse("yesterday"))
+  end)
+end)
+
+describe("sandbox filter", function()
+  local row = {Name = "Ada Lovelace", Points = "250", Joined = "2025-03-05T10:00:00", Empty = ""}
+  local function m(part) return filter.matches(part, function(p) return row[p] end) end
+  local function S(p, op, v, dv) return {Property = p, SimpleOperator = op, Value = v, DateValue = dv} end
+
+  it("compares numbers as numbers and text as text", function()
+    assert.is_true(m(S("Points", "greaterThan", {"99"})))      -- as text "250" < "99"
+    assert.is_true(m(S("Name", "lessThan", {"Bob"})))
+    assert.is_false(m(S("Name", "equals", {"ada lovelace"})))  -- equality is exact
+    assert.is_true(m(S("Name", "like", {"ada%"})))             -- like ignores case
+    assert.is_true(m(S("Name", "like", {"A_a Lovelac_"})))
+    assert.is_false(m(S("Name", "like", {"Ada"})))
+  end)
+
+  it("treats missing and empty values as null", function()
+    assert.is_true(m(S("Empty", "isNull")))
+    assert.is_true(m(S("Missing", "isNull")))
+    assert.is_false(m(S("Missing", "notEquals", {"x"})))
+    assert.is_true(m(S("Name", "isNotNull")))
+  end)
+
+  it("compares dates, anniversaries included", function()
+    assert.is_true(m(S("Joined", "between", nil, {"2025-03-01T00:00:00Z", "2025-03-31T00:00:00Z"})))
+    assert.is_true(m(S("Joined", "isAnniversary", {"2019-03-05"})))
+    assert.is_false(m(S("Joined", "isNotAnniversary", {"2019-03-05"})))
+    assert.is_true(m(S("Joined", "greaterThanAnniversary", {"2030-01-01"})))
+    assert.is_true(m(S("Joined", "lessThanAnniversary", {"2000-12-31"})))
+  end)
+
+  it("checks filters before use", function()
+    local ok, err = pcall(filter.check, S("Name", "sortOf", {"x"}))
+    assert.are.same({filter_error = "The filter operator 'sortOf' is not a SimpleOperator"}, err)
+    ok, err = pcall(filter.check, {LeftOperand = S("Name", "equals", {"x"}), LogicalOperator = "XOR"})
+    assert.is_false(ok)
+    assert.are.equal("The LogicalOperator 'XOR' is neither AND nor OR", err.filter_error)
+  end)
+end)
+
+describe("sandbox account store", function()
+  it("refuses a seed with unknown types or fields", function()
+    local a = account.new{}
+    local ok, err = pcall(a.load_seed, a, {Lists = {{ID = 1}}})
+    assert.are.equal("the seed lists objects of type 'Lists', which is not an object type of the "
+      .. "partner API (types are case-sensitive)", err)
+    ok, err = pcall(a.load_seed, account.new{}, {List = {{ID = 1, Colour = "red"}}})
+    assert.is_false(ok)
+    assert.are.equal("the seed's List #1 has the field 'Colour', which List does not have (fields "
+      .. "are case-sensitive; sandbox-only data goes in keys starting with _)", err)
+  end)
+
+  it("loads the default seed and names its keys", function()
+    local a = account.new{}
+    a:load_seed(require "performlua.sandbox.seed")
+    for t, key in pairs{AudienceDefinition = "spring-prospects", EmailSendDefinition = "spring-sale-send",
+        SenderProfile = "spring-team", ImportDefinition = "daily-loyalty-import",
+        QueryDefinition = "active-subscribers-query", DataExtension = "Customers",
+        Automation = "nightly-refresh"} do
+      assert.truthy(a:find(t, {CustomerKey = key}), t .. " " .. key)
+    end
+    assert.are.equal(40, #a:row_store("Customers").list)
+    assert.are.equal(1000000, a:row_store("Big_Generated").generated.count)
+  end)
+
+  it("parses fault specs", function()
+    assert.are.same({kind = "truncate", every = 4}, service.parse_fault("truncate:4"))
+    local ok, err = pcall(service.parse_fault, "throttle:0")
+    assert.is_false(ok)
+    assert.are.equal("fault 'throttle:0': N must be a whole number of at least 1 (every Nth SOAP "
+      .. "request)", err)
+  end)
+end)
+
+describe("performlua sandbox options", function()
+  it("parses every option in both spellings", function()
+    local o = cli.parse{"--port", "8080", "--host=127.0.0.2", "--wsdl", "a.wsdl", "--seed=s.lua",
+      "--latency", "25", "--token-ttl", "60", "--speed=2.5", "--fault", "throttle:3", "--fault=truncate:5"}
+    assert.are.same({port = 8080, host = "127.0.0.2", wsdl = "a.wsdl", seed = "s.lua", latency = 25,
+      token_ttl = 60, speed = 2.5, faults = {"throttle:3", "truncate:5"}}, o)
+  end)
+
+  it("names what is wrong", function()
+    local cases = {
+      {{"--port", "x"}, "--port needs a whole number of at least 0 (got 'x')"},
+      {{"--port", "70000"}, "--port must be at most 65535"},
+      {{"--speed", "0"}, "--speed must be greater than 0"},
+      {{"--latency"}, "--latency needs a value"},
+      {{"--fault", "boom:1"}, "--fault unknown fault kind 'boom' (kinds: throttle, http503, "
+        .. "reset-before, reset-after, truncate, expire-token)"},
+      {{"--colour"}, "unknown option '--colour'"},
+      {{"extra"}, "unknown option 'extra'"},
+    }
+    for _, c in ipairs(cases) do
+      local o, err = cli.parse(c[1])
+      assert.is_nil(o)
+      assert.are.equal(c[2], err)
+    end
+  end)
+end)
