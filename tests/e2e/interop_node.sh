@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Third-party clients against the sandbox: the npm packages sfmc-sdk and fuel-soap (which no
+# one here wrote) create, perform and retrieve through `performlua sandbox`. The packages are
+# installed with npm into the build directory (tests/interop/package.json pins them), so the
+# source tree stays clean. Needs Node.js >= 18 and npm, and the npm registry on first run.
+set -euo pipefail
+: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
+src="${PERFORMLUA_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+work="${PERFORMLUA_BUILD_DIR:-/tmp}/interop"
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "interop_node: Node.js is not installed (the 'node' command is missing), so sfmc-sdk and" \
+       "fuel-soap cannot run. Install it (Debian: apt-get install nodejs npm) to run this test." >&2
+  exit 1
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "interop_node: npm is not installed, so sfmc-sdk and fuel-soap cannot be installed." \
+       "Install it (Debian: apt-get install npm) to run this test." >&2
+  exit 1
+fi
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 18 ]; then
+  echo "interop_node: Node.js $(node --version) is too old: the scripts need Node.js 18 or newer (fetch)." >&2
+  exit 1
+fi
+
+mkdir -p "$work"
+cp "$src/tests/interop/package.json" "$src/tests/interop/sfmc_sdk.mjs" "$src/tests/interop/fuel_soap.js" "$work/"
+if [ ! -d "$work/node_modules/sfmc-sdk" ] || [ ! -d "$work/node_modules/fuel-soap" ] \
+   || [ "$work/package.json" -nt "$work/node_modules/.package-lock.json" ]; then
+  if ! (cd "$work" && npm install --no-audit --no-fund --loglevel=error >"$work/npm.log" 2>&1); then
+    echo "interop_node: 'npm install' of sfmc-sdk and fuel-soap failed (is the npm registry reachable?):" >&2
+    cat "$work/npm.log" >&2
+    exit 1
+  fi
+fi
+
+log="$work/sandbox.log"
+"$PERFORMLUA" sandbox --port 0 >"$log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^  auth base URL:  \(http[^ ]*\).*/\1/p' "$log")
+  [ -n "$url" ] && break
+  sleep 0.05
+done
+if [ -z "$url" ]; then
+  echo "interop_node: the sandbox did not start:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+cd "$work"
+SANDBOX_URL="$url" node sfmc_sdk.mjs
+SANDBOX_URL="$url" node fuel_soap.js
+
+kill -TERM $pid
+wait $pid
+trap - EXIT
+grep -q "performlua sandbox: stopped (SIGTERM)" "$log"
+echo "interop_node: sfmc-sdk and fuel-soap work against the sandbox"
