@@ -174,6 +174,21 @@ describe("sandbox SOAP routing", function()
       .. "are case-sensitive, check spelling.", sh.decode(r.body).OverallStatus)
   end)
 
+  it("describes types with their scalar fields as retrievable, and nothing for unknown types", function()
+    local r = sh.call(sb, token, "Describe", {DescribeRequests = {{ObjectType = "List"}, {ObjectType = "Lists"}}})
+    sh.assert_valid(r.body)
+    local defs = r.decoded.ObjectDefinition
+    assert.are.equal(1, #defs)
+    assert.are.equal("List", defs[1].ObjectType)
+    local retrievable = {}
+    for _, p in ipairs(defs[1].Properties) do
+      if p.IsRetrievable then retrievable[#retrievable + 1] = p.Name end
+    end
+    assert.are.same({"PartnerKey", "CreatedDate", "ModifiedDate", "ID", "ObjectID", "CustomerKey",
+      "CorrelationID", "ObjectState", "ListName", "Category", "Type", "Description",
+      "ListClassification"}, retrievable)
+  end)
+
   it("answers all 13 operations with schema-valid responses", function()
     local requests = {
       Create = {Objects = {setmetatable({CustomerKey = "op-list", ListName = "Ops"}, core.object_metatable("List"))}},

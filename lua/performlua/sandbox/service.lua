@@ -243,7 +243,9 @@ function M.new(cfg)
     if describe_cache[t] then return describe_cache[t] end
     local props = {}
     for _, f in ipairs(core.schema_type(t).fields) do
-      props[#props + 1] = {Name = f.name, DataType = f.type, IsRetrievable = true,
+      -- nested objects are not retrievable as a whole (the service lists scalars such as
+      -- Client.ID instead), so default property lists built from Describe stay retrievable
+      props[#props + 1] = {Name = f.name, DataType = f.type, IsRetrievable = f.kind ~= "complex",
         IsUpdatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
         IsCreatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
         IsFilterable = f.kind ~= "complex", IsNillable = f.nillable, IsRequired = f.min > 0,
