@@ -10,6 +10,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node.js and npm run the third-party client interop test (tests/e2e/interop_node.sh): Debian's
+# packages unless node and npm are already there (e.g. from NodeSource, which bundles npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  for p in nodejs npm; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   as_root=()
