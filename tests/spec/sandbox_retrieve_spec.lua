@@ -71,6 +71,23 @@ describe("sandbox CRUD", function()
     assert.are.equal(1, r.decoded.Results[2].OrdinalID)
   end)
 
+  it("refuses fields the type lacks and values of the wrong type, as the service cannot store them", function()
+    local raw = '<CreateRequest xmlns="' .. sh.NS .. '"><Objects xsi:type="List"><ID>abc</ID>'
+      .. "<ListName>Bad</ListName></Objects><Objects xsi:type=\"List\"><ListName>Odd</ListName>"
+      .. "<Colour>red</Colour></Objects></CreateRequest>"
+    local r = sh.soap(sb, "Create", raw, {token = token})
+    assert.are.equal(200, r.status)
+    sh.assert_valid(r.body)
+    local d = sh.decode(r.body)
+    assert.are.equal("Error", d.OverallStatus)
+    assert.are.equal("List.ID must be an integer (xsd:int), got string 'abc'", d.Results[1].StatusMessage)
+    assert.are.equal(6, d.Results[1].ErrorCode)
+    assert.are.equal("List has no field 'Colour'", d.Results[2].StatusMessage:match("^List has no field 'Colour'"))
+    r = sh.soap(sb, "Update", raw:gsub("CreateRequest", "UpdateRequest"), {token = token})
+    sh.assert_valid(r.body)
+    assert.are.equal("List.ID must be an integer (xsd:int), got string 'abc'", sh.decode(r.body).Results[1].StatusMessage)
+  end)
+
   it("Update changes the object, Delete removes it, a missing object is an Error result", function()
     local r = sh.call(sb, token, "Update", {Objects = {obj("List", {CustomerKey = "new-list", ListName = "Renamed"})}})
     sh.assert_valid(r.body)

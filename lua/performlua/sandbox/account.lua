@@ -643,6 +643,22 @@ local function typename(obj)
   return core.typeof(obj)
 end
 
+-- The object's fields checked and normalised against its type ("12" -> 12 for an int), as
+-- the service refuses what it cannot store. Returns the checked copy or nil, message.
+local function checked(type_name, obj)
+  local out = {}
+  for k, v in next, obj do
+    if type(k) ~= "string" then return nil, "an object's fields must be named" end
+    local ok, value = pcall(core.check_field, type_name, k, v)
+    if not ok then
+      local msg = type(value) == "table" and value.message or tostring(value)
+      return nil, (tostring(msg):gsub("^usage error: ", ""))
+    end
+    rawset(out, k, plain_copy(value, true))
+  end
+  return out
+end
+
 local function row_from_properties(store, obj)
   local by_lower = {}
   for _, c in ipairs(store.columns) do by_lower[c:lower()] = c end
@@ -730,6 +746,9 @@ function M:create_one(obj, ctx)
     return result("Error", string.format("Unable to find a handler for object type: %s. Object "
       .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
   end
+  local valid, problem = checked(t, obj)
+  if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
+  obj = valid
   local key = rawget(obj, "CustomerKey")
   if key then
     local existing = self:find(t, {CustomerKey = key})
@@ -765,6 +784,9 @@ function M:update_one(obj, ctx)
     return result("Error", string.format("Unable to find a handler for object type: %s. Object "
       .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
   end
+  local valid, problem = checked(t, obj)
+  if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
+  obj = valid
   local stored, _, how = self:find(t, obj)
   if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
     return result("Error", how and string.format("No %s with %s exists", t, how)

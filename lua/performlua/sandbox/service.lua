@@ -216,7 +216,15 @@ function M.new(cfg)
       for i, obj in ipairs(objects) do
         local r = acct[method](acct, obj, ctx)
         r.OrdinalID = i - 1
-        if op ~= "Create" and r.Object == nil then r.Object = account_mod.copy(obj, true) end
+        if op ~= "Create" and r.Object == nil then
+          -- an object refused: echo what identifies it (its other fields may be what was wrong)
+          local t = core.typeof(obj)
+          local known = t and account_mod.fields_of(t) and not account_mod.de_key_of(t)
+          local echo = {}
+          for _, k in ipairs{"ID", "ObjectID", "CustomerKey"} do echo[k] = rawget(obj, k) end
+          if type(echo.ID) ~= "number" then echo.ID = nil end
+          r.Object = setmetatable(echo, core.object_metatable(known and t or "APIObject"))
+        end
         if op == "Create" and r.NewID == nil then r.NewID = 0 end
         results[i] = r
       end
