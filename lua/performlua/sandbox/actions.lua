@@ -344,7 +344,10 @@ local function perform_one(acct, action, def, ctx, options)
     -- The definition as sent, completed with the stored object's fields: the echo stays a
     -- valid object of its type even when the request named it by key only.
     local full = account.present(t, stored)
-    for k, v in next, def do rawset(full, k, account.copy(v, true)) end
+    local fields = account.fields_of(t)
+    for k, v in next, def do
+      if fields[k] then rawset(full, k, account.copy(v, true)) end
+    end
     r.Object = full
   end
   return r
