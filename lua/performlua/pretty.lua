@@ -89,12 +89,19 @@ local function is_identifier(k)
   return type(k) == "string" and k:match("^[A-Za-z_][A-Za-z0-9_]*$") ~= nil and not KEYWORDS[k]
 end
 
--- The type name of a performlua object, or nil. Objects only exist once performlua.types is
--- loaded, so looking in package.loaded costs nothing for plain tables and never loads it.
+-- The type name of a performlua object, or nil. Objects only exist once the C core is
+-- loaded, so looking in package.loaded costs nothing for plain tables and loads nothing.
 local function typename_of(v)
-  local types = package.loaded["performlua.types"]
-  if type(types) ~= "table" or type(types.typeof) ~= "function" then return nil end
-  local ok, name = pcall(types.typeof, v)
+  local typeof
+  for _, module in ipairs({ "performlua.core", "performlua.types" }) do
+    local loaded = package.loaded[module]
+    if type(loaded) == "table" and type(loaded.typeof) == "function" then
+      typeof = loaded.typeof
+      break
+    end
+  end
+  if not typeof then return nil end
+  local ok, name = pcall(typeof, v)
   if ok and type(name) == "string" and name ~= "" and name ~= "table" then return name end
   return nil
 end
@@ -179,7 +186,7 @@ end
 function Printer:opening(t)
   local name = typename_of(t)
   if name then return name .. "{" end
-  local text = custom_text(t)
+  local text = t ~= self.own_value and custom_text(t)
   if text then return nil, text end
   return "{"
 end
@@ -310,6 +317,12 @@ function M.pretty(value, opts)
     max_string = opts.max_string and positive_integer(opts.max_string, "max_string") or nil,
     redact = opts.redact ~= false,
   }, Printer)
+  -- Called by the value's own __tostring (an object rendering itself): show its structure.
+  local mt = debug.getmetatable(value)
+  local caller = debug.getinfo(2, "f")
+  if mt and caller and mt.__tostring ~= nil and rawequal(mt.__tostring, caller.func) then
+    printer.own_value = value
+  end
   if opts.multiline then
     return printer:layout(value, 0, 0, 0)
   end

@@ -26,50 +26,50 @@ session() {
 # Every step that sends a control key first waits for the prompt: the terminal is only in
 # line-editing mode while libedit reads.
 session <<'STEPS'
-expect > 
+prompt > 
 send 6*7\r
 expect 42
-expect > 
+prompt > 
 send =1+1\r
 expect 2
-expect > 
+prompt > 
 send {1, 2, {a = 1, b = {c = "x\\n"}}, name = "n", [10] = true}\r
 expect }
-expect > 
+prompt > 
 send {name = ("a"):rep(40), list = {1, 2, 3}, nested = {deep = {deeper = true}, text = ("b"):rep(30)}}\r
 expect \n}
-expect > 
+prompt > 
 send type(mc), type(mc.VERSION), mc.pretty({x = 1})\r
 expect "string"
-expect > 
+prompt > 
 send for i = 1, 2 do\r
-expect >> 
+prompt >> 
 send print(i * 10)\r
-expect >> 
+prompt >> 
 send end\r
 expect 20
-expect > 
+prompt > 
 send local t = {\r
-expect >> 
+prompt >> 
 send \x03
-expect > 
+prompt > 
 send error("oops")\r
 expect in ?
-expect > 
+prompt > 
 send nil, false, "s"\r
 expect "s"
-expect > 
+prompt > 
 send while true do end\r
 sleep 300
 send \x03
 expect interrupted!
 expect in ?
-expect > 
+prompt > 
 send half typed\x03
-expect > 
+prompt > 
 send 6*8\r
 expect 48
-expect > 
+prompt > 
 send \x04
 STEPS
 [ "$rc" = 0 ] || fail "Ctrl-D should exit 0, got $rc"
@@ -113,12 +113,12 @@ has_line '48'
 
 # history: lines are kept across sessions in $XDG_STATE_HOME/performlua/history
 session <<'STEPS'
-expect > 
+prompt > 
 send "hist"..6*9\r
 expect "hist54"
-expect > 
+prompt > 
 send secret_thing = 1\r
-expect > 
+prompt > 
 send \x04
 STEPS
 [ "$rc" = 0 ] || fail "second session exit status $rc"
@@ -130,12 +130,12 @@ grep -q secret_thing "$history" && fail "a line naming a secret was saved to the
 
 # a new session recalls it with Ctrl-P (previous history line)
 session <<'STEPS'
-expect > 
+prompt > 
 send \x10
 sleep 100
 send \r
 expect "hist54"
-expect > 
+prompt > 
 send \x04
 STEPS
 [ "$rc" = 0 ] || fail "third session exit status $rc"
@@ -145,10 +145,10 @@ has_line '"hist54"'
 rm -rf "$XDG_STATE_HOME"
 printf 'not a directory' > "$XDG_STATE_HOME"
 session <<'STEPS'
-expect > 
+prompt > 
 send 1+1\r
 expect 2
-expect > 
+prompt > 
 send \x04
 STEPS
 [ "$rc" = 0 ] || fail "REPL without a writable history exits $rc"
@@ -158,10 +158,10 @@ has_line '2'
 printf 'greeting = "hello from the script"\n' > "$work/setup.lua"
 export XDG_STATE_HOME="$work/state2"
 session -i "$work/setup.lua" <<'STEPS'
-expect > 
+prompt > 
 send greeting\r
 expect "hello from the script"
-expect > 
+prompt > 
 send \x04
 STEPS
 [ "$rc" = 0 ] || fail "-i exit status $rc"

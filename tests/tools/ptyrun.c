@@ -4,6 +4,9 @@
  *
  * The script on stdin has one step per line:
  *   expect TEXT   wait until the program's output (since the previous match) contains TEXT
+ *   prompt TEXT   expect TEXT, then wait until the program reads the terminal in raw mode
+ *                 (line editors print their prompt before switching, and a control key
+ *                 typed in between is handled by the terminal, not by the editor)
  *   send TEXT     type TEXT; escapes: \r \n \t \e \\ \xHH (e.g. \x03 is Ctrl-C, \x04 Ctrl-D)
  *   sleep MS      pause
  *   wait          wait for the program to exit (also done after the last step)
@@ -228,7 +231,8 @@ int main(int argc, char **argv)
             continue;
         char *arg = strchr(line, ' ');
         arg = arg ? arg + 1 : line + strlen(line);
-        if (strncmp(line, "expect ", 7) == 0) {
+        int is_prompt = strncmp(line, "prompt ", 7) == 0;
+        if (strncmp(line, "expect ", 7) == 0 || is_prompt) {
             decode_escapes(arg, text);
             long deadline = now_ms() + timeout_ms;
             for (;;) {
@@ -241,6 +245,14 @@ int main(int argc, char **argv)
                     dump_and_fail("(program ended)", arg);
                 if (now_ms() > deadline)
                     dump_and_fail("", arg);
+            }
+            while (is_prompt) {
+                struct termios t;
+                if (master_fd < 0 || tcgetattr(master_fd, &t) != 0 || !(t.c_lflag & ICANON))
+                    break;
+                pump(10);
+                if (now_ms() > deadline)
+                    dump_and_fail("raw mode after", arg);
             }
         } else if (strncmp(line, "send ", 5) == 0) {
             size_t n = decode_escapes(arg, text);
