@@ -51,7 +51,18 @@ function call(fn) {
     await assert.rejects(call((cb) => client.retrieve('list', ['ID'], cb)),
         /Unable to find a handler for object type/);
 
-    console.log(`fuel-soap: create ok, perform ok (task ${taskId}), retrieve ok`);
+    // fuel-soap's own auth client (fuel-auth), OAuth 2 against the sandbox's /v2/token
+    const oauthClient = new FuelSoap({
+        auth: { clientId: 'sandbox', clientSecret: 'sandbox', authUrl: base + 'v2/token',
+            authOptions: { authVersion: 2, applicationType: 'server' } },
+        soapEndpoint: base + 'Service.asmx',
+    });
+    const viaOauth = await call((cb) => oauthClient.retrieve('SenderProfile', ['CustomerKey', 'FromName'], {
+        filter: { leftOperand: 'CustomerKey', operator: 'equals', rightOperand: 'marketing-team' },
+    }, cb));
+    assert.equal(viaOauth.body.Results[0].FromName, 'Acme Marketing');
+
+    console.log(`fuel-soap: create ok, perform ok (task ${taskId}), retrieve ok, fuel-auth OAuth 2 ok`);
 })().catch((err) => {
     console.error('fuel-soap interop failed:', err && (err.stack || err.message), err && err.results ? JSON.stringify(err.results) : '');
     process.exit(1);
