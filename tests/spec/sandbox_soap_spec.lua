@@ -59,6 +59,20 @@ describe("sandbox token endpoint", function()
     assert.are.equal(60, core.json_decode(r.body).expires_in)
   end)
 
+  it("serves the legacy v1 endpoint, whose token works in oAuth/oAuthToken", function()
+    local r = sh.http("POST", sb.auth_url .. "v1/requestToken", core.json_encode{clientId = "sandbox",
+      clientSecret = "sandbox"}, {"Content-Type: application/json"})
+    assert.are.equal(200, r.status)
+    local t = core.json_decode(r.body)
+    assert.are.equal(1080, t.expiresIn)
+    local env = sh.envelope(RETRIEVE):gsub("<soap:Body>", '<soap:Header><oAuth xmlns="http://exacttarget.com">'
+      .. "<oAuthToken>" .. t.accessToken .. "</oAuthToken></oAuth></soap:Header><soap:Body>", 1)
+    assert.are.equal(200, sh.soap(sb, "Retrieve", nil, {raw = env}).status)
+    r = sh.http("POST", sb.auth_url .. "v1/requestToken", core.json_encode{clientId = "sandbox",
+      clientSecret = "nope"}, {})
+    assert.are.equal(401, r.status)
+  end)
+
   it("answers 404 to other paths", function()
     assert.are.equal(404, sh.http("GET", sb.auth_url .. "nothing", nil, {}).status)
   end)

@@ -2,6 +2,7 @@
 -- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time.
 --
 --   POST /v2/token        OAuth 2 client credentials (JSON), as the service's auth endpoint
+--   POST /v1/requestToken the legacy endpoint ({clientId, clientSecret} -> accessToken)
 --   POST /Service.asmx    SOAP 1.1 (path case-insensitive), the 13 operations
 --
 -- new(config) returns two functions for the C side:
@@ -142,6 +143,23 @@ function M.new(cfg)
       expires_in = token_ttl, scope = "offline email_read email_send data_extensions_read "
         .. "data_extensions_write automations_execute",
       soap_instance_url = base, rest_instance_url = base})
+  end
+
+  -- The legacy v1 endpoint (FuelSDK's default: {clientId, clientSecret} -> accessToken), for
+  -- old clients pointed at the sandbox; its token works in fueloauth and oAuth/oAuthToken.
+  local function legacy_token_endpoint(req)
+    stats.token_requests = stats.token_requests + 1
+    local ok, body = pcall(core.json_decode, req.body)
+    if req.method ~= "POST" or not ok or type(body) ~= "table" then
+      return json_response(400, {message = "POST a JSON object {clientId, clientSecret}",
+        errorcode = 10001, documentation = ""})
+    end
+    if body.clientId ~= client_id or body.clientSecret ~= client_secret then
+      return json_response(401, {message = "Unauthorized", errorcode = 1, documentation = ""})
+    end
+    local token = core.random_hex(32)
+    tokens[token] = {expires = core.monotonic() + token_ttl, mid = acct.mid}
+    return json_response(200, {accessToken = token, expiresIn = token_ttl})
   end
 
   local function security_fault(message)
@@ -466,6 +484,7 @@ function M.new(cfg)
     local path = (req.path or "/"):lower():gsub("%?.*$", "")
     if path == "/v2/token" or path == "/v2/token/" then return token_endpoint(req) end
     if path == "/service.asmx" then return soap_endpoint(req) end
+    if path == "/v1/requesttoken" then return legacy_token_endpoint(req) end
     return respond(404, "Not found: the sandbox serves POST /v2/token and POST /Service.asmx\n",
       "text/plain; charset=utf-8")
   end
