@@ -101,6 +101,19 @@ describe("sandbox account store", function()
     assert.is_false(ok)
     assert.are.equal("the seed's List #1 has the field 'Colour', which List does not have (fields "
       .. "are case-sensitive; sandbox-only data goes in keys starting with _)", err)
+    ok, err = pcall(a.load_seed, account.new{}, {List = {{ID = "x"}}})
+    assert.are.equal("the seed's List #1: List.ID must be an integer (xsd:int), got string 'x'", err)
+  end)
+
+  it("keeps nested objects typed, from the seed's _type and from decoded requests", function()
+    local a = account.new{}
+    a:load_seed{ImportDefinition = {{CustomerKey = "i", DestinationObject = {_type = "DataExtension", CustomerKey = "d"}}}}
+    assert.are.equal("DataExtension", core.typeof(a:find("ImportDefinition", {CustomerKey = "i"}).DestinationObject))
+    local created = a:create_one(setmetatable({CustomerKey = "j", DestinationObject =
+      setmetatable({CustomerKey = "d"}, core.object_metatable("DataExtension"))},
+      core.object_metatable("ImportDefinition")), {})
+    assert.are.equal("OK", created.StatusCode)
+    assert.are.equal("DataExtension", core.typeof(a:find("ImportDefinition", {CustomerKey = "j"}).DestinationObject))
   end)
 
   it("loads the default seed and names its keys", function()

@@ -61,7 +61,8 @@ local function typed_nested(v)
   for k, x in next, v do
     if k ~= "_type" then rawset(out, k, typed_nested(x)) end
   end
-  if t then setmetatable(out, core.object_metatable(t)) end
+  local mt = t and core.object_metatable(t) or getmetatable(v)
+  if mt then setmetatable(out, mt) end
   return out
 end
 
@@ -256,14 +257,23 @@ function M:load_seed(seed)
     end
     local fields = M.fields_of(type_name)
     for i, obj in ipairs(seed[type_name]) do
-      for k in pairs(obj) do
-        if fields and type(k) == "string" and k:sub(1, 1) ~= "_" and not fields[k] then
-          error(string.format("the seed's %s #%d has the field '%s', which %s does not have "
-            .. "(fields are case-sensitive; sandbox-only data goes in keys starting with _)",
-            type_name, i, k, type_name), 0)
+      local typed = typed_nested(obj)
+      for k, v in pairs(typed) do
+        if fields and type(k) == "string" and k:sub(1, 1) ~= "_" then
+          if not fields[k] then
+            error(string.format("the seed's %s #%d has the field '%s', which %s does not have "
+              .. "(fields are case-sensitive; sandbox-only data goes in keys starting with _)",
+              type_name, i, k, type_name), 0)
+          end
+          local ok, value = pcall(core.check_field, type_name, k, v)
+          if not ok then
+            error(string.format("the seed's %s #%d: %s", type_name, i,
+              tostring(type(value) == "table" and value.message or value):gsub("^usage error: ", "")), 0)
+          end
+          rawset(typed, k, value)
         end
       end
-      self:insert(type_name, plain_copy(obj))
+      self:insert(type_name, typed)
     end
   end
   for key, rows in pairs(seed.rows or {}) do
