@@ -385,7 +385,10 @@ void pl_repl_run(lua_State *L)
     load_mc(L);
 
     if (r.use_editline) {
-        setlocale(LC_CTYPE, ""); /* libedit turns our characters into the user's encoding */
+        /* libedit turns the characters repl_getc decodes back into bytes with the locale's
+         * encoding; in the C locale it would drop every non-ASCII one, so use UTF-8 then. */
+        if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
+            setlocale(LC_CTYPE, "C.UTF-8");
         rl_readline_name = "performlua";
         rl_catch_signals = 0; /* ours: Ctrl-C abandons the line, resize handled in getc */
         rl_getc_function = repl_getc;

@@ -5,7 +5,7 @@
 set -euo pipefail
 : "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
 : "${PERFORMLUA_TOOLS_DIR:?PERFORMLUA_TOOLS_DIR must name the test tools directory}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS
+unset LUA_INIT LUA_INIT_5_4 COLUMNS LANG LC_ALL LC_CTYPE
 ptyrun="$PERFORMLUA_TOOLS_DIR/ptyrun"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,6 +32,9 @@ expect 42
 prompt > 
 send =1+1\r
 expect 2
+prompt > 
+send "café" .. #"é"\r
+expect "café2"
 prompt > 
 send {1, 2, {a = 1, b = {c = "x\\n"}}, name = "n", [10] = true}\r
 expect }
@@ -83,6 +86,8 @@ grep -qF -- '--sandbox' "$work/transcript" || fail "hint mentions --sandbox"
 has_line '> 6*7'
 has_line '42'
 has_line '2'
+# non-ASCII input survives line editing, even in the C locale
+has_line '"café2"'
 # nested tables as Lua, never table: 0x...
 has_line '{1, 2, {a = 1, b = {c = "x\n"}}, name = "n", [10] = true}'
 grep -q 'table: 0x' "$work/transcript" && fail "a table printed as an address"
