@@ -28,4 +28,67 @@ function M.format_results(...)
   return table.concat(texts, multiline and "\n" or ", ")
 end
 
+-- Names the public module offers even before they are first used (mc loads them lazily).
+local function performlua_names(into)
+  for _, name in ipairs({ "connect", "parallel", "map", "sleep", "types", "typeof", "encode",
+                          "decode", "pretty", "sandbox", "perform_actions", "VERSION" }) do
+    into[name] = true
+  end
+  local ok, types = pcall(require, "performlua.types")
+  local ok_list, list = false, nil
+  if ok and type(types) == "table" and type(types.types) == "function" then
+    ok_list, list = pcall(types.types)
+  end
+  if ok_list and type(list) == "table" then
+    for _, name in ipairs(list) do into[name] = true end
+  end
+end
+
+local KEYWORDS = { "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
+  "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until",
+  "while" }
+
+-- Tab completion: the full candidates for `text`, a dotted name being typed such as
+-- "mc.EmailS" or "c:ret". Only walks existing values by name, never calls anything.
+function M.complete(text)
+  local path, sep, partial = text:match("^(.-)([.:]?)([%a_][%w_]*)$")
+  if not path then
+    path, sep, partial = text:match("^(.-)([.:])()$")
+    if not path then return {} end
+    partial = ""
+  end
+  if sep == "" and path ~= "" then return {} end
+  local scope = _G
+  if sep ~= "" then
+    for name in (path .. "."):gmatch("([^.:]*)[.:]") do
+      if not name:match("^[%a_][%w_]*$") or type(scope) ~= "table" then return {} end
+      local ok, value = pcall(function() return scope[name] end)
+      if not ok then return {} end
+      scope = value
+    end
+  end
+  local names = {}
+  local function add_keys(t)
+    if type(t) ~= "table" then return end
+    for k, v in next, t do
+      if type(k) == "string" and (sep ~= ":" or type(v) == "function") then names[k] = true end
+    end
+  end
+  if type(scope) == "table" then
+    add_keys(scope)
+    if scope == package.loaded["performlua"] then performlua_names(names) end
+  end
+  local mt = debug.getmetatable(scope)
+  if mt and type(mt.__index) == "table" then add_keys(mt.__index) end
+  if sep == "" then for _, word in ipairs(KEYWORDS) do names[word] = true end end
+  local out = {}
+  for name in pairs(names) do
+    if name:sub(1, #partial) == partial and name:match("^[%a_][%w_]*$") then
+      out[#out + 1] = path .. sep .. name
+    end
+  end
+  table.sort(out)
+  return out
+end
+
 return M

@@ -240,6 +240,53 @@ static read_status read_line(repl *r, lua_State *L, const char *prompt)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Tab completion                                                                            */
+
+/* libedit calls complete_entry from inside readline: no Lua error may escape from here, so
+ * everything that can raise (allocation included) runs under lua_pcall. */
+static lua_State *completion_state;
+static const char completion_key = 0; /* registry key: the current candidate list */
+
+static int compute_completions(lua_State *L)
+{
+    const char *text = lua_touserdata(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "performlua.repl");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "complete");
+    lua_pushstring(L, text);
+    lua_call(L, 1, 1);
+    if (!lua_istable(L, -1))
+        return 0;
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &completion_key);
+    return 0;
+}
+
+static char *complete_entry(const char *text, int state)
+{
+    lua_State *L = completion_state;
+    if (L == NULL || !lua_checkstack(L, 4))
+        return NULL;
+    int top = lua_gettop(L);
+    if (state == 0) {
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &completion_key);
+        lua_pushcfunction(L, compute_completions);
+        lua_pushlightuserdata(L, (void *)text);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+            lua_settop(L, top);
+            return NULL;
+        }
+    }
+    char *copy = NULL;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &completion_key) == LUA_TTABLE &&
+        lua_rawgeti(L, -1, (lua_Integer)state + 1) == LUA_TSTRING)
+        copy = strdup(lua_tostring(L, -1));
+    lua_settop(L, top);
+    return copy;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Evaluating                                                                                */
 
 /* The syntax error on the top says the chunk just ended too early ("... near <eof>"). */
@@ -392,6 +439,11 @@ void pl_repl_run(lua_State *L)
         rl_readline_name = "performlua";
         rl_catch_signals = 0; /* ours: Ctrl-C abandons the line, resize handled in getc */
         rl_getc_function = repl_getc;
+        /* "." and ":" stay inside the word, so mc.Em<Tab> completes the whole name */
+        rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],&|";
+        rl_completion_entry_function = complete_entry;
+        rl_completion_append_character = '\0';
+        completion_state = L;
         rl_initialize();
         using_history();
         stifle_history(HISTORY_LIMIT);
@@ -412,6 +464,9 @@ void pl_repl_run(lua_State *L)
         else
             pl_cli_report(L, status);
     }
+    completion_state = NULL;
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &completion_key);
     lua_settop(L, 0);
     fputc('\n', stdout);
     fflush(stdout);

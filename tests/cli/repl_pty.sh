@@ -45,6 +45,13 @@ prompt >
 send type(mc), type(mc.VERSION), mc.pretty({x = 1})\r
 expect "string"
 prompt > 
+send type(mc.EmailSendDef\t
+sleep 200
+send ), string.for\t
+sleep 200
+send ("%d", 7)\r
+expect "7"
+prompt > 
 send for i = 1, 2 do\r
 prompt >> 
 send print(i * 10)\r
@@ -103,6 +110,9 @@ OUT
 grep -qzF -- "$expected_long" "$work/transcript" || fail "multi-line layout"
 # mc is preloaded; results of one line shown together
 has_line '"table", "string", "{x = 1}"'
+# Tab completes names, mc's constructors included
+has_line '> type(mc.EmailSendDefinition), string.format("%d", 7)'
+has_line '"function", "7"'
 # continuation lines
 has_line '>> print(i * 10)'
 has_line '10'

@@ -217,4 +217,17 @@ describe("performlua.repl.format_results", function()
     for i = 1, 150 do list[i] = i end
     assert.matches("\n  %.%.%. 50 more\n}$", repl.format_results(list))
   end)
+
+  it("completes global names, fields, methods and mc's constructors", function()
+    assert.are.same({ "string.format" }, repl.complete("string.for"))
+    assert.are.same({ "io.stdout:write" }, repl.complete("io.stdout:wr"))
+    assert.are.same({ "repeat", "require", "return" }, repl.complete("re"))
+    _G.mc = require "performlua"
+    local ok, names = pcall(repl.complete, "mc.EmailSendDef")
+    _G.mc = nil
+    assert.is_true(ok)
+    assert.are.same({ "mc.EmailSendDefinition" }, names)
+    assert.are.same({}, repl.complete("no_such_global.x"))
+    assert.are.same({}, repl.complete("1 +"))
+  end)
 end)
