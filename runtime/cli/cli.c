@@ -462,6 +462,24 @@ static int exit_status_of(lua_State *L, int idx)
     return EXIT_FAILURE;
 }
 
+/* With --sandbox, the REPL says where the sandbox listens and that mc.connect() reaches it. */
+static void print_sandbox_hint(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_HANDLE_KEY) == LUA_TTABLE &&
+        lua_getfield(L, -1, "soap_url") == LUA_TSTRING)
+        printf("Sandbox running at %s: mc.connect() with no arguments uses it.\n",
+               lua_tostring(L, -1));
+    lua_settop(L, 0);
+    fflush(stdout);
+}
+
+static void start_repl(lua_State *L)
+{
+    pl_cli_print_banner();
+    print_sandbox_hint(L);
+    pl_repl_run(L);
+}
+
 static int stdin_is_tty(void)
 {
     return isatty(STDIN_FILENO);
@@ -512,12 +530,10 @@ static int pmain(lua_State *L)
     if (o->script && handle_script(L, o) != LUA_OK)
         return 0;
     if (o->flags & OPT_I) {
-        pl_cli_print_banner();
-        pl_repl_run(L);
+        start_repl(L);
     } else if (!o->script && !(o->flags & (OPT_E | OPT_V))) {
         if (stdin_is_tty()) {
-            pl_cli_print_banner();
-            pl_repl_run(L);
+            start_repl(L);
         } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
             return 0;
         }

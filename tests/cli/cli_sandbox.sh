@@ -60,7 +60,9 @@ check "--sandbox script: status" 0 "$rc"
 check "--sandbox script" "$(printf 'true\nOK\targ1')" "$out"
 # ... and in the REPL
 run bash -c "printf 'mc.connect():system_status().Results[1].SystemStatus\n' | \"$PERFORMLUA\" --sandbox -i"
-check "--sandbox REPL" '> "OK"' "$(sed -n 3p <<<"$out")"
+check "--sandbox REPL" '> "OK"' "$(sed -n 4p <<<"$out")"
+grep -qxE 'Sandbox running at http://127\.0\.0\.1:[0-9]+/Service\.asmx: mc\.connect\(\) with no arguments uses it\.' <<<"$out" \
+  || { echo "FAIL: --sandbox REPL hint: $out"; exit 1; }
 # without it there is no default account
 run "$PERFORMLUA" -e 'print(require("performlua.config").default_account())'
 check "no default account without --sandbox" "nil" "$out"
