@@ -786,7 +786,7 @@ function M:update_one(obj, ctx)
     if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
     if not store or store.generated then
       return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
-        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found}), obj
+        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
     end
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end

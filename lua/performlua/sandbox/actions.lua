@@ -298,7 +298,7 @@ local function echo(def, t)
 end
 
 local function handler_for(t, action_lower)
-  local h = H[t] or (t == "SmsSendActivity" and nil)
+  local h = H[t]
   if type(h) == "function" then return h end
   if type(h) == "table" and h[action_lower] then return h[action_lower] end
   if action_lower == "start" then return generic_start(t) end
@@ -333,7 +333,7 @@ local function perform_one(acct, action, def, ctx, options)
   end
   local h = handler_for(t, lower)
   if t == "ContentValidation" then return h(acct, nil, def, ctx, options) end
-  local stored, how = find_owned(acct, t == "SmsSendActivity" and "SmsSendActivity" or t, def, ctx)
+  local stored, how = find_owned(acct, t, def, ctx)
   if not stored then
     local code = t == "EmailSendDefinition" and ERR.esd_not_found
       or t == "AudienceDefinition" and ERR.audience_not_found or ERR.not_found

@@ -300,11 +300,10 @@ function M.new(cfg)
       if is_async(body.Options) then
         record_async("Perform", response.Results, body.Definitions or {}, ctx)
         local ack = {}
-        for i, def in ipairs(body.Definitions or {}) do
+        for i, r in ipairs(response.Results) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
-            RequestType = "Asynchronous", Object = response.Results[i].Object,
+            RequestType = "Asynchronous", Object = r.Object,
             Task = {StatusCode = "OK", StatusMessage = "Queued"}}
-          local _ = def
         end
         return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
           OverallStatusMessage = "", RequestID = ctx.request_id}
