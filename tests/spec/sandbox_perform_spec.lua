@@ -149,6 +149,20 @@ describe("sandbox Perform", function()
     assert.are.equal("Acme Marketing", send(r.Task.ID).FromName)
   end)
 
+  it("EmailSendDefinition start takes FromName/FromAddress overrides, with or without a stored profile", function()
+    local r = perform_one("start", "EmailSendDefinition", {CustomerKey = "spring-sale-send",
+      SenderProfile = obj("SenderProfile", {FromName = "Override Team", FromAddress = "over@example.com"})})
+    assert.are.equal("OK", r.StatusCode)
+    local s = send(r.Task.ID)
+    assert.are.equal("Override Team", s.FromName)
+    assert.are.equal("over@example.com", s.FromAddress)
+    r = perform_one("start", "EmailSendDefinition", {CustomerKey = "spring-sale-send",
+      SenderProfile = obj("SenderProfile", {CustomerKey = "spring-team", FromName = "Spring Crew"})})
+    s = send(r.Task.ID)
+    assert.are.equal("Spring Crew", s.FromName)
+    assert.are.equal("spring@acme.example", s.FromAddress)
+  end)
+
   it("EmailSendDefinition test sends to one address; GetMaxCount puts the count in Task.StatusMessage", function()
     local r = perform_one("test", "EmailSendDefinition", {CustomerKey = "spring-sale-send"})
     assert.are.equal("OK", r.StatusCode)

@@ -156,18 +156,26 @@ H.PlatformApplication = {
   end,
 }
 
+-- The sender of a send: the definition's own SenderProfile (or its From fields), unless the
+-- Perform definition carries a SenderProfile. That override may name a stored profile (by
+-- ObjectID, ID or CustomerKey) and may also give FromName/FromAddress, which win over the
+-- profile's for this send only, as the Perform page describes.
 local function sender_of(acct, esd, def, ctx)
-  local ref = def.SenderProfile
-  if type(ref) == "table" and next(ref) ~= nil then
-    local profile, how = find_owned(acct, "SenderProfile", ref, ctx)
-    if not profile then return nil, not_found("SenderProfile", how, ERR.esd_not_found) end
-    return profile
-  end
+  local sender = {FromName = esd.FromName, FromAddress = esd.FromAddress}
   if type(esd.SenderProfile) == "table" then
     local profile = acct:find("SenderProfile", esd.SenderProfile)
-    if profile then return profile end
+    if profile then sender = {FromName = profile.FromName, FromAddress = profile.FromAddress} end
   end
-  return {FromName = esd.FromName, FromAddress = esd.FromAddress}
+  local ref = def.SenderProfile
+  if type(ref) ~= "table" then return sender end
+  if ref.ObjectID ~= nil or ref.ID ~= nil or ref.CustomerKey ~= nil then
+    local profile, how = find_owned(acct, "SenderProfile", ref, ctx)
+    if not profile then return nil, not_found("SenderProfile", how, ERR.esd_not_found) end
+    sender = {FromName = profile.FromName, FromAddress = profile.FromAddress}
+  end
+  sender.FromName = ref.FromName or sender.FromName
+  sender.FromAddress = ref.FromAddress or sender.FromAddress
+  return sender
 end
 
 local function start_send(acct, esd, def, ctx, targeted, message)
