@@ -8,7 +8,13 @@
  *   request_id      the service's RequestID when known
  *   retryable       true when sending the same request again is safe and may succeed
  *   outcome_unknown true when the request may have been processed (do not resend blindly)
- * plus kind-specific fields (faultcode, result, ...). tostring() renders it on one line. */
+ * plus kind-specific fields (faultcode, result, ...). tostring() renders it on one line.
+ *
+ * Beyond the six kinds of a call that produces no result, three helpers raise their own:
+ *   "sandbox"  the sandbox could not start (port in use, bad seed)
+ *   "failed"   c:wait saw the awaited work end in a failure state (.status holds it)
+ *   "timeout"  c:wait gave up waiting (.status, .waited, .task_id)
+ *   "script"   mc.parallel/mc.map wrapping a plain Lua error of one branch (.item, .cause) */
 #ifndef PL_BIND_ERRORS_H
 #define PL_BIND_ERRORS_H
 
