@@ -324,7 +324,8 @@ local function as_list(v, what)
   if type(v) ~= "table" then
     usage(string.format("%s: expected an object or an array of objects, got a %s", what, type(v)))
   end
-  if typeof(v) ~= nil or v[1] == nil then
+  if typeof(v) ~= nil then return {v} end  -- a constructed object, even one with no fields
+  if v[1] == nil then
     if next(v) == nil then usage(what .. ": the array is empty") end
     return {v}
   end

@@ -70,6 +70,18 @@ describe("client operations against the sandbox", function()
     assert.are.equal(0, #r.Results)
   end)
 
+  it("updates and deletes subscribers named by SubscriberKey, as the service's users do", function()
+    assert.is_true(c:create(mc.Subscriber{EmailAddress = "key-a@example.com", SubscriberKey = "key-a"}).ok)
+    assert.is_true(c:update(mc.Subscriber{SubscriberKey = "key-a", EmailAddress = "key-a2@example.com"}).ok)
+    local by_key = mc.SimpleFilterPart{Property = "SubscriberKey", SimpleOperator = "equals", Value = "key-a"}
+    assert.are.equal("key-a2@example.com", c:retrieve("Subscriber", {"EmailAddress"}, by_key).Results[1].EmailAddress)
+    assert.is_true(c:delete(mc.Subscriber{SubscriberKey = "key-a"}).ok)
+    assert.are.equal(0, #c:retrieve("Subscriber", {"EmailAddress"}, by_key).Results)
+    local missing = c:delete(mc.Subscriber{SubscriberKey = "nobody"})
+    assert.is_false(missing.ok)
+    assert.are.equal("Error", missing.Results[1].StatusCode)
+  end)
+
   it("sends bulk creates in chunks of 50 and merges the results in input order", function()
     local objs = {}
     for i = 1, 120 do

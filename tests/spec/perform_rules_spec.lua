@@ -73,6 +73,11 @@ describe("c:perform refusals", function()
     assert.are.equal("c:perform: Send 'pause' needs the Send's ID (definition 2 has none): "
       .. "without an ID the service silently ignores the action",
       usage_error(c.perform, c, "pause", {mc.Send{ID = 1}, mc.Send{}}))
+    -- a lone constructed object with no fields is one definition, not an empty array
+    assert.are.equal("c:perform: Send 'cancel' needs the Send's ID (definition 1 has none): "
+      .. "without an ID the service silently ignores the action",
+      usage_error(c.perform, c, "cancel", mc.Send{}))
+    assert.are.equal("c:perform: the array is empty", usage_error(c.perform, c, "cancel", {}))
   end)
 
   it("checks actions case-insensitively and lets unlisted types through", function()

@@ -297,11 +297,13 @@ end
 -- ----------------------------------------------------------------------------------------------
 -- finding objects
 
---- The stored object a request names: by ObjectID, else ID, else CustomerKey (else Name for
---- types without CustomerKey). Returns obj, index or nil, how it was looked up.
+--- The stored object a request names: by ObjectID, else ID, else CustomerKey, else
+--- SubscriberKey (how subscribers are named), else Name for types without those. Returns obj,
+--- index or nil, how it was looked up.
+local IDENTITY_KEYS = {"ObjectID", "ID", "CustomerKey", "SubscriberKey"}
 function M:find(type_name, ref)
   local c = self.types[type_name]
-  local keys = {"ObjectID", "ID", "CustomerKey"}
+  local keys = IDENTITY_KEYS
   for _, k in ipairs(keys) do
     local want = type(ref) == "table" and rawget(ref, k)
     if want ~= nil and want ~= "" then
@@ -807,7 +809,7 @@ function M:update_one(obj, ctx)
   local stored, _, how = self:find(t, obj)
   if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
     return result("Error", how and string.format("No %s with %s exists", t, how)
-      or string.format("The %s names no object: give its ObjectID, ID or CustomerKey", t),
+      or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
       {ErrorCode = M.ERR.not_found})
   end
   for k, v in next, obj do
@@ -842,7 +844,7 @@ function M:delete_one(obj, ctx)
   local stored, index, how = self:find(t, obj)
   if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
     return result("Error", how and string.format("No %s with %s exists", t, how)
-      or string.format("The %s names no object: give its ObjectID, ID or CustomerKey", t),
+      or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
       {ErrorCode = M.ERR.not_found})
   end
   table.remove(self.types[t].list, index)
