@@ -20,8 +20,12 @@
 -- the machine, so it goes ahead. If the send is started but following it fails (a timeout,
 -- the network), the script says so and does NOT start it again: the send carries on at
 -- Marketing Cloud and can be checked with scripts/manage_send.lua status <send id>.
+--
+-- The steps every example shares (options, asking first, dry runs, stopping with a clear
+-- message) are in workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
-local core = require "performlua.core"
+local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
+local say, thousands, stop = workflow.say, workflow.thousands, workflow.stop
 
 -- ----------------------------------------------------------------------------------------------
 -- arguments
@@ -30,38 +34,16 @@ local USAGE = [==[
 usage: performlua clone_count_send.lua [AUDIENCE_KEY] [SEND_KEY] [SENDER_KEY]
                                        [--copy-name=NAME] [--timeout=S] [--dry-run] [--yes]]==]
 
-local function parse_args(args)
-  local o = {positional = {}, timeout = 3600}
-  for _, a in ipairs(args) do
-    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if a == "--help" or a == "-h" then o.help = true
-    elseif a == "--dry-run" then o.dry_run = true
-    elseif a == "--yes" then o.yes = true
-    elseif name == "copy-name" and value ~= "" then o.copy_name = value
-    elseif name == "timeout" then
-      o.timeout = tonumber(value)
-      if not o.timeout or o.timeout <= 0 then return nil, "--timeout needs seconds, e.g. --timeout=600" end
-    elseif a:sub(1, 1) == "-" then return nil, "unknown option " .. a
-    else o.positional[#o.positional + 1] = a end
-  end
-  return o
-end
-
-local opts, problem = parse_args(arg or {})
-if not opts then
-  io.stderr:write("clone_count_send: ", problem, "\n", USAGE, "\n")
-  os.exit(2)
-end
-if opts.help then print(USAGE) os.exit(0) end
+local opts = workflow.options(arg, {
+  script = "clone_count_send", usage = USAGE,
+  flags = {"dry-run", "yes"},
+  values = {["copy-name"] = workflow.text, timeout = workflow.seconds},
+  defaults = {timeout = 3600},
+})
 
 local audience_key = opts.positional[1] or "spring-prospects"
 local send_key = opts.positional[2] or "spring-sale-send"
 local sender_key = opts.positional[3] or "spring-team"
-
--- ----------------------------------------------------------------------------------------------
--- small helpers
-
-local function say(fmt, ...) print(string.format(fmt, ...)) end
 
 local step_number, step_count = 0, 6
 local function step(fmt, ...)
@@ -70,77 +52,22 @@ local function step(fmt, ...)
   say("Step %d of %d: " .. fmt, step_number, step_count, ...)
 end
 
--- 1234567 -> "1,234,567"
-local function thousands(n)
-  local s = tostring(math.tointeger(tonumber(n)) or n)
-  local sign, digits = s:match("^(-?)(%d+)$")
-  if not digits then return s end
-  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
-end
-
--- Stops the script with a message for people (and exit status 1).
-local function stop(fmt, ...)
-  error({stop = string.format(fmt, ...)}, 0)
-end
-
--- Finds one object by its external key, or stops with a clear message.
-local function find_by_key(c, object_type, key, properties, what)
-  local r = c:retrieve(object_type, properties,
-    {Property = "CustomerKey", SimpleOperator = "equals", Value = key})
-  r:check()
-  local obj = r.Results[1]
-  if not obj then
-    stop("No %s with the external key '%s' was found in this account. Check the key "
-      .. "(keys are case-sensitive) or pass another one (see --help).", what, key)
-  end
-  return obj
-end
-
--- True when this run talks to the embedded sandbox (performlua --sandbox): mc.connect() with no
--- arguments then reaches the sandbox and never a real account.
-local function on_sandbox()
-  return require("performlua.config").default_account() ~= nil
-end
-
--- Asks before something that cannot be undone. True means go ahead.
-local function confirm(question)
-  if opts.yes then return true end
-  if on_sandbox() then
-    say("  (Sandbox: no real email leaves this machine, so going ahead without asking.)")
-    return true
-  end
-  if not core.isatty("stdin") then
-    say("  Not starting: nobody is here to confirm. Re-run with --yes to send without asking.")
-    return false
-  end
-  io.write("  ", question, " Type yes to go ahead: ")
-  io.flush()
-  local answer = io.read("l")
-  return answer ~= nil and answer:lower():match("^%s*(.-)%s*$") == "yes"
-end
-
-local function show_envelope(title, operation, request)
-  say("  (dry run) %s would send this %s request:", title, operation)
-  local envelope = mc.encode(operation, request)
-  io.write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
-end
-
 -- ----------------------------------------------------------------------------------------------
 -- the workflow
 
 local function main()
   local c = mc.connect()
-  say("Connected%s.", on_sandbox() and " to the sandbox (an emulated account on this machine)"
-    or "")
+  say("Connected%s.",
+    workflow.on_sandbox() and " to the sandbox (an emulated account on this machine)" or "")
 
   -- Look everything up first, so a wrong key stops the script before anything changes.
   step("Checking the audience, the send definition and the sender profile")
-  local audience = find_by_key(c, "AudienceDefinition", audience_key,
+  local audience = workflow.find_by_key(c, "AudienceDefinition", audience_key,
     {"ObjectID", "CustomerKey", "Name"}, "audience")
-  local definition = find_by_key(c, "EmailSendDefinition", send_key,
+  local definition = workflow.find_by_key(c, "EmailSendDefinition", send_key,
     {"ObjectID", "CustomerKey", "Name", "EmailSubject", "FromName", "FromAddress"},
     "email send definition")
-  local sender = find_by_key(c, "SenderProfile", sender_key,
+  local sender = workflow.find_by_key(c, "SenderProfile", sender_key,
     {"ObjectID", "CustomerKey", "Name", "FromName", "FromAddress"}, "sender profile")
   say("  Audience:        %s (key %s)", tostring(audience.Name), audience_key)
   say("  Send definition: %s (key %s)%s", tostring(definition.Name), send_key,
@@ -155,7 +82,8 @@ local function main()
   local clone_def = mc.AudienceDefinition{CustomerKey = audience_key, Name = copy_name}
   local copy
   if opts.dry_run then
-    show_envelope("Cloning", "Perform", {Action = "clone", Definitions = {clone_def}})
+    workflow.show_envelope("  (dry run) Cloning would send this Perform request:",
+      "Perform", {Action = "clone", Definitions = {clone_def}})
     copy = mc.AudienceDefinition{CustomerKey = audience_key, Name = copy_name}
   else
     local r = c:perform("clone", clone_def)
@@ -208,12 +136,16 @@ local function main()
         max_count == 1 and "person" or "people")
       or "the send definition's audience")
   if opts.dry_run then
-    show_envelope("Starting the send", "Perform", {Action = "start", Definitions = {send_def}})
+    workflow.show_envelope("  (dry run) Starting the send would send this Perform request:",
+      "Perform", {Action = "start", Definitions = {send_def}})
     print()
     say("Dry run finished: nothing was cloned and no email was sent.")
     return 0
   end
-  if not confirm("Start this send now?") then
+  if not workflow.confirm("Start this send now?", {yes = opts.yes,
+      sandbox = "(Sandbox: no real email leaves this machine, so going ahead without asking.)",
+      unattended = "Not starting: nobody is here to confirm. Re-run with --yes to send without "
+        .. "asking."}) then
     say("The send was NOT started. The copy '%s' (key %s) was kept.",
       tostring(copy.Name or copy_name), copy.CustomerKey)
     return 3
@@ -259,16 +191,12 @@ local function main()
   return 0
 end
 
-local ok, result = pcall(main)
-if ok then os.exit(result) end
-if type(result) == "table" and result.stop then
-  io.stderr:write("\nStopped: ", result.stop, "\n")
-else
-  io.stderr:write("\nStopped because of an error: ", tostring(type(result) == "table"
-    and result.message or result), "\n")
-  if type(result) == "table" and result.outcome_unknown then
-    io.stderr:write("The request may have reached Marketing Cloud: check before running this "
-      .. "again, so nobody gets the email twice.\n")
-  end
-end
-os.exit(1)
+workflow.run(main, {
+  blank_line = true,
+  advice = function(err)
+    if type(err) == "table" and err.outcome_unknown then
+      return "The request may have reached Marketing Cloud: check before running this again, "
+        .. "so nobody gets the email twice."
+    end
+  end,
+})

@@ -18,52 +18,35 @@
 -- end, so an export that stops half-way never leaves a file that looks complete.
 --
 -- Reading only: this script changes nothing in the account.
+--
+-- The steps every example shares (options, stopping with a clear message) are in workflow.lua
+-- beside this script: copy it along with the script.
 local mc = require "performlua"
+local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
 
 -- ----------------------------------------------------------------------------------------------
 -- arguments
 
-local function usage_text()
-  return [[
+local USAGE = [[
 usage: performlua export_data_extension.lua [DE_KEY] [OUTPUT.csv] [--columns=A,B] [--page-size=N]
   DE_KEY      the data extension's external key (default: Loyalty_Members)
   OUTPUT.csv  the file to write (default: DE_KEY.csv; "-" for standard output)]]
-end
 
-local function parse_args(args)
-  local opts = {positional = {}}
-  for _, a in ipairs(args) do
-    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-    if a == "--help" or a == "-h" then
-      opts.help = true
-    elseif name == "columns" then
-      opts.columns = {}
-      for col in value:gmatch("[^,]+") do
-        opts.columns[#opts.columns + 1] = col:match("^%s*(.-)%s*$")
-      end
-    elseif name == "page-size" then
-      opts.page_size = math.tointeger(tonumber(value))
-      if not opts.page_size or opts.page_size < 1 then
-        return nil, "--page-size needs a whole number of rows, such as --page-size=1000"
-      end
-    elseif a:sub(1, 2) == "--" then
-      return nil, "unknown option " .. a
-    else
-      opts.positional[#opts.positional + 1] = a
-    end
+-- --columns=A,B: the column names, in order, spaces around each name ignored
+local function column_list(value)
+  local columns = {}
+  for col in value:gmatch("[^,]+") do
+    local name = col:match("^%s*(.-)%s*$")
+    if name ~= "" then columns[#columns + 1] = name end
   end
-  return opts
+  if #columns == 0 then return nil, "--columns needs column names, e.g. --columns=Email,City" end
+  return columns
 end
 
-local opts, problem = parse_args(arg or {})
-if not opts then
-  io.stderr:write("export_data_extension: ", problem, "\n", usage_text(), "\n")
-  os.exit(2)
-end
-if opts.help then
-  print(usage_text())
-  os.exit(0)
-end
+local opts = workflow.options(arg, {
+  script = "export_data_extension", usage = USAGE,
+  values = {columns = column_list, ["page-size"] = workflow.whole_number},
+})
 
 local de_key = opts.positional[1] or "Loyalty_Members"
 local output = opts.positional[2] or (de_key:gsub("[^%w%-_.]", "_") .. ".csv")
@@ -146,12 +129,12 @@ local function main()
   end
 end
 
-local ok, err = pcall(main)
-if not ok then
-  local message = type(err) == "table" and tostring(err.message) or tostring(err)
-  io.stderr:write("Export stopped: ", message, "\n")
-  if type(err) == "table" and err.kind == "usage" then
-    io.stderr:write("Check the data extension's external key (it is case-sensitive).\n")
-  end
-  os.exit(1)
-end
+workflow.run(main, {
+  stopped = "Export stopped: ",
+  failed = "Export stopped: ",
+  advice = function(err)
+    if type(err) == "table" and err.kind == "usage" then
+      return "Check the data extension's external key (it is case-sensitive)."
+    end
+  end,
+})

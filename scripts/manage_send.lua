@@ -17,8 +17,12 @@
 -- The Send object is the one Marketing Cloud creates when an email send definition starts;
 -- Perform pause/resume/cancel on a Send needs its ID (without one the service silently
 -- ignores the action, which is why performlua refuses to send it).
+--
+-- The steps every example shares (options, asking first, dry runs, stopping with a clear
+-- message) are in workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
-local core = require "performlua.core"
+local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
+local say, thousands, stop = workflow.say, workflow.thousands, workflow.stop
 
 local USAGE = [==[
 usage: performlua manage_send.lua [status|pause|resume|cancel|list] [SEND_ID]
@@ -26,19 +30,12 @@ usage: performlua manage_send.lua [status|pause|resume|cancel|list] [SEND_ID]
 
 local ACTIONS = {status = true, pause = true, resume = true, cancel = true, list = true}
 
-local opts = {}
-local positional = {}
-for _, a in ipairs(arg or {}) do
-  local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-  if a == "--help" or a == "-h" then print(USAGE) os.exit(0)
-  elseif a == "--dry-run" then opts.dry_run = true
-  elseif a == "--yes" then opts.yes = true
-  elseif name == "reason" then opts.reason = value
-  elseif a:sub(1, 1) == "-" then
-    io.stderr:write("manage_send: unknown option ", a, "\n", USAGE, "\n")
-    os.exit(2)
-  else positional[#positional + 1] = a end
-end
+local opts = workflow.options(arg, {
+  script = "manage_send", usage = USAGE,
+  flags = {"dry-run", "yes"},
+  values = {reason = workflow.text},
+})
+local positional = opts.positional
 local action = (positional[1] or "status"):lower()
 local send_id = positional[2]
 if not ACTIONS[action] then
@@ -46,43 +43,12 @@ if not ACTIONS[action] then
   if tonumber(positional[1]) and not positional[2] then
     action, send_id = "status", positional[1]
   else
-    io.stderr:write("manage_send: unknown action '", tostring(positional[1]),
-      "' (use status, pause, resume, cancel or list)\n", USAGE, "\n")
-    os.exit(2)
+    workflow.usage_error("manage_send", "unknown action '" .. tostring(positional[1])
+      .. "' (use status, pause, resume, cancel or list)", USAGE)
   end
 end
 if send_id and not tonumber(send_id) then
-  io.stderr:write("manage_send: the send ID must be a number, got '", send_id, "'\n")
-  os.exit(2)
-end
-
-local function say(fmt, ...) print(string.format(fmt, ...)) end
-
-local function thousands(n)
-  local s = tostring(math.tointeger(tonumber(n)) or n)
-  local sign, digits = s:match("^(-?)(%d+)$")
-  if not digits then return s end
-  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
-end
-
-local function on_sandbox()
-  return require("performlua.config").default_account() ~= nil
-end
-
-local function confirm(question)
-  if opts.yes then return true end
-  if on_sandbox() then
-    say("  (Sandbox: going ahead without asking.)")
-    return true
-  end
-  if not core.isatty("stdin") then
-    say("  Not done: nobody is here to confirm. Re-run with --yes to do it without asking.")
-    return false
-  end
-  io.write("  ", question, " Type yes to go ahead: ")
-  io.flush()
-  local answer = io.read("l")
-  return answer ~= nil and answer:lower():match("^%s*(.-)%s*$") == "yes"
+  workflow.usage_error("manage_send", "the send ID must be a number, got '" .. send_id .. "'")
 end
 
 local SEND_FIELDS = {"ID", "EmailName", "Subject", "Status", "FromName", "FromAddress",
@@ -141,7 +107,7 @@ local function main()
 
   local send = read_send(c, send_id)
   if not send then
-    error({stop = string.format("No send with ID %s was found in this account.", send_id)}, 0)
+    stop("No send with ID %s was found in this account.", send_id)
   end
   if action == "status" then
     show(send)
@@ -153,13 +119,13 @@ local function main()
   local options = opts.reason and {Explanation = opts.reason} or nil
   say("Send %s is %s. Asking Marketing Cloud to %s it.", send_id, tostring(send.Status), action)
   if opts.dry_run then
-    say("(dry run) would send this Perform request:")
-    print(mc.encode("Perform", {Action = action, Definitions = {target}, Options = options}))
+    workflow.show_envelope("(dry run) would send this Perform request:",
+      "Perform", {Action = action, Definitions = {target}, Options = options})
     return 0
   end
   if action == "cancel" then
     say("  Cancelling cannot be undone: the emails not sent yet will never be sent.")
-    if not confirm("Cancel send " .. send_id .. "?") then
+    if not workflow.confirm("Cancel send " .. send_id .. "?", {yes = opts.yes}) then
       say("The send was NOT cancelled.")
       return 3
     end
@@ -167,9 +133,9 @@ local function main()
   local r = c:perform(action, target, options)
   if not r.ok then
     local res = r.Results[1] or {}
-    error({stop = string.format("Marketing Cloud did not %s send %s: %s%s", action, send_id,
+    stop("Marketing Cloud did not %s send %s: %s%s", action, send_id,
       tostring(res.StatusMessage or r.OverallStatus),
-      res.ErrorCode and string.format(" (error %s)", tostring(res.ErrorCode)) or "")}, 0)
+      res.ErrorCode and string.format(" (error %s)", tostring(res.ErrorCode)) or "")
   end
   local after = read_send(c, send_id)
   say("Done. The send is now: %s", tostring(after and after.Status or "(not found)"))
@@ -177,12 +143,4 @@ local function main()
   return 0
 end
 
-local ok, result = pcall(main)
-if ok then os.exit(result) end
-if type(result) == "table" and result.stop then
-  io.stderr:write("Stopped: ", result.stop, "\n")
-else
-  io.stderr:write("Stopped because of an error: ", tostring(type(result) == "table"
-    and result.message or result), "\n")
-end
-os.exit(1)
+workflow.run(main)

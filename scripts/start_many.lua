@@ -18,8 +18,13 @@
 -- when everything succeeded and 1 when anything failed, so cron and CI can alert on it.
 -- All the work shares one connection pool and one event loop: while one item waits for
 -- Marketing Cloud, the others proceed (mc.map).
+--
+-- The steps every example shares (options, dry runs, stopping with a clear message) are in
+-- workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
 local core = require "performlua.core"
+local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
+local say, message_of = workflow.say, workflow.message_of
 
 local USAGE = [==[
 usage: performlua start_many.lua [TYPE:KEY ...] [--concurrency=N] [--no-wait] [--timeout=S]
@@ -33,34 +38,23 @@ local DEFAULT_ITEMS = {
   "DataExtractActivity:daily-extract",
 }
 
-local opts = {concurrency = 4, timeout = 3600, wait = true}
+local opts = workflow.options(arg, {
+  script = "start_many", usage = USAGE,
+  flags = {"dry-run", "yes", "no-wait"},
+  values = {concurrency = workflow.whole_number, timeout = workflow.seconds},
+  defaults = {concurrency = 4, timeout = 3600},
+})
 local items = {}
-for _, a in ipairs(arg or {}) do
-  local name, value = a:match("^%-%-([%w-]+)=(.*)$")
-  if a == "--help" or a == "-h" then print(USAGE) os.exit(0)
-  elseif a == "--dry-run" then opts.dry_run = true
-  elseif a == "--yes" then opts.yes = true
-  elseif a == "--no-wait" then opts.wait = false
-  elseif name == "concurrency" and math.tointeger(tonumber(value))
-      and tonumber(value) >= 1 then
-    opts.concurrency = math.tointeger(tonumber(value))
-  elseif name == "timeout" and tonumber(value) and tonumber(value) > 0 then
-    opts.timeout = tonumber(value)
-  elseif a:sub(1, 1) == "-" then
-    io.stderr:write("start_many: unknown or malformed option ", a, "\n", USAGE, "\n")
-    os.exit(2)
-  else
-    local type_name, key = a:match("^([%a]+):(.+)$")
-    if not type_name then
-      io.stderr:write("start_many: '", a, "' is not TYPE:KEY (e.g. QueryDefinition:daily-rollup)\n")
-      os.exit(2)
-    end
-    if not mc[type_name] then
-      io.stderr:write("start_many: '", type_name, "' is not a Marketing Cloud object type\n")
-      os.exit(2)
-    end
-    items[#items + 1] = {type = type_name, key = key}
+for _, a in ipairs(opts.positional) do
+  local type_name, key = a:match("^([%a]+):(.+)$")
+  if not type_name then
+    workflow.usage_error("start_many",
+      "'" .. a .. "' is not TYPE:KEY (e.g. QueryDefinition:daily-rollup)")
   end
+  if not mc[type_name] then
+    workflow.usage_error("start_many", "'" .. type_name .. "' is not a Marketing Cloud object type")
+  end
+  items[#items + 1] = {type = type_name, key = key}
 end
 if #items == 0 then
   for _, s in ipairs(DEFAULT_ITEMS) do
@@ -69,20 +63,9 @@ if #items == 0 then
   end
 end
 
-local function say(fmt, ...) print(string.format(fmt, ...)) end
-
-local function on_sandbox()
-  return require("performlua.config").default_account() ~= nil
-end
-
 -- Sends email? Then it needs --yes against a real account (asking once for the whole batch).
 local function sends_email(item)
   return item.type == "EmailSendDefinition"
-end
-
-local function message_of(err)
-  if type(err) == "table" then return tostring(err.message or err.stop or err) end
-  return tostring(err)
 end
 
 -- Starts one item, waits for it when asked; returns a line for the summary. Raises on failure
@@ -97,7 +80,7 @@ local function run_item(c, item)
       or tostring(r.OverallStatus)), 0)
   end
   local task_id = res.Task and res.Task.ID
-  if not opts.wait then
+  if opts.no_wait then
     return string.format("started (task %s)", tostring(task_id or "none"))
   end
   local ok, status = pcall(c.wait, c, r, {timeout = opts.timeout})
@@ -115,23 +98,24 @@ end
 local function main()
   local c = mc.connect()
   say("Starting %d definition%s, at most %d at a time%s:", #items, #items == 1 and "" or "s",
-    opts.concurrency, opts.wait and ", and waiting for each to finish" or "")
+    opts.concurrency, not opts.no_wait and ", and waiting for each to finish" or "")
   for _, item in ipairs(items) do say("  %s '%s'", item.type, item.key) end
 
   if opts.dry_run then
     local defs = {}
     for i, item in ipairs(items) do defs[i] = mc[item.type]{CustomerKey = item.key} end
-    say("(dry run) each would be started by a Perform request such as:")
-    print(mc.encode("Perform", {Action = "start", Definitions = {defs[1]}}))
+    workflow.show_envelope("(dry run) each would be started by a Perform request such as:",
+      "Perform", {Action = "start", Definitions = {defs[1]}})
+    print()
     say("Dry run finished: nothing was started.")
     return 0
   end
 
   local senders = 0
   for _, item in ipairs(items) do if sends_email(item) then senders = senders + 1 end end
-  if senders > 0 and not opts.yes and not on_sandbox() then
-    error({stop = string.format("%d of the items start email sends (real email to real "
-      .. "people). Re-run with --yes to start them.", senders)}, 0)
+  if senders > 0 and not opts.yes and not workflow.on_sandbox() then
+    workflow.stop("%d of the items start email sends (real email to real people). Re-run "
+      .. "with --yes to start them.", senders)
   end
 
   -- The concurrent part: each item in its own task; errors become data, per item.
@@ -152,7 +136,4 @@ local function main()
   return failed == 0 and 0 or 1
 end
 
-local ok, result = pcall(main)
-if ok then os.exit(result) end
-io.stderr:write("Stopped: ", message_of(result), "\n")
-os.exit(1)
+workflow.run(main)

@@ -1,0 +1,216 @@
+-- workflow.lua: the steps the example scripts share, as an ordinary Lua module.
+--
+-- A script beside this file loads it with `local workflow = require "workflow"` (performlua
+-- looks for modules in the script's own directory first, then in the PERFORMLUA_PATH
+-- directories). Copy it together with the script you start from; a team keeps its own shared
+-- steps the same way, in a module of its own beside its scripts or in a PERFORMLUA_PATH
+-- directory.
+--
+--   workflow.options(arg, spec)        parse --options (exits 2 on a bad one, 0 after --help)
+--   workflow.parse_options(args, spec) the same without exiting: opts or nil, problem
+--   workflow.seconds / whole_number / text   value parsers for spec.values
+--   workflow.usage_error(script, problem[, usage])   say what was wrong and exit 2
+--   workflow.say(fmt, ...)             print one formatted line
+--   workflow.thousands(n)              1234567 -> "1,234,567"
+--   workflow.on_sandbox()              true under `performlua --sandbox`
+--   workflow.confirm(question, how)    ask before a step that sends email or cannot be undone
+--   workflow.find_by_key(c, type, key, properties, what[, not_found])  one object, or stop
+--   workflow.show_envelope(intro, operation, request)   a dry run's view of a request
+--   workflow.stop(fmt, ...)            end the script with a message for people (status 1)
+--   workflow.message_of(err)           the readable part of any error
+--   workflow.run(main[, how])          run main, turn its result or error into an exit status
+local mc = require "performlua"
+local core = require "performlua.core"
+
+local workflow = {}
+
+-- ----------------------------------------------------------------------------------------------
+-- options
+
+-- Value parsers for spec.values: each gets the text after "=" and the option's name, and
+-- returns the value, or nil and a sentence saying what is expected.
+function workflow.seconds(value, name)
+  local n = tonumber(value)
+  if n and n > 0 and n < math.huge then return n end
+  return nil, string.format("--%s needs seconds, e.g. --%s=600", name, name)
+end
+
+function workflow.whole_number(value, name)
+  local n = math.tointeger(tonumber(value))
+  if n and n >= 1 then return n end
+  return nil, string.format("--%s needs a whole number of at least 1, e.g. --%s=10", name, name)
+end
+
+function workflow.text(value)
+  return value
+end
+
+-- Reads command-line arguments against a spec:
+--   spec.flags    option names without a value, e.g. {"dry-run", "yes"}
+--   spec.values   option name -> value parser, e.g. {timeout = workflow.seconds}
+--   spec.defaults values the options start with, e.g. {timeout = 3600}
+-- Returns opts, where --dry-run sets opts.dry_run = true, --timeout=60 sets opts.timeout = 60,
+-- --help or -h sets opts.help = true, and the other arguments are in opts.positional in order
+-- ("-" alone is one of them: it usually means standard input or output). On a bad argument it
+-- returns nil and a sentence naming it.
+function workflow.parse_options(args, spec)
+  local flags, values = {}, spec.values or {}
+  for _, name in ipairs(spec.flags or {}) do flags[name] = true end
+  local opts = {positional = {}}
+  for key, value in pairs(spec.defaults or {}) do opts[key] = value end
+  for _, a in ipairs(args or {}) do
+    local name, value = a:match("^%-%-([%w-]+)=(.*)$")
+    local bare = a:match("^%-%-([%w-]+)$")
+    if a == "--help" or a == "-h" then
+      opts.help = true
+    elseif name and values[name] then
+      if value == "" then
+        return nil, string.format("--%s needs a value after the '=' sign", name)
+      end
+      local parsed, problem = values[name](value, name)
+      if parsed == nil then return nil, problem end
+      opts[name:gsub("-", "_")] = parsed
+    elseif bare and flags[bare] then
+      opts[bare:gsub("-", "_")] = true
+    elseif bare and values[bare] then
+      return nil, string.format("--%s needs a value, as in --%s=VALUE", bare, bare)
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      return nil, "unknown option " .. a
+    else
+      opts.positional[#opts.positional + 1] = a
+    end
+  end
+  return opts
+end
+
+-- Says what was wrong with the command line (and how to use it), then exits with status 2.
+function workflow.usage_error(script, problem, usage)
+  io.stderr:write(script, ": ", problem, "\n", usage and usage .. "\n" or "")
+  os.exit(2)
+end
+
+-- parse_options for a script: spec.script (its name, for messages) and spec.usage are added to
+-- the spec. A bad argument exits with status 2, --help prints the usage and exits with 0.
+function workflow.options(args, spec)
+  local opts, problem = workflow.parse_options(args, spec)
+  if not opts then workflow.usage_error(spec.script, problem, spec.usage) end
+  if opts.help then
+    print(spec.usage)
+    os.exit(0)
+  end
+  return opts
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- saying things
+
+function workflow.say(fmt, ...)
+  print(string.format(fmt, ...))
+end
+
+-- 1234567 -> "1,234,567"; anything that is not a whole number comes back as it is.
+function workflow.thousands(n)
+  local s = tostring(math.tointeger(tonumber(n)) or n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  if not digits then return s end
+  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+end
+
+-- A dry run's view of a request: the intro line, then the SOAP envelope performlua would send.
+function workflow.show_envelope(intro, operation, request)
+  print(intro)
+  local envelope = mc.encode(operation, request)
+  io.write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- asking first
+
+-- True when this run talks to the embedded sandbox (performlua --sandbox): mc.connect() with no
+-- arguments then reaches the sandbox and never a real account.
+function workflow.on_sandbox()
+  return require("performlua.config").default_account() ~= nil
+end
+
+-- Asks before a step that sends email or cannot be undone; true means go ahead.
+--   how.yes         go ahead without asking (the script's --yes)
+--   how.sandbox     what to say when going ahead because this is the sandbox
+--   how.unattended  what to say when refusing because nobody can answer (cron, CI, a pipe)
+-- Only "yes" (any case, spaces around it allowed) typed on a terminal is a yes.
+function workflow.confirm(question, how)
+  how = how or {}
+  if how.yes then return true end
+  if workflow.on_sandbox() then
+    print("  " .. (how.sandbox or "(Sandbox: going ahead without asking.)"))
+    return true
+  end
+  if not core.isatty("stdin") then
+    print("  " .. (how.unattended
+      or "Not done: nobody is here to confirm. Re-run with --yes to do it without asking."))
+    return false
+  end
+  io.write("  ", question, " Type yes to go ahead: ")
+  io.flush()
+  local answer = io.read("l")
+  return answer ~= nil and answer:lower():match("^%s*(.-)%s*$") == "yes"
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- stopping
+
+-- Ends the script with a message for people: workflow.run prints it and exits with status 1.
+function workflow.stop(fmt, ...)
+  local message = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  error({stop = message}, 0)
+end
+
+-- Finds one object by its external key (CustomerKey), or stops: `what` names the kind of object
+-- for people ("audience"), `not_found` replaces the whole message when given.
+function workflow.find_by_key(c, object_type, key, properties, what, not_found)
+  local r = c:retrieve(object_type, properties,
+    {Property = "CustomerKey", SimpleOperator = "equals", Value = key})
+  r:check()
+  local obj = r.Results[1]
+  if not obj then
+    workflow.stop(not_found or string.format("No %s with the external key '%s' was found in "
+      .. "this account. Check the key (keys are case-sensitive) or pass another one (see "
+      .. "--help).", what, key))
+  end
+  return obj
+end
+
+function workflow.message_of(err)
+  if type(err) == "table" then return tostring(err.message or err.stop or err) end
+  return tostring(err)
+end
+
+-- Runs main() and exits with the status it returns (0 when it returns nothing). When it raises,
+-- prints on stderr "Stopped: <message>" for workflow.stop, "Stopped because of an error:
+-- <message>" for anything else, then advice, and exits with status 1.
+--   how.blank_line  an empty line first (for scripts that print their steps apart)
+--   how.stopped     replaces "Stopped: "
+--   how.failed      replaces "Stopped because of an error: "
+--   how.advice      function(err) -> an extra line or nil; by default, a request whose outcome
+--                   is unknown (it may have reached Marketing Cloud) says to check first
+function workflow.run(main, how)
+  how = how or {}
+  local ok, result = pcall(main)
+  if ok then os.exit(result or 0) end
+  if how.blank_line then io.stderr:write("\n") end
+  if type(result) == "table" and result.stop then
+    io.stderr:write(how.stopped or "Stopped: ", result.stop, "\n")
+  else
+    io.stderr:write(how.failed or "Stopped because of an error: ",
+      tostring(type(result) == "table" and result.message or result), "\n")
+  end
+  local advice
+  if how.advice then
+    advice = how.advice(result)
+  elseif type(result) == "table" and result.outcome_unknown then
+    advice = "The request may have reached Marketing Cloud: check before running this again."
+  end
+  if advice then io.stderr:write(advice, "\n") end
+  os.exit(1)
+end
+
+return workflow
