@@ -37,27 +37,6 @@
 #define VALIDATOR_METATABLE "performlua.xsd_validator"
 #define MALLOC_BOX_METATABLE "performlua.malloc_box"
 
-static const char *kind_name(pl_kind kind)
-{
-    switch (kind) {
-    case PL_KIND_STRING: return "string";
-    case PL_KIND_INT: return "int";
-    case PL_KIND_LONG: return "long";
-    case PL_KIND_SHORT: return "short";
-    case PL_KIND_BYTE: return "byte";
-    case PL_KIND_DOUBLE: return "double";
-    case PL_KIND_BOOLEAN: return "boolean";
-    case PL_KIND_DATETIME: return "dateTime";
-    case PL_KIND_DATE: return "date";
-    case PL_KIND_TIME: return "time";
-    case PL_KIND_BASE64: return "base64";
-    case PL_KIND_ENUM: return "enum";
-    case PL_KIND_COMPLEX: return "complex";
-    case PL_KIND_ANY: return "any";
-    }
-    return "any";
-}
-
 static void set_string(lua_State *L, const char *key, const char *value)
 {
     if (!value)
@@ -101,7 +80,7 @@ static void push_field(lua_State *L, const pl_type *t, const pl_element *e)
     lua_createtable(L, 0, 12);
     set_string(L, "name", e->name);
     set_string(L, "type", e->type_name);
-    set_string(L, "kind", kind_name(e->kind));
+    set_string(L, "kind", pl_kind_name(e->kind));
     set_int(L, "min", e->min_occurs);
     set_int(L, "max", e->max_occurs);
     set_bool(L, "nillable", e->nillable);

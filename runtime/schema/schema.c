@@ -182,3 +182,24 @@ const pl_global_element *pl_schema_global_at(int i)
 {
     return i >= 0 && i < pl_wsdl_global_count ? &pl_wsdl_globals[i] : NULL;
 }
+
+const char *pl_kind_name(pl_kind kind)
+{
+    switch (kind) {
+    case PL_KIND_STRING: return "string";
+    case PL_KIND_INT: return "int";
+    case PL_KIND_LONG: return "long";
+    case PL_KIND_SHORT: return "short";
+    case PL_KIND_BYTE: return "byte";
+    case PL_KIND_DOUBLE: return "double";
+    case PL_KIND_BOOLEAN: return "boolean";
+    case PL_KIND_DATETIME: return "dateTime";
+    case PL_KIND_DATE: return "date";
+    case PL_KIND_TIME: return "time";
+    case PL_KIND_BASE64: return "base64";
+    case PL_KIND_ENUM: return "enum";
+    case PL_KIND_COMPLEX: return "complex";
+    case PL_KIND_ANY: return "any";
+    }
+    return "any";
+}

@@ -82,6 +82,9 @@ typedef struct pl_global_element {
     const pl_type *type;
 } pl_global_element;
 
+/* The kind's name as the Lua side spells it ("string", "int", ..., "enum", "complex", "any"). */
+const char *pl_kind_name(pl_kind kind);
+
 /* ---- lookups (names are case-sensitive, as the service's are) ---- */
 
 /* A complex type by name, from the WSDL or the supplement; NULL when unknown. */
