@@ -171,15 +171,16 @@ function M.resolve(args)
   args = args or {}
   local sources = {{name = "mc.connect arguments", values = args}}
   local profile_path
+  local function add_profile()
+    local src, path, pname = profile_source(args)
+    profile_path = path
+    if src then
+      sources[#sources + 1] = {name = "profile '" .. pname .. "' in " .. path, values = src}
+    end
+  end
   if default_account then
     -- an explicit mc.connect{profile = ...} still counts as an argument in sandbox mode
-    if args.profile then
-      local src, path, pname = profile_source(args)
-      profile_path = path
-      if src then
-        sources[#sources + 1] = {name = "profile '" .. pname .. "' in " .. path, values = src}
-      end
-    end
+    if args.profile then add_profile() end
     sources[#sources + 1] = {name = "the default account (sandbox)", values = default_account}
   else
     sources[#sources + 1] = {name = "the environment", values = env_source()}
@@ -191,13 +192,7 @@ function M.resolve(args)
         merged_enough = false
       end
     end
-    if not merged_enough or args.profile or os.getenv("PERFORMLUA_PROFILE") then
-      local src, path, pname = profile_source(args)
-      profile_path = path
-      if src then
-        sources[#sources + 1] = {name = "profile '" .. pname .. "' in " .. path, values = src}
-      end
-    end
+    if not merged_enough or args.profile or os.getenv("PERFORMLUA_PROFILE") then add_profile() end
   end
 
   local out = {}
