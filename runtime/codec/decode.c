@@ -62,6 +62,7 @@ typedef struct frame {
     const char *name;           /* local name, interned by the reader's dictionary */
     int slot;                   /* F_OBJECT/F_ARRAY: stack index of the table */
     lua_Integer count;          /* F_ARRAY: items so far */
+    bool pass;                  /* F_OBJECT: a redundant wrapper sharing its parent's table */
 } frame;
 
 typedef struct field_cache_entry {
@@ -471,6 +472,7 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
     f->name = name;
     f->slot = lua_gettop(L);
     f->count = 0;
+    f->pass = false;
     return f;
 }
 
@@ -487,6 +489,16 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
 
     const pl_type *declared = decl ? pl_element_complex(decl) : NULL;
     bool wrapper = decl && decl->item_name && !item;
+    if (!decl && !item && p->type && !a->nil && !a->type[0] && strcmp(name, p->type->name) == 0) {
+        /* The service wraps some results in an element named after their own type
+         * (ExtractResponseMsg/Results/ExtractResult/...): the wrapper's children belong to
+         * the enclosing object, so they are read into its table. */
+        frame *f = &d->frames[++d->depth];
+        *f = *p;
+        f->pass = true;
+        f->name = name;
+        return;
+    }
     if (a->nil) {
         frame *f = &d->frames[++d->depth];
         f->kind = F_SKIP;
@@ -504,6 +516,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         f->name = name;
         f->slot = lua_gettop(L);
         f->count = 0;
+        f->pass = false;
         return;
     }
     if (a->type[0] && (declared || !decl || decl->kind == PL_KIND_COMPLEX || decl->kind == PL_KIND_ANY)) {
@@ -648,7 +661,8 @@ static void on_end(lua_State *L, decoder *d, int base)
     switch (f->kind) {
     case F_OBJECT:
     case F_ARRAY:
-        lua_settop(L, f->slot - 1);
+        if (!f->pass)
+            lua_settop(L, f->slot - 1);
         break;
     case F_LEAF:
         if (d->text_oom)
