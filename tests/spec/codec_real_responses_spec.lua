@@ -480,6 +480,34 @@ describe("real response shapes", function()
     assert.are.equal(180008, r:errors()[1].ErrorCode)
   end)
 
+  it("Schedule: RequestID inside Result, typed Recurrence, TimeZone (sfmc-devtools)", function()
+    local body = decode("schedule_recurrence.xml")
+    local res = body.Results[1]
+    assert.are.equal("1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b", res.RequestID)
+    assert.are.equal("DailyRecurrence", mc.typeof(res.Object.Recurrence))
+    assert.are.equal(2, res.Object.Recurrence.DayInterval)
+    assert.are.equal("Interval", res.Object.Recurrence.DailyRecurrencePatternType)
+    assert.are.equal(5, res.Object.TimeZone.ID)
+    assert.are.equal(3, res.Object.Occurrences)
+    local r = answered_by("schedule_recurrence.xml"):schedule("start",
+      mc.ScheduleDefinition{Name = "s"}, {mc.Automation{CustomerKey = "nightly_refresh"}})
+    assert.is_true(r.ok)
+    assert.are.equal("2a3b4c5d-6e7f-4809-9a1b-2c3d4e5f6a7b", r.RequestID)
+  end)
+
+  it("Create DataFolder: NewID and NewObjectID without an Object (sfmc-devtools)", function()
+    local body = decode("create_datafolder_no_object.xml")
+    local res = body.Results[1]
+    assert.are.equal(901234, res.NewID)
+    assert.are.equal("3b4c5d6e-7f80-4912-a3b4-c5d6e7f80912", res.NewObjectID)
+    assert.is_nil(res.Object)
+    local folder = mc.DataFolder{Name = "reports", ContentType = "dataextension"}
+    local r = answered_by("create_datafolder_no_object.xml"):create(folder)
+    assert.is_true(r.ok)
+    assert.are.equal(901234, r.Results[1].NewID)
+    assert.are.equal(folder, r.Results[1].input)
+  end)
+
   describe("faults", function()
     it("Token Expired: q0:Security declared on faultcode itself (SFMC-SDK)", function()
       local ok, err = pcall(decode, "fault_token_expired.xml")
