@@ -163,6 +163,23 @@ describe("real response shapes", function()
       assert.are.equal(1234567, r.Results[1].Client.ID)
     end)
 
+    it("DataFolder with Client/ID, empty CustomerKey, root ParentFolder (sfmc-devtools)",
+      function()
+      local body = decode("retrieve_datafolder.xml")
+      local folder = body.Results[1]
+      assert.are.equal("DataFolder", mc.typeof(folder))
+      assert.are.equal(1234567, folder.Client.ID)
+      assert.are.equal(345678, folder.ID)
+      assert.are.equal("", folder.CustomerKey)
+      assert.are.equal("DataFolder", mc.typeof(folder.ParentFolder))
+      assert.are.equal(0, folder.ParentFolder.ID)
+      assert.are.equal("automations", folder.ContentType)
+      assert.is_true(folder.AllowChildren)
+      local r = answered_by("retrieve_datafolder.xml"):retrieve("DataFolder", {"ID", "Name"})
+      assert.is_true(r.ok)
+      assert.are.equal("my automations", r.Results[1].Name)
+    end)
+
     it("a free-text error OverallStatus with no Results (SFMC-SDK)", function()
       local body = decode("retrieve_no_handler.xml")
       assert.are.equal("Error: Unable to find a handler for object type: SendProfile. Object "
