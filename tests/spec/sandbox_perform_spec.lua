@@ -306,6 +306,8 @@ describe("sandbox Perform", function()
     assert.are.equal("OK", d.OverallStatus)
     assert.are.equal("Queued", d.Results[1].StatusMessage)
     assert.are.equal("Queued", d.Results[2].StatusMessage)
+    local before = #sb:objects("Send")
+    sb:clock_advance(0.5) -- queued requests are processed a moment after they arrive
     local items = retrieve("ResultItem", {"StatusCode", "StatusMessage", "OrdinalID", "RequestObjectType"},
       {Property = "RequestID", SimpleOperator = "equals", Value = d.RequestID})
     table.sort(items, function(a, b) return a.OrdinalID < b.OrdinalID end)
@@ -313,7 +315,7 @@ describe("sandbox Perform", function()
     assert.are.equal("EmailSendDefinition performed", items[1].StatusMessage)
     assert.are.equal("Error", items[2].StatusCode)
     assert.are.equal("EmailSendDefinition", items[2].RequestObjectType)
-    assert.are.equal(1, #sb:objects("Send") - 2)
+    assert.are.equal(1, #sb:objects("Send") - before)
   end)
 
   it("a speed of 1000 makes a send complete almost at once", function()

@@ -120,6 +120,7 @@ describe("sandbox CRUD", function()
     assert.are.equal("Queued", r.decoded.Results[1].StatusMessage)
     assert.are.equal("Asynchronous", r.decoded.Results[2].RequestType)
     local rid = r.decoded.RequestID
+    sb:clock_advance(0.5) -- queued requests are processed a moment after they arrive
     local items = retrieve("ResultItem", {"RequestID", "StatusCode", "StatusMessage", "OrdinalID", "RequestObjectType"},
       {Property = "RequestID", SimpleOperator = "equals", Value = rid}).Results
     table.sort(items, function(a, b) return a.OrdinalID < b.OrdinalID end)

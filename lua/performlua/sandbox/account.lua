@@ -123,6 +123,7 @@ function M.new(cfg)
     types = {},
     rows = {},                 -- lower(DE CustomerKey) -> {de=, columns=, list=} | generated
     jobs = {},                 -- asynchronous work moving on the clock
+    pending = {},              -- asynchronous requests waiting for their time {due=, run=}
     cursors = {}, cursor_order = {},
     next_id = 1000,
     next_task = 52000000,
@@ -392,7 +393,21 @@ function M:refresh_job(job)
   end
 end
 
+--- Queue work for sandbox clock time `due` (seconds since the epoch): an asynchronous request
+--- is processed then, not when it arrives, as the service queues it.
+function M:defer(due, run)
+  self.pending[#self.pending + 1] = {due = due, run = run}
+end
+
 function M:tick()
+  -- take due requests out before running them: running one may tick again
+  local now, due, waiting = self:now(), {}, {}
+  for _, p in ipairs(self.pending) do
+    if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
+  end
+  self.pending = waiting
+  table.sort(due, function(a, b) return a.due < b.due end)
+  for _, p in ipairs(due) do p.run(self) end
   local keep = {}
   for _, job in ipairs(self.jobs) do
     self:refresh_job(job)

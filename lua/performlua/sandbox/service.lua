@@ -15,6 +15,7 @@ local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
+local clock_mod = require "performlua.sandbox.clock"
 
 local M = {}
 
@@ -214,6 +215,15 @@ function M.new(cfg)
     return type(options) == "table" and options.RequestType == "Asynchronous"
   end
 
+  -- When a queued asynchronous request is processed: at Options.ScheduledTime when given, else
+  -- a moment after it arrives (the queue delay of the sandbox clock), never at once.
+  local function async_due(options)
+    local at = options.ScheduledTime
+    if type(at) == "string" then at = clock_mod.parse(at) end
+    if type(at) == "number" and at > acct:now() then return at end
+    return acct:now() + acct.durations.queued
+  end
+
   local function count_sends(results, body)
     for i, r in ipairs(results) do
       local def = body.Definitions[i]
@@ -229,8 +239,9 @@ function M.new(cfg)
 
   local function crud(op, method, element)
     return function(body, ctx)
-      local results = {}
       local objects = body.Objects or {}
+      local function process()
+      local results = {}
       for i, obj in ipairs(objects) do
         local r = acct[method](acct, obj, ctx)
         r.OrdinalID = i - 1
@@ -246,8 +257,10 @@ function M.new(cfg)
         if op == "Create" and r.NewID == nil then r.NewID = 0 end
         results[i] = r
       end
+      return results
+      end
       if is_async(body.Options) then
-        record_async(op, results, objects, ctx)
+        acct:defer(async_due(body.Options), function() record_async(op, process(), objects, ctx) end)
         local ack = {}
         for i, obj in ipairs(objects) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
@@ -256,10 +269,54 @@ function M.new(cfg)
         end
         return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
       end
+      local results = process()
       local overall = #results == 0 and "Error" or overall_of(results)
       return element, {Results = results, RequestID = ctx.request_id, OverallStatus = overall}
     end
   end
+
+  -- Execute requests by Name (soap-api: ExecuteRequest Name + Parameters APIProperty*).
+  local execute_requests = {
+    -- LogUnsubEvent: unsubscribes a subscriber (by SubscriberKey, else EmailAddress) from
+    -- the account, or from one list when ListID is given; the event is kept as an UnsubEvent.
+    LogUnsubEvent = function(p, ctx)
+      local sub
+      if p.SubscriberKey and p.SubscriberKey ~= "" then
+        sub = acct:find("Subscriber", {SubscriberKey = p.SubscriberKey})
+      elseif p.EmailAddress and p.EmailAddress ~= "" then
+        for _, o in ipairs(acct:collection("Subscriber").list) do
+          if type(o.EmailAddress) == "string" and o.EmailAddress:lower() == p.EmailAddress:lower() then
+            sub = o
+            break
+          end
+        end
+      else
+        return {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_request,
+          StatusMessage = "LogUnsubEvent needs a SubscriberKey or EmailAddress parameter"}
+      end
+      if not sub then
+        return {StatusCode = "Error", ErrorCode = account_mod.ERR.not_found,
+          StatusMessage = string.format("No Subscriber with %s '%s' exists",
+            p.SubscriberKey and "SubscriberKey" or "EmailAddress", tostring(p.SubscriberKey or p.EmailAddress))}
+      end
+      if p.ListID and p.ListID ~= "" then
+        local changed = false
+        for _, l in ipairs(type(sub.Lists) == "table" and sub.Lists or {}) do
+          if type(l) == "table" and tostring(l.ID) == tostring(p.ListID) then
+            l.Status = "Unsubscribed"
+            changed = true
+          end
+        end
+        if not changed then sub.Status = "Unsubscribed" end
+      else
+        sub.Status = "Unsubscribed"
+      end
+      sub.UnsubscribedDate = acct:now_text()
+      acct:insert("UnsubEvent", {SubscriberKey = sub.SubscriberKey, EventDate = acct:now_text(),
+        EventType = "Unsubscribe", SendID = tonumber(p.JobID), BatchID = tonumber(p.BatchID)}, ctx.mid)
+      return {StatusCode = "OK", StatusMessage = "Event posted", Results = {}}
+    end,
+  }
 
   local describe_cache = {}
   local function describe_one(req)
@@ -295,19 +352,23 @@ function M.new(cfg)
         RequestID = r.RequestID or ctx.request_id, Results = r.Results}
     end,
     Perform = function(body, ctx)
-      local response = actions.perform(acct, body, ctx)
-      count_sends(response.Results, body)
       if is_async(body.Options) then
-        record_async("Perform", response.Results, body.Definitions or {}, ctx)
+        acct:defer(async_due(body.Options), function()
+          local response = actions.perform(acct, body, ctx)
+          count_sends(response.Results, body)
+          record_async("Perform", response.Results, body.Definitions or {}, ctx)
+        end)
         local ack = {}
-        for i, r in ipairs(response.Results) do
+        for i, def in ipairs(body.Definitions or {}) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
-            RequestType = "Asynchronous", Object = r.Object,
+            RequestType = "Asynchronous", Object = account_mod.copy(def, true),
             Task = {StatusCode = "OK", StatusMessage = "Queued"}}
         end
         return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
           OverallStatusMessage = "", RequestID = ctx.request_id}
       end
+      local response = actions.perform(acct, body, ctx)
+      count_sends(response.Results, body)
       return "PerformResponseMsg", response
     end,
     Query = function(_, ctx)
@@ -326,10 +387,23 @@ function M.new(cfg)
     Execute = function(body, ctx)
       local results = {}
       for i, r in ipairs(body.Requests or {}) do
-        results[i] = {StatusCode = "Error", OrdinalID = i - 1, ErrorCode = account_mod.ERR.invalid_request,
-          StatusMessage = string.format("The sandbox has no Execute request named '%s'", tostring(r.Name))}
+        local run = execute_requests[r.Name]
+        local res
+        if run then
+          local params = {}
+          for _, p in ipairs(r.Parameters or {}) do
+            if type(p) == "table" and p.Name then params[p.Name] = p.Value end
+          end
+          res = run(params, ctx)
+        else
+          res = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_request,
+            StatusMessage = string.format("Unknown Execute request Name '%s': the sandbox "
+              .. "knows LogUnsubEvent", tostring(r.Name))}
+        end
+        res.OrdinalID = i - 1
+        results[i] = res
       end
-      return "ExecuteResponseMsg", {OverallStatus = #results == 0 and "OK" or "Error",
+      return "ExecuteResponseMsg", {OverallStatus = #results == 0 and "Error" or overall_of(results),
         RequestID = ctx.request_id, Results = results}
     end,
     Configure = function(body, ctx)
@@ -430,7 +504,8 @@ function M.new(cfg)
       end
     end
     ctx.request_id = account_mod.uuid()
-    local okh, resp_element, tbl = pcall(handlers[op], body, ctx)
+    -- queued asynchronous requests whose time has come are processed before this one
+    local okh, resp_element, tbl = pcall(function(b, c) acct:tick() return handlers[op](b, c) end, body, ctx)
     if not okh then
       return fault(500, "soap:Server", "The sandbox failed to process the request: "
         .. tostring(type(resp_element) == "table" and resp_element.message or resp_element),

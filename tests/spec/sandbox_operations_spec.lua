@@ -1,0 +1,108 @@
+-- Sandbox operations beyond CRUD and Perform: Execute requests and queued asynchronous requests.
+local core = require "performlua.core"
+local sh = require "sandbox_helper"
+
+local function obj(type_name, t) return setmetatable(t, core.object_metatable(type_name)) end
+
+local sb, token
+
+local function call(op, request)
+  local r = sh.call(sb, token, op, request)
+  assert.are.equal(200, r.status, r.body)
+  sh.assert_valid(r.body)
+  return r.decoded
+end
+
+local function subscriber(key)
+  for _, s in ipairs(sb:objects("Subscriber")) do
+    if s.SubscriberKey == key then return s end
+  end
+end
+
+describe("sandbox Execute", function()
+  setup(function()
+    sb = sh.start{}
+    token = sh.token(sb)
+  end)
+  teardown(function() sb:stop() end)
+
+  it("LogUnsubEvent unsubscribes the subscriber named by SubscriberKey or EmailAddress", function()
+    local d = call("Execute", {Requests = {
+      obj("ExecuteRequest", {Name = "LogUnsubEvent", Parameters = {
+        {Name = "SubscriberKey", Value = "ada@example.com"}, {Name = "JobID", Value = "52000001"},
+        {Name = "Reason", Value = "Unsubscribed by a script"}}}),
+      obj("ExecuteRequest", {Name = "LogUnsubEvent", Parameters = {
+        {Name = "EmailAddress", Value = "GRACE@example.com"}}})}})
+    assert.are.equal("OK", d.OverallStatus)
+    assert.are.equal("OK", d.Results[1].StatusCode)
+    assert.are.equal("Event posted", d.Results[1].StatusMessage)
+    assert.are.equal(0, d.Results[1].OrdinalID)
+    assert.are.equal(1, d.Results[2].OrdinalID)
+    assert.are.equal("Unsubscribed", subscriber("ada@example.com").Status)
+    assert.are.equal("Unsubscribed", subscriber("grace@example.com").Status)
+    assert.are.equal("Active", subscriber("barbara@example.com").Status)
+  end)
+
+  it("answers an unknown subscriber and an unknown request Name with Error results", function()
+    local d = call("Execute", {Requests = {
+      obj("ExecuteRequest", {Name = "LogUnsubEvent", Parameters = {
+        {Name = "SubscriberKey", Value = "nobody@example.com"}}}),
+      obj("ExecuteRequest", {Name = "LogUnsubEvent", Parameters = {}}),
+      obj("ExecuteRequest", {Name = "Frobnicate"})}})
+    assert.are.equal("Error", d.OverallStatus)
+    assert.are.equal("No Subscriber with SubscriberKey 'nobody@example.com' exists", d.Results[1].StatusMessage)
+    assert.are.equal(107, d.Results[1].ErrorCode)
+    assert.are.equal("LogUnsubEvent needs a SubscriberKey or EmailAddress parameter", d.Results[2].StatusMessage)
+    assert.are.equal(6, d.Results[2].ErrorCode)
+    assert.are.equal("Unknown Execute request Name 'Frobnicate': the sandbox knows LogUnsubEvent",
+      d.Results[3].StatusMessage)
+    assert.are.equal("Error", d.Results[3].StatusCode)
+  end)
+end)
+
+describe("sandbox asynchronous requests", function()
+  setup(function()
+    sb = sh.start{}
+    token = sh.token(sb)
+  end)
+  teardown(function() sb:stop() end)
+
+  local function items(rid)
+    return call("Retrieve", {RetrieveRequest = {ObjectType = "ResultItem",
+      Properties = {"RequestID", "StatusCode", "StatusMessage", "OrdinalID"},
+      Filter = {Property = "RequestID", SimpleOperator = "equals", Value = rid}}}).Results or {}
+  end
+
+  local function list_count(key)
+    local n = 0
+    for _, l in ipairs(sb:objects("List")) do if l.CustomerKey == key then n = n + 1 end end
+    return n
+  end
+
+  it("are queued: nothing happens and no ResultItem exists until the clock moves on", function()
+    sb:set_speed(0.001) -- the clock all but stands still unless advanced
+    local d = call("Create", {Options = {RequestType = "Asynchronous"},
+      Objects = {obj("List", {CustomerKey = "queued-list", ListName = "Queued"})}})
+    assert.are.equal("Queued", d.Results[1].StatusMessage)
+    assert.are.equal(0, list_count("queued-list"))
+    assert.are.equal(0, #items(d.RequestID))
+    sb:clock_advance(0.5)
+    local got = items(d.RequestID)
+    assert.are.equal(1, #got)
+    assert.are.equal("OK", got[1].StatusCode)
+    assert.are.equal(1, list_count("queued-list"))
+  end)
+
+  it("with Options.ScheduledTime wait for that time", function()
+    sb:set_speed(0.001)
+    local at = math.floor(sb:now()) + 3600
+    local d = call("Create", {Options = {RequestType = "Asynchronous", ScheduledTime = at},
+      Objects = {obj("List", {CustomerKey = "later-list", ListName = "Later"})}})
+    sb:clock_advance(60)
+    assert.are.equal(0, #items(d.RequestID))
+    assert.are.equal(0, list_count("later-list"))
+    sb:clock_advance(3600)
+    assert.are.equal(1, #items(d.RequestID))
+    assert.are.equal(1, list_count("later-list"))
+  end)
+end)
