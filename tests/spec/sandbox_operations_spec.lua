@@ -106,3 +106,50 @@ describe("sandbox asynchronous requests", function()
     assert.are.equal(1, list_count("later-list"))
   end)
 end)
+
+describe("sandbox AsyncActivityStatus filters", function()
+  setup(function()
+    sb = sh.start{}
+    token = sh.token(sb)
+    sb:set_speed(0.001)
+  end)
+  teardown(function() sb:stop() end)
+
+  local function start_query()
+    local d = call("Perform", {Action = "start",
+      Definitions = {obj("QueryDefinition", {CustomerKey = "active-subscribers-query"})}})
+    return d.Results[1].Task.ID
+  end
+
+  local function task_ids(filter)
+    local got = call("Retrieve", {RetrieveRequest = {ObjectType = "AsyncActivityStatus",
+      Properties = {"TaskID", "Status"}, Filter = filter}}).Results or {}
+    local ids = {}
+    for _, o in ipairs(got) do
+      for _, p in ipairs(o.Properties or {}) do
+        if p.Name == "TaskID" then ids[#ids + 1] = tostring(p.Value) end
+      end
+    end
+    table.sort(ids)
+    return table.concat(ids, ",")
+  end
+
+  it("filter by TaskID and by StartTime/EndTime read from Value, ignoring the logical operator and DateValue", function()
+    local first = tostring(start_query())
+    sb:clock_advance(3600)
+    local middle = os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(sb:now()) - 1800)
+    local second = tostring(start_query())
+    local both = first < second and (first .. "," .. second) or (second .. "," .. first)
+    assert.are.equal(first, task_ids({Property = "TaskID", SimpleOperator = "equals", Value = first}))
+    assert.are.equal(second, task_ids({Property = "StartTime", SimpleOperator = "greaterThan", Value = middle}))
+    assert.are.equal(first, task_ids({Property = "EndTime", SimpleOperator = "lessThan", Value = middle}))
+    -- OR is read as the server reads it: both parts must hold
+    assert.are.equal("", task_ids(obj("ComplexFilterPart", {
+      LeftOperand = {Property = "TaskID", SimpleOperator = "equals", Value = first},
+      LogicalOperator = "OR",
+      RightOperand = {Property = "StartTime", SimpleOperator = "greaterThan", Value = middle}})))
+    -- DateValue is ignored: a StartTime given only there filters nothing
+    assert.are.equal(both, task_ids({Property = "StartTime", SimpleOperator = "greaterThan",
+      DateValue = {middle}}))
+  end)
+end)

@@ -529,6 +529,45 @@ function M:page(cursor, request_id)
   error(r, 0)
 end
 
+-- AsyncActivityStatus filters as the docs describe the server reading them: the logical
+-- operator and DateValue are ignored; every simple part found (nested ones too) must hold;
+-- TaskID is compared with the string Value(s), StartTime and EndTime are read from the string
+-- Value as dates and bound the activity's StartDate (StartTime <= StartDate <= EndTime); any
+-- other property is compared as an ordinary filter part.
+local function simple_parts(part, out)
+  if type(part) ~= "table" then return out end
+  if part.Property ~= nil then out[#out + 1] = part return out end
+  simple_parts(part.LeftOperand, out)
+  simple_parts(part.RightOperand, out)
+  for _, op in ipairs(part.AdditionalOperands or {}) do simple_parts(op, out) end
+  return out
+end
+
+local function async_status_matches(flt, o)
+  for _, part in ipairs(simple_parts(flt, {})) do
+    local values = part.Value
+    if type(values) ~= "table" then values = {values} end
+    local prop = part.Property
+    if prop == "StartTime" or prop == "EndTime" then
+      local bound = clock_mod.parse(values[1] and tostring(values[1]))
+      local started = clock_mod.parse(rawget(o, "StartDate"))
+      if bound and started then
+        if prop == "StartTime" and started < bound then return false end
+        if prop == "EndTime" and started > bound then return false end
+      end
+    elseif prop == "TaskID" then
+      local want, hit = tostring(rawget(o, "TaskID")), false
+      for _, v in ipairs(values) do if tostring(v) == want then hit = true end end
+      if not hit then return false end
+    else
+      local plain = setmetatable({Property = prop, SimpleOperator = part.SimpleOperator,
+        Value = part.Value}, getmetatable(part))
+      if not filter.matches(plain, function(p) return get_path(o, p) end) then return false end
+    end
+  end
+  return true
+end
+
 --- Retrieve: `rr` is the decoded RetrieveRequest, ctx = {mid=, request_id=}.
 function M:retrieve(rr, ctx)
   self:tick()
@@ -599,6 +638,7 @@ function M:retrieve(rr, ctx)
     accept = function(o)
       if not self:owned(o, scope) then return false end
       if not flt then return true end
+      if object_type == "AsyncActivityStatus" then return async_status_matches(flt, o) end
       return filter.matches(flt, function(p)
         if p == "Client.ID" then return rawget(o, "_mid") end
         return get_path(o, p)
