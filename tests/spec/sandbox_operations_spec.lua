@@ -6,6 +6,12 @@ local function obj(type_name, t) return setmetatable(t, core.object_metatable(ty
 
 local sb, token
 
+local function once(fields)
+  fields.Recurrence = obj("DailyRecurrence", {DailyRecurrencePatternType = "Interval", DayInterval = 1})
+  fields.RecurrenceType, fields.RecurrenceRangeType, fields.Occurrences = "Daily", "EndAfter", 1
+  return fields
+end
+
 local function call(op, request)
   local r = sh.call(sb, token, op, request)
   assert.are.equal(200, r.status, r.body)
@@ -151,5 +157,47 @@ describe("sandbox AsyncActivityStatus filters", function()
     -- DateValue is ignored: a StartTime given only there filters nothing
     assert.are.equal(both, task_ids({Property = "StartTime", SimpleOperator = "greaterThan",
       DateValue = {middle}}))
+  end)
+end)
+
+describe("sandbox Schedule", function()
+  setup(function()
+    sb = sh.start{}
+    token = sh.token(sb)
+    sb:set_speed(0.001)
+  end)
+  teardown(function() sb:stop() end)
+
+  it("start stores the schedule and starts the send when the clock reaches StartDateTime", function()
+    local at = os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(sb:now()) + 3600)
+    local before = #sb:objects("Send")
+    local d = call("Schedule", {Action = "start",
+      Schedule = once{Name = "in an hour", StartDateTime = at},
+      Interactions = {obj("EmailSendDefinition", {CustomerKey = "spring-sale-send"}),
+                      obj("EmailSendDefinition", {CustomerKey = "no-such-send"})}})
+    assert.are.equal("Has Errors", d.OverallStatus)
+    assert.are.equal("OK", d.Results[1].StatusCode)
+    assert.are.equal("Scheduled", d.Results[1].StatusMessage)
+    assert.are.equal("in an hour", d.Results[1].Object.Name)
+    assert.is_truthy(tonumber(d.Results[1].Task.ID))
+    assert.are.equal("Error", d.Results[2].StatusCode)
+    assert.are.equal(107, d.Results[2].ErrorCode)
+    assert.are.equal("EmailSendDefinition not found: no EmailSendDefinition with CustomerKey "
+      .. "'no-such-send' exists in this account", d.Results[2].StatusMessage)
+    sb:clock_advance(1800)
+    assert.are.equal(before, #sb:objects("Send"))
+    sb:clock_advance(1801)
+    assert.are.equal(before + 1, #sb:objects("Send"))
+    assert.are.equal(1, sb:stats().sends_by_definition["spring-sale-send"])
+  end)
+
+  it("refuses actions other than start and a schedule without StartDateTime", function()
+    local d = call("Schedule", {Action = "pause", Schedule = once{Name = "x"},
+      Interactions = {obj("EmailSendDefinition", {CustomerKey = "spring-sale-send"})}})
+    assert.are.equal("Error", d.OverallStatus)
+    assert.are.equal("The Schedule action 'pause' is not supported: use start", d.Results[1].StatusMessage)
+    d = call("Schedule", {Action = "start", Schedule = once{Name = "x"},
+      Interactions = {obj("EmailSendDefinition", {CustomerKey = "spring-sale-send"})}})
+    assert.are.equal("The ScheduleDefinition needs a StartDateTime", d.Results[1].StatusMessage)
   end)
 end)

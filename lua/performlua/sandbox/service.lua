@@ -419,15 +419,53 @@ function M.new(cfg)
     end,
     Schedule = function(body, ctx)
       local results = {}
+      local action = type(body.Action) == "string" and body.Action:lower() or ""
+      local schedule = body.Schedule and account_mod.copy(body.Schedule, true)
+        or setmetatable({}, core.object_metatable("ScheduleDefinition"))
+      local at = schedule.StartDateTime
+      if type(at) == "string" then at = clock_mod.parse(at) end
       for i, obj in ipairs(body.Interactions or {}) do
-        local id = acct:new_task_id()
-        results[i] = {StatusCode = "OK", StatusMessage = "Scheduled", OrdinalID = i - 1,
-          Object = body.Schedule and account_mod.copy(body.Schedule, true)
-            or setmetatable({}, core.object_metatable("ScheduleDefinition")),
-          Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(id),
-            InteractionObjectID = obj.ObjectID}}
+        local t = core.typeof(obj)
+        local r = {OrdinalID = i - 1, Object = schedule}
+        local stored, _, how = acct:find(t or "", obj)
+        if action ~= "start" then
+          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_action
+          r.StatusMessage = string.format("The Schedule action '%s' is not supported: use start",
+            tostring(body.Action))
+        elseif t ~= "EmailSendDefinition" and t ~= "Automation" then
+          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.unsupported_object
+          r.StatusMessage = string.format("The Schedule method is not supported for the %s object", tostring(t))
+        elseif not stored then
+          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.not_found
+          r.StatusMessage = string.format("%s not found: no %s with %s exists in this account", t, t,
+            how or "that identity")
+        elseif type(at) ~= "number" then
+          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_request
+          r.StatusMessage = "The ScheduleDefinition needs a StartDateTime"
+        else
+          local id = acct:new_task_id()
+          -- the scheduled send: kept until its time, then started as Perform start would
+          local record = {ID = id, Type = t, ObjectID = stored.ObjectID, CustomerKey = stored.CustomerKey,
+            StartDateTime = clock_mod.format(at), Status = "Scheduled"}
+          acct.scheduled = acct.scheduled or {}
+          acct.scheduled[#acct.scheduled + 1] = record
+          local def = setmetatable({CustomerKey = stored.CustomerKey, ObjectID = stored.ObjectID},
+            core.object_metatable(t))
+          acct:defer(at, function()
+            local perform = {Action = "start", Definitions = {def}}
+            local response = actions.perform(acct, perform, ctx)
+            count_sends(response.Results, perform)
+            record.Status = response.Results[1].StatusCode == "OK" and "Started" or "Error"
+          end)
+          r.StatusCode, r.StatusMessage = "OK", "Scheduled"
+          r.Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(id),
+            InteractionObjectID = stored.ObjectID}
+        end
+        r.Task = r.Task or {StatusCode = "Error", StatusMessage = r.StatusMessage}
+        results[i] = r
       end
-      return "ScheduleResponseMsg", {Results = results, OverallStatus = #results == 0 and "Error" or "OK",
+      return "ScheduleResponseMsg", {Results = results,
+        OverallStatus = #results == 0 and "Error" or overall_of(results),
         OverallStatusMessage = "", RequestID = ctx.request_id}
     end,
     Extract = function(body, ctx)
