@@ -201,3 +201,36 @@ describe("sandbox Schedule", function()
     assert.are.equal("The ScheduleDefinition needs a StartDateTime", d.Results[1].StatusMessage)
   end)
 end)
+
+describe("sandbox Extract", function()
+  setup(function()
+    sb = sh.start{}
+    token = sh.token(sb)
+    sb:set_speed(0.001)
+  end)
+  teardown(function() sb:stop() end)
+
+  local function status_of(task_id)
+    local got = call("Retrieve", {RetrieveRequest = {ObjectType = "AsyncActivityStatus",
+      Properties = {"TaskID", "Status", "Type"},
+      Filter = {Property = "TaskID", SimpleOperator = "equals", Value = task_id}}}).Results or {}
+    assert.are.equal(1, #got)
+    local bag = {}
+    for _, p in ipairs(got[1].Properties or {}) do bag[p.Name] = p.Value end
+    return bag
+  end
+
+  it("echoes the request and leaves a task whose status moves on the clock", function()
+    local d = call("Extract", {Requests = {
+      obj("ExtractRequest", {ID = "c7219016-a7f0-4c72-8657-1ec12c28a0db", Options = {},
+        Parameters = {{Name = "OutputFileName", Value = "out.zip"}}})}})
+    assert.are.equal("OK", d.OverallStatus)
+    local r = d.Results[1]
+    assert.are.equal("Extract queued", r.StatusMessage)
+    assert.are.equal("c7219016-a7f0-4c72-8657-1ec12c28a0db", r.Request.ID)
+    assert.are.equal("Queued", status_of(r.RequestID).Status)
+    assert.are.equal("ExtractRequest", status_of(r.RequestID).Type)
+    sb:clock_advance(2)
+    assert.are.equal("Complete", status_of(r.RequestID).Status)
+  end)
+end)

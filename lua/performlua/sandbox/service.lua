@@ -471,10 +471,30 @@ function M.new(cfg)
     Extract = function(body, ctx)
       local results = {}
       for i, r in ipairs(body.Requests or {}) do
-        results[i] = {StatusCode = "OK", StatusMessage = "Extract queued", OrdinalID = i - 1,
-          Request = account_mod.copy(r, true)}
+        local res = {OrdinalID = i - 1, Request = account_mod.copy(r, true)}
+        if type(r.ID) ~= "string" or r.ID == "" then
+          res.StatusCode, res.ErrorCode = "Error", account_mod.ERR.invalid_request
+          res.StatusMessage = "The ExtractRequest needs the ID of an extract definition"
+        else
+          -- ExtractResult has no Task: the task's ID goes in Result.RequestID and its status
+          -- is an AsyncActivityStatus (Type ExtractRequest) moving on the clock like an activity
+          local id = tostring(acct:new_task_id())
+          local params = {}
+          for _, p in ipairs((type(r.Parameters) == "table" and (r.Parameters.Parameter or r.Parameters)) or {}) do
+            if type(p) == "table" and p.Name then params[#params + 1] = p.Name .. "=" .. tostring(p.Value) end
+          end
+          local status = acct:insert("AsyncActivityStatus", {TaskID = id, Type = "ExtractRequest",
+            ActionType = "extract", AsyncAction = "extract", CustomerKey = r.ID, Status = "Queued",
+            StartDate = acct:now_text(), TotalCount = "100", ProcessedCount = "0", ErrorCount = "0",
+            DuplicateCount = "0", ClientID = tostring(ctx.mid or acct.mid),
+            StatusMessage = table.concat(params, "; ")}, ctx.mid)
+          acct:add_job({kind = "activity", obj = status})
+          res.StatusCode, res.StatusMessage, res.RequestID = "OK", "Extract queued", id
+        end
+        results[i] = res
       end
-      return "ExtractResponseMsg", {OverallStatus = "OK", RequestID = ctx.request_id, Results = results}
+      return "ExtractResponseMsg", {OverallStatus = #results == 0 and "Error" or overall_of(results),
+        RequestID = ctx.request_id, Results = results}
     end,
     VersionInfo = function(_, ctx)
       return "VersionInfoResponseMsg", {VersionInfo = {Version = "performlua sandbox " .. core.version,
