@@ -428,6 +428,8 @@ function M.new(cfg)
         local t = core.typeof(obj)
         local r = {OrdinalID = i - 1, Object = schedule}
         local stored, _, how = acct:find(t or "", obj)
+        -- only the token's business unit's definitions can be scheduled
+        if stored and not acct:owned(stored, {mids = {[ctx.mid or acct.mid] = true}}) then stored = nil end
         if action ~= "start" then
           r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_action
           r.StatusMessage = string.format("The Schedule action '%s' is not supported: use start",
