@@ -9,11 +9,14 @@ vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kin
     --show-leak-kinds=definite --suppressions="$src/tests/memory/valgrind.supp")
 cd "$src"
 "${vg[@]}" "$bin" --sandbox scripts/clone_count_send.lua >/dev/null
+# client_faults_spec covers the transport's error paths (resets, truncation, timeouts).
 # Specs that assert timing (latency overlap) are left out: valgrind slows everything ~20x.
 for spec in tests/spec/json_spec.lua tests/spec/codec_decode_spec.lua tests/spec/codec_encode_spec.lua \
             tests/spec/types_spec.lua tests/spec/schema_spec.lua tests/spec/envelope_xsd_spec.lua \
-            tests/spec/sandbox_retrieve_spec.lua \
-            tests/spec/sandbox_perform_spec.lua tests/spec/client_operations_spec.lua; do
+            tests/spec/codec_real_responses_spec.lua tests/spec/sandbox_soap_spec.lua \
+            tests/spec/sandbox_retrieve_spec.lua tests/spec/sandbox_operations_spec.lua \
+            tests/spec/sandbox_perform_spec.lua tests/spec/client_operations_spec.lua \
+            tests/spec/client_faults_spec.lua; do
   [ -f "$spec" ] || { echo "valgrind.sh: missing $spec (update this list)" >&2; exit 1; }
   echo "valgrind: $spec"
   "${vg[@]}" "$bin" tests/run_busted.lua "$spec" >/dev/null
