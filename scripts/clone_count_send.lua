@@ -39,6 +39,7 @@ local opts = workflow.options(arg, {
   flags = {"dry-run", "yes"},
   values = {["copy-name"] = workflow.text, timeout = workflow.seconds},
   defaults = {timeout = 3600},
+  arguments = {"AUDIENCE_KEY", "SEND_KEY", "SENDER_KEY"},
 })
 
 local audience_key = opts.positional[1] or "spring-prospects"
@@ -136,11 +137,9 @@ local function main()
         max_count == 1 and "person" or "people")
       or "the send definition's audience")
   if opts.dry_run then
-    workflow.show_envelope("  (dry run) Starting the send would send this Perform request:",
-      "Perform", {Action = "start", Definitions = {send_def}})
-    print()
-    say("Dry run finished: nothing was cloned and no email was sent.")
-    return 0
+    return workflow.dry_run_end("  (dry run) Starting the send would send this Perform request:",
+      {Action = "start", Definitions = {send_def}},
+      "Dry run finished: nothing was cloned and no email was sent.")
   end
   if not workflow.confirm("Start this send now?", {yes = opts.yes,
       sandbox = "(Sandbox: no real email leaves this machine, so going ahead without asking.)",
@@ -150,7 +149,10 @@ local function main()
       tostring(copy.Name or copy_name), copy.CustomerKey)
     return 3
   end
-  local started = c:perform("start", send_def)
+  -- Started at most once: when no answer comes back, perform_once stops and says so.
+  local started = workflow.perform_once(c, "start", send_def,
+    string.format("start the send '%s'", tostring(definition.Name)),
+    "Look for it with: performlua scripts/manage_send.lua list")
   started:check()
   local send_id = started.Results[1].Task and started.Results[1].Task.ID
   say("  Started: send job %s.", tostring(send_id))
@@ -161,13 +163,20 @@ local function main()
   local ok, send = pcall(c.wait, c, started, {timeout = opts.timeout})
   if not ok then
     local err = send
+    local check = string.format("It was NOT started again; check it with: performlua "
+      .. "scripts/manage_send.lua status %s", tostring(send_id))
     if type(err) == "table" and err.kind == "failed" then
       stop("The send ended badly: %s.", tostring(err.message))
+    elseif type(err) == "table" and err.kind == "timeout" then
+      local last = err.status
+      stop("The send (job %s) had not finished after %s s of waiting: its status is %s%s. It "
+        .. "carries on in Marketing Cloud. %s", tostring(send_id),
+        thousands(opts.timeout), tostring(last and last.Status or "not known yet"),
+        last and last.NumberSent and last.NumberTargeted and string.format(", %s of %s sent",
+          thousands(last.NumberSent), thousands(last.NumberTargeted)) or "", check)
     end
-    stop("The send was started (job %s) but following it failed: %s. It was NOT started "
-      .. "again; check it with: performlua scripts/manage_send.lua status %s",
-      tostring(send_id), type(err) == "table" and tostring(err.message) or tostring(err),
-      tostring(send_id))
+    stop("The send was started (job %s) but following it failed: %s. %s", tostring(send_id),
+      workflow.message_of(err), check)
   end
   say("  Finished with status %s.", tostring(send.Status))
 
@@ -191,12 +200,4 @@ local function main()
   return 0
 end
 
-workflow.run(main, {
-  blank_line = true,
-  advice = function(err)
-    if type(err) == "table" and err.outcome_unknown then
-      return "The request may have reached Marketing Cloud: check before running this again, "
-        .. "so nobody gets the email twice."
-    end
-  end,
-})
+workflow.run(main, {blank_line = true})

@@ -46,6 +46,7 @@ end
 local opts = workflow.options(arg, {
   script = "export_data_extension", usage = USAGE,
   values = {columns = column_list, ["page-size"] = workflow.whole_number},
+  arguments = {"DE_KEY", "OUTPUT.csv"},
 })
 
 local de_key = opts.positional[1] or "Loyalty_Members"
@@ -85,11 +86,28 @@ local function main()
   local object_type = "DataExtensionObject[" .. de_key .. "]"
 
   -- 1. Which columns: the ones asked for, or every column of the data extension in order.
-  local columns = opts.columns or c:default_properties(object_type)
+  local columns = opts.columns
+  if not columns then
+    local ok, found = pcall(c.default_properties, c, object_type)
+    if not ok then
+      if type(found) == "table" and found.kind == "usage" then
+        workflow.stop("No data extension with the external key '%s' was found (or it has no "
+          .. "columns). Check the key: keys are case-sensitive.", de_key)
+      end
+      error(found, 0)
+    end
+    columns = found
+  end
   say("Exporting data extension '%s' (%d columns: %s)", de_key, #columns,
     table.concat(columns, ", "))
 
-  -- 2. Open the output: a temporary file renamed at the end (or standard output).
+  -- 2. The first page before anything is written: a wrong key or column stops here, leaving no
+  --    file behind and no header line on standard output.
+  local options = opts.page_size and {BatchSize = opts.page_size} or nil
+  local next_row = c:each(object_type, columns, nil, options)
+  local first = next_row()
+
+  -- 3. Open the output: a temporary file renamed at the end (or standard output).
   local file, temp_path
   if to_stdout then
     file = io.stdout
@@ -97,19 +115,20 @@ local function main()
     temp_path = output .. ".part"
     local err
     file, err = io.open(temp_path, "wb")
-    if not file then error("cannot write " .. temp_path .. ": " .. tostring(err), 0) end
+    if not file then workflow.stop("Cannot write the file: %s", tostring(err)) end
   end
 
-  -- 3. Stream the rows: one page in memory at a time, however many rows there are.
+  -- 4. Stream the rows: one page in memory at a time, however many rows there are.
   file:write(csv_line(columns, #columns))
-  local options = opts.page_size and {BatchSize = opts.page_size} or nil
   local rows, values = 0, {}
   local ok, err = pcall(function()
-    for row in c:each(object_type, columns, nil, options) do
+    local row = first
+    while row do
       for i, col in ipairs(columns) do values[i] = row[col] end
       file:write(csv_line(values, #columns))
       rows = rows + 1
-      if rows % 50000 == 0 then say("  ... %d rows so far", rows) end
+      if rows % 50000 == 0 then say("  ... %s rows so far", workflow.thousands(rows)) end
+      row = next_row()
     end
   end)
   if not to_stdout then file:close() end
@@ -118,23 +137,15 @@ local function main()
     error(err, 0)
   end
 
-  -- 4. Only a complete export gets the real name.
+  -- 5. Only a complete export gets the real name.
   if not to_stdout then
     local renamed, rename_err = os.rename(temp_path, output)
-    if not renamed then error("cannot rename " .. temp_path .. ": " .. tostring(rename_err), 0) end
-    say("Wrote %d rows to %s", rows, output)
+    if not renamed then workflow.stop("Cannot rename %s: %s", temp_path, tostring(rename_err)) end
+    say("Wrote %s rows to %s", workflow.thousands(rows), output)
   else
     file:flush()
-    say("Wrote %d rows to standard output", rows)
+    say("Wrote %s rows to standard output", workflow.thousands(rows))
   end
 end
 
-workflow.run(main, {
-  stopped = "Export stopped: ",
-  failed = "Export stopped: ",
-  advice = function(err)
-    if type(err) == "table" and err.kind == "usage" then
-      return "Check the data extension's external key (it is case-sensitive)."
-    end
-  end,
-})
+workflow.run(main, {stopped = "Export stopped: ", failed = "Export stopped: "})

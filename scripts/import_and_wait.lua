@@ -26,6 +26,7 @@ local opts = workflow.options(arg, {
   flags = {"dry-run", "yes"},
   values = {timeout = workflow.seconds},
   defaults = {timeout = 3600},
+  arguments = {"IMPORT_KEY"},
 })
 local import_key = opts.positional[1] or "daily-loyalty-import"
 
@@ -44,11 +45,8 @@ local function main()
   -- 2. Start it.
   local start_def = mc.ImportDefinition{CustomerKey = import_key}
   if opts.dry_run then
-    workflow.show_envelope("(dry run) would send this Perform request:",
-      "Perform", {Action = "start", Definitions = {start_def}})
-    print()
-    say("Dry run finished: the import was not started.")
-    return 0
+    return workflow.dry_run_end("(dry run) would send this Perform request:",
+      {Action = "start", Definitions = {start_def}}, "Dry run finished: the import was not started.")
   end
   say("Starting the import: this changes the data in the account.")
   if not workflow.confirm("Start this import now?", {yes = opts.yes,
@@ -57,7 +55,10 @@ local function main()
     say("The import was NOT started.")
     return 3
   end
-  local started = c:perform("start", start_def)
+  -- Started at most once: when no answer comes back, perform_once stops and says so.
+  local started = workflow.perform_once(c, "start", start_def,
+    string.format("start the import '%s'", tostring(def.Name)),
+    "Check the import's recent runs in Marketing Cloud before running this again.")
   started:check()
   local task_id = started.Results[1].Task and started.Results[1].Task.ID
   say("Started (task %s). Waiting for it to finish...", tostring(task_id))
@@ -67,11 +68,20 @@ local function main()
   if not ok then
     local err = summary
     local s = type(err) == "table" and err.status or nil
-    if s then
+    local kind = type(err) == "table" and err.kind or nil
+    if kind == "failed" and s then
       say("The import ended with status %s.", tostring(s.ImportStatus))
       if s.NumberErrors then say("  rows with errors: %s", thousands(s.NumberErrors)) end
+      stop("The import did not complete: %s", workflow.message_of(err))
+    elseif kind == "timeout" then
+      stop("The import (task %s) had not finished after %s s of waiting: its status is %s%s. It "
+        .. "carries on in Marketing Cloud and was NOT started again.", tostring(task_id),
+        thousands(opts.timeout), tostring(s and s.ImportStatus or "not known yet"),
+        s and s.NumberSuccessful and s.TotalRows and string.format(", %s of %s rows imported",
+          thousands(s.NumberSuccessful), thousands(s.TotalRows)) or "")
     end
-    stop("The import did not complete: %s", workflow.message_of(err))
+    stop("The import was started (task %s) but following it failed: %s. It was NOT started "
+      .. "again.", tostring(task_id), workflow.message_of(err))
   end
 
   -- 4. The figures.

@@ -34,6 +34,7 @@ local opts = workflow.options(arg, {
   script = "manage_send", usage = USAGE,
   flags = {"dry-run", "yes"},
   values = {reason = workflow.text},
+  arguments = {"ACTION", "SEND_ID"},
 })
 local positional = opts.positional
 local action = (positional[1] or "status"):lower()
@@ -49,6 +50,12 @@ if not ACTIONS[action] then
 end
 if send_id and not tonumber(send_id) then
   workflow.usage_error("manage_send", "the send ID must be a number, got '" .. send_id .. "'")
+end
+-- Changing a send needs to know which one: never fall back to the list and exit 0, which would
+-- read as done.
+if not send_id and (action == "pause" or action == "resume" or action == "cancel") then
+  workflow.usage_error("manage_send", action .. " needs the send's ID, e.g. manage_send.lua "
+    .. action .. " 52000003 (list shows the recent sends and their IDs)", USAGE)
 end
 
 local SEND_FIELDS = {"ID", "EmailName", "Subject", "Status", "FromName", "FromAddress",

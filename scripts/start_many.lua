@@ -73,7 +73,9 @@ end
 local function run_item(c, item)
   local definition = mc[item.type]{CustomerKey = item.key}
   local t0 = core.monotonic()
-  local r = c:perform("start", definition)
+  -- started at most once: when no answer comes back, perform_once stops this item saying so
+  local r = workflow.perform_once(c, "start", definition, "start it",
+    "Check it in Marketing Cloud before starting it again.")
   local res = r.Results[1]
   if not r.ok then
     error(string.format("did not start: %s", res and tostring(res.StatusMessage)
@@ -85,9 +87,17 @@ local function run_item(c, item)
   end
   local ok, status = pcall(c.wait, c, r, {timeout = opts.timeout})
   if not ok then
-    if type(status) == "table" and status.kind == "usage" then
+    local kind = type(status) == "table" and status.kind or nil
+    if kind == "usage" then
       -- nothing to follow (e.g. an Automation start): started is all we can say
       return string.format("started; not followed (%s)", message_of(status))
+    elseif kind == "timeout" then
+      error(string.format("started (task %s) but not finished after %s s; it carries on in "
+        .. "Marketing Cloud and was not started again", tostring(task_id),
+        workflow.thousands(opts.timeout)), 0)
+    elseif kind ~= "failed" then
+      error(string.format("started (task %s) but following it failed: %s; it was not started "
+        .. "again", tostring(task_id), message_of(status)), 0)
     end
     error(message_of(status), 0)
   end
@@ -102,13 +112,9 @@ local function main()
   for _, item in ipairs(items) do say("  %s '%s'", item.type, item.key) end
 
   if opts.dry_run then
-    local defs = {}
-    for i, item in ipairs(items) do defs[i] = mc[item.type]{CustomerKey = item.key} end
-    workflow.show_envelope("(dry run) each would be started by a Perform request such as:",
-      "Perform", {Action = "start", Definitions = {defs[1]}})
-    print()
-    say("Dry run finished: nothing was started.")
-    return 0
+    local first = mc[items[1].type]{CustomerKey = items[1].key}
+    return workflow.dry_run_end("(dry run) each would be started by a Perform request such as:",
+      {Action = "start", Definitions = {first}}, "Dry run finished: nothing was started.")
   end
 
   local senders = 0

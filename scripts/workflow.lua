@@ -16,6 +16,8 @@
 --   workflow.confirm(question, how)    ask before a step that sends email or cannot be undone
 --   workflow.find_by_key(c, type, key, properties, what[, not_found])  one object, or stop
 --   workflow.show_envelope(intro, operation, request)   a dry run's view of a request
+--   workflow.dry_run_end(intro, request, finished)      show a Perform request, end the dry run
+--   workflow.perform_once(c, action, definition, what, check)   a Perform that must not repeat
 --   workflow.stop(fmt, ...)            end the script with a message for people (status 1)
 --   workflow.message_of(err)           the readable part of any error
 --   workflow.run(main[, how])          run main, turn its result or error into an exit status
@@ -49,6 +51,9 @@ end
 --   spec.flags    option names without a value, e.g. {"dry-run", "yes"}
 --   spec.values   option name -> value parser, e.g. {timeout = workflow.seconds}
 --   spec.defaults values the options start with, e.g. {timeout = 3600}
+--   spec.arguments the names of the positional arguments, e.g. {"SEND_KEY", "SENDER_KEY"}: more
+--                 than these is an error (a mistyped command line must not be half-used);
+--                 without it any number is accepted
 -- Returns opts, where --dry-run sets opts.dry_run = true, --timeout=60 sets opts.timeout = 60,
 -- --help or -h sets opts.help = true, and the other arguments are in opts.positional in order
 -- ("-" alone is one of them: it usually means standard input or output). On a bad argument it
@@ -77,6 +82,13 @@ function workflow.parse_options(args, spec)
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       return nil, "unknown option " .. a
     else
+      local names = spec.arguments
+      if names and #opts.positional >= #names then
+        return nil, string.format("unexpected argument '%s': %s", a, #names == 0
+          and "this script takes none, only options"
+          or string.format("this script takes at most %d (%s)", #names,
+            table.concat(names, " ")))
+      end
       opts.positional[#opts.positional + 1] = a
     end
   end
@@ -121,6 +133,15 @@ function workflow.show_envelope(intro, operation, request)
   print(intro)
   local envelope = mc.encode(operation, request)
   io.write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
+end
+
+-- The end of a dry run that stops before a Perform: the request it would send, then `finished`
+-- (what did not happen). Returns 0, the exit status, for `return workflow.dry_run_end(...)`.
+function workflow.dry_run_end(intro, request, finished)
+  workflow.show_envelope(intro, "Perform", request)
+  print()
+  workflow.say("%s", finished)
+  return 0
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -177,6 +198,38 @@ function workflow.find_by_key(c, object_type, key, properties, what, not_found)
       .. "--help).", what, key))
   end
   return obj
+end
+
+-- Why no answer came back, in words, for an error whose outcome is unknown.
+local function lost_answer(err)
+  if err.kind == "http" and err.http_status then
+    return string.format("Marketing Cloud answered with an HTTP %s error page instead of a result",
+      tostring(err.http_status))
+  elseif err.kind == "xml" then
+    return "the answer that came back could not be read"
+  end
+  return "the connection broke or timed out before the answer arrived"
+end
+
+-- c:perform for an action that must not happen twice (starting a send or an import). performlua
+-- never repeats such a request once it has left; when no answer came back, this stops with a
+-- message saying the action may have happened, that it was not repeated, and `check` (how to
+-- find out), instead of a transport error. `what` completes "The request to ...": "start the
+-- send 'Spring sale'". Returns the Perform result (check it: a refusal is an answer too).
+function workflow.perform_once(c, action, definition, what, check)
+  local ok, r = pcall(c.perform, c, action, definition)
+  if not ok then
+    local err = r
+    if type(err) == "table" and err.outcome_unknown then
+      workflow.stop("The request to %s was sent, but %s, so it may or may not have been done. "
+        .. "It was NOT sent again, so nothing is done twice. %s%s", what, lost_answer(err),
+        check, err.correlation_id
+          and string.format(" (Reference for support: correlation id %s.)", err.correlation_id)
+          or "")
+    end
+    error(err, 0)
+  end
+  return r
 end
 
 function workflow.message_of(err)

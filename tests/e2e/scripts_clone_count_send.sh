@@ -54,6 +54,11 @@ expect_no_match "wrong key: nothing cloned" "Created the copy"
 run "$PERFORMLUA" --sandbox "$SCRIPTS/clone_count_send.lua" --timout=5
 expect_status "bad option" 2
 grep -Fxq "clone_count_send: unknown option --timout=5" <<<"$err" || fail "bad option message"
+# a fourth key is a mistake (a misplaced option value?): refused before anything is done
+run "$PERFORMLUA" --sandbox "$SCRIPTS/clone_count_send.lua" a b c d
+expect_status "too many arguments" 2
+grep -Fxq "clone_count_send: unexpected argument 'd': this script takes at most 3 (AUDIENCE_KEY SEND_KEY SENDER_KEY)" <<<"$err" || fail "too many arguments: message"
+[ -z "$out" ] || fail "too many arguments: the script ran"
 
 # 5. Not the embedded sandbox (an account reached through the environment, as production is):
 #    without --yes and without a terminal to ask on, the send is NOT started.

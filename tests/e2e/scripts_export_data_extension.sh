@@ -58,6 +58,27 @@ grep -Fxq "Wrote $((rows + 1)) rows to standard output" <<<"$err" || fail "stdou
 # 4. A wrong key.
 run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" no-such-de
 expect_status "wrong key" 1
-grep -Fq "Export stopped: " <<<"$err" || fail "wrong key: message"
+expect_err_line "wrong key: message" "Export stopped: No data extension with the external key 'no-such-de' was found (or it has no columns). Check the key: keys are case-sensitive."
 [ ! -e no-such-de.csv ] && [ ! -e no-such-de.csv.part ] || fail "wrong key: a file was left"
+
+# 5. A column the data extension does not have: stopped before anything is written, so standard
+#    output holds no CSV header that looks like the start of an export.
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" - --columns="$first_column,NoSuchColumn"
+expect_status "wrong column" 1
+[ -z "$out" ] || fail "wrong column: something was written to standard output"
+grep -Eq "^Export stopped: .*NoSuchColumn" <<<"$err" || fail "wrong column: message"
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" cols.csv --columns="NoSuchColumn"
+expect_status "wrong column (file)" 1
+[ ! -e cols.csv ] && [ ! -e cols.csv.part ] || fail "wrong column: a file was left"
+
+# 6. A file that cannot be written: the reason once, in words.
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" no-such-dir/out.csv
+expect_status "unwritable" 1
+expect_err_line "unwritable" "Export stopped: Cannot write the file: no-such-dir/out.csv.part: No such file or directory"
+
+# 7. One argument too many is refused, not ignored.
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" out2.csv extra
+expect_status "extra argument" 2
+grep -Fxq "export_data_extension: unexpected argument 'extra': this script takes at most 2 (DE_KEY OUTPUT.csv)" <<<"$err" || fail "extra argument: message"
+[ ! -e out2.csv ] || fail "extra argument: exported anyway"
 echo "ok"

@@ -66,4 +66,16 @@ expect_err_line "unknown send" "Stopped: No send with ID 999999 was found in thi
 
 run "$PERFORMLUA" "$SCRIPTS/manage_send.lua" explode 1
 expect_status "bad action" 2
+
+# changing a send without saying which one is a usage error, never the list with status 0
+for action in pause resume cancel; do
+  run "$PERFORMLUA" "$SCRIPTS/manage_send.lua" "$action"
+  expect_status "$action without an ID" 2
+  grep -Fxq "manage_send: $action needs the send's ID, e.g. manage_send.lua $action 52000003 (list shows the recent sends and their IDs)" <<<"$err" \
+    || fail "$action without an ID: message"
+  expect_no_match "$action without an ID: no list" "^Sends of the last"
+done
+run "$PERFORMLUA" "$SCRIPTS/manage_send.lua" cancel "$send_id" --yes extra
+expect_status "extra argument" 2
+grep -Fxq "manage_send: unexpected argument 'extra': this script takes at most 2 (ACTION SEND_ID)" <<<"$err" || fail "extra argument: message"
 echo "ok"

@@ -101,20 +101,27 @@ describe("scripts/workflow.lua", function()
     end)
 
     it("says what a value option expects", function()
-      assert.are.same({nil, "--timeout needs seconds, e.g. --timeout=600"},
-        {workflow.parse_options({"--timeout=soon"}, spec)})
-      assert.are.same({nil, "--timeout needs seconds, e.g. --timeout=600"},
-        {workflow.parse_options({"--timeout=-5"}, spec)})
-      assert.are.same({nil, "--timeout needs seconds, e.g. --timeout=600"},
-        {workflow.parse_options({"--timeout=0"}, spec)})
-      assert.are.same({nil, "--page-size needs a whole number of at least 1, e.g. --page-size=10"},
-        {workflow.parse_options({"--page-size=2.5"}, spec)})
-      assert.are.same({nil, "--page-size needs a whole number of at least 1, e.g. --page-size=10"},
-        {workflow.parse_options({"--page-size=0"}, spec)})
-      assert.are.same({nil, "--timeout needs a value, as in --timeout=VALUE"},
-        {workflow.parse_options({"--timeout"}, spec)})
-      assert.are.same({nil, "--reason needs a value after the '=' sign"},
-        {workflow.parse_options({"--reason="}, spec)})
+      local timeout = "--timeout needs seconds, e.g. --timeout=600"
+      local page_size = "--page-size needs a whole number of at least 1, e.g. --page-size=10"
+      for _, case in ipairs{
+        {"--timeout=soon", timeout}, {"--timeout=-5", timeout}, {"--timeout=0", timeout},
+        {"--page-size=2.5", page_size}, {"--page-size=0", page_size},
+        {"--timeout", "--timeout needs a value, as in --timeout=VALUE"},
+        {"--reason=", "--reason needs a value after the '=' sign"},
+      } do
+        assert.are.same({nil, case[2]}, {workflow.parse_options({case[1]}, spec)}, case[1])
+      end
+    end)
+
+    it("refuses more positional arguments than spec.arguments names", function()
+      local two = {arguments = {"ACTION", "SEND_ID"}}
+      assert.are.same({"pause", "12"}, workflow.parse_options({"pause", "12"}, two).positional)
+      assert.are.same({nil, "unexpected argument '13': this script takes at most 2 "
+        .. "(ACTION SEND_ID)"}, {workflow.parse_options({"pause", "12", "13"}, two)})
+      assert.are.same({nil, "unexpected argument 'x': this script takes none, only options"},
+        {workflow.parse_options({"x"}, {arguments = {}})})
+      -- without spec.arguments any number is fine
+      assert.are.equal(5, #workflow.parse_options({"a", "b", "c", "d", "e"}, {}).positional)
     end)
 
     it("stops at the first bad argument", function()
@@ -175,6 +182,51 @@ describe("scripts/workflow.lua", function()
       ok, err = pcall(workflow.find_by_key, client_with({}), "ImportDefinition", "x", {"Name"},
         "import definition", "No import 'x'.")
       assert.are.equal("No import 'x'.", err.stop)
+    end)
+  end)
+
+  describe("perform_once", function()
+    -- a client whose perform raises `err` (or answers `answer`) and counts its calls
+    local calls
+    local function client_raising(err, answer)
+      calls = 0
+      return {perform = function()
+        calls = calls + 1
+        if err then error(err, 0) end
+        return answer
+      end}
+    end
+
+    it("returns the answer of one Perform", function()
+      local answer = {ok = true}
+      assert.are.equal(answer, workflow.perform_once(client_raising(nil, answer), "start", {},
+        "start it", "Check it."))
+      assert.are.equal(1, calls)
+    end)
+
+    it("stops in plain words when the outcome is unknown, and does not perform again", function()
+      local c = client_raising({kind = "transport", outcome_unknown = true,
+        correlation_id = "c-1", message = "Perform request to host failed after it was sent"})
+      local ok, err = pcall(workflow.perform_once, c, "start", {}, "start the send 'Spring'",
+        "Look for it in the list.")
+      assert.is_false(ok)
+      assert.are.equal(1, calls)
+      assert.are.equal("The request to start the send 'Spring' was sent, but the connection "
+        .. "broke or timed out before the answer arrived, so it may or may not have been done. "
+        .. "It was NOT sent again, so nothing is done twice. Look for it in the list. "
+        .. "(Reference for support: correlation id c-1.)", err.stop)
+      ok, err = pcall(workflow.perform_once, client_raising({kind = "http", http_status = 500,
+        outcome_unknown = true}), "start", {}, "start it", "Check it.")
+      assert.are.equal("The request to start it was sent, but Marketing Cloud answered with an "
+        .. "HTTP 500 error page instead of a result, so it may or may not have been done. It "
+        .. "was NOT sent again, so nothing is done twice. Check it.", err.stop)
+    end)
+
+    it("raises other errors as they are", function()
+      local e = {kind = "auth", message = "Login Failed"}
+      local ok, err = pcall(workflow.perform_once, client_raising(e), "start", {}, "x", "y")
+      assert.is_false(ok)
+      assert.are.equal(e, err)
     end)
   end)
 
