@@ -2,7 +2,8 @@
 --
 --   c:wait(result, {timeout =, interval =, max_interval =, progress =})
 --   c:wait(one_result_of_it, opts)
---   c:wait(task_id, kind, opts)          kind: "send" | "import" | "activity" (or a type name)
+--   c:wait(task_id, kind, opts)          kind: "send" | "import" | "activity", or the type of
+--                                        what was started ("QueryDefinition" -> activity)
 --   c:wait(send_or_summary_object, opts) a Send (by ID) or an ImportResultsSummary (TaskResultID)
 --
 -- What is polled (reference/soap-api.md §8), by the type of the performed definition:
@@ -113,6 +114,11 @@ local KIND_ALIASES = {
 local function kind_of_name(name)
   local k = KIND_ALIASES[lower(name)]
   if k then return k end
+  -- the type of the definition that started the work, as for a Perform result: every type
+  -- other than sends and imports is followed through AsyncActivityStatus
+  if type(name) == "string" and require("performlua.types").constructor(name) then
+    return "activity"
+  end
   return nil
 end
 
@@ -452,8 +458,8 @@ local function targets_of(x, kind)
     end
     local k = kind_of_name(kind)
     if not k then
-      usage(string.format("c:wait: unknown kind '%s'; use \"send\", \"import\" or \"activity\"",
-        tostring(kind)))
+      usage(string.format("c:wait: unknown kind '%s'; use \"send\", \"import\" or \"activity\", "
+        .. "or the type that started the work, e.g. \"QueryDefinition\"", tostring(kind)))
     end
     if tostring(x) == "" then usage("c:wait: the task id is empty") end
     return {{kind = k, task_id = x,

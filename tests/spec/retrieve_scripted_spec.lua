@@ -3,35 +3,20 @@
 -- 100,000 generated rows stream through. The same run against the real sandbox in
 -- retrieve_spec.lua.
 local core = require "performlua.core"
-local loop = require "performlua.loop"
-local client = require "performlua.client"
 local mc = require "performlua"
 
-local original_http = loop.http
+local wh = require "workflow_helper"
+
+local connect = wh.scripted_client
 local requests      -- {element =, body =}
 local handler       -- function(element, body, n) -> response body (XML)
 
-local function response(body)
-  return {id = 0, status = 200, body = body, headers = {}, curl_code = 0, sent = true,
-          reused = false, elapsed = 0.001}
-end
-
 local function install()
   requests = {}
-  loop.http = function(req)
-    if req.url:match("/v2/token$") then
-      return response(core.json_encode{access_token = "tok", expires_in = 1080,
-        token_type = "Bearer", soap_instance_url = "https://mc-test.soap.example/"})
-    end
-    local body, element = core.decode(req.body)
+  wh.install(function(element, body)
     requests[#requests + 1] = {element = element, body = body}
-    return response(handler(element, body, #requests))
-  end
-end
-
-local function connect()
-  return client.connect{client_id = "cid", client_secret = "secret",
-    auth_url = "https://auth.example/", token_cache = false, retry_base_delay = 0.001}
+    return handler(element, body, #requests)
+  end)
 end
 
 local function retrieve_answer(status, request_id, results)
@@ -63,7 +48,7 @@ end
 
 describe("streamed retrieves (scripted service)", function()
   before_each(install)
-  after_each(function() loop.http = original_http end)
+  after_each(wh.restore)
 
   it("follows ContinueRequest with the previous page's RequestID", function()
     handler = paged_subscribers(7, 3)

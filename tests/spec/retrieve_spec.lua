@@ -5,12 +5,11 @@
 local mc = require "performlua"
 local sandbox = require "performlua.sandbox"
 
+local wh = require "workflow_helper"
+
 local box
 
-local function connect()
-  return mc.connect{auth_url = box.auth_url, client_id = "sandbox", client_secret = "sandbox",
-    token_cache = false}
-end
+local function connect() return wh.sandbox_client(box) end
 
 local function calls(operation)
   return box:stats().by_operation[operation] or 0

@@ -4,23 +4,14 @@
 -- does); the same behaviours run against the real sandbox in wait_spec.lua.
 local core = require "performlua.core"
 local loop = require "performlua.loop"
-local client = require "performlua.client"
 local mc = require "performlua"
 
-local original_http = loop.http
+local wh = require "workflow_helper"
+
+local response, connect = wh.response, wh.scripted_client
 local polls            -- decoded Retrieve requests, in order, with their time
 local perform_answer   -- function(body) -> Results for a Perform
 local states           -- object type -> list of objects to answer, one per poll (last repeats)
-
-local function response(status, body)
-  return {id = 0, status = status, body = body, headers = {}, curl_code = 0, sent = true,
-          reused = false, elapsed = 0.001}
-end
-
-local function token()
-  return response(200, core.json_encode{access_token = "tok", expires_in = 1080,
-    token_type = "Bearer", soap_instance_url = "https://mc-test.soap.example/"})
-end
 
 local function next_state(object_type)
   local list = states[object_type]
@@ -33,27 +24,20 @@ end
 local function install()
   polls = {}
   states = {}
-  loop.http = function(req)
-    if req.url:match("/v2/token$") then return token() end
-    local body, element = core.decode(req.body)
+  wh.install(function(element, body)
     if element == "PerformRequestMsg" then
-      return response(200, core.encode_message("PerformResponseMsg", {
+      return core.encode_message("PerformResponseMsg", {
         Results = perform_answer(body), OverallStatus = "OK", OverallStatusMessage = "",
-        RequestID = "perform-1"}, {}))
+        RequestID = "perform-1"}, {})
     end
     assert(element == "RetrieveRequestMsg", element)
     local rr = body.RetrieveRequest
     polls[#polls + 1] = {type = rr.ObjectType, filter = rr.Filter, properties = rr.Properties,
                          at = loop.now()}
     local obj = next_state(rr.ObjectType)
-    return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
-      RequestID = "poll-" .. #polls, Results = obj and {obj} or nil}, {}))
-  end
-end
-
-local function connect()
-  return client.connect{client_id = "cid", client_secret = "secret",
-    auth_url = "https://auth.example/", token_cache = false, retry_base_delay = 0.001}
+    return core.encode_message("RetrieveResponseMsg", {OverallStatus = "OK",
+      RequestID = "poll-" .. #polls, Results = obj and {obj} or nil}, {})
+  end)
 end
 
 local function send(id, status, sent, targeted)
@@ -76,7 +60,7 @@ local FAST = {interval = 0.01, max_interval = 0.01, timeout = 5}
 
 describe("c:wait (scripted service)", function()
   before_each(install)
-  after_each(function() loop.http = original_http end)
+  after_each(wh.restore)
 
   it("polls the Send by Task.ID after EmailSendDefinition start and returns it", function()
     perform_answer = function() return {started("EmailSendDefinition", "welcome", 4711)} end
@@ -370,16 +354,22 @@ describe("c:wait (scripted service)", function()
     assert.are.equal(1, err.failures[1].index)
   end)
 
-  it("explains what to poll after an Automation start (no Task)", function()
-    perform_answer = function()
-      return {{StatusCode = "OK", StatusMessage = "Performed Activity", OrdinalID = 0,
-        Object = mc.Automation{CustomerKey = "nightly", Name = "Nightly import"}}}
-    end
+  -- Performs `action` on `definition` answered by `results`, then c:wait on the result: the
+  -- usage error it raises (asserted) and the result.
+  local function wait_refused(results, action, definition)
+    perform_answer = function() return results end
     local c = connect()
-    local r = c:perform("start", mc.Automation{CustomerKey = "nightly"})
+    local r = c:perform(action, definition)
     local ok, err = pcall(c.wait, c, r)
     assert.is_false(ok)
     assert.are.equal("usage", err.kind)
+    return err, r, c
+  end
+
+  it("explains what to poll after an Automation start (no Task)", function()
+    local err = wait_refused({{StatusCode = "OK", StatusMessage = "Performed Activity",
+      OrdinalID = 0, Object = mc.Automation{CustomerKey = "nightly", Name = "Nightly import"}}},
+      "start", mc.Automation{CustomerKey = "nightly"})
     assert.are.equal("c:wait: Automation 'nightly' has no task to follow: the service answers "
       .. "Automation start without a Task. Poll the automation itself instead: "
       .. "c:retrieve(\"Automation\", {\"Name\", \"Status\"}, {Property = \"CustomerKey\", "
@@ -389,20 +379,16 @@ describe("c:wait (scripted service)", function()
   end)
 
   it("has nothing to wait for after GetMaxCount (Task.ID 0)", function()
-    perform_answer = function()
-      return {{StatusCode = "OK", StatusMessage = "Task status message holds the requested value.",
-        OrdinalID = 0, Task = {StatusCode = "OK", StatusMessage = "3", ID = "0"}}}
-    end
-    local c = connect()
-    local r = c:perform("GetMaxCount", mc.EmailSendDefinition{CustomerKey = "welcome"})
-    local ok, err = pcall(c.wait, c, r)
-    assert.is_false(ok)
-    assert.are.equal("usage", err.kind)
+    local err, r, c = wait_refused({{StatusCode = "OK",
+      StatusMessage = "Task status message holds the requested value.", OrdinalID = 0,
+      Task = {StatusCode = "OK", StatusMessage = "3", ID = "0"}}},
+      "GetMaxCount", mc.EmailSendDefinition{CustomerKey = "welcome"})
     -- the client records the action on Perform results (r.action), so wait names it
     assert.are.equal("c:wait: nothing to wait for: 'GetMaxCount' on EmailSendDefinition "
       .. "'welcome' completes within the Perform call; its answer is in the result "
       .. "(Task.StatusMessage holds counts, Object a clone)", err.message)
     -- one Result alone does not know its action: Task.ID 0 says there is no task
+    local ok
     ok, err = pcall(c.wait, c, r.Results[1])
     assert.is_false(ok)
     assert.are.equal("c:wait: EmailSendDefinition 'welcome' has no task to follow (its Perform "
@@ -422,8 +408,8 @@ describe("c:wait (scripted service)", function()
     assert.are.equal("c:wait(task_id, kind, opts): give the kind of work too: \"send\" (a Send "
       .. "by ID), \"import\" (ImportResultsSummary by TaskResultID) or \"activity\" "
       .. "(AsyncActivityStatus by TaskID)", message(12))
-    assert.are.equal("c:wait: unknown kind 'sned'; use \"send\", \"import\" or \"activity\"",
-      message(12, "sned"))
+    assert.are.equal("c:wait: unknown kind 'sned'; use \"send\", \"import\" or \"activity\", "
+      .. "or the type that started the work, e.g. \"QueryDefinition\"", message(12, "sned"))
     assert.are.equal("c:wait: unknown option 'timout' (options: interval, max_interval, "
       .. "progress, properties, timeout)", message(12, "send", {timout = 3}))
     assert.are.equal("c:wait: timeout must be a number of seconds > 0, got -1",
@@ -440,8 +426,12 @@ describe("c:wait (scripted service)", function()
     local c = connect()
     assert.are.equal("Completed", c:wait(3, "ImportDefinition", FAST).ImportStatus)
     assert.are.equal("Complete", c:wait(4, "AsyncActivityStatus", FAST).Status)
-    assert.are.equal("ImportResultsSummary", polls[1].type)
-    assert.are.equal("AsyncActivityStatus", polls[2].type)
+    -- the type of the definition that was started, as c:wait(result) reads it
+    assert.are.equal("Complete", c:wait(4, "QueryDefinition", FAST).Status)
+    assert.are.equal("Complete", c:wait(4, "AudienceDefinition", FAST).Status)
+    assert.are.same({"ImportResultsSummary", "AsyncActivityStatus", "AsyncActivityStatus",
+      "AsyncActivityStatus"}, {polls[1].type, polls[2].type, polls[3].type, polls[4].type})
+    assert.are.equal("TaskID", polls[3].filter.Property)
   end)
 
   it("runs inside mc.parallel: waits overlap", function()
