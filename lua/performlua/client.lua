@@ -488,25 +488,25 @@ function Client:_retrieve(req, control)
   r.more = status:lower() == "moredataavailable"
   r.ok = r.ok and (status:upper() == "OK" or r.more)
   r.object_type = req.ObjectType
-  rawset(r, "_retrieve", req)
-  rawset(r, "_control", control)
+  result.set_internal(r, "retrieve", req)
+  result.set_internal(r, "control", control)
   return r
 end
 
 --- The next page of a retrieve whose result has `more`; nil when there is none.
 function Client:continue(page)
-  if type(page) ~= "table" or rawget(page, "_retrieve") == nil then
+  local prev = type(page) == "table" and result.internal(page).retrieve
+  if not prev then
     usage("c:continue(page): page must be the result of c:retrieve or c:continue")
   end
   if not page.more then return nil end
   if not page.RequestID then
     usage("c:continue: the page has no RequestID to continue from")
   end
-  local prev = rawget(page, "_retrieve")
   local req = {}
   for k, v in pairs(prev) do req[k] = v end
   req.ContinueRequest = page.RequestID
-  return self:_retrieve(req, rawget(page, "_control") or {})
+  return self:_retrieve(req, result.internal(page).control or {})
 end
 
 function Client:describe(object_type)

@@ -12,6 +12,11 @@
 --   r:errors()     the failed results, each with .input = the input object it belongs to
 --   r:check()      returns r when ok; otherwise raises an error of kind "fault" whose .result
 --                  is r (the call was answered, but the service reports failure)
+--   print(r), tostring(r), mc.pretty(r)   the fields above, readably
+--
+-- What the client keeps to continue a retrieve or follow a Perform (the inputs, the request)
+-- lives in a weak side table, not in r: pairs(r), printing and serialising show only what the
+-- service answered and the fields documented above.
 local core = require "performlua.core"
 
 local M = {}
@@ -19,6 +24,31 @@ local M = {}
 local Result = {}
 Result.__index = Result
 M.Result = Result
+
+local internals = setmetatable({}, {__mode = "k"})
+
+--- The client's bookkeeping for result r (a table; empty for a table that is not a result).
+function M.internal(r)
+  return internals[r] or {}
+end
+
+--- The input objects result r answers, by position (empty when not known).
+function M.inputs(r)
+  return M.internal(r).inputs or {}
+end
+
+--- Attaches bookkeeping to result r under `key`.
+function M.set_internal(r, key, value)
+  local t = internals[r]
+  if not t then t = {}; internals[r] = t end
+  t[key] = value
+end
+
+-- pretty must be called from this very function: it then shows the table's structure instead
+-- of calling this __tostring again.
+function Result.__tostring(self)
+  return require("performlua.pretty").pretty(self, {multiline = "auto"})
+end
 
 local function is_ok_status(s)
   if s == nil then return true end
@@ -87,7 +117,7 @@ function M.new(fields)
   r.RequestIDs = fields.RequestIDs or (fields.RequestID and {fields.RequestID} or {})
   r.Results = fields.Results or {}
   r.more = fields.more or false
-  rawset(r, "_inputs", fields.inputs)
+  M.set_internal(r, "inputs", fields.inputs)
   -- every result knows the input it answers (errors() and c:wait use it)
   if fields.inputs then
     for i, res in ipairs(r.Results) do
@@ -111,6 +141,7 @@ function M.merge(operation, parts)
   local statuses, all_same = nil, true
   for _, p in ipairs(parts) do
     local base = #inputs
+    local part_inputs = M.inputs(p)
     for i, res in ipairs(p.Results) do
       -- OrdinalIDs count from 0 in each chunk: make them count over the whole input
       if type(res) == "table" then
@@ -118,11 +149,10 @@ function M.merge(operation, parts)
         if o then pcall(function() res.OrdinalID = o + base end) end
       end
       results[#results + 1] = res
-      local inp = p._inputs and p._inputs[i]
-      inputs[#results] = inp
+      inputs[#results] = part_inputs[i]
     end
-    for i = 1, #(p._inputs or {}) do
-      if p._inputs[i] ~= nil and inputs[base + i] == nil then inputs[base + i] = p._inputs[i] end
+    for i = 1, #part_inputs do
+      if inputs[base + i] == nil then inputs[base + i] = part_inputs[i] end
     end
     for _, id in ipairs(p.RequestIDs) do ids[#ids + 1] = id end
     if p.OverallStatusMessage and p.OverallStatusMessage ~= "" then
@@ -144,7 +174,7 @@ end
 
 function Result:errors()
   local out = {}
-  local inputs = rawget(self, "_inputs") or {}
+  local inputs = M.inputs(self)
   for i, res in ipairs(self.Results) do
     if result_failed(res) then
       rawset(res, "input", inputs[i])

@@ -480,7 +480,7 @@ local function targets_of(x, kind)
         .. "%s%s)", tostring(x.OverallStatus), x.OverallStatusMessage
           and x.OverallStatusMessage ~= "" and (": " .. x.OverallStatusMessage) or ""))
     end
-    local inputs = rawget(x, "_inputs") or {}
+    local inputs = require("performlua.result").inputs(x)
     local action = rawget(x, "action")
     local targets = {}
     for i, res in ipairs(results) do
