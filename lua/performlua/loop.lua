@@ -240,7 +240,13 @@ local function group_error(api, noun, failures, results)
     err.message = prefix .. ": " .. tostring(cause.message)
   else
     err.kind = "script"
-    err.message = prefix .. ": " .. tostring(cause)
+    -- a plain table raised by the script (error{message = ...}) reads by its message, not as
+    -- "table: 0x..."
+    local text = cause
+    if type(cause) == "table" and getmetatable(cause) == nil and cause.message ~= nil then
+      text = cause.message
+    end
+    err.message = prefix .. ": " .. tostring(text)
   end
   err.item = first.index
   err.cause = cause
@@ -322,6 +328,11 @@ function M.map(list, fn, options)
     usage("mc.map: concurrency must be an integer >= 1, got " .. tostring(concurrency), 2)
   end
   local n = #list
+  if n == 0 and next(list) ~= nil then
+    -- a table keyed by names has no order to return results in: say so rather than return {}
+    usage("mc.map: argument #1 must be a list (an array such as {\"a\", \"b\"}); this table "
+      .. "has keys but no item 1", 2)
+  end
   return run_group("mc.map", "item", n, concurrency, function(i) return fn(list[i], i) end)
 end
 

@@ -76,6 +76,14 @@ describe("mc.parallel", function()
     assert.matches("traceback", err.traceback)
   end)
 
+  it("names a plain error table by its message", function()
+    local raised = {message = "quota reached", code = 5}
+    local ok, err = pcall(loop.parallel, function() error(raised) end)
+    assert.is_false(ok)
+    assert.are.equal("mc.parallel: function 1 failed: quota reached", err.message)
+    assert.are.equal(raised, err.cause)
+  end)
+
   it("refuses a non-function argument", function()
     local ok, err = pcall(loop.parallel, function() end, 42)
     assert.is_false(ok)
@@ -148,6 +156,12 @@ describe("mc.map", function()
     assert.are.equal("mc.map: concurrency must be an integer >= 1, got 0", err.message)
     ok, err = pcall(loop.map, "x", print)
     assert.are.equal("mc.map: argument #1 must be a list (table), got string", err.message)
+    -- a table keyed by names is not a list: an error, not an empty result
+    ok, err = pcall(loop.map, {north = 1, south = 2}, function() return 1 end)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.are.equal("mc.map: argument #1 must be a list (an array such as {\"a\", \"b\"}); "
+      .. "this table has keys but no item 1", err.message)
   end)
 end)
 
