@@ -8,7 +8,7 @@
 --     and the others wait for it. The token state is shared by every client of the process with
 --     the same auth URL, client id and account;
 --   * a disk cache in $XDG_CACHE_HOME/performlua/tokens/<hash>.json (file 0600, directory 0700)
---     so repeated runs within a token's life make no token request (the service asks for at most
+--     holding a token only for the client secret that fetched it, so repeated runs within a token's life make no token request (the service asks for at most
 --     one per 20 minutes per machine). A token the server rejects is dropped and replaced.
 -- WS-Security username/password (legacy accounts): no token; the header carries them.
 --
@@ -76,8 +76,10 @@ local function read_cache(state)
   local text = f:read("a")
   f:close()
   local data = core.json_decode(text)
-  if type(data) ~= "table" or data.key ~= state.key or type(data.access_token) ~= "string"
-    or type(data.expires_at) ~= "number" then
+  -- a token fetched with another client secret (a stale or mistyped one, a rotated one) is not
+  -- this client's: with it, wrong credentials would seem to work until the token expired
+  if type(data) ~= "table" or data.key ~= state.key or data.secret_tag ~= state.secret_tag
+    or type(data.access_token) ~= "string" or type(data.expires_at) ~= "number" then
     return nil
   end
   return data
@@ -130,7 +132,8 @@ function M.new(settings, options)
     .. (self.options.token_cache == false and "\nnocache" or "")
   local state = states[memory_key]
   if not state then
-    state = {key = key}
+    -- The cache file records which secret fetched its token as a salted hash (never the secret).
+    state = {key = key, secret_tag = core.hash_hex(key .. "\n" .. p.client_secret)}
     if self.options.token_cache ~= false then
       state.cache_file, state.cache_dir = cache_path(key)
     end
@@ -255,6 +258,7 @@ function Auth:token()
     end
     local data = self:request_token()
     data.key = state.key
+    data.secret_tag = state.secret_tag
     adopt(state, data)
     state.skip_disk = nil
     write_cache(state, data)

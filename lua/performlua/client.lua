@@ -30,8 +30,9 @@
 --   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
 --     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
 --     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
---     the request id when known. The transport itself refuses libcurl's silent re-send of such
---     requests (see runtime/net/http.h);
+--     request_id: the service's RequestID when part of its answer arrived, else that
+--     correlation id (every outcome-unknown error carries one to quote). The transport itself
+--     refuses libcurl's silent re-send of such requests (see runtime/net/http.h);
 --   * "Token Expired" / "Login Failed" security faults: the token is dropped, one new token is
 --     fetched and the call is retried once (the service rejected the call unprocessed).
 local core = require "performlua.core"
@@ -196,6 +197,13 @@ function Client:_attempt(op, request, idempotent, correlation_id, timeout)
   return out
 end
 
+-- The id to quote for a request whose outcome is unknown: the service's RequestID when part of
+-- its answer arrived, else the correlation id performlua sent with it (X-Correlation-ID).
+local function request_id_of(resp, correlation_id)
+  local body = type(resp.body) == "string" and resp.body or ""
+  return body:match("<[%w_]*:?RequestID>%s*([^<%s]+)%s*</") or correlation_id
+end
+
 function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   local secrets = self.auth:secret_values()
   if resp.curl_code ~= 0 then
@@ -209,7 +217,8 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
       message = string.format("%s request to %s failed after it was sent (%s): the service "
         .. "may have processed it (correlation id %s)", op, host_of(url), resp.error,
         correlation_id),
-      code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id}}
+      code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id,
+      request_id = request_id_of(resp, correlation_id)}}
   end
   local ok, body, element, header = pcall(core.decode, resp.body)
   if ok then
@@ -249,6 +258,7 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
     -- gave up waiting) may follow work already done, such as a started send.
     if not idempotent and status ~= 502 and status ~= 503 and status ~= 429 then
       e.outcome_unknown = true
+      e.request_id = request_id_of(resp, correlation_id)
       e.message = e.message .. (status == 504 and " (a gateway timeout" or " (a server error")
         .. ": the service may have processed it)"
       return {err = e}
@@ -260,6 +270,7 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   if status >= 200 and status < 300 then
     -- answered but unreadable: the service has processed it
     err.outcome_unknown = not idempotent
+    if err.outcome_unknown then err.request_id = request_id_of(resp, correlation_id) end
     return {err = err}
   end
   return {err = core.error_new{kind = "http", http_status = status,

@@ -1,0 +1,152 @@
+-- What a user's script sees of a call: results that print readably without the client's
+-- bookkeeping, an outcome-unknown error that names the request, and a cached token that only
+-- the secret that fetched it may use. Against the sandbox with the official WSDL.
+local mc = require "performlua"
+local core = require "performlua.core"
+local auth = require "performlua.auth"
+local sandbox = require "performlua.sandbox"
+
+local sb
+
+local function connect(extra)
+  local args = {auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
+    token_cache = false, retry_base_delay = 0.01}
+  for k, v in pairs(extra or {}) do args[k] = v end
+  return mc.connect(args)
+end
+
+local function start(opts)
+  opts = opts or {}
+  opts.port = 0
+  opts.wsdl = os.getenv("PERFORMLUA_WSDL")
+  sb = sandbox.start(opts)
+  return sb
+end
+
+local function keys_of(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = tostring(k) end
+  table.sort(out)
+  return out
+end
+
+describe("results as a script sees them", function()
+  before_each(function() auth._reset() start() end)
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("print and mc.pretty show the answer, not the client's bookkeeping", function()
+    local c = connect()
+    local r = c:perform("count", mc.AudienceDefinition{CustomerKey = "spring-prospects"})
+    local text = tostring(r)
+    assert.is_nil(text:match("^table: "), text)
+    assert.matches('OverallStatus = "OK"', text, 1, true)
+    assert.matches('RequestID = "' .. r.RequestID .. '"', text, 1, true)
+    assert.matches("ok = true", text, 1, true)
+    assert.matches("more = false", text, 1, true)
+    assert.matches("Results = {", text, 1, true)
+    assert.matches('StatusMessage = "Task status message holds the requested value."', text, 1, true)
+    for _, shown in ipairs({text, mc.pretty(r), mc.pretty({r})}) do
+      assert.is_nil(shown:find("_inputs", 1, true), shown)
+      assert.is_nil(shown:find("_retrieve", 1, true), shown)
+      assert.is_nil(shown:find("_control", 1, true), shown)
+    end
+    for _, k in ipairs(keys_of(r)) do
+      assert.is_nil(k:match("^_"), "internal key in pairs(r): " .. k)
+    end
+    -- the documented members still read as plain fields
+    assert.is_true(r.ok)
+    assert.are.equal("spring-prospects", r.Results[1].input.CustomerKey)
+    assert.are.equal(r, r:check())
+  end)
+
+  it("a retrieve page keeps no request in the table and still continues", function()
+    local c = connect()
+    local page = c:retrieve("EmailSendDefinition", {"CustomerKey", "Name"}, nil, {BatchSize = 1})
+    assert.is_true(page.more)
+    for _, k in ipairs(keys_of(page)) do
+      assert.is_nil(k:match("^_"), "internal key in pairs(page): " .. k)
+    end
+    local shown = tostring(page)
+    assert.is_nil(shown:find("BatchSize", 1, true), shown) -- the request is not part of the answer
+    local seen, pages = {}, 0
+    while page do
+      pages = pages + 1
+      for _, row in ipairs(page.Results) do seen[#seen + 1] = row.CustomerKey end
+      page = c:continue(page)
+    end
+    assert.is_true(pages >= 2)
+    local all = c:retrieve("EmailSendDefinition", {"CustomerKey"})
+    assert.are.equal(#all.Results, #seen)
+  end)
+
+  it("errors() and check() still know each failed result's input", function()
+    local c = connect()
+    local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "spring-sale-send"},
+                                  mc.EmailSendDefinition{CustomerKey = "no-such-send"}})
+    assert.is_false(r.ok)
+    local errs = r:errors()
+    assert.are.equal(1, #errs)
+    assert.are.equal("no-such-send", errs[1].input.CustomerKey)
+    local ok, err = pcall(r.check, r)
+    assert.is_false(ok)
+    assert.are.equal("fault", err.kind)
+    assert.are.equal(r, err.result)
+    -- what c:wait reads from the hidden bookkeeping: the definition each result answers
+    local ok2, werr = pcall(c.wait, c, r, {timeout = 30, interval = 0.05})
+    assert.is_false(ok2)
+    assert.matches("no-such-send", tostring(werr), 1, true)
+  end)
+end)
+
+describe("outcome unknown names the request", function()
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  for _, kind in ipairs({"reset-after", "truncate"}) do
+    it(kind .. ": request_id is set so the user can quote it", function()
+      auth._reset()
+      start{faults = {kind .. ":2"}}
+      local c = connect()
+      c:version_info()
+      local ok, err = pcall(c.perform, c, "start",
+        mc.EmailSendDefinition{CustomerKey = "spring-sale-send"})
+      assert.is_false(ok)
+      assert.is_true(err.outcome_unknown)
+      assert.is_string(err.request_id)
+      assert.are.equal(err.correlation_id, err.request_id)
+      assert.matches("request " .. err.request_id, tostring(err), 1, true)
+      assert.are.equal(1, sb:stats().sends_started)
+    end)
+  end
+end)
+
+describe("the disk token cache and the client secret", function()
+  local cache_home = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/client-results-cache-"
+    .. core.getpid()
+  local saved
+  before_each(function()
+    saved = os.getenv("XDG_CACHE_HOME")
+    core.setenv("XDG_CACHE_HOME", cache_home)
+    auth._reset()
+    start()
+  end)
+  after_each(function()
+    core.setenv("XDG_CACHE_HOME", saved)
+    if sb then sb:stop() sb = nil end
+  end)
+
+  it("a wrong secret does not borrow the token cached for the right one", function()
+    assert.is_true(connect{token_cache = true}:system_status().ok)
+    assert.are.equal(1, sb:stats().token_requests)
+    auth._reset() -- a new run
+    local bad = connect{token_cache = true, client_secret = "not-the-secret"}
+    local ok, err = pcall(bad.system_status, bad)
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+    assert.are.equal(401, err.http_status)
+    assert.is_nil(tostring(err):find("not-the-secret", 1, true))
+    -- the right secret still finds its token on disk
+    auth._reset()
+    assert.is_true(connect{token_cache = true}:system_status().ok)
+    assert.are.equal(2, sb:stats().token_requests) -- 1 good + 1 refused, none for the rerun
+  end)
+end)
