@@ -535,11 +535,15 @@ function Client:describe(object_type)
   return r
 end
 
-function Client:execute(requests)
-  local list = as_list(requests, "c:execute")
-  local answer = self:_call("Execute", {Requests = list})
-  return make_result("Execute", answer, list)
+-- Execute and Extract: an array of requests, one result per request in the same order.
+local function requests_call(op, what)
+  return function(self, requests)
+    local list = as_list(requests, what)
+    return make_result(op, self:_call(op, {Requests = list}), list)
+  end
 end
+Client.execute = requests_call("Execute", "c:execute")
+Client.extract = requests_call("Extract", "c:extract")
 
 function Client:configure(action, configurations, options)
   if type(action) ~= "string" or action == "" then
@@ -572,11 +576,6 @@ function Client:schedule(action, schedule, interactions, options)
   return r
 end
 
-function Client:extract(requests)
-  local list = as_list(requests, "c:extract")
-  local answer = self:_call("Extract", {Requests = list})
-  return make_result("Extract", answer, list)
-end
 
 function Client:version_info(include_history)
   local answer = self:_call("VersionInfo", {IncludeVersionHistory = include_history and true

@@ -192,6 +192,17 @@ static bool grow(char **buf, size_t *cap, size_t need)
     return true;
 }
 
+/* Appends n bytes to a buffer kept NUL-terminated, so the body and headers can be read as text. */
+static bool append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+    if (!grow(buf, cap, *len + n + 1))
+        return false;
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return true;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     transfer *t = userdata;
@@ -200,12 +211,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
         t->too_large = true;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    if (!grow(&t->resp.body, &t->body_cap, t->resp.body_len + n + 1))
-        return 0;
-    memcpy(t->resp.body + t->resp.body_len, data, n);
-    t->resp.body_len += n;
-    t->resp.body[t->resp.body_len] = '\0';
-    return n;
+    return append(&t->resp.body, &t->resp.body_len, &t->body_cap, data, n) ? n : 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
@@ -217,12 +223,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
         t->resp.headers_len = 0;
     if (t->resp.headers_len + n > 1024 * 1024)
         return 0;
-    if (!grow(&t->resp.headers, &t->headers_cap, t->resp.headers_len + n + 1))
-        return 0;
-    memcpy(t->resp.headers + t->resp.headers_len, data, n);
-    t->resp.headers_len += n;
-    t->resp.headers[t->resp.headers_len] = '\0';
-    return n;
+    return append(&t->resp.headers, &t->resp.headers_len, &t->headers_cap, data, n) ? n : 0;
 }
 
 static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
