@@ -101,13 +101,30 @@ function workflow.usage_error(script, problem, usage)
   os.exit(2)
 end
 
+-- The comment block at the top of the script file `path` (where each example documents its
+-- arguments), without the comment dashes; nil when it cannot be read.
+function workflow.script_help(path)
+  local f = type(path) == "string" and io.open(path, "r")
+  if not f then return nil end
+  local lines = {}
+  for line in f:lines() do
+    local text = line:match("^%-%- ?(.*)$")
+    if not text or line:match("^%-%-%[") then break end
+    lines[#lines + 1] = text
+  end
+  f:close()
+  if #lines == 0 then return nil end
+  return table.concat(lines, "\n")
+end
+
 -- parse_options for a script: spec.script (its name, for messages) and spec.usage are added to
--- the spec. A bad argument exits with status 2, --help prints the usage and exits with 0.
+-- the spec. A bad argument exits with status 2. --help prints the script's own documentation
+-- (its top comment, found through args[0], the script's path) or else the usage, and exits 0.
 function workflow.options(args, spec)
   local opts, problem = workflow.parse_options(args, spec)
   if not opts then workflow.usage_error(spec.script, problem, spec.usage) end
   if opts.help then
-    print(spec.usage)
+    print(workflow.script_help(args and args[0]) or spec.usage)
     os.exit(0)
   end
   return opts

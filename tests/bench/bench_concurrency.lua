@@ -15,7 +15,7 @@ local n = math.tointeger(tonumber(arg[1] or "64")) or 64
 local latency_ms = tonumber(arg[2] or "100") or 100
 local concurrency = math.tointeger(tonumber(arg[3] or "8")) or 8
 
--- AUTH_URL in the environment: a sandbox in another process (tests/bench/run.sh); otherwise one
+-- PL_AUTH_URL in the environment: a sandbox in another process (tests/bench/run.sh); otherwise one
 -- in this process (its server runs on its own threads).
 local external = os.getenv("PL_AUTH_URL")
 local box = not external and sandbox.start{port = 0, latency = latency_ms} or nil
