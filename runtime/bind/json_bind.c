@@ -126,6 +126,13 @@ static json_t *to_json(lua_State *L, int idx, int depth, const char **why, char 
             return json_null();
         break;
     case LUA_TTABLE: {
+        /* Each level keeps a key and a value on the stack: without room checked here, deep
+         * nesting (a cycle) writes past the Lua stack. lua_checkstack, not luaL_checkstack:
+         * raising here would leak the jansson values built so far. */
+        if (!lua_checkstack(L, 4)) {
+            *why = "value nested too deeply (or contains a cycle)";
+            return NULL;
+        }
         idx = lua_absindex(L, idx);
         lua_Unsigned n = lua_rawlen(L, idx);
         size_t count = 0;

@@ -46,4 +46,26 @@ describe("core.json_encode", function()
     ok, err = pcall(core.json_encode, cyclic)
     assert.are.equal("json_encode: value nested too deeply (or contains a cycle)", err.message)
   end)
+
+  -- A fresh process has a small Lua stack: encoding deep values there once wrote past it and
+  -- crashed (a busted run, deep in calls with a grown stack, hid it).
+  it("encodes deep values and refuses cycles without overflowing the Lua stack", function()
+    local bin = os.getenv("PERFORMLUA") or arg[-1]
+    local code = [[
+      local core = require "performlua.core"
+      local deep, x = {}, nil
+      x = deep
+      for _ = 1, 63 do x.k = {}; x = x.k end
+      local text = core.json_encode(deep)
+      local cyclic = {}; cyclic.self = cyclic
+      local ok, err = pcall(core.json_encode, cyclic)
+      collectgarbage()
+      io.write(#text, " ", tostring(ok), " ", err.message, "\n")
+    ]]
+    local p = assert(io.popen("'" .. bin .. "' -e '" .. code:gsub("'", "'\\''") .. "' 2>&1"))
+    local out = p:read("a")
+    local ok = p:close()
+    assert.is_true(ok, out)
+    assert.are.equal("380 false json_encode: value nested too deeply (or contains a cycle)\n", out)
+  end)
 end)
