@@ -35,7 +35,9 @@
 -- Polling backs off: the first poll is immediate, then opts.interval (default 1 s) growing by
 -- half each time up to opts.max_interval (default 30 s). Waiting goes through mc.sleep, so any
 -- number of waits run side by side inside mc.parallel / mc.map. The default timeout is one hour
--- (large sends take long); pass timeout = math.huge to wait for ever.
+-- (large sends take long); pass timeout = math.huge to wait for ever. A poll that fails for a
+-- passing reason even after the client's retries (network, HTTP 5xx, throttling, a replaced
+-- token) is followed by the next poll, up to 3 such failures in a row; the 4th raises.
 --
 -- Progress: while stderr is a terminal, one line on stderr, rewritten in place with "\r",
 -- shows every wait in progress (cleared when they end). Nothing at all when stderr is not a
@@ -313,6 +315,22 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- one wait: poll one task until it ends
 
+-- A poll that failed for a passing reason even after the client's own retries (the network,
+-- the service busy, a token replaced under our feet). The work goes on at the service whatever
+-- happens to our polls, and polling is read-only, so the wait polls again, a few times in a row
+-- at most, instead of ending a long wait on one bad minute.
+local MAX_FAILED_POLLS = 3
+
+local function transient(err)
+  if not core.is_error(err) then return false end
+  if err.kind == "transport" or err.retryable then return true end
+  if err.kind == "http" then
+    local status = tonumber(err.http_status) or 0
+    return status >= 500 or status == 429
+  end
+  return err.kind == "auth" and lower(err.message):match("^token expired") ~= nil
+end
+
 -- target = {kind =, task_id =, label =, source =}
 local function wait_one(client, target, o)
   local spec = KINDS[target.kind]
@@ -321,23 +339,31 @@ local function wait_one(client, target, o)
   local started = loop.now()
   local deadline = started + o.timeout
   local interval = o.interval
-  local last, polls = nil, 0
+  local last, polls, failed_polls = nil, 0, 0
   local entry = progress_wanted(o.progress) and {label = target.label, started = started} or nil
   local ok, outcome = pcall(function()
     while true do
       polls = polls + 1
       local got, r = pcall(client.retrieve, client, spec.object_type, properties, filter)
       if got and not r.ok then got, r = pcall(r.check, r) end
-      if not got then
+      if not got and transient(r) and failed_polls < MAX_FAILED_POLLS
+          and loop.now() < deadline then
+        failed_polls = failed_polls + 1
+        r = nil
+      elseif not got then
         -- a poll that failed for good (the client already retried what can be retried)
         if core.is_error(r) then
-          r.message = string.format("while waiting for %s: %s", target.label, tostring(r.message))
+          r.message = string.format("while waiting for %s: %s%s", target.label,
+            tostring(r.message), failed_polls > 0
+              and string.format(" (%d polls in a row failed)", failed_polls + 1) or "")
           r.task_id, r.wait_kind = target.task_id, target.kind
         end
         error(r, 0)
+      else
+        failed_polls = 0
       end
       -- Right after a start the object may not be retrievable yet: keep polling.
-      local obj = r.Results[1]
+      local obj = r and r.Results[1]
       if obj ~= nil then
         last = lift_properties(obj)
         local status = lower(field(last, spec.status_field))

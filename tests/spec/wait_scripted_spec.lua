@@ -237,6 +237,42 @@ describe("c:wait (scripted service)", function()
     assert.are.equal(1, #polls)
   end)
 
+  -- Answers the first `failing` polls with HTTP 503 (the client, told not to retry, gives each
+  -- up at once); the polls after them go to the scripted states.
+  local function busy_for(failing)
+    local http = loop.http
+    local failed = 0
+    loop.http = function(req)
+      if failed < failing and req.body:find("RetrieveRequestMsg", 1, true) then
+        failed = failed + 1
+        polls[#polls + 1] = {failed = true}
+        return response(503, "<html><body>Service Unavailable</body></html>")
+      end
+      return http(req)
+    end
+  end
+
+  it("polls again after a poll that failed for a passing reason: the work goes on", function()
+    states.Send = {send(31, "Sending", 1, 2), send(31, "Complete", 2, 2)}
+    busy_for(3)
+    local c = connect{retries = 0}
+    local result = c:wait(31, "send", FAST)
+    assert.are.equal("Complete", result.Status)
+    assert.are.equal(5, #polls) -- three failed, then Sending, then Complete
+  end)
+
+  it("gives up when polls keep failing, saying how many failed in a row", function()
+    busy_for(100)
+    local c = connect{retries = 0}
+    local ok, err = pcall(c.wait, c, 31, "send", FAST)
+    assert.is_false(ok)
+    assert.are.equal("http", err.kind)
+    assert.are.equal(31, err.task_id)
+    assert.matches("^while waiting for Send 31: .*HTTP 503.* %(4 polls in a row failed%)$",
+      err.message)
+    assert.are.equal(4, #polls)
+  end)
+
   it("backs off: the interval grows by half up to max_interval", function()
     states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Sending"),
                    send(1, "Sending"), send(1, "Sending"), send(1, "Complete")}

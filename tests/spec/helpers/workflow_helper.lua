@@ -8,7 +8,7 @@
 --                                       (an XML string, or a response table); tokens are answered
 --                                       here. wh.restore() puts the real transport back.
 --   wh.response(status, body)           the table loop.http gives back
---   wh.scripted_client()                a client of the scripted service
+--   wh.scripted_client([extra])         a client of the scripted service (extra: more settings)
 local core = require "performlua.core"
 local loop = require "performlua.loop"
 local client = require "performlua.client"
@@ -44,9 +44,11 @@ function M.restore()
   loop.http = original_http
 end
 
-function M.scripted_client()
-  return client.connect{client_id = "cid", client_secret = "secret",
-    auth_url = "https://auth.example/", token_cache = false, retry_base_delay = 0.001}
+function M.scripted_client(extra)
+  local args = {client_id = "cid", client_secret = "secret", auth_url = "https://auth.example/",
+    token_cache = false, retry_base_delay = 0.001}
+  for k, v in pairs(extra or {}) do args[k] = v end
+  return client.connect(args)
 end
 
 return M
