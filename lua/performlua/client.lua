@@ -278,6 +278,16 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
     message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
 end
 
+-- A retryable failure that is raised anyway says so: the user sees the retries were spent, and
+-- which setting bounds them.
+local function gave_up(err, attempts, limit)
+  if attempts > 1 then
+    err.message = string.format("%s (gave up after %d attempts; the limit is mc.connect's %s)",
+      tostring(err.message), attempts, limit)
+  end
+  return err
+end
+
 --- One logical call with the retry policy. Returns the decoded answer.
 function Client:_call(op, request, options)
   local idempotent = READ_ONLY[op] or false
@@ -314,13 +324,15 @@ function Client:_call(op, request, options)
       delay = delay * (0.5 + 0.5 * core.random())
       if out.retry_after then delay = math.max(delay, out.retry_after) end -- the server's word
       if loop.now() - started + delay > self.retry_max_seconds then
-        error(err, 0)
+        error(gave_up(err, attempt, "retry_max_seconds"), 0)
       end
       if self.trace then
         trace.write(string.format("%s attempt %d failed (%s); retrying in %.2f s", op, attempt,
           tostring(err.message), delay), nil, self.auth:secret_values())
       end
       loop.sleep(delay)
+    elseif out.retry then
+      error(gave_up(err, attempt, "retries"), 0)
     else
       error(err, 0)
     end

@@ -59,8 +59,10 @@ static int l_realtime(lua_State *L)
 static int l_sleep(lua_State *L)
 {
     double s = luaL_checknumber(L, 1);
-    if (s <= 0)
+    if (!(s > 0)) /* NaN too: converting it to time_t is undefined */
         return 0;
+    if (s > 1e9) /* about 31 years; beyond time_t's range is undefined too */
+        s = 1e9;
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }

@@ -119,6 +119,25 @@ describe("outcome unknown names the request", function()
   end
 end)
 
+describe("a retryable failure raised anyway", function()
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("says the retries were spent and which setting bounds them", function()
+    auth._reset()
+    start{faults = {"throttle:1"}}
+    local c = connect{retries = 1}
+    local ok, err = pcall(c.retrieve, c, "Send", {"ID"})
+    assert.is_false(ok)
+    assert.are.equal("fault", err.kind)
+    assert.are.equal(17, err.code)
+    assert.is_true(err.retryable)
+    assert.are.equal(2, err.attempts)
+    assert.matches("gave up after 2 attempts; the limit is mc.connect's retries", err.message, 1,
+      true)
+    assert.are.equal(2, sb:stats().faults_injected.throttle)
+  end)
+end)
+
 describe("the disk token cache and the client secret", function()
   local cache_home = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/client-results-cache-"
     .. core.getpid()
