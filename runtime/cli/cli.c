@@ -496,6 +496,7 @@ static int pmain(lua_State *L)
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
     }
     luaL_openlibs(L);
+    pl_interrupt_track_coroutines(L);
     pl_core_install(L);
     if (o->flags & OPT_WARN)
         lua_warning(L, "@on", 0);

@@ -35,6 +35,8 @@ void pl_repl_run(lua_State *L);
 
 /* SIGINT handling shared by docall and the REPL prompt (runtime/cli/interrupt.c). */
 void pl_interrupt_set_state(lua_State *L);
+/* Replaces coroutine.resume and coroutine.wrap so that Ctrl-C reaches a looping coroutine. */
+void pl_interrupt_track_coroutines(lua_State *L);
 /* Installs the "interrupt Lua" handler; saves the previous action into *old. */
 struct sigaction;
 void pl_interrupt_begin_lua(struct sigaction *old);

@@ -6,6 +6,14 @@
  * The handler also restores the default action, so a second Ctrl-C still kills a program
  * stuck inside C code that never returns to Lua.
  *
+ * Unlike lua.c, a line that loops inside a coroutine is interrupted too: a hook set on the
+ * main thread never fires while a coroutine runs (each thread has its own hook), and scripts
+ * here live in coroutines (the event loop's tasks, generators). coroutine.resume and
+ * coroutine.wrap are therefore replaced by equivalents (the same code as lcorolib.c's, same
+ * results, same messages) that record the coroutine they run, so
+ * the handler can hook it as well; when the resume returns to a caller that would go on
+ * (resume reports the error as `false, "interrupted!"`), the caller is hooked in turn.
+ *
  * At the REPL prompt, SIGINT only sets a flag; the handler is installed without SA_RESTART
  * so the blocking read() returns EINTR and the line reader can abandon the line. */
 #include <signal.h>
@@ -16,7 +24,11 @@
 #include "cli/cli.h"
 
 static lua_State *volatile interrupt_state;
+static lua_State *volatile running_coroutine; /* innermost coroutine resumed by Lua code */
+static volatile sig_atomic_t interrupt_requested; /* Ctrl-C during the current Lua call */
 static volatile sig_atomic_t prompt_interrupted;
+
+#define STOP_HOOK_MASK (LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT)
 
 void pl_interrupt_set_state(lua_State *L)
 {
@@ -32,10 +44,106 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 
 static void on_sigint_in_lua(int sig)
 {
-    int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
     signal(sig, SIG_DFL); /* a second Ctrl-C kills, as in lua.c */
+    interrupt_requested = 1;
     if (interrupt_state)
-        lua_sethook(interrupt_state, stop_hook, mask, 1);
+        lua_sethook(interrupt_state, stop_hook, STOP_HOOK_MASK, 1);
+    lua_State *co = running_coroutine;
+    if (co)
+        lua_sethook(co, stop_hook, STOP_HOOK_MASK, 1);
+}
+
+/* Resumes `co` with `narg` arguments from L's stack, as lcorolib.c's auxresume does, with
+ * `co` recorded as the running coroutine meanwhile (lua_resume never raises, so the record
+ * is always restored). Returns the number of results moved to L, or -1 with the error on
+ * top. The C stack depth is the original's: nesting limits stay as in plain Lua. */
+static int resume_tracking(lua_State *L, lua_State *co, int narg)
+{
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    lua_State *previous = running_coroutine;
+    running_coroutine = co;
+    int nres = 0;
+    int status = lua_resume(co, L, narg, &nres);
+    running_coroutine = previous;
+    if (interrupt_requested) /* the caller may swallow the error: stop it as well */
+        lua_sethook(L, stop_hook, STOP_HOOK_MASK, 1);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int tracking_resume(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTHREAD);
+    lua_State *co = lua_tothread(L, 1);
+    int r = resume_tracking(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+/* The function coroutine.wrap returns (lcorolib.c's auxwrap). */
+static int tracking_wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_tracking(L, co, lua_gettop(L));
+    if (r >= 0)
+        return r;
+    int status = lua_status(co);
+    if (status != LUA_OK && status != LUA_YIELD) { /* an error in the coroutine */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        status = lua_closethread(co, L); /* close its to-be-closed variables */
+#else
+        status = lua_resetthread(co);
+#endif
+        lua_xmove(co, L, 1);
+    }
+    if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int tracking_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, tracking_wrapped, 1);
+    return 1;
+}
+
+void pl_interrupt_track_coroutines(lua_State *L)
+{
+    if (lua_getglobal(L, "coroutine") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushcfunction(L, tracking_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, tracking_wrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
 }
 
 static void on_sigint_at_prompt(int sig)
@@ -56,12 +164,14 @@ static void install(void (*handler)(int), struct sigaction *old)
 
 void pl_interrupt_begin_lua(struct sigaction *old)
 {
+    interrupt_requested = 0;
     install(on_sigint_in_lua, old);
 }
 
 void pl_interrupt_end_lua(const struct sigaction *old)
 {
     sigaction(SIGINT, old, NULL);
+    interrupt_requested = 0;
     /* A Ctrl-C that arrived after the last Lua instruction must not fire in the next chunk. */
     if (interrupt_state && lua_gethook(interrupt_state) == stop_hook)
         lua_sethook(interrupt_state, NULL, 0, 0);
