@@ -160,24 +160,16 @@ local function main()
   -- Follow the send. It is not started again whatever happens from here on.
   step("Waiting for the send to finish (checking every few seconds, up to %s s)",
     thousands(opts.timeout))
-  local ok, send = pcall(c.wait, c, started, {timeout = opts.timeout})
-  if not ok then
-    local err = send
-    local check = string.format("It was NOT started again; check it with: performlua "
-      .. "scripts/manage_send.lua status %s", tostring(send_id))
-    if type(err) == "table" and err.kind == "failed" then
-      stop("The send ended badly: %s.", tostring(err.message))
-    elseif type(err) == "table" and err.kind == "timeout" then
-      local last = err.status
-      stop("The send (job %s) had not finished after %s s of waiting: its status is %s%s. It "
-        .. "carries on in Marketing Cloud. %s", tostring(send_id),
-        thousands(opts.timeout), tostring(last and last.Status or "not known yet"),
-        last and last.NumberSent and last.NumberTargeted and string.format(", %s of %s sent",
-          thousands(last.NumberSent), thousands(last.NumberTargeted)) or "", check)
-    end
-    stop("The send was started (job %s) but following it failed: %s. %s", tostring(send_id),
-      workflow.message_of(err), check)
-  end
+  local send = workflow.follow(c, started, {
+    what = string.format("The send (job %s)", tostring(send_id)), timeout = opts.timeout,
+    status = function(last)
+      return tostring(last.Status) .. (last.NumberSent and last.NumberTargeted
+        and string.format(", %s of %s sent", thousands(last.NumberSent),
+          thousands(last.NumberTargeted)) or "")
+    end,
+    check = string.format("Check it with: performlua scripts/manage_send.lua status %s",
+      tostring(send_id)),
+  })
   say("  Finished with status %s.", tostring(send.Status))
 
   step("What came back")

@@ -17,7 +17,7 @@
 -- message) are in workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
 local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
-local say, thousands, stop = workflow.say, workflow.thousands, workflow.stop
+local say, thousands = workflow.say, workflow.thousands
 
 local USAGE = "usage: performlua import_and_wait.lua [IMPORT_KEY] [--timeout=S] [--dry-run] [--yes]"
 
@@ -64,25 +64,19 @@ local function main()
   say("Started (task %s). Waiting for it to finish...", tostring(task_id))
 
   -- 3. Wait: c:wait polls the ImportResultsSummary of this task until it is Completed.
-  local ok, summary = pcall(c.wait, c, started, {timeout = opts.timeout})
-  if not ok then
-    local err = summary
-    local s = type(err) == "table" and err.status or nil
-    local kind = type(err) == "table" and err.kind or nil
-    if kind == "failed" and s then
-      say("The import ended with status %s.", tostring(s.ImportStatus))
-      if s.NumberErrors then say("  rows with errors: %s", thousands(s.NumberErrors)) end
-      stop("The import did not complete: %s", workflow.message_of(err))
-    elseif kind == "timeout" then
-      stop("The import (task %s) had not finished after %s s of waiting: its status is %s%s. It "
-        .. "carries on in Marketing Cloud and was NOT started again.", tostring(task_id),
-        thousands(opts.timeout), tostring(s and s.ImportStatus or "not known yet"),
-        s and s.NumberSuccessful and s.TotalRows and string.format(", %s of %s rows imported",
-          thousands(s.NumberSuccessful), thousands(s.TotalRows)) or "")
-    end
-    stop("The import was started (task %s) but following it failed: %s. It was NOT started "
-      .. "again.", tostring(task_id), workflow.message_of(err))
-  end
+  local summary = workflow.follow(c, started, {
+    what = string.format("The import (task %s)", tostring(task_id)), timeout = opts.timeout,
+    status = function(last)
+      return tostring(last.ImportStatus) .. (last.NumberSuccessful and last.TotalRows
+        and string.format(", %s of %s rows imported", thousands(last.NumberSuccessful),
+          thousands(last.TotalRows)) or "")
+    end,
+    failed = function(err)
+      if err.status and err.status.NumberErrors then
+        say("  rows with errors: %s", thousands(err.status.NumberErrors))
+      end
+    end,
+  })
 
   -- 4. The figures.
   say("The import completed (status %s).", tostring(summary.ImportStatus))

@@ -85,21 +85,16 @@ local function run_item(c, item)
   if opts.no_wait then
     return string.format("started (task %s)", tostring(task_id or "none"))
   end
-  local ok, status = pcall(c.wait, c, r, {timeout = opts.timeout})
+  local ok, status = pcall(workflow.follow, c, r, {
+    what = string.format("Task %s", tostring(task_id)), timeout = opts.timeout,
+    status = function(last) return tostring(last.Status or last.ImportStatus) end,
+  })
   if not ok then
-    local kind = type(status) == "table" and status.kind or nil
-    if kind == "usage" then
+    if type(status) == "table" and status.kind == "usage" then
       -- nothing to follow (e.g. an Automation start): started is all we can say
       return string.format("started; not followed (%s)", message_of(status))
-    elseif kind == "timeout" then
-      error(string.format("started (task %s) but not finished after %s s; it carries on in "
-        .. "Marketing Cloud and was not started again", tostring(task_id),
-        workflow.thousands(opts.timeout)), 0)
-    elseif kind ~= "failed" then
-      error(string.format("started (task %s) but following it failed: %s; it was not started "
-        .. "again", tostring(task_id), message_of(status)), 0)
     end
-    error(message_of(status), 0)
+    error(status, 0)
   end
   local word = status.Status or status.ImportStatus or "finished"
   return string.format("finished: %s in %.1f s", tostring(word), core.monotonic() - t0)

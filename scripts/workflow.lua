@@ -18,6 +18,7 @@
 --   workflow.show_envelope(intro, operation, request)   a dry run's view of a request
 --   workflow.dry_run_end(intro, request, finished)      show a Perform request, end the dry run
 --   workflow.perform_once(c, action, definition, what, check)   a Perform that must not repeat
+--   workflow.follow(c, started, how)   c:wait, or stop saying the work goes on and was not repeated
 --   workflow.stop(fmt, ...)            end the script with a message for people (status 1)
 --   workflow.message_of(err)           the readable part of any error
 --   workflow.run(main[, how])          run main, turn its result or error into an exit status
@@ -247,6 +248,35 @@ function workflow.perform_once(c, action, definition, what, check)
     error(err, 0)
   end
   return r
+end
+
+-- c:wait for a script: the final status of the work `started` (a Perform result), or a stop
+-- with a message for people that says the work was not started again.
+--   how.what     names the work, as a sentence's subject: "The send (job 52000003)"
+--   how.timeout  seconds to wait
+--   how.status   function(status) -> "Sending, 472 of 1,250 sent": where the work stands
+--   how.check    a sentence saying how to check on it later (optional)
+--   how.failed   function(err) called before stopping when the work ended in a failure state
+-- An error that is not about the work (c:wait's usage errors: nothing to follow) is raised
+-- as it is.
+function workflow.follow(c, started, how)
+  local ok, status = pcall(c.wait, c, started, {timeout = how.timeout})
+  if ok then return status end
+  local err = status
+  local kind = type(err) == "table" and err.kind or nil
+  local check = how.check and (" " .. how.check) or ""
+  if kind == "failed" then
+    if how.failed then how.failed(err) end
+    workflow.stop("%s ended badly: %s", how.what, workflow.message_of(err))
+  elseif kind == "timeout" then
+    workflow.stop("%s had not finished after %s s of waiting: its status is %s. It carries on in "
+      .. "Marketing Cloud and was NOT started again.%s", how.what, workflow.thousands(how.timeout),
+      err.status and how.status(err.status) or "not known yet", check)
+  elseif kind == "usage" then
+    error(err, 0)
+  end
+  workflow.stop("%s was started, but following it failed: %s. It was NOT started again.%s",
+    how.what, workflow.message_of(err), check)
 end
 
 function workflow.message_of(err)

@@ -84,11 +84,11 @@ grep -Eq "^Stopped: The import \(task [0-9]+\) had not finished after 0\.3 s of 
 expect_no_match "import: timeout: not 'ended'" "ended with status"
 run "$PERFORMLUA" "$SCRIPTS/clone_count_send.lua" --yes --timeout=0.3
 expect_status "send: timeout" 1
-grep -Eq "^Stopped: The send \(job ([0-9]+)\) had not finished after 0\.3 s of waiting: its status is [A-Za-z]+.*\. It carries on in Marketing Cloud\. It was NOT started again; check it with: performlua scripts/manage_send\.lua status [0-9]+$" <<<"$err" \
+grep -Eq "^Stopped: The send \(job ([0-9]+)\) had not finished after 0\.3 s of waiting: its status is [A-Za-z]+.*\. It carries on in Marketing Cloud and was NOT started again\. Check it with: performlua scripts/manage_send\.lua status [0-9]+$" <<<"$err" \
   || fail "send: timeout: message"
 run "$PERFORMLUA" "$SCRIPTS/start_many.lua" QueryDefinition:active-subscribers-query --timeout=0.3
 expect_status "start_many: timeout" 1
-expect_match "start_many: timeout line" "^  FAILED  QueryDefinition 'active-subscribers-query': started \(task [0-9]+\) but not finished after 0\.3 s; it carries on in Marketing Cloud and was not started again$"
+expect_match "start_many: timeout line" "^  FAILED  QueryDefinition 'active-subscribers-query': Task [0-9]+ had not finished after 0\.3 s of waiting: its status is [A-Za-z]+\. It carries on in Marketing Cloud and was NOT started again\.$"
 stop_sandbox
 
 # 6. A slow sandbox (every answer 150 ms late): the same results, only later.

@@ -244,6 +244,63 @@ describe("scripts/workflow.lua", function()
     end)
   end)
 
+  describe("follow", function()
+    -- a client whose wait returns `status` or raises `err`, noting the options it was given
+    local waited_with
+    local function client_waiting(status, err)
+      return {wait = function(_, _, opts)
+        waited_with = opts
+        if err then error(err, 0) end
+        return status
+      end}
+    end
+    local how = {what = "The send (job 7)", timeout = 60, check = "Check job 7.",
+      status = function(s) return s.Status .. ", 1 of 2 sent" end}
+
+    it("returns the final status, having waited as long as asked", function()
+      local final = {Status = "Complete"}
+      assert.are.equal(final, workflow.follow(client_waiting(final), {}, how))
+      assert.are.same({timeout = 60}, waited_with)
+    end)
+
+    it("says a timeout leaves the work going on, not repeated", function()
+      local ok, err = pcall(workflow.follow, client_waiting(nil, {kind = "timeout",
+        status = {Status = "Sending"}, message = "gave up"}), {}, how)
+      assert.is_false(ok)
+      assert.are.equal("The send (job 7) had not finished after 60 s of waiting: its status is "
+        .. "Sending, 1 of 2 sent. It carries on in Marketing Cloud and was NOT started again. "
+        .. "Check job 7.", err.stop)
+      ok, err = pcall(workflow.follow, client_waiting(nil, {kind = "timeout"}), {}, how)
+      assert.matches("its status is not known yet%.", err.stop)
+    end)
+
+    it("says how the work ended badly, after the script's own words", function()
+      local seen
+      local failure = {kind = "failed", message = "Send 7 ended with Status 'Canceled'"}
+      local ok, err = pcall(workflow.follow, client_waiting(nil, failure), {},
+        setmetatable({failed = function(e) seen = e end}, {__index = how}))
+      assert.is_false(ok)
+      assert.are.equal(failure, seen)
+      assert.are.equal("The send (job 7) ended badly: Send 7 ended with Status 'Canceled'",
+        err.stop)
+    end)
+
+    it("says following failed and nothing was repeated when a poll fails for good", function()
+      local ok, err = pcall(workflow.follow, client_waiting(nil, {kind = "transport",
+        message = "while waiting for Send 7: connection refused"}), {}, how)
+      assert.is_false(ok)
+      assert.are.equal("The send (job 7) was started, but following it failed: while waiting "
+        .. "for Send 7: connection refused. It was NOT started again. Check job 7.", err.stop)
+    end)
+
+    it("raises c:wait's usage errors as they are (nothing to follow)", function()
+      local usage = {kind = "usage", message = "nothing to wait for"}
+      local ok, err = pcall(workflow.follow, client_waiting(nil, usage), {}, how)
+      assert.is_false(ok)
+      assert.are.equal(usage, err)
+    end)
+  end)
+
   describe("message_of", function()
     it("takes the message of error tables and stops, and tostring of anything else", function()
       assert.are.equal("boom", workflow.message_of({message = "boom", stop = "ignored"}))
