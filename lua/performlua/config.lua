@@ -101,14 +101,25 @@ function M.load_file(path)
   local text = f:read("a")
   f:close()
   local env = {}
-  local chunk, cerr = load(text, "@" .. path, "t", env)
-  if not chunk then usage("config file " .. cerr) end
+  -- an empty chunk name: messages start ":LINE:", and the full path (which Lua would shorten
+  -- to 60 bytes) is put in front of them here
+  local chunk, cerr = load(text, "=", "t", env)
+  if not chunk then
+    -- Lua quotes the token it stopped at ("unfinished string near '"<secret>...'"): the line
+    -- number is enough to find the mistake, and the token may be a secret
+    usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
+      .. "check quotes, commas and braces on that line)")
+  end
   -- data only: bounded work, no access to anything
   local co = coroutine.create(chunk)
   debug.sethook(co, function() error("config file runs too long (it should only set data)") end,
     "", 1000000)
   local ok, rerr = coroutine.resume(co)
-  if not ok then usage("config file " .. path .. ": " .. tostring(rerr)) end
+  if not ok then
+    -- Lua names a string constant it could not use ("(constant 'the-secret')"): drop the value
+    rerr = tostring(rerr):gsub("%(constant .*%)", "(a constant)")
+    usage("config file " .. path .. (rerr:sub(1, 1) == ":" and "" or ": ") .. rerr)
+  end
   if env.profiles ~= nil and type(env.profiles) ~= "table" then
     usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
   end
@@ -239,10 +250,10 @@ function M.resolve(args)
   if out.account_id ~= nil then
     local id = out.account_id
     if math.type(id) == "float" and id == math.floor(id) then id = math.tointeger(id) end
-    if type(id) == "string" and id:match("^%d+$") then id = tostring(id) end
-    if not (math.type(id) == "integer" or type(id) == "string") then
-      usage("mc.connect: account_id must be the business unit's MID (a number), got "
-        .. tostring(out.account_id))
+    -- a MID is digits; anything else would only come back as a refused token request
+    if not (math.type(id) == "integer" and id > 0 or type(id) == "string" and id:match("^%d+$")) then
+      usage("mc.connect: account_id must be the business unit's MID (a number such as "
+        .. "7281698), got " .. (type(id) == "string" and string.format("%q", id) or tostring(id)))
     end
     out.account_id = tostring(id)
   end

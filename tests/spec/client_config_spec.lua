@@ -129,6 +129,22 @@ describe("performlua.config", function()
     assert.matches("config file runs too long", usage_message(config.resolve, {}))
   end)
 
+  it("says where a broken config file is wrong without quoting its secrets", function()
+    write_config('profiles = { p = { client_id = "id", client_secret = "Sekr1t-value } }\n')
+    local msg = usage_message(config.resolve, {profile = "p"})
+    assert.are.equal("config file " .. config_file .. ":1: unfinished string (not valid Lua: "
+      .. "check quotes, commas and braces on that line)", msg)
+    write_config('profiles = { p = { client_id = "id",\n client_secret = "Sekr1t-value" subdomain = "mc" } }')
+    msg = usage_message(config.resolve, {profile = "p"})
+    assert.matches(":2: '}' expected", msg, 1, true)
+    assert.is_nil(msg:find("Sekr1t", 1, true), msg)
+    write_config('profiles = { p = { client_id = "id", client_secret = ("Sekr1t-value")() } }')
+    msg = usage_message(config.resolve, {profile = "p"})
+    assert.are.equal("config file " .. config_file .. ":1: attempt to call a string value "
+      .. "(a constant)", msg)
+    assert.is_nil(msg:find("Sekr1t", 1, true), msg)
+  end)
+
   it("in sandbox mode uses the default account, ignoring environment and profiles", function()
     core.setenv("PERFORMLUA_CLIENT_ID", "prod-id")
     core.setenv("PERFORMLUA_CLIENT_SECRET", "prod-secret")
@@ -168,6 +184,12 @@ describe("performlua.config", function()
     assert.are.equal("mc.connect: ca_file: cannot read the certificate bundle /nonexistent.pem",
       usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
         ca_file = "/nonexistent.pem"}))
+    assert.are.equal('mc.connect: account_id must be the business unit\'s MID (a number such as '
+      .. '7281698), got "my-bu"',
+      usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
+        account_id = "my-bu"}))
+    assert.are.equal("7281698", config.resolve({client_id = "a", client_secret = "b",
+      subdomain = "mc", account_id = 7281698.0}).account_id)
     assert.are.equal("mc.connect: retries must be a number >= 0, got -1",
       usage_message(client.connect, {client_id = "a", client_secret = "b", subdomain = "mc",
         retries = -1}))
