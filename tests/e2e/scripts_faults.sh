@@ -30,34 +30,44 @@ run "$PERFORMLUA" --sandbox sends.lua
 expect_status "the seed's sends" 0
 before=$(wc -l <<<"$out")
 
+# run_with_fault KIND SCRIPT: SCRIPT --yes against a sandbox (left running for checks) whose
+# answer to the script's start request gets the fault KIND
+run_with_fault() {
+  local n
+  n=$(start_request "$2")
+  [[ "$n" =~ ^[0-9]+$ ]] || fail "no start request of $(basename "$2") in the trace ($n)"
+  start_sandbox --speed 50 --fault "$1:$n"
+  run "$PERFORMLUA" "$2" --yes
+}
+
+# expect_sends_started DESC N: the account holds exactly N sends more than the seed
+expect_sends_started() {
+  local saved_out=$out saved_err=$err saved_rc=$rc started
+  run "$PERFORMLUA" sends.lua
+  started=$(( $(wc -l <<<"$out") - before ))
+  out=$saved_out err=$saved_err rc=$saved_rc
+  [ "$started" = "$2" ] || fail "$1: $started sends started, expected exactly $2"
+}
+
 # 1. The answer to the send's start is lost (the sandbox processes it, then drops the
 #    connection): the send is not started a second time and the message says what to do.
-n=$(start_request "$SCRIPTS/clone_count_send.lua")
-[[ "$n" =~ ^[0-9]+$ ]] || fail "no start request found in the trace ($n)"
-start_sandbox --speed 50 --fault "reset-after:$n"
-run "$PERFORMLUA" "$SCRIPTS/clone_count_send.lua" --yes
+run_with_fault reset-after "$SCRIPTS/clone_count_send.lua"
 expect_status "lost answer" 1
 grep -Eq "^Stopped: The request to start the send '.+' was sent, but the connection broke or timed out before the answer arrived, so it may or may not have been done\. It was NOT sent again, so nothing is done twice\. Look for it with: performlua scripts/manage_send\.lua list \(Reference for support: correlation id [0-9a-f-]+\.\)$" <<<"$err" \
   || fail "lost answer: message"
 expect_no_match "lost answer: not reported as started" "Started: send job"
-run "$PERFORMLUA" sends.lua; after=$(wc -l <<<"$out")
-[ "$after" = "$((before + 1))" ] || fail "lost answer: $((after - before)) sends started, expected exactly 1"
+expect_sends_started "lost answer" 1
 stop_sandbox
 
 # 2. The start is throttled (Rate Limited, not processed): retried, and the send happens once.
-start_sandbox --speed 50 --fault "throttle:$n"
-run "$PERFORMLUA" "$SCRIPTS/clone_count_send.lua" --yes
+run_with_fault throttle "$SCRIPTS/clone_count_send.lua"
 expect_status "throttled" 0
 expect_line "throttled: finished" "  Finished with status Complete."
-run "$PERFORMLUA" sends.lua; after=$(wc -l <<<"$out")
-[ "$after" = "$((before + 1))" ] || fail "throttled: $((after - before)) sends started, expected exactly 1"
+expect_sends_started "throttled" 1
 stop_sandbox
 
 # 3. The same for an import: a lost answer to the start stops with the same plain words.
-n=$(start_request "$SCRIPTS/import_and_wait.lua")
-[[ "$n" =~ ^[0-9]+$ ]] || fail "no import start found in the trace ($n)"
-start_sandbox --speed 50 --fault "truncate:$n"
-run "$PERFORMLUA" "$SCRIPTS/import_and_wait.lua" --yes
+run_with_fault truncate "$SCRIPTS/import_and_wait.lua"
 expect_status "import: lost answer" 1
 grep -Eq "^Stopped: The request to start the import '.+' was sent, but .+ so it may or may not have been done\. It was NOT sent again, so nothing is done twice\. Check the import's recent runs in Marketing Cloud before running this again\. " <<<"$err" \
   || fail "import: lost answer: message"
