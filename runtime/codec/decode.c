@@ -451,6 +451,24 @@ static void read_attributes(xmlTextReaderPtr r, attrs *a)
     xmlTextReaderMoveToElement(r);
 }
 
+/* A frame for the element `name` whose table is on the top of the stack (it stays there,
+ * at the frame's slot); the table is also stored into the parent `p`. */
+static frame *push_table_frame(lua_State *L, decoder *d, frame *p, frame_kind kind,
+                               const pl_type *lookup, const pl_element *decl, const char *name)
+{
+    lua_pushvalue(L, -1);
+    store(L, p, decl, name);
+    frame *f = &d->frames[++d->depth];
+    f->kind = kind;
+    f->type = lookup;
+    f->decl = decl;
+    f->name = name;
+    f->slot = lua_gettop(L);
+    f->count = 0;
+    f->pass = false;
+    return f;
+}
+
 /* Opens a table frame for an element (known type `t`, or an unknown type name, or
  * neither) and stores the table into its parent. */
 static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl_element *decl,
@@ -463,17 +481,7 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
         push_metatable(L, base + SLOT_TYPES, known, type_name);
         lua_setmetatable(L, -2);
     }
-    lua_pushvalue(L, -1);
-    store(L, p, decl, name);
-    frame *f = &d->frames[++d->depth];
-    f->kind = F_OBJECT;
-    f->type = lookup;
-    f->decl = decl;
-    f->name = name;
-    f->slot = lua_gettop(L);
-    f->count = 0;
-    f->pass = false;
-    return f;
+    return push_table_frame(L, d, p, F_OBJECT, lookup, decl, name);
 }
 
 /* A child element starts inside an F_OBJECT/F_ARRAY frame. */
@@ -507,16 +515,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
     if (wrapper) {
         luaL_checkstack(L, 6, "decoding");
         lua_createtable(L, 4, 0);
-        lua_pushvalue(L, -1);
-        store(L, p, decl, name);
-        frame *f = &d->frames[++d->depth];
-        f->kind = F_ARRAY;
-        f->type = NULL;
-        f->decl = decl;
-        f->name = name;
-        f->slot = lua_gettop(L);
-        f->count = 0;
-        f->pass = false;
+        push_table_frame(L, d, p, F_ARRAY, NULL, decl, name);
         return;
     }
     if (a->type[0] && (declared || !decl || decl->kind == PL_KIND_COMPLEX || decl->kind == PL_KIND_ANY)) {
@@ -751,16 +750,7 @@ int pl_l_decode(lua_State *L)
     }
     const char *xml = lua_tolstring(L, 1, &len);
     lua_settop(L, 1);
-    decoder *d = lua_newuserdatauv(L, sizeof *d, 0);
-    memset(d, 0, sizeof *d);
-    if (luaL_newmetatable(L, DECODER_METATABLE)) {
-        lua_pushcfunction(L, decoder_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, decoder_close);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    lua_toclose(L, -1);
+    decoder *d = pl_push_scoped_userdata(L, sizeof *d, DECODER_METATABLE, decoder_close);
     int base = lua_gettop(L);
     lua_newtable(L); /* SLOT_HEADER */
     lua_pushnil(L);  /* SLOT_BODY */

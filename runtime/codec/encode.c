@@ -51,16 +51,7 @@ static int writer_close(lua_State *L)
 /* Pushes a to-be-closed userdata owning a fresh writer. */
 static pl_xml_out *push_writer(lua_State *L)
 {
-    pl_xml_out *out = lua_newuserdatauv(L, sizeof *out, 0);
-    memset(out, 0, sizeof *out);
-    if (luaL_newmetatable(L, WRITER_METATABLE)) {
-        lua_pushcfunction(L, writer_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, writer_close);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    lua_toclose(L, -1);
+    pl_xml_out *out = pl_push_scoped_userdata(L, sizeof *out, WRITER_METATABLE, writer_close);
     if (!pl_xml_open(out))
         luaL_error(L, "not enough memory for the XML writer");
     return out;

@@ -900,3 +900,18 @@ int pl_l_object_metatable(lua_State *L)
     pl_object_push_metatable(L, NULL, name);
     return 1;
 }
+
+void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname, lua_CFunction release)
+{
+    void *p = lua_newuserdatauv(L, size, 0);
+    memset(p, 0, size);
+    if (luaL_newmetatable(L, tname)) {
+        lua_pushcfunction(L, release);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, release);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    lua_toclose(L, -1);
+    return p;
+}

@@ -99,4 +99,9 @@ int pl_l_typeof(lua_State *L);          /* core.typeof(v) -> name | nil */
 int pl_l_check_field(lua_State *L);     /* core.check_field(type, field, value) -> value */
 int pl_l_object_metatable(lua_State *L); /* core.object_metatable(name) -> metatable */
 
+/* Pushes a zeroed userdata of `size` bytes with the metatable `tname` (created on first use)
+ * whose __gc and __close call `release`, and marks it to-be-closed: what it owns is freed
+ * when the calling C function returns or raises. */
+void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname, lua_CFunction release);
+
 #endif

@@ -118,6 +118,13 @@ void pl_xml_element(pl_xml_out *out, const char *name, const char *text)
     pl_xml_end(out);
 }
 
+void pl_xml_element_ns(pl_xml_out *out, const char *prefix, const char *name, const char *text)
+{
+    pl_xml_start_ns(out, prefix, name, NULL);
+    pl_xml_text(out, text);
+    pl_xml_end(out);
+}
+
 const char *pl_xml_finish(pl_xml_out *out, size_t *len)
 {
     WRITE(out, xmlTextWriterEndDocument(out->writer));
@@ -170,22 +177,12 @@ static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
         pl_soap_new_message_id(message_id, sizeof message_id);
         id = message_id;
     }
-    if (h->action) {
-        pl_xml_start_ns(out, "wsa", "Action", NULL);
-        pl_xml_text(out, h->action);
-        pl_xml_end(out);
-    }
-    pl_xml_start_ns(out, "wsa", "MessageID", NULL);
-    pl_xml_text(out, id);
-    pl_xml_end(out);
-    if (h->relates_to) {
-        pl_xml_start_ns(out, "wsa", "RelatesTo", NULL);
-        pl_xml_text(out, h->relates_to);
-        pl_xml_end(out);
-    }
-    pl_xml_start_ns(out, "wsa", "To", NULL);
-    pl_xml_text(out, PL_WSA_ANONYMOUS);
-    pl_xml_end(out);
+    if (h->action)
+        pl_xml_element_ns(out, "wsa", "Action", h->action);
+    pl_xml_element_ns(out, "wsa", "MessageID", id);
+    if (h->relates_to)
+        pl_xml_element_ns(out, "wsa", "RelatesTo", h->relates_to);
+    pl_xml_element_ns(out, "wsa", "To", PL_WSA_ANONYMOUS);
 
     double created = h->has_created ? h->created : (double)time(NULL);
     char created_text[32], expires_text[32];
@@ -200,12 +197,8 @@ static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
     pl_xml_start_ns(out, "wsse", "Security", NULL);
     pl_xml_start_ns(out, "wsu", "Timestamp", NULL);
     pl_xml_attribute_ns(out, "wsu", "Id", NULL, timestamp_id);
-    pl_xml_start_ns(out, "wsu", "Created", NULL);
-    pl_xml_text(out, created_text);
-    pl_xml_end(out);
-    pl_xml_start_ns(out, "wsu", "Expires", NULL);
-    pl_xml_text(out, expires_text);
-    pl_xml_end(out);
+    pl_xml_element_ns(out, "wsu", "Created", created_text);
+    pl_xml_element_ns(out, "wsu", "Expires", expires_text);
     pl_xml_end(out);
     pl_xml_end(out);
 }
@@ -221,9 +214,7 @@ static void write_credentials(pl_xml_out *out, const pl_soap_header *h)
     if (h->username || h->password) {
         pl_xml_start_ns(out, "wsse", "Security", PL_WSSE_NS);
         pl_xml_start_ns(out, "wsse", "UsernameToken", NULL);
-        pl_xml_start_ns(out, "wsse", "Username", NULL);
-        pl_xml_text(out, h->username ? h->username : "");
-        pl_xml_end(out);
+        pl_xml_element_ns(out, "wsse", "Username", h->username ? h->username : "");
         pl_xml_start_ns(out, "wsse", "Password", NULL);
         pl_xml_attribute(out, "Type", PL_PASSWORD_TEXT);
         pl_xml_text(out, h->password ? h->password : "");

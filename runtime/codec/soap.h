@@ -59,6 +59,7 @@ void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
 void pl_xml_text(pl_xml_out *out, const char *text); /* escaped */
 void pl_xml_end(pl_xml_out *out);
 void pl_xml_element(pl_xml_out *out, const char *name, const char *text);
+void pl_xml_element_ns(pl_xml_out *out, const char *prefix, const char *name, const char *text);
 /* Ends the document; the bytes stay owned by `out` until pl_xml_close. NULL on failure. */
 const char *pl_xml_finish(pl_xml_out *out, size_t *len);
 
