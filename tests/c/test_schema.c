@@ -37,6 +37,14 @@ static int failures;
         }                                                                               \
     } while (0)
 
+/* An element's name and occurrence bounds (max -1: unbounded). */
+#define CHECK_ELEMENT(e, name_, min_, max_)                                             \
+    do {                                                                                \
+        CHECK_STR((e).name, name_);                                                     \
+        CHECK_INT((e).min_occurs, min_);                                                \
+        CHECK_INT((e).max_occurs, max_);                                                \
+    } while (0)
+
 static const pl_type *type(const char *name)
 {
     const pl_type *t = pl_schema_type(name);
@@ -267,15 +275,10 @@ static void test_messages(void)
 
     const pl_type *retrieve = type("RetrieveResponseMsg");
     CHECK_INT(retrieve->n_elements, 3);
-    CHECK_STR(retrieve->elements[0].name, "OverallStatus");
-    CHECK_INT(retrieve->elements[0].min_occurs, 1);
-    CHECK_INT(retrieve->elements[0].max_occurs, 1);
-    CHECK_STR(retrieve->elements[1].name, "RequestID");
-    CHECK_INT(retrieve->elements[1].min_occurs, 0);
-    CHECK_STR(retrieve->elements[2].name, "Results");
+    CHECK_ELEMENT(retrieve->elements[0], "OverallStatus", 1, 1);
+    CHECK_ELEMENT(retrieve->elements[1], "RequestID", 0, 1);
+    CHECK_ELEMENT(retrieve->elements[2], "Results", 0, -1);
     CHECK_STR(retrieve->elements[2].type_name, "APIObject");
-    CHECK_INT(retrieve->elements[2].min_occurs, 0);
-    CHECK_INT(retrieve->elements[2].max_occurs, -1);
     CHECK(retrieve->elements[2].item_name == NULL); /* repeated directly, no wrapper */
 
     const pl_element *describe = field("DefinitionRequestMsg", "DescribeRequests");
@@ -351,13 +354,12 @@ static void test_choices_any_and_oddities(void)
 {
     const pl_type *fm = type("FieldMap");
     CHECK_INT(fm->n_elements, 3);
-    CHECK_STR(fm->elements[0].name, "SourceName");
+    CHECK_ELEMENT(fm->elements[0], "SourceName", 1, 1);
     CHECK_INT(fm->elements[0].choice, 1);
-    CHECK_INT(fm->elements[0].min_occurs, 1);
-    CHECK_STR(fm->elements[1].name, "SourceOrdinal");
+    CHECK_ELEMENT(fm->elements[1], "SourceOrdinal", 1, 1);
     CHECK_INT(fm->elements[1].choice, 1);
     CHECK_INT(fm->elements[1].kind, PL_KIND_INT);
-    CHECK_STR(fm->elements[2].name, "DestinationName");
+    CHECK_ELEMENT(fm->elements[2], "DestinationName", 1, 1);
     CHECK_INT(fm->elements[2].choice, 0);
 
     /* <choice minOccurs="0">: its members are optional */
@@ -368,10 +370,8 @@ static void test_choices_any_and_oddities(void)
 
     const pl_type *any = type("AssetAnyProperty");
     CHECK_INT(any->n_elements, 1);
-    CHECK_STR(any->elements[0].name, "##any");
+    CHECK_ELEMENT(any->elements[0], "##any", 0, -1);
     CHECK_INT(any->elements[0].kind, PL_KIND_ANY);
-    CHECK_INT(any->elements[0].min_occurs, 0);
-    CHECK_INT(any->elements[0].max_occurs, -1);
 
     CHECK_INT(field("Email", "__AdditionalEmailAttribute1")->kind, PL_KIND_STRING);
     CHECK(pl_type_field(type("Email"), "__AdditionalEmailAttribute5") != NULL);
