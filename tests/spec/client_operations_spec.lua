@@ -3,15 +3,11 @@
 local mc = require "performlua"
 local auth = require "performlua.auth"
 local sandbox = require "performlua.sandbox"
+local ch = require "client_helper"
 
 local sb, c
 
-local function connect(extra)
-  local args = {auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
-    token_cache = false, retry_base_delay = 0.01}
-  for k, v in pairs(extra or {}) do args[k] = v end
-  return mc.connect(args)
-end
+local function connect(extra) return ch.connect(sb, extra) end
 
 -- The first object of a type in the sandbox's seed, retrieved by CustomerKey.
 local function first(object_type, props)

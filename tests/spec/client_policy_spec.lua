@@ -8,6 +8,7 @@ local auth = require "performlua.auth"
 local trace = require "performlua.trace"
 local client = require "performlua.client"
 local mc = require "performlua"
+local ch = require "client_helper"
 
 local SECRET = "s3cr3t-client-secret"
 local TOKEN_PREFIX = "tok-"
@@ -530,19 +531,16 @@ describe("client policy", function()
 end)
 
 describe("token disk cache", function()
-  local cache_home = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/client-policy-cache-"
-    .. core.getpid()
-  local saved
+  local cache_home, restore
   before_each(function()
-    saved = os.getenv("XDG_CACHE_HOME")
-    core.setenv("XDG_CACHE_HOME", cache_home)
+    cache_home, restore = ch.use_cache_home("client-policy-cache")
     auth._reset()
     install()
     soap_handler = function(e) return perform_ok(e.body) end
   end)
   after_each(function()
     loop.http = original_http
-    core.setenv("XDG_CACHE_HOME", saved)
+    restore()
   end)
 
   it("stores the token 0600 in a 0700 directory and reuses it in a new process", function()

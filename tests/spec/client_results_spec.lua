@@ -2,18 +2,13 @@
 -- bookkeeping, an outcome-unknown error that names the request, and a cached token that only
 -- the secret that fetched it may use. Against the sandbox with the official WSDL.
 local mc = require "performlua"
-local core = require "performlua.core"
 local auth = require "performlua.auth"
 local sandbox = require "performlua.sandbox"
+local ch = require "client_helper"
 
 local sb
 
-local function connect(extra)
-  local args = {auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
-    token_cache = false, retry_base_delay = 0.01}
-  for k, v in pairs(extra or {}) do args[k] = v end
-  return mc.connect(args)
-end
+local function connect(extra) return ch.connect(sb, extra) end
 
 local function start(opts)
   opts = opts or {}
@@ -139,17 +134,14 @@ describe("a retryable failure raised anyway", function()
 end)
 
 describe("the disk token cache and the client secret", function()
-  local cache_home = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/client-results-cache-"
-    .. core.getpid()
-  local saved
+  local restore
   before_each(function()
-    saved = os.getenv("XDG_CACHE_HOME")
-    core.setenv("XDG_CACHE_HOME", cache_home)
+    restore = select(2, ch.use_cache_home("client-results-cache"))
     auth._reset()
     start()
   end)
   after_each(function()
-    core.setenv("XDG_CACHE_HOME", saved)
+    restore()
     if sb then sb:stop() sb = nil end
   end)
 
