@@ -383,6 +383,8 @@ static void store(lua_State *L, frame *p, const pl_element *decl, const char *na
         raw_set(L, p->slot, name);
         return;
     }
+    if (p->type)
+        pl_object_mark_response_extras(L, p->slot);
     /* Undeclared: a second occurrence turns the value into an array. The arrays made here
      * are the only untyped tables with an item at [1] (element names are never numbers). */
     int existing = raw_get(L, p->slot, name);

@@ -30,9 +30,11 @@ typedef struct encoder {
     pl_check c;
     pl_xml_out *out;
     int depth;
-    /* Writing a response: typed objects may carry elements the schema lacks (decoded ones
-     * do, and the service's own responses have them, e.g. IsPlatformObject); they are
-     * written after the schema's fields instead of refused. Requests stay strict. */
+    /* Decoded objects may carry elements the schema lacks (the service's responses have
+     * them, e.g. IsPlatformObject). Writing a response, they are written after the
+     * schema's fields. In a request they are left out (see pl_object_mark_response_extras):
+     * a retrieved object must be usable in Perform or Update as it is, and the request
+     * schema has no place for them. Any other undeclared field is refused. */
     bool keep_extra_fields;
 } encoder;
 
@@ -317,7 +319,7 @@ static void write_complex(encoder *x, const char *name, const pl_type *declared,
     }
     enter(x);
     bool extras = x->keep_extra_fields && type;
-    if (!extras)
+    if (!extras && !(type && pl_object_has_response_extras(L, idx)))
         pl_check_keys(&x->c, actual, idx);
     pl_xml_start(x->out, name);
     if (xmlns)

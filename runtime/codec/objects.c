@@ -915,3 +915,38 @@ void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname, lua_
     lua_toclose(L, -1);
     return p;
 }
+
+#define RESPONSE_EXTRAS_KEY "performlua.response_extras"
+
+void pl_object_mark_response_extras(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 4, "marking a decoded object");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, RESPONSE_EXTRAS_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, RESPONSE_EXTRAS_KEY);
+    }
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+bool pl_object_has_response_extras(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, RESPONSE_EXTRAS_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_pushvalue(L, idx);
+    bool marked = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return marked;
+}

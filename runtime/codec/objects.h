@@ -99,6 +99,14 @@ int pl_l_typeof(lua_State *L);          /* core.typeof(v) -> name | nil */
 int pl_l_check_field(lua_State *L);     /* core.check_field(type, field, value) -> value */
 int pl_l_object_metatable(lua_State *L); /* core.object_metatable(name) -> metatable */
 
+/* Objects decoded from a response may hold elements the schema does not declare (the
+ * service sends more than its WSDL says). The decoder marks such objects; a request leaves
+ * their undeclared fields out instead of refusing them, so that a retrieved object can be
+ * sent back (Perform, Update) as it is, while a misspelt field in an object the script
+ * built is still an error. The mark is kept in a weak table: it costs nothing per object. */
+void pl_object_mark_response_extras(lua_State *L, int idx);
+bool pl_object_has_response_extras(lua_State *L, int idx);
+
 /* Pushes a zeroed userdata of `size` bytes with the metatable `tname` (created on first use)
  * whose __gc and __close call `release`, and marks it to-be-closed: what it owns is freed
  * when the calling C function returns or raises. */

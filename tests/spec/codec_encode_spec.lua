@@ -244,7 +244,7 @@ describe("core.encode_message", function()
       .. "<Status>Complete</Status><TaskID>88771</TaskID></Results>", 1, true), xml)
   end)
 
-  it("writes the extra elements of decoded objects into responses, not into requests", function()
+  it("writes the extra elements of decoded objects into responses and leaves them out of requests", function()
     local fixture = io.open((os.getenv("PERFORMLUA_SOURCE_DIR") or ".")
       .. "/tests/fixtures/responses/retrieve_unknown_elements.xml"):read("a")
     local de = mc.decode(fixture).Results[1]
@@ -254,9 +254,19 @@ describe("core.encode_message", function()
       .. "<IsAssignedToAllBusinessUnits>false</IsAssignedToAllBusinessUnits></BusinessUnitAssignmentConfiguration>"
       .. "<IsPlatformObject>false</IsPlatformObject></Results>", 1, true), xml)
     assert.same(mc.decode(fixture).Results, mc.decode(xml).Results)
-    assert.equal("RetrieveRequestMsg.RetrieveRequest.Retrieves[1].RequestedObject: DataExtension has no field "
-      .. "'BusinessUnitAssignmentConfiguration'", usage_error(mc.encode, "Retrieve", { RetrieveRequest = {
-        ObjectType = "DataExtension", Retrieves = { { RequestedObject = de } } } }))
+    -- a retrieved object goes back to the service as it is, without what the WSDL lacks
+    local request = mc.encode("Retrieve", { RetrieveRequest = {
+      ObjectType = "DataExtension", Retrieves = { { RequestedObject = de } } } })
+    assert.truthy(request:find("<CategoryID>40312</CategoryID></RequestedObject>", 1, true), request)
+    assert.falsy(request:find("BusinessUnit", 1, true), request)
+    assert.falsy(request:find("IsPlatformObject", 1, true), request)
+    -- only what came from the response is left out: a field the script adds is checked
+    local message = usage_error(function() de.IsSendabel = true end)
+    assert.truthy(message:find(": DataExtension has no field 'IsSendabel' (did you mean 'IsSendable'?)",
+      1, true), message)
+    assert.equal("PerformRequestMsg.Definitions[1]: DataExtension has no field 'Nme' (did you mean 'Name'?)",
+      usage_error(mc.encode, "Perform", { Definitions = {
+        setmetatable({ Nme = "x" }, getmetatable(de)) } }))
   end)
 
   it("refuses unknown message elements", function()
