@@ -380,6 +380,10 @@ local function slice(list, from, to)
   return out
 end
 
+-- Operations whose Results are the data asked for, not one outcome per input: a retrieved
+-- ResultItem with StatusCode "Error" is a row, not a failure of the call.
+local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
+
 -- Builds the result of a call from the decoded body.
 local function make_result(op, answer, inputs, results_field, item_name)
   local body = answer.body or {}
@@ -391,7 +395,7 @@ local function make_result(op, answer, inputs, results_field, item_name)
   if inputs then results = result.order_by_ordinal(results, #inputs) end
   local r = result.new{operation = op, OverallStatus = get("OverallStatus"),
     OverallStatusMessage = get("OverallStatusMessage"), RequestID = get("RequestID"),
-    Results = results, inputs = inputs}
+    Results = results, inputs = inputs, rows = ROWS[op]}
   r.correlation_id = answer.correlation_id
   -- other members of the answer (VersionInfo, ObjectDefinition, ...) are kept under their names
   if type(body) == "table" then

@@ -9,7 +9,10 @@
 --   r.RequestIDs   every RequestID when the call was sent in chunks
 --   r.action       Perform, Configure, Schedule: the action sent
 --   r.Results[i].input   the input object (definition, object, request) result i answers
+--                  For Retrieve, Describe and VersionInfo the Results are data rows, so only
+--                  the call counts: a retrieved ResultItem whose StatusCode is "Error" is data
 --   r:errors()     the failed results, each with .input = the input object it belongs to
+--                  (always empty for data rows)
 --   r:check()      returns r when ok; otherwise raises an error of kind "fault" whose .result
 --                  is r (the call was answered, but the service reports failure)
 --   print(r), tostring(r), mc.pretty(r)   the fields above, readably
@@ -107,7 +110,8 @@ function M.order_by_ordinal(results, n_inputs)
 end
 
 --- Builds a result. fields: operation, OverallStatus, OverallStatusMessage, RequestID, Results,
---- inputs (array matching Results by position), more.
+--- inputs (array matching Results by position), more, rows (Results are data rows, as for
+--- Retrieve: their own StatusCode fields say nothing about the call).
 function M.new(fields)
   local r = setmetatable({}, Result)
   r.operation = fields.operation
@@ -118,6 +122,7 @@ function M.new(fields)
   r.Results = fields.Results or {}
   r.more = fields.more or false
   M.set_internal(r, "inputs", fields.inputs)
+  M.set_internal(r, "rows", fields.rows)
   -- every result knows the input it answers (errors() and c:wait use it)
   if fields.inputs then
     for i, res in ipairs(r.Results) do
@@ -125,7 +130,7 @@ function M.new(fields)
     end
   end
   local ok = is_ok_status(r.OverallStatus)
-  if ok then
+  if ok and not fields.rows then
     for _, res in ipairs(r.Results) do
       if result_failed(res) then ok = false break end
     end
@@ -174,6 +179,7 @@ end
 
 function Result:errors()
   local out = {}
+  if M.internal(self).rows then return out end
   local inputs = M.inputs(self)
   for i, res in ipairs(self.Results) do
     if result_failed(res) then

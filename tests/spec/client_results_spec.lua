@@ -93,6 +93,34 @@ describe("results as a script sees them", function()
   end)
 end)
 
+describe("retrieved rows are data, not outcomes", function()
+  before_each(function() auth._reset() start() end)
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("a retrieve of async outcomes that include a failure is itself ok", function()
+    local c = connect()
+    local ack = c:create({mc.List{ListName = "one", CustomerKey = "async-dup"},
+                          mc.List{ListName = "two", CustomerKey = "async-dup"}},
+                         {RequestType = "Asynchronous"})
+    assert.is_true(ack.ok)
+    local items
+    for _ = 1, 50 do
+      items = c:retrieve("ResultItem", {"RequestID", "StatusCode", "StatusMessage", "OrdinalID"},
+        mc.SimpleFilterPart{Property = "RequestID", SimpleOperator = "equals", Value = ack.RequestID})
+      if #items.Results == 2 then break end
+      mc.sleep(0.05)
+    end
+    assert.are.equal(2, #items.Results)
+    local codes = {}
+    for _, it in ipairs(items.Results) do codes[#codes + 1] = it.StatusCode end
+    table.sort(codes)
+    assert.are.same({"Error", "OK"}, codes) -- the second object failed, asynchronously
+    assert.is_true(items.ok)                -- but the retrieve itself succeeded
+    assert.are.equal(items, items:check())
+    assert.are.same({}, items:errors())
+  end)
+end)
+
 describe("outcome unknown names the request", function()
   after_each(function() if sb then sb:stop() sb = nil end end)
 
