@@ -80,6 +80,7 @@ describe("sandbox Perform", function()
     local activities = {DataExtractActivity = "daily-extract", ExtractDefinition = "tracking-extract",
       FileTransferActivity = "sftp-upload", FileTrigger = "inbound-file-trigger",
       FilterActivity = "active-customers-filter", GroupDefinition = "vip-group",
+      ImportDefinition = "daily-loyalty-import",
       MessageSendActivity = "welcome-message-activity", ProgramManifestTemplate = "onboarding-program",
       SMSSendActivity = "spring-sms", SmsSendActivity = "spring-sms-wsdl",
       SystemEntityOperation = "nightly-cleanup", QueryDefinition = "active-subscribers-query"}

@@ -213,27 +213,24 @@ local function send_job(acct, send)
   return acct:job_of_send(send)
 end
 
+-- pause and resume: one state change in two directions; a send that is finished, canceled or
+-- already in the wanted state is refused (ErrorCode 103)
+local function set_paused(paused, verb, message, task_message)
+  return function(acct, send)
+    local job = send_job(acct, send)
+    if not job or (job.paused or false) == paused then
+      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be %s",
+        tostring(send.ID), tostring(send.Status), verb))
+    end
+    job.paused = paused
+    acct:refresh_job(job)
+    return result("OK", message, {Task = task(send.ID, task_message)})
+  end
+end
+
 H.Send = {
-  pause = function(acct, send)
-    local job = send_job(acct, send)
-    if not job or job.paused then
-      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be paused",
-        tostring(send.ID), tostring(send.Status)))
-    end
-    job.paused = true
-    acct:refresh_job(job)
-    return result("OK", "Send paused", {Task = task(send.ID, "Paused")})
-  end,
-  resume = function(acct, send)
-    local job = send_job(acct, send)
-    if not job or not job.paused then
-      return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be resumed",
-        tostring(send.ID), tostring(send.Status)))
-    end
-    job.paused = false
-    acct:refresh_job(job)
-    return result("OK", "Send resumed", {Task = task(send.ID, "Resumed")})
-  end,
+  pause = set_paused(true, "paused", "Send paused", "Paused"),
+  resume = set_paused(false, "resumed", "Send resumed", "Resumed"),
   cancel = function(acct, send)
     local job = send_job(acct, send)
     if not job then
@@ -280,6 +277,9 @@ H.ImportDefinition = {
       DestinationID = type(obj.DestinationObject) == "table" and obj.DestinationObject.ObjectID or nil,
     }, obj._mid)
     acct:add_job({kind = "import", obj = summary})
+    -- an import is also one of the page's start activities: its task shows in
+    -- AsyncActivityStatus like theirs, for clients that follow every task the same way
+    activity_status(acct, "ImportDefinition", obj, id)
     local message = "ImportDefinition performed AsyncID:" .. id
     return result("OK", message, {Task = task(id, message, {InteractionObjectID = obj.ObjectID})})
   end,
