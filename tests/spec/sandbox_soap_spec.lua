@@ -179,6 +179,18 @@ describe("sandbox SOAP routing", function()
     assert.truthy(err.message:find("^The request is not a SOAP envelope the service can read: "))
   end)
 
+  it("answers a Create, Update or Delete without objects with a soap:Client fault", function()
+    -- a response must carry one Result per object (Results 1..n in the WSDL)
+    for _, op in ipairs{"Create", "Update", "Delete"} do
+      local inner = "<" .. op .. 'Request xmlns="' .. sh.NS .. '"><Options/></' .. op .. "Request>"
+      local r = sh.soap(sb, op, inner, {token = token})
+      assert.are.equal(500, r.status, op)
+      local err = fault_of(r)
+      assert.are.equal("soap:Client", err.faultcode)
+      assert.are.equal("The " .. op .. " request has no objects: give at least one in Objects", err.message)
+    end
+  end)
+
   it("answers a Retrieve of an unknown type with HTTP 200 and the service's text", function()
     local inner = RETRIEVE:gsub("SenderProfile", "senderprofile")
     local r = sh.soap(sb, "Retrieve", inner, {token = token})

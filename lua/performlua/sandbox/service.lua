@@ -240,6 +240,12 @@ function M.new(cfg)
   local function crud(op, method, element)
     return function(body, ctx)
       local objects = body.Objects or {}
+      if #objects == 0 then
+        -- the response needs one Result per object (Results 1..n): with none, a Client
+        -- fault is the only answer that stays valid against the WSDL
+        return nil, fault(500, "soap:Client", string.format("The %s request has no objects: "
+          .. "give at least one in Objects", op))
+      end
       local function process()
       local results = {}
       for i, obj in ipairs(objects) do
@@ -566,6 +572,10 @@ function M.new(cfg)
     ctx.request_id = account_mod.uuid()
     -- queued asynchronous requests whose time has come are processed before this one
     local okh, resp_element, tbl = pcall(function(b, c) acct:tick() return handlers[op](b, c) end, body, ctx)
+    if okh and resp_element == nil then -- the handler refused the request with a fault
+      stats.invalid_requests = stats.invalid_requests + 1
+      return tbl
+    end
     if not okh then
       return fault(500, "soap:Server", "The sandbox failed to process the request: "
         .. tostring(type(resp_element) == "table" and resp_element.message or resp_element),
