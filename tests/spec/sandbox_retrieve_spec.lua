@@ -71,6 +71,19 @@ describe("sandbox CRUD", function()
     assert.are.equal(1, r.decoded.Results[2].OrdinalID)
   end)
 
+  it("refuses an object sent without xsi:type (an APIObject) instead of storing it", function()
+    local raw = '<CreateRequest xmlns="' .. sh.NS .. '"><Options/><Objects><CustomerKey>untyped</CustomerKey>'
+      .. "</Objects></CreateRequest>"
+    local r = sh.soap(sb, "Create", raw, {token = token})
+    sh.assert_valid(r.body)
+    local res = sh.decode(r.body).Results[1]
+    assert.are.equal("Error", res.StatusCode)
+    assert.are.equal(104, res.ErrorCode)
+    assert.are.equal("Unable to find a handler for object type: APIObject. Object types are "
+      .. "case-sensitive, check spelling.", res.StatusMessage)
+    assert.are.same({}, sb:objects("APIObject"))
+  end)
+
   it("refuses fields the type lacks and values of the wrong type, as the service cannot store them", function()
     local raw = '<CreateRequest xmlns="' .. sh.NS .. '"><Objects xsi:type="List"><ID>abc</ID>'
       .. "<ListName>Bad</ListName></Objects><Objects xsi:type=\"List\"><ListName>Odd</ListName>"
@@ -319,6 +332,29 @@ describe("sandbox data extension rows and business units", function()
     r = sh.call(sb, token, "Delete", {Objects = {obj("DataExtensionObject", {CustomerKey = "Loyalty_Members",
       Keys = {{Name = "SubscriberKey", Value = "loyal-9999"}}})}})
     assert.are.equal("OK", r.decoded.OverallStatus)
+    assert.are.equal(36, #sb:rows("Loyalty_Members"))
+  end)
+
+  it("refuses row writes to generated or missing data extensions and to missing rows", function()
+    local function one(op, fields)
+      local r = sh.call(sb, token, op, {Objects = {obj("DataExtensionObject", fields)}})
+      sh.assert_valid(r.body)
+      local res = r.decoded.Results[1]
+      return res.ErrorCode, res.StatusMessage
+    end
+    local key = {{Name = "SubscriberKey", Value = "sub-0000001"}}
+    for _, op in ipairs{"Create", "Update", "Delete"} do
+      assert.are.same({6, "The sandbox's generated data extensions are read-only"},
+        {one(op, {CustomerKey = "Big_Generated", Keys = key})}, op)
+      assert.are.same({107, "No data extension with the CustomerKey or Name 'Nope' exists"},
+        {one(op, {CustomerKey = "Nope", Keys = key})}, op)
+    end
+    for _, op in ipairs{"Update", "Delete"} do
+      assert.are.same({107, "No row with the given primary key exists"}, {one(op, {CustomerKey =
+        "Loyalty_Members", Keys = {{Name = "SubscriberKey", Value = "nobody"}}})}, op)
+      assert.are.same({6, "The data extension 'Loyalty_Members' has no column 'Nope'"}, {one(op,
+        {CustomerKey = "Loyalty_Members", Keys = {{Name = "Nope", Value = "x"}}})}, op)
+    end
     assert.are.equal(36, #sb:rows("Loyalty_Members"))
   end)
 

@@ -793,19 +793,59 @@ local function de_object_type(obj)
   return t
 end
 
+-- The row store a DataExtensionObject names (by the key in its type's brackets, else its
+-- CustomerKey or Name), or nil and the Error result. Generated stores are read-only.
+function M:writable_store(obj, bracket_key)
+  local store, key = nil, bracket_key
+  if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
+  if not store then
+    return nil, result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
+      .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
+  end
+  if store.generated then
+    return nil, result("Error", "The sandbox's generated data extensions are read-only",
+      {ErrorCode = M.ERR.invalid_request})
+  end
+  return store
+end
+
+-- The index of the stored row an Update or Delete names by its primary key (and the row as
+-- sent), or nil and the Error result.
+local function existing_row(store, obj)
+  local row, err = row_from_properties(store, obj)
+  if not row then return nil, result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+  local i = find_row(store, row)
+  if not i then
+    return nil, result("Error", "No row with the given primary key exists", {ErrorCode = M.ERR.not_found})
+  end
+  return i, row
+end
+
+-- Nil when the sandbox stores objects of type t, else the Error result the service gives. An
+-- object sent without xsi:type decodes as APIObject, which has no handler either.
+local function no_handler(t)
+  if t and t ~= "APIObject" and M.known_type(t) and not VIRTUAL[t] then return nil end
+  return result("Error", string.format("Unable to find a handler for object type: %s. Object "
+    .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
+end
+
+-- The stored object an Update or Delete names, in the token's business unit, and its index;
+-- or nil, nil and the Error result.
+function M:find_to_change(t, obj, ctx)
+  local stored, index, how = self:find(t, obj)
+  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
+    return nil, nil, result("Error", how and string.format("No %s with %s exists", t, how)
+      or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
+      {ErrorCode = M.ERR.not_found})
+  end
+  return stored, index
+end
+
 function M:create_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, key = nil, bracket_key
-    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
-    if not store then
-      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
-        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
-    end
-    if store.generated then
-      return result("Error", "The sandbox's generated data extensions are read-only",
-        {ErrorCode = M.ERR.invalid_request})
-    end
+    local store, refused = self:writable_store(obj, bracket_key)
+    if not store then return refused end
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
     if find_row(store, row) then
@@ -816,10 +856,8 @@ function M:create_one(obj, ctx)
     store.list[#store.list + 1] = row
     return result("OK", "Created DataExtensionObject", {NewID = 0, Object = plain_copy(obj, true)})
   end
-  if not t or not M.known_type(t) or VIRTUAL[t] then
-    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
-      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
-  end
+  local refused = no_handler(t)
+  if refused then return refused end
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
@@ -839,34 +877,20 @@ end
 function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, key = nil, bracket_key
-    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
-    if not store or store.generated then
-      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
-        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
-    end
-    local row, err = row_from_properties(store, obj)
-    if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
-    local i = find_row(store, row)
-    if not i then
-      return result("Error", "No row with the given primary key exists", {ErrorCode = M.ERR.not_found})
-    end
+    local store, refused = self:writable_store(obj, bracket_key)
+    if not store then return refused end
+    local i, row = existing_row(store, obj)
+    if not i then return row end
     for k, v in pairs(row) do store.list[i][k] = v end
     return result("OK", "Updated DataExtensionObject", {Object = plain_copy(obj, true)})
   end
-  if not t or not M.known_type(t) or VIRTUAL[t] then
-    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
-      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
-  end
+  local refused = no_handler(t)
+  if refused then return refused end
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
-  local stored, _, how = self:find(t, obj)
-  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
-    return result("Error", how and string.format("No %s with %s exists", t, how)
-      or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
-      {ErrorCode = M.ERR.not_found})
-  end
+  local stored, _, missing = self:find_to_change(t, obj, ctx)
+  if not stored then return missing end
   for k, v in next, obj do
     if k ~= "ObjectID" and k ~= "ID" then rawset(stored, k, plain_copy(v, true)) end
   end
@@ -877,31 +901,17 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, key = nil, bracket_key
-    if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
-    if not store or store.generated then
-      return result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
-        .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
-    end
-    local row, err = row_from_properties(store, obj)
-    if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
-    local i = find_row(store, row)
-    if not i then
-      return result("Error", "No row with the given primary key exists", {ErrorCode = M.ERR.not_found})
-    end
+    local store, refused = self:writable_store(obj, bracket_key)
+    if not store then return refused end
+    local i, missing = existing_row(store, obj)
+    if not i then return missing end
     table.remove(store.list, i)
     return result("OK", "Deleted DataExtensionObject", {Object = plain_copy(obj, true)})
   end
-  if not t or not M.known_type(t) or VIRTUAL[t] then
-    return result("Error", string.format("Unable to find a handler for object type: %s. Object "
-      .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
-  end
-  local stored, index, how = self:find(t, obj)
-  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
-    return result("Error", how and string.format("No %s with %s exists", t, how)
-      or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
-      {ErrorCode = M.ERR.not_found})
-  end
+  local refused = no_handler(t)
+  if refused then return refused end
+  local stored, index, missing = self:find_to_change(t, obj, ctx)
+  if not stored then return missing end
   table.remove(self.types[t].list, index)
   if t == "DataExtension" then self.rows[stored.CustomerKey:lower()] = nil end
   return result("OK", "Deleted " .. t, {Object = M.present(t, stored)})
