@@ -88,6 +88,65 @@ describe("performlua sandbox (command line)", function()
     assert.truthy(out:find("cannot listen on 127.0.0.1 port " .. blocker.port, 1, true), out)
   end)
 
+  it("applies every option together, as a user starting it by hand would see", function()
+    local seed = DIR .. "/sbx-all-seed-" .. core.getpid() .. ".lua"
+    local f = io.open(seed, "w")
+    f:write('return {List = {{ID = 7, ListName = "Only list"}}, EmailSendDefinition = '
+      .. '{{CustomerKey = "s1", Name = "S1", FromName = "Me", FromAddress = "me@example.com", _targets = 5}}}')
+    f:close()
+    local pid, out, text = spawn("--port 0 --host 127.0.0.1 --wsdl " .. os.getenv("PERFORMLUA_WSDL")
+      .. " --seed " .. seed .. " --latency 150 --token-ttl 3 --speed 1000 --fault throttle:3 --fault http503:4")
+    os.remove(seed)
+    assert.truthy(text:find("validating requests against", 1, true), text)
+    assert.truthy(text:find("injecting faults: throttle:3, http503:4", 1, true), text)
+    assert.truthy(text:find("latency: 150 ms", 1, true), text)
+    local base = text:match("auth base URL:%s+(http://127%.0%.0%.1:%d+/)")
+    local sb = {token_url = base .. "v2/token", auth_url = base, soap_url = base .. "Service.asmx",
+      client_id = "sandbox", client_secret = "sandbox"}
+    local r = sh.http("POST", sb.token_url, core.json_encode{grant_type = "client_credentials",
+      client_id = "sandbox", client_secret = "sandbox"}, {"Content-Type: application/json"})
+    local issued = core.monotonic()
+    local token = core.json_decode(r.body)
+    assert.are.equal(3, token.expires_in)                                  -- --token-ttl
+    local statuses, t0 = {}, core.monotonic()
+    local function call(op, request)
+      local res = sh.call(sb, token.access_token, op, request)
+      statuses[#statuses + 1] = res.status
+      return res
+    end
+    local first = call("Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ListName"}}})
+    assert.is_true(core.monotonic() - t0 >= 0.15, "--latency")
+    assert.are.equal("Only list", first.decoded.Results[1].ListName)     -- --seed
+    local bad = sh.soap(sb, "Perform", '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>start'
+      .. '</Action><Definitions><Definition xsi:type="EmailSendDefinition"><ID>x1</ID></Definition>'
+      .. "</Definitions></PerformRequestMsg>", {token = token.access_token})
+    statuses[#statuses + 1] = bad.status
+    assert.truthy(bad.body:find("<faultcode>soap:Client</faultcode>", 1, true), bad.body) -- --wsdl
+    call("GetSystemStatus", {})                                              -- 3: throttle
+    call("GetSystemStatus", {})                                              -- 4: http503
+    local started = call("Perform", {Action = "start", Definitions = {setmetatable({CustomerKey = "s1"},
+      core.object_metatable("EmailSendDefinition"))}})
+    local id = started.decoded.Results[1].Task.ID
+    call("GetSystemStatus", {})                                              -- 6: throttle
+    local send = call("Retrieve", {RetrieveRequest = {ObjectType = "Send", Properties = {"ID", "Status",
+      "NumberSent"}, Filter = {Property = "ID", SimpleOperator = "equals", Value = id}}})
+    assert.are.same({200, 500, 500, 503, 200, 500, 200}, statuses)          -- --fault, from 1
+    assert.are.equal("Complete", send.decoded.Results[1].Status)          -- --speed
+    assert.are.equal(5, send.decoded.Results[1].NumberSent)
+    core.sleep(math.max(0, issued + 3.05 - core.monotonic()))
+    call("GetSystemStatus", {})                                              -- 8: http503
+    call("GetSystemStatus", {})                                              -- 9: throttle
+    local expired = call("Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ID"}}})
+    assert.truthy(expired.body:find("<faultstring>Token Expired</faultstring>", 1, true), expired.body)
+    os.execute("kill -INT " .. pid)
+    assert.is_true(wait_exit(pid), "the sandbox did not stop on SIGINT")
+    local fo = io.open(out)
+    local final = fo:read("a")
+    fo:close()
+    os.remove(out)
+    assert.truthy(final:find("stopped (SIGINT) after 1 token and 10 SOAP requests", 1, true), final)
+  end)
+
   it("serves a seed file", function()
     local seed = DIR .. "/sbx-seed-" .. core.getpid() .. ".lua"
     local f = io.open(seed, "w")
