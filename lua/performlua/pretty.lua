@@ -186,6 +186,10 @@ end
 function Printer:opening(t)
   local name = typename_of(t)
   if name then return name .. "{" end
+  -- a table whose metatable sets __pretty_fields (call results) is laid out field by field like
+  -- any table, so it nests and indents properly; its __tostring serves print()
+  local mt = debug.getmetatable(t)
+  if type(mt) == "table" and rawget(mt, "__pretty_fields") then return "{" end
   local text = t ~= self.own_value and custom_text(t)
   if text then return nil, text end
   return "{"

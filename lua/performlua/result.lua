@@ -47,6 +47,9 @@ function M.set_internal(r, key, value)
   t[key] = value
 end
 
+-- pretty lays a result out as a table of its fields, also inside other tables (performlua.pretty)
+Result.__pretty_fields = true
+
 -- pretty must be called from this very function: it then shows the table's structure instead
 -- of calling this __tostring again.
 function Result.__tostring(self)

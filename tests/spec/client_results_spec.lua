@@ -48,6 +48,9 @@ describe("results as a script sees them", function()
     for _, k in ipairs(keys_of(r)) do
       assert.is_nil(k:match("^_"), "internal key in pairs(r): " .. k)
     end
+    -- inside another table (the results of mc.map, say) it is laid out, and indented, in place
+    local nested = mc.pretty({r}, {multiline = true})
+    assert.matches('^{\n  {\n    OverallStatus = "OK",\n', nested)
     -- the documented members still read as plain fields
     assert.is_true(r.ok)
     assert.are.equal("spring-prospects", r.Results[1].input.CustomerKey)
