@@ -36,6 +36,9 @@ typedef struct encoder {
      * a retrieved object must be usable in Perform or Update as it is, and the request
      * schema has no place for them. Any other undeclared field is refused. */
     bool keep_extra_fields;
+    /* The request message being written (NULL for responses): its required flags default
+     * to false when absent (VersionInfoRequestMsg.IncludeVersionHistory). */
+    const pl_type *request_message;
 } encoder;
 
 static const pl_element string_element = {.name = "value", .type_name = "string",
@@ -163,6 +166,41 @@ static bool required_options(const pl_element *e)
            !t->is_abstract && pl_type_derives_from(t, options);
 }
 
+/* A required xsd:boolean; absent from a request message, it is sent as false. */
+static bool required_flag(const pl_element *e)
+{
+    return e->kind == PL_KIND_BOOLEAN && e->min_occurs >= 1 && e->max_occurs == 1;
+}
+
+/* A request message without a field the service requires (RetrieveRequestMsg without its
+ * RetrieveRequest, CreateRequest without Objects) would be refused by the service as an
+ * invalid message; say so here, naming the field. Options and flags have defaults. */
+static void check_required_fields(pl_check *c, const char *element, const pl_type *t, int tbl)
+{
+    lua_State *L = c->L;
+    const pl_element *fields[MAX_FIELDS];
+    int n = pl_type_fields(t, fields, MAX_FIELDS);
+    for (int i = 0; i < n && i < MAX_FIELDS; i++) {
+        const pl_element *e = fields[i];
+        if (e->min_occurs < 1 || e->choice || required_options(e) || required_flag(e))
+            continue;
+        int top = lua_gettop(L);
+        int type = lua_getfield(L, tbl, e->name);
+        bool empty = false;
+        if (type == LUA_TTABLE && pl_element_is_repeated(e) && !pl_object_type(L, -1, NULL)) {
+            lua_pushnil(L);
+            empty = lua_next(L, -2) == 0;
+        }
+        lua_settop(L, top);
+        if (type == LUA_TNIL)
+            pl_check_fail(c, "%s needs %s: the service refuses the message without it", element,
+                          e->name);
+        if (empty)
+            pl_check_fail(c, "%s.%s is empty: give at least one %s", element, e->name,
+                          e->item_name ? e->item_name : "object");
+    }
+}
+
 static void write_fields(encoder *x, const pl_type *t, int idx)
 {
     lua_State *L = x->c.L;
@@ -186,6 +224,8 @@ static void write_fields(encoder *x, const pl_type *t, int idx)
              * Options element; absent options mean the defaults, which <Options/> says. */
             pl_xml_start(x->out, fields[i]->name);
             pl_xml_end(x->out);
+        } else if (t == x->request_message && required_flag(fields[i])) {
+            pl_xml_element(x->out, fields[i]->name, "false");
         }
         lua_pop(L, 1);
     }
@@ -485,9 +525,13 @@ static int encode_element(lua_State *L, const char *element, int tbl, int opts)
     read_header_options(L, opts, element, &header, action, sizeof action);
 
     const pl_operation *op = pl_operation_for_element(element);
+    bool request = op && strcmp(op->request_element, element) == 0 && !header.response;
+    if (request)
+        check_required_fields(&c, element, g->type, tbl);
     encoder x = {.c = c, .depth = 0,
                  .keep_extra_fields = header.response ||
-                                      (op && strcmp(op->response_element, element) == 0)};
+                                      (op && strcmp(op->response_element, element) == 0),
+                 .request_message = request ? g->type : NULL};
     x.out = push_writer(L);
     pl_soap_begin(x.out, &header);
     write_complex(&x, element, g->type, tbl, PL_PARTNER_NS);

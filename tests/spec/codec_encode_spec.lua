@@ -136,6 +136,24 @@ describe("mc.encode", function()
       usage_error(mc.encode, "Send", {}))
   end)
 
+  it("never builds a request the XSD refuses for want of a required field", function()
+    -- IncludeVersionHistory is required; absent, it means false
+    assert.equal(request("<VersionInfoRequestMsg" .. NS .. "><IncludeVersionHistory>false"
+      .. "</IncludeVersionHistory></VersionInfoRequestMsg>"), mc.encode("VersionInfo", {}))
+    assert.equal("CreateRequest needs Objects: the service refuses the message without it",
+      usage_error(mc.encode, "Create", {}))
+    assert.equal("UpdateRequest.Objects is empty: give at least one object",
+      usage_error(mc.encode, "Update", { Objects = {} }))
+    assert.equal("RetrieveRequestMsg needs RetrieveRequest: the service refuses the message without it",
+      usage_error(mc.encode, "Retrieve", {}))
+    -- the emptiest request of each operation is either valid (checked by mc.encode here) or refused
+    for _, op in ipairs { "Create", "Retrieve", "Update", "Delete", "Query", "Describe", "Execute",
+                          "Perform", "Configure", "Schedule", "VersionInfo", "Extract", "GetSystemStatus" } do
+      local ok, err = pcall(mc.encode, op, {})
+      assert(ok or (core.is_error(err) and err.kind == "usage"), op .. ": " .. tostring(err))
+    end
+  end)
+
   it("names the path, the type, the field and the nearest valid names", function()
     assert.equal("PerformRequestMsg has no field 'Definition' (did you mean 'Definitions'?)",
       usage_error(mc.encode, "Perform", { Definition = {} }))
