@@ -821,6 +821,17 @@ local function existing_row(store, obj)
   return i, row
 end
 
+-- Update or Delete of the data extension row an object names by its primary key: `apply`
+-- (list, index, row as sent) changes the stored rows.
+function M:change_row(obj, bracket_key, verb, apply)
+  local store, refused = self:writable_store(obj, bracket_key)
+  if not store then return refused end
+  local i, row = existing_row(store, obj)
+  if not i then return row end
+  apply(store.list, i, row)
+  return result("OK", verb .. " DataExtensionObject", {Object = plain_copy(obj, true)})
+end
+
 -- Nil when the sandbox stores objects of type t, else the Error result the service gives. An
 -- object sent without xsi:type decodes as APIObject, which has no handler either.
 local function no_handler(t)
@@ -877,12 +888,9 @@ end
 function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, refused = self:writable_store(obj, bracket_key)
-    if not store then return refused end
-    local i, row = existing_row(store, obj)
-    if not i then return row end
-    for k, v in pairs(row) do store.list[i][k] = v end
-    return result("OK", "Updated DataExtensionObject", {Object = plain_copy(obj, true)})
+    return self:change_row(obj, bracket_key, "Updated", function(list, i, row)
+      for k, v in pairs(row) do list[i][k] = v end
+    end)
   end
   local refused = no_handler(t)
   if refused then return refused end
@@ -901,12 +909,7 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, refused = self:writable_store(obj, bracket_key)
-    if not store then return refused end
-    local i, missing = existing_row(store, obj)
-    if not i then return missing end
-    table.remove(store.list, i)
-    return result("OK", "Deleted DataExtensionObject", {Object = plain_copy(obj, true)})
+    return self:change_row(obj, bracket_key, "Deleted", table.remove)
   end
   local refused = no_handler(t)
   if refused then return refused end
