@@ -2,9 +2,9 @@
 local core = require "performlua.core"
 local sh = require "sandbox_helper"
 
-local function obj(type_name, t) return setmetatable(t, core.object_metatable(type_name)) end
+local obj = sh.obj
 
-local sb, token
+local sb = sh.shared()
 
 local function once(fields)
   fields.Recurrence = obj("DailyRecurrence", {DailyRecurrencePatternType = "Interval", DayInterval = 1})
@@ -12,12 +12,7 @@ local function once(fields)
   return fields
 end
 
-local function call(op, request)
-  local r = sh.call(sb, token, op, request)
-  assert.are.equal(200, r.status, r.body)
-  sh.assert_valid(r.body)
-  return r.decoded
-end
+local function call(op, request) return (sh.ok_call(sb, sb.token, op, request)) end
 
 local function subscriber(key)
   for _, s in ipairs(sb:objects("Subscriber")) do
@@ -26,11 +21,7 @@ local function subscriber(key)
 end
 
 describe("sandbox Execute", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   it("LogUnsubEvent unsubscribes the subscriber named by SubscriberKey or EmailAddress", function()
     local d = call("Execute", {Requests = {
@@ -67,11 +58,7 @@ describe("sandbox Execute", function()
 end)
 
 describe("sandbox asynchronous requests", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   local function items(rid)
     return call("Retrieve", {RetrieveRequest = {ObjectType = "ResultItem",
@@ -114,12 +101,7 @@ describe("sandbox asynchronous requests", function()
 end)
 
 describe("sandbox AsyncActivityStatus filters", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-    sb:set_speed(0.001)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown, {speed = 0.001})
 
   local function start_query()
     local d = call("Perform", {Action = "start",
@@ -161,12 +143,7 @@ describe("sandbox AsyncActivityStatus filters", function()
 end)
 
 describe("sandbox Schedule", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-    sb:set_speed(0.001)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown, {speed = 0.001})
 
   it("start stores the schedule and starts the send when the clock reaches StartDateTime", function()
     local at = os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(sb:now()) + 3600)
@@ -203,12 +180,7 @@ describe("sandbox Schedule", function()
 end)
 
 describe("sandbox Extract", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-    sb:set_speed(0.001)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown, {speed = 0.001})
 
   local function status_of(task_id)
     local got = call("Retrieve", {RetrieveRequest = {ObjectType = "AsyncActivityStatus",

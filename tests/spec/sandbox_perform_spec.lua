@@ -4,12 +4,12 @@
 local core = require "performlua.core"
 local sh = require "sandbox_helper"
 
-local function obj(type_name, t) return setmetatable(t, core.object_metatable(type_name)) end
+local obj = sh.obj
 
-local sb, token
+local sb = sh.shared()
 
 local function perform(action, defs, options, allow_invalid)
-  local r = sh.call(sb, token, "Perform", {Action = action, Definitions = defs, Options = options})
+  local r = sh.call(sb, sb.token, "Perform", {Action = action, Definitions = defs, Options = options})
   assert.are.equal(200, r.status, r.body)
   if not allow_invalid then sh.assert_valid(r.body) end
   return r.decoded, r.body
@@ -21,10 +21,8 @@ local function perform_one(action, type_name, fields)
 end
 
 local function retrieve(object_type, properties, filter)
-  local r = sh.call(sb, token, "Retrieve", {RetrieveRequest = {ObjectType = object_type,
-    Properties = properties, Filter = filter}})
-  sh.assert_valid(r.body)
-  return r.decoded.Results or {}
+  return sh.ok_call(sb, sb.token, "Retrieve", {RetrieveRequest = {ObjectType = object_type,
+    Properties = properties, Filter = filter}}).Results or {}
 end
 
 local function bag(o)
@@ -50,13 +48,9 @@ local function send(id)
 end
 
 describe("sandbox Perform", function()
-  before_each(function()
-    -- a nearly frozen clock: asynchronous work moves only with clock_advance, so every state
-    -- is observed exactly whatever the machine's speed
-    sb = sh.start{speed = 0.001}
-    token = sh.token(sb)
-  end)
-  after_each(function() sb:stop() end)
+  -- a nearly frozen clock: asynchronous work moves only with clock_advance, so every state
+  -- is observed exactly whatever the machine's speed
+  sb:serve(before_each, after_each, {speed = 0.001})
 
   it("answers each definition in order with OrdinalID and the definition as Object", function()
     local d = perform("start", {
@@ -207,7 +201,7 @@ describe("sandbox Perform", function()
     local raw = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>start</Action><Definitions>'
       .. '<Definition xsi:type="emailSendDefinition"><CustomerKey>spring-sale-send</CustomerKey>'
       .. "</Definition></Definitions></PerformRequestMsg>"
-    local r = sh.soap(sb, "Perform", raw, {token = token})
+    local r = sh.soap(sb, "Perform", raw, {token = sb.token})
     assert.are.equal(200, r.status)
     sh.assert_valid(r.body)
     local d = sh.decode(r.body)

@@ -4,16 +4,13 @@
 local core = require "performlua.core"
 local sh = require "sandbox_helper"
 
-local function obj(type_name, t) return setmetatable(t, core.object_metatable(type_name)) end
+local obj = sh.obj
 
-local sb, token
+local sb = sh.shared()
 local function retrieve(object_type, properties, filter, extra)
   local rr = {ObjectType = object_type, Properties = properties, Filter = filter}
   for k, v in pairs(extra or {}) do rr[k] = v end
-  local r = sh.call(sb, token, "Retrieve", {RetrieveRequest = rr})
-  assert.are.equal(200, r.status, r.body)
-  sh.assert_valid(r.body)
-  return r.decoded
+  return (sh.ok_call(sb, sb.token, "Retrieve", {RetrieveRequest = rr}))
 end
 
 local function keys_of(results, field)
@@ -34,14 +31,10 @@ local function row_values(results, column)
 end
 
 describe("sandbox CRUD", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   it("Create assigns ID, ObjectID and dates; Retrieve finds the object", function()
-    local r = sh.call(sb, token, "Create", {Objects = {obj("List", {CustomerKey = "new-list", ListName = "New"})}})
+    local r = sh.call(sb, sb.token, "Create", {Objects = {obj("List", {CustomerKey = "new-list", ListName = "New"})}})
     sh.assert_valid(r.body)
     local res = r.decoded.Results[1]
     assert.are.equal("OK", r.decoded.OverallStatus)
@@ -59,7 +52,7 @@ describe("sandbox CRUD", function()
   end)
 
   it("refuses a duplicate CustomerKey and an unknown type, per object", function()
-    local r = sh.call(sb, token, "Create", {Objects = {
+    local r = sh.call(sb, sb.token, "Create", {Objects = {
       obj("List", {CustomerKey = "new-list", ListName = "Again"}),
       obj("List", {CustomerKey = "other-list", ListName = "Other"})}})
     sh.assert_valid(r.body)
@@ -74,7 +67,7 @@ describe("sandbox CRUD", function()
   it("refuses an object sent without xsi:type (an APIObject) instead of storing it", function()
     local raw = '<CreateRequest xmlns="' .. sh.NS .. '"><Options/><Objects><CustomerKey>untyped</CustomerKey>'
       .. "</Objects></CreateRequest>"
-    local r = sh.soap(sb, "Create", raw, {token = token})
+    local r = sh.soap(sb, "Create", raw, {token = sb.token})
     sh.assert_valid(r.body)
     local res = sh.decode(r.body).Results[1]
     assert.are.equal("Error", res.StatusCode)
@@ -88,7 +81,7 @@ describe("sandbox CRUD", function()
     local raw = '<CreateRequest xmlns="' .. sh.NS .. '"><Objects xsi:type="List"><ID>abc</ID>'
       .. "<ListName>Bad</ListName></Objects><Objects xsi:type=\"List\"><ListName>Odd</ListName>"
       .. "<Colour>red</Colour></Objects></CreateRequest>"
-    local r = sh.soap(sb, "Create", raw, {token = token})
+    local r = sh.soap(sb, "Create", raw, {token = sb.token})
     assert.are.equal(200, r.status)
     sh.assert_valid(r.body)
     local d = sh.decode(r.body)
@@ -96,22 +89,22 @@ describe("sandbox CRUD", function()
     assert.are.equal("List.ID must be an integer (xsd:int), got string 'abc'", d.Results[1].StatusMessage)
     assert.are.equal(6, d.Results[1].ErrorCode)
     assert.are.equal("List has no field 'Colour'", d.Results[2].StatusMessage:match("^List has no field 'Colour'"))
-    r = sh.soap(sb, "Update", raw:gsub("CreateRequest", "UpdateRequest"), {token = token})
+    r = sh.soap(sb, "Update", raw:gsub("CreateRequest", "UpdateRequest"), {token = sb.token})
     sh.assert_valid(r.body)
     assert.are.equal("List.ID must be an integer (xsd:int), got string 'abc'", sh.decode(r.body).Results[1].StatusMessage)
   end)
 
   it("Update changes the object, Delete removes it, a missing object is an Error result", function()
-    local r = sh.call(sb, token, "Update", {Objects = {obj("List", {CustomerKey = "new-list", ListName = "Renamed"})}})
+    local r = sh.call(sb, sb.token, "Update", {Objects = {obj("List", {CustomerKey = "new-list", ListName = "Renamed"})}})
     sh.assert_valid(r.body)
     assert.are.equal("Updated List", r.decoded.Results[1].StatusMessage)
     assert.are.same({"Renamed"}, keys_of(retrieve("List", {"ListName"},
       {Property = "CustomerKey", SimpleOperator = "equals", Value = "new-list"}).Results, "ListName"))
-    r = sh.call(sb, token, "Delete", {Objects = {obj("List", {CustomerKey = "new-list"})}})
+    r = sh.call(sb, sb.token, "Delete", {Objects = {obj("List", {CustomerKey = "new-list"})}})
     assert.are.equal("Deleted List", r.decoded.Results[1].StatusMessage)
     assert.are.equal(0, #(retrieve("List", {"ListName"},
       {Property = "CustomerKey", SimpleOperator = "equals", Value = "new-list"}).Results or {}))
-    r = sh.call(sb, token, "Delete", {Objects = {obj("List", {CustomerKey = "new-list"})}})
+    r = sh.call(sb, sb.token, "Delete", {Objects = {obj("List", {CustomerKey = "new-list"})}})
     sh.assert_valid(r.body)
     assert.are.equal("Error", r.decoded.OverallStatus)
     assert.are.equal("No List with CustomerKey 'new-list' exists", r.decoded.Results[1].StatusMessage)
@@ -125,7 +118,7 @@ describe("sandbox CRUD", function()
   end)
 
   it("answers asynchronous requests with a queued acknowledgement and ResultItem/ResultMessage", function()
-    local r = sh.call(sb, token, "Create", {Options = {RequestType = "Asynchronous"},
+    local r = sh.call(sb, sb.token, "Create", {Options = {RequestType = "Asynchronous"},
       Objects = {obj("List", {CustomerKey = "async-list", ListName = "Async"}),
                  obj("List", {CustomerKey = "other-list", ListName = "Dup"})}})
     sh.assert_valid(r.body)
@@ -149,11 +142,7 @@ describe("sandbox CRUD", function()
 end)
 
 describe("sandbox Retrieve filters", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   local function customers(filter)
     return row_values(retrieve("DataExtensionObject[Customers]", {"CustomerID", "City", "Points"}, filter).Results, "CustomerID")
@@ -249,11 +238,7 @@ describe("sandbox Retrieve filters", function()
 end)
 
 describe("sandbox Retrieve paging", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   it("pages a generated million-row data extension at 2,500 rows with ContinueRequest", function()
     local first = retrieve("DataExtensionObject[Big_Generated]", {"SubscriberKey", "Points"})
@@ -267,7 +252,7 @@ describe("sandbox Retrieve paging", function()
     assert.are.equal("sub-0002501", second.Results[1].Properties[1].Value)
     local r = sh.soap(sb, "Retrieve", '<RetrieveRequestMsg xmlns="' .. sh.NS .. '"><RetrieveRequest>'
       .. "<ContinueRequest>" .. second.RequestID .. "</ContinueRequest></RetrieveRequest></RetrieveRequestMsg>",
-      {token = token})
+      {token = sb.token})
     assert.are.equal(200, r.status)
     local third = sh.decode(r.body)
     assert.are.equal("sub-0005001", third.Results[1].Properties[1].Value)
@@ -309,27 +294,23 @@ describe("sandbox Retrieve paging", function()
 end)
 
 describe("sandbox data extension rows and business units", function()
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  sb:serve(setup, teardown)
 
   it("creates, updates and deletes rows through DataExtensionObject", function()
     local row = obj("DataExtensionObject", {CustomerKey = "Loyalty_Members", Properties = {
       {Name = "SubscriberKey", Value = "loyal-9999"}, {Name = "Tier", Value = "Gold"}}})
-    local r = sh.call(sb, token, "Create", {Objects = {row}})
+    local r = sh.call(sb, sb.token, "Create", {Objects = {row}})
     sh.assert_valid(r.body)
     assert.are.equal("OK", r.decoded.OverallStatus)
-    r = sh.call(sb, token, "Create", {Objects = {row}})
+    r = sh.call(sb, sb.token, "Create", {Objects = {row}})
     assert.are.equal(1, r.decoded.Results[1].ErrorCode)
-    r = sh.call(sb, token, "Update", {Objects = {obj("DataExtensionObject", {CustomerKey = "Loyalty_Members",
+    r = sh.call(sb, sb.token, "Update", {Objects = {obj("DataExtensionObject", {CustomerKey = "Loyalty_Members",
       Keys = {{Name = "SubscriberKey", Value = "loyal-9999"}}, Properties = {{Name = "Tier", Value = "Platinum"}}})}})
     assert.are.equal("OK", r.decoded.OverallStatus)
     local got = retrieve("DataExtensionObject[Loyalty_Members]", {"Tier"},
       {Property = "SubscriberKey", SimpleOperator = "equals", Value = "loyal-9999"})
     assert.are.same({"Platinum"}, row_values(got.Results, "Tier"))
-    r = sh.call(sb, token, "Delete", {Objects = {obj("DataExtensionObject", {CustomerKey = "Loyalty_Members",
+    r = sh.call(sb, sb.token, "Delete", {Objects = {obj("DataExtensionObject", {CustomerKey = "Loyalty_Members",
       Keys = {{Name = "SubscriberKey", Value = "loyal-9999"}}})}})
     assert.are.equal("OK", r.decoded.OverallStatus)
     assert.are.equal(36, #sb:rows("Loyalty_Members"))
@@ -337,7 +318,7 @@ describe("sandbox data extension rows and business units", function()
 
   it("refuses row writes to generated or missing data extensions and to missing rows", function()
     local function one(op, fields)
-      local r = sh.call(sb, token, op, {Objects = {obj("DataExtensionObject", fields)}})
+      local r = sh.call(sb, sb.token, op, {Objects = {obj("DataExtensionObject", fields)}})
       sh.assert_valid(r.body)
       local res = r.decoded.Results[1]
       return res.ErrorCode, res.StatusMessage

@@ -15,9 +15,8 @@ local function fault_of(r)
 end
 
 describe("sandbox token endpoint", function()
-  local sb
-  setup(function() sb = sh.start{} end)
-  teardown(function() sb:stop() end)
+  local sb = sh.shared()
+  sb:serve(setup, teardown)
 
   it("issues a token for the configured client", function()
     local r = sh.http("POST", sb.token_url, core.json_encode{grant_type = "client_credentials",
@@ -79,15 +78,11 @@ describe("sandbox token endpoint", function()
 end)
 
 describe("sandbox SOAP security", function()
-  local sb, token
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  local sb = sh.shared()
+  sb:serve(setup, teardown)
 
   it("answers a valid token", function()
-    local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = token})
+    local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token})
     assert.are.equal(200, r.status)
     local body = sh.decode(r.body)
     assert.are.equal("OK", body.OverallStatus)
@@ -124,24 +119,20 @@ describe("sandbox SOAP security", function()
 end)
 
 describe("sandbox SOAP routing", function()
-  local sb, token
-  setup(function()
-    sb = sh.start{}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  local sb = sh.shared()
+  sb:serve(setup, teardown)
 
   it("takes the operation from a quoted or unquoted SOAPAction, or from the body", function()
-    for _, opts in ipairs{{token = token}, {token = token, quote_action = true}} do
+    for _, opts in ipairs{{token = sb.token}, {token = sb.token, quote_action = true}} do
       assert.are.equal(200, sh.soap(sb, "Retrieve", RETRIEVE, opts).status)
     end
-    local r = sh.soap(sb, nil, RETRIEVE, {token = token})
+    local r = sh.soap(sb, nil, RETRIEVE, {token = sb.token})
     assert.are.equal(200, r.status)
     assert.are.equal("RetrieveResponseMsg", select(2, sh.decode(r.body)))
   end)
 
   it("rejects an unknown SOAPAction with the service's message", function()
-    local r = sh.soap(sb, "Frobnicate", RETRIEVE, {token = token})
+    local r = sh.soap(sb, "Frobnicate", RETRIEVE, {token = sb.token})
     assert.are.equal(500, r.status)
     local err = fault_of(r)
     assert.are.equal("soap:Client", err.faultcode)
@@ -149,7 +140,7 @@ describe("sandbox SOAP routing", function()
   end)
 
   it("rejects a SOAPAction that does not match the body", function()
-    local r = sh.soap(sb, "Perform", RETRIEVE, {token = token})
+    local r = sh.soap(sb, "Perform", RETRIEVE, {token = sb.token})
     assert.are.equal(500, r.status)
     assert.are.equal("The SOAPAction Perform does not match the request element RetrieveRequestMsg "
       .. "(a Perform request is a PerformRequestMsg)", fault_of(r).message)
@@ -157,13 +148,13 @@ describe("sandbox SOAP routing", function()
 
   it("tolerates Body before Header, and any case of the path", function()
     for _, path in ipairs{"Service.asmx", "service.asmx", "SERVICE.ASMX"} do
-      local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = token, body_first = true, path = path})
+      local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token, body_first = true, path = path})
       assert.are.equal(200, r.status)
     end
   end)
 
   it("answers with the literal soap: prefix and the header of real responses", function()
-    local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = token})
+    local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token})
     assert.truthy(r.body:find("<soap:Envelope", 1, true))
     assert.truthy(r.body:find("<soap:Body>", 1, true))
     assert.truthy(r.body:find("<wsa:Action>RetrieveResponse</wsa:Action>", 1, true))
@@ -183,7 +174,7 @@ describe("sandbox SOAP routing", function()
     -- a response must carry one Result per object (Results 1..n in the WSDL)
     for _, op in ipairs{"Create", "Update", "Delete"} do
       local inner = "<" .. op .. 'Request xmlns="' .. sh.NS .. '"><Options/></' .. op .. "Request>"
-      local r = sh.soap(sb, op, inner, {token = token})
+      local r = sh.soap(sb, op, inner, {token = sb.token})
       assert.are.equal(500, r.status, op)
       local err = fault_of(r)
       assert.are.equal("soap:Client", err.faultcode)
@@ -193,7 +184,7 @@ describe("sandbox SOAP routing", function()
 
   it("answers a Retrieve of an unknown type with HTTP 200 and the service's text", function()
     local inner = RETRIEVE:gsub("SenderProfile", "senderprofile")
-    local r = sh.soap(sb, "Retrieve", inner, {token = token})
+    local r = sh.soap(sb, "Retrieve", inner, {token = sb.token})
     assert.are.equal(200, r.status)
     sh.assert_valid(r.body)
     assert.are.equal("Error: Unable to find a handler for object type: senderprofile. Object types "
@@ -201,7 +192,7 @@ describe("sandbox SOAP routing", function()
   end)
 
   it("describes types with their scalar fields as retrievable, and nothing for unknown types", function()
-    local r = sh.call(sb, token, "Describe", {DescribeRequests = {{ObjectType = "List"}, {ObjectType = "Lists"}}})
+    local r = sh.call(sb, sb.token, "Describe", {DescribeRequests = {{ObjectType = "List"}, {ObjectType = "Lists"}}})
     sh.assert_valid(r.body)
     local defs = r.decoded.ObjectDefinition
     assert.are.equal(1, #defs)
@@ -237,7 +228,7 @@ describe("sandbox SOAP routing", function()
       GetSystemStatus = {},
     }
     for _, op in ipairs(core.operations()) do
-      local r = sh.call(sb, token, op.name, requests[op.name])
+      local r = sh.call(sb, sb.token, op.name, requests[op.name])
       assert.are.equal(200, r.status, op.name .. ": " .. r.body)
       assert.are.equal(op.response, r.element, op.name)
       sh.assert_valid(r.body)
@@ -250,21 +241,17 @@ describe("sandbox SOAP routing", function()
 end)
 
 describe("sandbox request validation (wsdl=)", function()
-  local sb, token
-  setup(function()
-    sb = sh.start{wsdl = os.getenv("PERFORMLUA_WSDL")}
-    token = sh.token(sb)
-  end)
-  teardown(function() sb:stop() end)
+  local sb = sh.shared()
+  sb:serve(setup, teardown, {wsdl = os.getenv("PERFORMLUA_WSDL")})
 
   it("accepts a valid request", function()
-    assert.are.equal(200, sh.soap(sb, "Retrieve", RETRIEVE, {token = token}).status)
+    assert.are.equal(200, sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token}).status)
   end)
 
   it("answers an invalid request with soap:Client carrying the validator's message", function()
     local inner = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>start</Action><Definitions>'
       .. '<Definition xsi:type="EmailSendDefinition"><ID>12a</ID></Definition></Definitions></PerformRequestMsg>'
-    local env = sh.envelope(inner, {token = token})
+    local env = sh.envelope(inner, {token = sb.token})
     local _, expected = sh.validator():validate(env)
     local r = sh.soap(sb, "Perform", nil, {raw = env})
     assert.are.equal(500, r.status)
@@ -279,7 +266,7 @@ describe("sandbox request validation (wsdl=)", function()
     local inner = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>count</Action><Definitions>'
       .. '<Definition xsi:type="AudienceDefinition"><CustomerKey>spring-prospects</CustomerKey>'
       .. "</Definition></Definitions></PerformRequestMsg>"
-    local r = sh.soap(sb, "Perform", inner, {token = token})
+    local r = sh.soap(sb, "Perform", inner, {token = sb.token})
     assert.are.equal(200, r.status)
     assert.are.equal("2480", sh.decode(r.body).Results[1].Task.StatusMessage)
   end)

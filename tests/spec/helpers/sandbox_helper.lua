@@ -9,6 +9,12 @@
 --   sh.soap(sb, action, inner_xml, {token=, path=, quote_action=}) -> http result
 --   sh.decode(body) -> body table, element | nil, error table (faults)
 --   sh.validator() -> the XSD validator of PERFORMLUA_WSDL (cached)
+--   sh.obj(type_name, fields) -> fields as an object of that type (the codec's metatable)
+--   local sb = sh.shared()  -- at file level; in each describe block:
+--     sb:serve(setup, teardown, {speed = 0.001})   (or before_each, after_each: one per test)
+--   starts a sandbox with those options and a token (sb.token) before the block's tests and
+--   stops it after; sb stands for the running sandbox (sb:objects(...), sb.soap_url, ...)
+--   sh.ok_call(sb, token, operation, request) -> decoded body of an HTTP 200 XSD-valid answer
 local core = require "performlua.core"
 local sandbox = require "performlua.sandbox"
 
@@ -16,6 +22,35 @@ local M = {}
 M.NS = "http://exacttarget.com/wsdl/partnerAPI"
 
 function M.start(opts) return sandbox.start(opts) end
+
+function M.obj(type_name, fields) return setmetatable(fields, core.object_metatable(type_name)) end
+
+--- A stand-in for the sandbox of the describe block being run (see the header).
+function M.shared()
+  local box = {}
+  local proxy = {}
+  local function serve(_, before, after, opts)
+    before(function()
+      box.handle = M.start(opts or {})
+      box.token = M.token(box.handle)
+    end)
+    after(function()
+      box.handle:stop()
+      box.handle, box.token = nil, nil
+    end)
+  end
+  return setmetatable(proxy, {__index = function(_, k)
+    if k == "serve" then return serve end
+    if k == "token" then return box.token end
+    local h = box.handle
+    if not h then
+      error("no sandbox is running here: call sb:serve(setup, teardown) in the describe block", 2)
+    end
+    local v = h[k]
+    if type(v) ~= "function" then return v end
+    return function(self, ...) return v(self == proxy and h or self, ...) end
+  end})
+end
 
 local tmp_counter = 0
 local function tmpname(suffix)
@@ -104,6 +139,14 @@ function M.call(sb, token, operation, request, opts)
     if ok then r.decoded, r.element = body, element else r.error = body end
   end
   return r
+end
+
+--- M.call for an answer that must be HTTP 200 and valid against the XSD: its decoded body.
+function M.ok_call(sb, token, operation, request)
+  local r = M.call(sb, token, operation, request)
+  assert(r.status == 200, operation .. " answered HTTP " .. r.status .. ": " .. r.body)
+  M.assert_valid(r.body)
+  return r.decoded, r
 end
 
 function M.decode(body)
