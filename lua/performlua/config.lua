@@ -12,7 +12,8 @@
 --      PERFORMLUA_AUTH_URL, PERFORMLUA_ACCOUNT_ID, PERFORMLUA_SOAP_URL, PERFORMLUA_USERNAME,
 --      PERFORMLUA_PASSWORD
 --   3. a profile of the config file (below)
---   4. the default account (set by `performlua --sandbox`: the embedded sandbox)
+--   4. the default account (set by `performlua --sandbox`: the embedded sandbox; its soap_url
+--      serves WS-Security logins only, OAuth clients take the endpoint from the token response)
 -- Safety: while a default account is set (sandbox mode), the environment and PERFORMLUA_PROFILE
 -- are NOT consulted, so `performlua --sandbox script.lua` never reaches a production account
 -- configured in the shell; only explicit mc.connect arguments (including profile = NAME) can
@@ -207,15 +208,20 @@ function M.resolve(args)
   end
 
   local out = {}
+  local soap_url_source
   for _, g in ipairs(GROUPS) do
     for _, s in ipairs(sources) do
       if any_set(s.values, g.fields) then
         for _, f in ipairs(g.fields) do out[f] = s.values[f] end
         if g.name == "credentials" then out.source = s.name end
+        if g.name == "soap_url" then soap_url_source = s.values end
         break
       end
     end
   end
+  -- The default account's SOAP URL is for WS-Security logins (which have no token response
+  -- to take it from); an OAuth client takes it from the token response, as with a real account.
+  if soap_url_source == default_account and out.client_id ~= nil then out.soap_url = nil end
 
   -- check, collecting everything missing into one message
   local missing = {}

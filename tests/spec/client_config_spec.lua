@@ -171,6 +171,21 @@ describe("performlua.config", function()
     assert.is_nil(s.auth_url)
   end)
 
+  it("in sandbox mode a WS-Security login reaches the sandbox's SOAP URL", function()
+    config.set_default_account{auth_url = "http://127.0.0.1:5555/", client_id = "sandbox",
+      client_secret = "sandbox", soap_url = "http://127.0.0.1:5555/Service.asmx"}
+    local s = config.resolve{username = "sandbox", password = "sandbox"}
+    assert.are.equal("sandbox", s.username)
+    assert.are.equal("http://127.0.0.1:5555/Service.asmx", s.soap_url)
+    -- OAuth takes the endpoint from the token response, as against a real account
+    s = config.resolve({})
+    assert.are.equal("sandbox", s.client_id)
+    assert.is_nil(s.soap_url)
+    -- unless the caller names one
+    s = config.resolve{soap_url = "http://127.0.0.1:6666/Service.asmx"}
+    assert.are.equal("http://127.0.0.1:6666/Service.asmx", s.soap_url)
+  end)
+
   it("validates values and connect options", function()
     assert.matches("subdomain must be the tenant subdomain only",
       usage_message(config.resolve, {client_id = "a", client_secret = "b",

@@ -128,7 +128,7 @@ function M.start_default(opts)
   local h = M.start(opts)
   local config = require "performlua.config"
   config.set_default_account{auth_url = h.auth_url, client_id = h.client_id,
-    client_secret = h.client_secret}
+    client_secret = h.client_secret, soap_url = h.soap_url}
   return h
 end
 
