@@ -520,12 +520,16 @@ function Client:_retrieve(req, control)
   return r
 end
 
---- The next page of a retrieve whose result has `more`; nil when there is none.
+--- The next page of a retrieve whose result has `more`; nil after the last page. Raises (as
+--- page:check() does) when the page itself failed.
 function Client:continue(page)
   local prev = type(page) == "table" and result.internal(page).retrieve
   if not prev then
     usage("c:continue(page): page must be the result of c:retrieve or c:continue")
   end
+  -- A failed page ends the rows early: in `while page do ... page = c:continue(page) end` a nil
+  -- here would pass the truncation off as the end of the data, so the failure is raised.
+  if not page.ok then page:check() end
   if not page.more then return nil end
   if not page.RequestID then
     usage("c:continue: the page has no RequestID to continue from")

@@ -77,6 +77,24 @@ describe("results as a script sees them", function()
     assert.are.equal(#all.Results, #seen)
   end)
 
+  it("continuing a failed page raises instead of ending the rows quietly", function()
+    local c = connect()
+    local page = c:retrieve("NoSuchType", {"ID"})
+    assert.is_false(page.ok)
+    local rows = 0
+    local ok, err = pcall(function()
+      while page do
+        rows = rows + #page.Results
+        page = c:continue(page)
+      end
+    end)
+    assert.is_false(ok)
+    assert.are.equal(0, rows)
+    assert.are.equal("fault", err.kind)
+    assert.matches("Unable to find a handler for object type: NoSuchType", err.message, 1, true)
+    assert.is_false(err.result.ok)
+  end)
+
   it("errors() and check() still know each failed result's input", function()
     local c = connect()
     local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "spring-sale-send"},
