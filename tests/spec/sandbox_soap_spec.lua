@@ -262,6 +262,24 @@ describe("sandbox request validation (wsdl=)", function()
     assert.are.equal(0, sb:stats().processed.Perform or 0)
   end)
 
+  it("validates the Body of an envelope that puts it before the Header, as the Node clients do", function()
+    local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token, body_first = true})
+    assert.are.equal(200, r.status, r.body)
+    -- pretty-printed, Header last: the validator's line numbers are those of the request as sent
+    local bad = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>start</Action><Definitions>'
+      .. '<Definition xsi:type="EmailSendDefinition"><ID>12a</ID></Definition></Definitions></PerformRequestMsg>'
+    local env = '<?xml version="1.0"?>\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+      .. 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n<s:Body>\n' .. bad .. "\n</s:Body>\n"
+      .. '<s:Header>\n  <fueloauth xmlns="http://exacttarget.com">' .. sb.token .. "</fueloauth>\n"
+      .. "</s:Header>\n</s:Envelope>\n"
+    r = sh.soap(sb, "Perform", nil, {raw = env})
+    assert.are.equal(500, r.status)
+    local err = fault_of(r)
+    assert.are.equal("soap:Client", err.faultcode)
+    assert.truthy(err.message:find("^line 4, PerformRequestMsg/Definitions/Definition/ID: "), err.message)
+    assert.are.equal(0, sb:stats().processed.Perform or 0)
+  end)
+
   it("validates supplement types (AudienceDefinition) instead of refusing them", function()
     local inner = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>count</Action><Definitions>'
       .. '<Definition xsi:type="AudienceDefinition"><CustomerKey>spring-prospects</CustomerKey>'

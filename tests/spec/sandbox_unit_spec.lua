@@ -129,6 +129,16 @@ describe("sandbox account store", function()
     assert.are.equal(1000000, a:row_store("Big_Generated").generated.count)
   end)
 
+  it("blanks a Header that follows the Body for validation, keeping its line breaks", function()
+    local blank = service.header_after_body_blanked
+    assert.are.equal('<e:Envelope><e:Body><m/></e:Body>\n\n\n</e:Envelope>',
+      blank('<e:Envelope><e:Body><m/></e:Body>\n<e:Header a="1">\n<t>x</t></e:Header>\n</e:Envelope>'))
+    assert.are.equal("<Envelope><Body/></Body></Envelope>",
+      blank("<Envelope><Body/></Body><Header\n/></Envelope>"):gsub("\n", ""))
+    assert.is_nil(blank("<e:Envelope><e:Header/><e:Body><m/></e:Body></e:Envelope>"))
+    assert.is_nil(blank("<e:Envelope><e:Body><m/></e:Body><e:Header><t/></e:Envelope>"))
+  end)
+
   it("parses fault specs", function()
     assert.are.same({kind = "truncate", every = 4}, service.parse_fault("truncate:4"))
     local ok, err = pcall(service.parse_fault, "throttle:0")

@@ -77,6 +77,26 @@ local function load_seed(seed)
   return value
 end
 
+-- Body before Header is tolerated (sfmc-sdk and fuel-soap send it so, and the service takes
+-- it), but the validator reads an Envelope in SOAP 1.1's order. The Header is not what it
+-- checks, so a Header after the Body is blanked out, its line breaks kept so the validator's
+-- line numbers still point into the request as sent. Nil when there is no such Header.
+local function header_after_body_blanked(xml)
+  local _, body_end = xml:find("</[%w_%.%-]*:?Body%s*>")
+  if not body_end then return nil end
+  local s, name_end, prefix = xml:find("<([%w_%.%-]*:?)Header[%s/>]", body_end + 1)
+  if not s then return nil end
+  local tag_end = xml:find(">", name_end, true)
+  if not tag_end then return nil end
+  local stop = tag_end
+  if xml:sub(tag_end - 1, tag_end - 1) ~= "/" then
+    stop = select(2, xml:find("</" .. prefix:gsub("%p", "%%%0") .. "Header%s*>", tag_end + 1))
+    if not stop then return nil end
+  end
+  return xml:sub(1, s - 1) .. xml:sub(s, stop):gsub("[^\n]+", "") .. xml:sub(stop + 1)
+end
+M.header_after_body_blanked = header_after_body_blanked
+
 function M.new(cfg)
   cfg = cfg or {}
   local client_id = cfg.client_id or "sandbox"
@@ -564,6 +584,8 @@ function M.new(cfg)
     if not ctx then return denied end
     if validator then
       local valid, message = validator:validate(req.body)
+      local blanked = not valid and header_after_body_blanked(req.body)
+      if blanked then valid, message = validator:validate(blanked) end
       if not valid then
         stats.invalid_requests = stats.invalid_requests + 1
         return fault(500, "soap:Client", message)
