@@ -141,9 +141,11 @@ static bool is_loopback_host(const char *host)
     return false;
 }
 
-bool pl_http_url_allowed(const char *url, char *why)
+/* pl_http_url_allowed, also telling whether the host is a loopback address. */
+static bool check_url(const char *url, char *why, bool *loopback)
 {
     bool ok = false;
+    *loopback = false;
     char *scheme = NULL, *host = NULL;
     CURLU *u = curl_url();
     if (!u) {
@@ -156,10 +158,11 @@ bool pl_http_url_allowed(const char *url, char *why)
         snprintf(why, PL_HTTP_ERROR_SIZE, "'%.160s' is not a valid absolute URL", url);
         goto cleanup;
     }
+    *loopback = is_loopback_host(host);
     if (strcasecmp(scheme, "https") == 0) {
         ok = true;
     } else if (strcasecmp(scheme, "http") == 0) {
-        ok = is_loopback_host(host);
+        ok = *loopback;
         if (!ok)
             snprintf(why, PL_HTTP_ERROR_SIZE,
                      "refusing plain http:// to '%.100s': use https:// (plain http is only "
@@ -172,6 +175,12 @@ cleanup:
     curl_free(host);
     curl_url_cleanup(u);
     return ok;
+}
+
+bool pl_http_url_allowed(const char *url, char *why)
+{
+    bool loopback;
+    return check_url(url, why, &loopback);
 }
 
 static bool grow(char **buf, size_t *cap, size_t need)
@@ -273,7 +282,8 @@ static long seconds_to_ms(double s, double fallback)
 
 long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
 {
-    if (!req->url || !pl_http_url_allowed(req->url, why))
+    bool loopback;
+    if (!req->url || !check_url(req->url, why, &loopback))
         return -1;
     transfer *t = calloc(1, sizeof *t);
     if (!t) {
@@ -331,6 +341,10 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
     SETOPT(CURLOPT_PRIVATE, t);
     if (req->ca_file)
         SETOPT(CURLOPT_CAINFO, req->ca_file);
+    /* This machine is never reached through a proxy: an http_proxy set for the corporate
+     * network would otherwise carry the sandbox's traffic, token included, to the proxy. */
+    if (loopback)
+        SETOPT(CURLOPT_PROXY, "");
     if (t->has_body) {
         SETOPT(CURLOPT_POST, 1L);
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->request_len);

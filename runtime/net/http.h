@@ -7,7 +7,8 @@
  *     localhost); no other protocols; redirects never followed (a redirected POST is a resend).
  *   - connect and total timeouts always set; compressed responses accepted; no
  *     "Expect: 100-continue"; never CURLOPT_FAILONERROR (faults arrive as HTTP 500 with a body).
- *   - HTTPS_PROXY / https_proxy / NO_PROXY are honoured (libcurl reads them from the environment).
+ *   - HTTPS_PROXY / https_proxy / NO_PROXY are honoured (libcurl reads them from the environment),
+ *     except for loopback hosts, which are always reached directly.
  *   - the request body is supplied through a read callback with a known size. libcurl silently
  *     re-sends a request on a reused connection that died (Curl_retry_request); for a request
  *     marked non-idempotent the seek callback refuses to rewind once a body byte was handed out,

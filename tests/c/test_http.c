@@ -448,6 +448,22 @@ static void test_proxy_from_environment(void)
     pl_http_multi_free(m);
     unsetenv("HTTPS_PROXY");
     unsetenv("NO_PROXY");
+
+    /* Loopback is always reached directly: with a proxy for everything (our responder again),
+     * the request still arrives in origin form, not as a proxied absolute URL. */
+    setenv("http_proxy", proxy, 1);
+    setenv("ALL_PROXY", proxy, 1);
+    m = pl_http_multi_new();
+    pl_http_request local = {.url = url("/ok"), .body = "x", .body_len = 1, .timeout = 5};
+    r = run(m, &local);
+    CHECK(r && r->status == 200 && r->curl_code == 0);
+    pthread_mutex_lock(&log_lock);
+    CHECK(strncmp(last_request_head, "POST /ok HTTP/1.1\r\n", 19) == 0);
+    pthread_mutex_unlock(&log_lock);
+    pl_http_response_free(r);
+    pl_http_multi_free(m);
+    unsetenv("http_proxy");
+    unsetenv("ALL_PROXY");
 }
 
 int main(void)
