@@ -414,9 +414,25 @@ function Client:_chunked(op, inputs, control, build)
   if math.type(size) ~= "integer" or size < 1 then
     usage(op .. ": chunk_size must be an integer >= 1")
   end
+  local chunks = {}
+  for from = 1, #inputs, size do chunks[#chunks + 1] = slice(inputs, from, from + size - 1) end
+  if #chunks > 1 then
+    -- A mistake in object 55 must not surface after objects 1-50 were created: every chunk is
+    -- encoded (without credentials) before the first is sent.
+    for i, chunk in ipairs(chunks) do
+      local ok, err = pcall(core.encode, op, build(chunk))
+      if not ok then
+        if type(err) == "table" then
+          err.message = string.format("%s (in the chunk of objects %d-%d of %d; nothing was sent)",
+            tostring(err.message), (i - 1) * size + 1, (i - 1) * size + #chunk, #inputs)
+        end
+        error(err, 0)
+      end
+    end
+  end
   local parts = {}
-  for from = 1, #inputs, size do
-    local chunk = slice(inputs, from, from + size - 1)
+  for i, chunk in ipairs(chunks) do
+    local from = (i - 1) * size + 1
     local ok, answer = pcall(self._call, self, op, build(chunk), control)
     if not ok then
       local err = answer

@@ -114,6 +114,24 @@ describe("results as a script sees them", function()
   end)
 end)
 
+describe("many objects in chunks", function()
+  before_each(function() auth._reset() start() end)
+  after_each(function() if sb then sb:stop() sb = nil end end)
+
+  it("a mistake in a later chunk is refused before the first chunk is sent", function()
+    local c = connect()
+    local lists = {}
+    for i = 1, 60 do lists[i] = mc.List{ListName = "chunk " .. i, CustomerKey = "chunk-" .. i} end
+    lists[55] = {ListName = "untyped", CustomerKey = "chunk-55"} -- a plain table: no type
+    local ok, err = pcall(c.create, c, lists)
+    assert.is_false(ok)
+    assert.are.equal("usage", err.kind)
+    assert.matches("Objects[5]: APIObject has no field 'ListName'", err.message, 1, true)
+    assert.matches("(in the chunk of objects 51-60 of 60; nothing was sent)", err.message, 1, true)
+    assert.is_nil(sb:stats().by_operation.Create)
+  end)
+end)
+
 describe("retrieved rows are data, not outcomes", function()
   before_each(function() auth._reset() start() end)
   after_each(function() if sb then sb:stop() sb = nil end end)
