@@ -206,3 +206,73 @@ describe("sandbox Extract", function()
     assert.are.equal("Complete", status_of(r.RequestID).Status)
   end)
 end)
+
+-- Without --wsdl the sandbox reads requests whose values do not fit their types (the service's
+-- deserializer is as lenient with some). What it carries back must still be a valid answer,
+-- written after the request was processed once: never a failure to write it.
+describe("sandbox answers to requests holding values their types refuse", function()
+  sb:serve(setup, teardown, {speed = 1000})
+
+  local function with_ns(inner) return (inner:gsub("^<(%w+)", '<%1 xmlns="' .. sh.NS .. '"', 1)) end
+  local function raw(op, inner)
+    local r = sh.soap(sb, op, with_ns(inner), {token = sb.token})
+    assert.are.equal(200, r.status, r.body)
+    sh.assert_valid(r.body)
+    return (sh.decode(r.body))
+  end
+
+  it("echo the objects without the values that do not fit", function()
+    local before = sb:stats().sends_started
+    local d = raw("Perform", '<PerformRequestMsg><Action>start</Action><Definitions>'
+      .. '<Definition xsi:type="EmailSendDefinition"><CreatedDate>yesterday</CreatedDate>'
+      .. '<CustomerKey>spring-sale-send</CustomerKey></Definition>'
+      .. '<Definition xsi:type="EmailSendDefinition"><ID>12a</ID></Definition></Definitions></PerformRequestMsg>')
+    assert.are.equal("OK", d.Results[1].StatusCode)
+    assert.are.equal("spring-sale-send", d.Results[1].Object.CustomerKey)
+    assert.are.equal(42002, d.Results[2].ErrorCode)
+    assert.are.equal(before + 1, sb:stats().sends_started)
+    d = raw("Perform", '<PerformRequestMsg><Options><RequestType>Asynchronous</RequestType></Options>'
+      .. '<Action>start</Action><Definitions><Definition xsi:type="QueryDefinition"><ID>zz</ID>'
+      .. '</Definition></Definitions></PerformRequestMsg>')
+    assert.are.equal("Queued", d.Results[1].StatusMessage)
+    d = raw("Update", '<UpdateRequest><Options><RequestType>Asynchronous</RequestType></Options>'
+      .. '<Objects xsi:type="List"><ID>abc</ID></Objects></UpdateRequest>')
+    assert.are.equal("Queued", d.Results[1].StatusMessage)
+    d = raw("Configure", '<ConfigureRequestMsg><Action>create</Action><Configurations>'
+      .. '<Configuration xsi:type="List"><ID>abc</ID></Configuration></Configurations></ConfigureRequestMsg>')
+    assert.are.equal("List.ID must be an integer (xsd:int), got string 'abc'", d.Results[1].StatusMessage)
+    d = raw("Update", '<UpdateRequest><Options/><Objects xsi:type="DataExtensionObject"><CreatedDate>bad'
+      .. '</CreatedDate><CustomerKey>Customers</CustomerKey><Keys><Key><Name>CustomerID</Name><Value>1001'
+      .. '</Value></Key></Keys><Properties><Property><Name>City</Name><Value>Rome</Value></Property>'
+      .. '</Properties></Objects></UpdateRequest>')
+    assert.are.equal("Updated DataExtensionObject", d.Results[1].StatusMessage)
+    d = raw("Extract", "<ExtractRequestMsg><Requests><Options/></Requests></ExtractRequestMsg>")
+    assert.are.equal("The ExtractRequest needs the ID of an extract definition", d.Results[1].StatusMessage)
+  end)
+
+  it("Schedule: an unreadable StartDateTime is an Error result; no concrete Recurrence a Client fault", function()
+    local function schedule(definition)
+      return '<ScheduleRequestMsg><Action>start</Action>' .. definition .. '<Interactions>'
+        .. '<Interaction xsi:type="EmailSendDefinition"><CustomerKey>spring-sale-send</CustomerKey>'
+        .. '</Interaction></Interactions></ScheduleRequestMsg>'
+    end
+    local d = raw("Schedule", schedule('<Schedule><Recurrence xsi:type="DailyRecurrence">'
+      .. '<DailyRecurrencePatternType>Interval</DailyRecurrencePatternType><DayInterval>1</DayInterval>'
+      .. '</Recurrence><StartDateTime>garbage</StartDateTime></Schedule>'))
+    assert.are.equal("The ScheduleDefinition's StartDateTime 'garbage' is not a dateTime", d.Results[1].StatusMessage)
+    for _, definition in ipairs{"", "<Schedule><StartDateTime>2026-01-01T00:00:00Z</StartDateTime></Schedule>"} do
+      local r = sh.soap(sb, "Schedule", with_ns(schedule(definition)), {token = sb.token})
+      assert.are.equal(500, r.status)
+      local _, err = sh.decode(r.body)
+      assert.are.equal("soap:Client", err.faultcode)
+      assert.truthy(err.message:find("needs a Schedule with a Recurrence of a concrete type", 1, true))
+    end
+  end)
+
+  it("Retrieve: a like pattern with an empty set is read, not a failure", function()
+    local d = raw("Retrieve", '<RetrieveRequestMsg><RetrieveRequest><ObjectType>List</ObjectType>'
+      .. '<Properties>ID</Properties><Filter xsi:type="SimpleFilterPart"><Property>ListName</Property>'
+      .. '<SimpleOperator>like</SimpleOperator><Value>[]%</Value></Filter></RetrieveRequest></RetrieveRequestMsg>')
+    assert.are.equal("OK", d.OverallStatus)
+  end)
+end)

@@ -58,6 +58,20 @@ describe("sandbox filter", function()
   local function m(part) return filter.matches(part, function(p) return row[p] end) end
   local function S(p, op, v, dv) return {Property = p, SimpleOperator = op, Value = v, DateValue = dv} end
 
+  it("reads like patterns as SQL does, any text in a set taken literally", function()
+    local function like(v, pattern) return filter.matches(S("x", "like", {pattern}), function() return v end) end
+    assert.is_true(like("abc", "[a-c]bc"))
+    assert.is_false(like("dbc", "[a-c]bc"))
+    assert.is_true(like("bx", "[^a]x"))
+    assert.is_false(like("ax", "[^a]x"))
+    assert.is_true(like("%x", "[%]x"))
+    assert.is_true(like("x+y", "x[+]y"))
+    assert.is_true(like("-x", "[-a]x"))
+    -- an empty or unclosed set is a literal "[", not an error
+    assert.is_true(like("[]", "[]"))
+    assert.is_true(like("a[b", "a[b"))
+  end)
+
   it("compares numbers as numbers and text as text", function()
     assert.is_true(m(S("Points", "greaterThan", {"99"})))      -- as text "250" < "99"
     assert.is_true(m(S("Name", "lessThan", {"Bob"})))

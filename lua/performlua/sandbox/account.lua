@@ -53,6 +53,32 @@ local function plain_copy(v, keep_meta)
 end
 M.copy = plain_copy
 
+--- An object as an answer may carry it back (Result.Object, a queued acknowledgement): a copy
+--- with only the fields `type_name` (default: the object's own type) has and whose values fit
+--- them. Requests the sandbox answers may hold other fields and values (ID 'abc', a date that
+--- is none) without --wsdl; echoed as sent they would make an answer the encoder cannot write,
+--- after the request was processed. The copy keeps the object's metatable, or takes the
+--- type's; an object of a type the schema lacks is echoed by what identifies it, as APIObject.
+function M.echo(obj, type_name)
+  type_name = type_name or core.typeof(obj)
+  local fields = type_name and M.fields_of(type_name)
+  local mt = getmetatable(obj)
+  if not fields then
+    type_name, fields, mt = "APIObject", M.fields_of("APIObject"), core.object_metatable("APIObject")
+    local id = {}
+    for _, k in ipairs{"ID", "ObjectID", "CustomerKey"} do id[k] = rawget(obj, k) end
+    obj = id
+  end
+  local out = {}
+  for k, v in next, obj do
+    if type(k) == "string" and fields[k] then
+      local ok, value = pcall(core.check_field, type_name, k, v)
+      if ok then rawset(out, k, plain_copy(value, true)) end
+    end
+  end
+  return setmetatable(out, mt or core.object_metatable(type_name))
+end
+
 -- Seeds write nested objects as tables with `_type = "X"`: give them the codec's metatable.
 local function typed_nested(v)
   if type(v) ~= "table" then return v end
@@ -829,7 +855,7 @@ function M:change_row(obj, bracket_key, verb, apply)
   local i, row = existing_row(store, obj)
   if not i then return row end
   apply(store.list, i, row)
-  return result("OK", verb .. " DataExtensionObject", {Object = plain_copy(obj, true)})
+  return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
 -- Nil when the sandbox stores objects of type t, else the Error result the service gives. An
@@ -865,7 +891,8 @@ function M:create_one(obj, ctx)
         {ErrorCode = M.ERR.duplicate_key})
     end
     store.list[#store.list + 1] = row
-    return result("OK", "Created DataExtensionObject", {NewID = 0, Object = plain_copy(obj, true)})
+    return result("OK", "Created DataExtensionObject", {NewID = 0,
+      Object = M.echo(obj, "DataExtensionObject")})
   end
   local refused = no_handler(t)
   if refused then return refused end

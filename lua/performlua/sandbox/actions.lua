@@ -296,15 +296,6 @@ end
 
 -- ----------------------------------------------------------------------------------------------
 
-local function echo(def, t)
-  local copy = account.copy(def, true)
-  if t and account.fields_of(t) then return copy end
-  -- a type outside the schema (misspelt, or unknown): echo what identifies it as an APIObject
-  local base = {}
-  for _, k in ipairs{"ID", "ObjectID", "CustomerKey"} do base[k] = rawget(def, k) end
-  return setmetatable(base, core.object_metatable("APIObject"))
-end
-
 local function handler_for(t, action_lower)
   local h = H[t]
   if type(h) == "function" then return h end
@@ -352,10 +343,7 @@ local function perform_one(acct, action, def, ctx, options)
     -- The definition as sent, completed with the stored object's fields: the echo stays a
     -- valid object of its type even when the request named it by key only.
     local full = account.present(t, stored)
-    local fields = account.fields_of(t)
-    for k, v in next, def do
-      if fields[k] then rawset(full, k, account.copy(v, true)) end
-    end
+    for k, v in next, account.echo(def, t) do rawset(full, k, v) end
     r.Object = full
   end
   return r
@@ -372,7 +360,7 @@ function M.perform(acct, body, ctx)
         .. tostring(type(r) == "table" and r.message or r))
     end
     r.OrdinalID = i - 1
-    r.Object = r.Object or echo(def, core.typeof(def))
+    r.Object = r.Object or account.echo(def)
     if r.no_task then r.no_task = nil elseif not r.Task then r.Task = task(nil, r.StatusMessage) end
     if r.StatusCode ~= "OK" then errors = errors + 1 end
     results[i] = r

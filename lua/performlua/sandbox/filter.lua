@@ -56,11 +56,17 @@ local function like_pattern(p)
     if c == "%" then out[#out + 1] = ".-"
     elseif c == "_" then out[#out + 1] = "."
     elseif c == "[" then
+      -- a set such as [a-c] or [^0-9]; one that is empty or not closed is a literal "["
       local close = p:find("]", i + 1, true)
-      if close then
-        local set = p:sub(i + 1, close - 1):lower():gsub("%%", "%%%%")
-        if set:sub(1, 1) == "^" then out[#out + 1] = "[^" .. set:sub(2) .. "]"
-        else out[#out + 1] = "[" .. set .. "]" end
+      local set = close and p:sub(i + 1, close - 1):lower() or ""
+      local negate = set:sub(1, 1) == "^"
+      if negate then set = set:sub(2) end
+      if set ~= "" then
+        -- every character literal in the Lua class, except a range's "-"
+        local class = set:gsub("%p", function(x) return x == "-" and "-" or "%" .. x end)
+        if class:sub(1, 1) == "-" then class = "%" .. class end
+        if class:sub(-1) == "-" then class = class:sub(1, -2) .. "%-" end
+        out[#out + 1] = "[" .. (negate and "^" or "") .. class .. "]"
         i = close
       else
         out[#out + 1] = "%["

@@ -291,7 +291,7 @@ function M.new(cfg)
         for i, obj in ipairs(objects) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
             RequestType = "Asynchronous", NewID = op == "Create" and 0 or nil,
-            Object = op ~= "Create" and account_mod.copy(obj, true) or nil}
+            Object = op ~= "Create" and account_mod.echo(obj) or nil}
         end
         return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
       end
@@ -387,7 +387,7 @@ function M.new(cfg)
         local ack = {}
         for i, def in ipairs(body.Definitions or {}) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
-            RequestType = "Asynchronous", Object = account_mod.copy(def, true),
+            RequestType = "Asynchronous", Object = account_mod.echo(def),
             Task = {StatusCode = "OK", StatusMessage = "Queued"}}
         end
         return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
@@ -438,15 +438,24 @@ function M.new(cfg)
         local existing = acct:find(core.typeof(obj), obj)
         local r = existing and acct:update_one(obj, ctx) or acct:create_one(obj, ctx)
         results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
-          ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.copy(obj, true)}
+          ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.echo(obj)}
       end
       return "ConfigureResponseMsg", {Results = results, OverallStatus = overall_of(results),
         OverallStatusMessage = "", RequestID = ctx.request_id}
     end,
     Schedule = function(body, ctx)
+      -- every ScheduleResult carries the ScheduleDefinition back, and the WSDL requires its
+      -- Recurrence (an abstract type: a DailyRecurrence, WeeklyRecurrence, ...)
+      local rec = type(body.Schedule) == "table" and body.Schedule.Recurrence
+      local rec_type = type(rec) == "table" and core.typeof(rec)
+      if not rec_type or rec_type == "Recurrence" then
+        return nil, fault(500, "soap:Client", "The Schedule request needs a Schedule with a "
+          .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
+          .. "as the WSDL requires")
+      end
       local results = {}
       local action = type(body.Action) == "string" and body.Action:lower() or ""
-      local schedule = body.Schedule and account_mod.copy(body.Schedule, true)
+      local schedule = body.Schedule and account_mod.echo(body.Schedule, "ScheduleDefinition")
         or setmetatable({}, core.object_metatable("ScheduleDefinition"))
       local at = schedule.StartDateTime
       if type(at) == "string" then at = clock_mod.parse(at) end
@@ -468,8 +477,10 @@ function M.new(cfg)
           r.StatusMessage = string.format("%s not found: no %s with %s exists in this account", t, t,
             how or "that identity")
         elseif type(at) ~= "number" then
+          local given = type(body.Schedule) == "table" and body.Schedule.StartDateTime
           r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_request
-          r.StatusMessage = "The ScheduleDefinition needs a StartDateTime"
+          r.StatusMessage = given and string.format("The ScheduleDefinition's StartDateTime '%s' "
+            .. "is not a dateTime", tostring(given)) or "The ScheduleDefinition needs a StartDateTime"
         else
           local id = acct:new_task_id()
           -- the scheduled send: kept until its time, then started as Perform start would
@@ -499,7 +510,10 @@ function M.new(cfg)
     Extract = function(body, ctx)
       local results = {}
       for i, r in ipairs(body.Requests or {}) do
-        local res = {OrdinalID = i - 1, Request = account_mod.copy(r, true)}
+        -- the request echoed: ExtractRequest requires ID and Options, which a request may lack
+        local echo = account_mod.echo(r, "ExtractRequest")
+        echo.ID, echo.Options = echo.ID or "", echo.Options or {}
+        local res = {OrdinalID = i - 1, Request = echo}
         if type(r.ID) ~= "string" or r.ID == "" then
           res.StatusCode, res.ErrorCode = "Error", account_mod.ERR.invalid_request
           res.StatusMessage = "The ExtractRequest needs the ID of an extract definition"
