@@ -168,6 +168,9 @@ describe("sandbox SOAP routing", function()
     local err = fault_of(r)
     assert.are.equal("soap:Client", err.faultcode)
     assert.truthy(err.message:find("^The request is not a SOAP envelope the service can read: "))
+    r = sh.soap(sb, "Retrieve", nil, {raw = sh.envelope("", {token = sb.token})})
+    assert.are.equal("The request is not a SOAP envelope the service can read: the envelope has "
+      .. "no element in its soap:Body", fault_of(r).message)
   end)
 
   it("answers a Create, Update or Delete without objects with a soap:Client fault", function()

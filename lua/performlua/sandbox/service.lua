@@ -584,7 +584,8 @@ function M.new(cfg)
     local ok, body, element, header = pcall(core.decode, req.body)
     if not ok then
       stats.invalid_requests = stats.invalid_requests + 1
-      local msg = type(body) == "table" and body.message or tostring(body)
+      -- the decoder is written for the client: its "not a SOAP response" says nothing here
+      local msg = tostring(type(body) == "table" and body.message or body):gsub("^not a SOAP response: ", "")
       return fault(500, "soap:Client", "The request is not a SOAP envelope the service can "
         .. "read: " .. tostring(msg))
     end
