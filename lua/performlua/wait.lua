@@ -207,8 +207,11 @@ M.describe_status = describe_status
 
 local progress = {active = {}, order = {}, shown = false, width = 0}
 
+-- The width of the terminal on stderr: a longer line would wrap, and "\r" would then leave a
+-- copy of it behind on every redraw. COLUMNS is rarely exported, so ask the terminal first.
 local function terminal_width()
-  local cols = tonumber(os.getenv("COLUMNS") or "")
+  local ok, cols = pcall(core.terminal_columns, "stderr")
+  if not ok or not cols then cols = tonumber(os.getenv("COLUMNS") or "") end
   if cols and cols >= 20 then return math.floor(cols) end
   return 80
 end

@@ -4,6 +4,7 @@
  *   core.realtime()  -> seconds since the epoch (float)
  *   core.sleep(seconds)                 blocks the thread (the event loop uses curl instead)
  *   core.isatty("stdin"|"stdout"|"stderr"|fd) -> boolean
+ *   core.terminal_columns("stdin"|"stdout"|"stderr"|fd) -> width of that terminal, or nil
  *   core.getuid() -> uid;  core.getpid() -> pid
  *   core.file_info(path) -> {mode=, uid=, size=, is_dir=, is_file=} | nil, message
  *       mode holds the permission bits only (e.g. 384 == 0600)
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -69,16 +71,31 @@ static int l_sleep(lua_State *L)
     return 0;
 }
 
+/* A descriptor given by name ("stdin", "stdout", "stderr") or number. */
+static int fd_arg(lua_State *L, int arg)
+{
+    if (lua_type(L, arg) == LUA_TSTRING) {
+        static const char *const names[] = {"stdin", "stdout", "stderr", NULL};
+        return luaL_checkoption(L, arg, NULL, names);
+    }
+    return (int)luaL_checkinteger(L, arg);
+}
+
 static int l_isatty(lua_State *L)
 {
-    int fd;
-    if (lua_type(L, 1) == LUA_TSTRING) {
-        static const char *const names[] = {"stdin", "stdout", "stderr", NULL};
-        fd = luaL_checkoption(L, 1, NULL, names);
-    } else {
-        fd = (int)luaL_checkinteger(L, 1);
-    }
-    lua_pushboolean(L, isatty(fd));
+    lua_pushboolean(L, isatty(fd_arg(L, 1)));
+    return 1;
+}
+
+/* The kernel's idea of the terminal's width: a line longer than this wraps, and a "\r"-drawn
+ * progress line then leaves a copy behind on every redraw. */
+static int l_terminal_columns(lua_State *L)
+{
+    struct winsize ws;
+    if (ioctl(fd_arg(L, 1), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        lua_pushinteger(L, ws.ws_col);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -285,6 +302,7 @@ void pl_open_sys(lua_State *L)
         {"realtime", l_realtime},
         {"sleep", l_sleep},
         {"isatty", l_isatty},
+        {"terminal_columns", l_terminal_columns},
         {"getuid", l_getuid},
         {"getpid", l_getpid},
         {"file_info", l_file_info},

@@ -23,6 +23,27 @@ grep -Eq "waiting for Send [0-9]+: (Scheduled|Sending)" transcript.txt || { cat 
 grep -q $'\r\e\\[K' raw.txt || fail "the progress line was not cleared"
 grep -q $'\rwaiting for Send' raw.txt || fail "the progress line does not start with a carriage return"
 
+# a narrow terminal (COLUMNS not exported, as usual): the line, drawn for three waits side by
+# side, stays shorter than the terminal is wide, so it never wraps and leaves copies behind
+cat > wait_three.lua <<'LUA'
+local mc = require "performlua"
+local c = mc.connect()
+local r = c:perform("start", {mc.EmailSendDefinition{CustomerKey = "welcome-series-send"},
+  mc.EmailSendDefinition{CustomerKey = "welcome-series-send"},
+  mc.EmailSendDefinition{CustomerKey = "welcome-series-send"}}):check()
+local sends = c:wait(r, {interval = 0.1, max_interval = 0.1})
+print("statuses " .. sends[1].Status .. " " .. sends[2].Status .. " " .. sends[3].Status)
+LUA
+(unset COLUMNS; "$PERFORMLUA_TOOLS_DIR/ptyrun" -c 50 -t 20 -o narrow.txt -r narrow_raw.txt -- "$PERFORMLUA" --sandbox wait_three.lua <<'STEPS') || { cat narrow.txt; fail "ptyrun (narrow)"; }
+expect waiting for Send
+expect statuses Complete Complete Complete
+wait
+STEPS
+# every drawing of the line: what follows a carriage return up to the erase-line sequence
+longest=$(tr '\r' '\n' <narrow_raw.txt | grep -a '^waiting for' | sed $'s/\e\\[K.*//' | awk '{ if (length > m) m = length } END { print m + 0 }')
+[ "$longest" -gt 0 ] || fail "narrow terminal: no progress line drawn"
+[ "$longest" -lt 50 ] || fail "narrow terminal: a progress line of $longest characters in 50 columns"
+
 # not a terminal: nothing on stderr
 run "$PERFORMLUA" --sandbox wait_send.lua
 expect_status "no terminal" 0

@@ -1,6 +1,6 @@
 /* ptyrun: drive an interactive program through a real pseudo-terminal (a tiny `expect`).
  *
- *   ptyrun [-t SECONDS] [-o TRANSCRIPT] [-r RAW] -- command [args...]  < script
+ *   ptyrun [-t SECONDS] [-o TRANSCRIPT] [-r RAW] [-c COLUMNS] -- command [args...]  < script
  *
  * The script on stdin has one step per line:
  *   expect TEXT   wait until the program's output (since the previous match) contains TEXT
@@ -15,7 +15,8 @@
  * carriage returns are removed and backspaces applied, so tests can compare whole lines.
  * The transcript goes to TRANSCRIPT (or stdout); -r saves the raw bytes for debugging. Exit status: the program's (128+N when a
  * signal N killed it); 124 when an expect or the wait timed out (the transcript so far and
- * what was awaited are printed to stderr). Each step has the timeout (default 10 s). */
+ * what was awaited are printed to stderr). Each step has the timeout (default 10 s). The
+ * terminal is 24 rows by COLUMNS (default 80) columns. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -189,8 +190,17 @@ int main(int argc, char **argv)
     int timeout_ms = 10000;
     const char *transcript = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "t:o:r:")) != -1) {
-        if (opt == 't')
+    unsigned short columns = 80;
+    while ((opt = getopt(argc, argv, "t:o:r:c:")) != -1) {
+        if (opt == 'c') {
+            int c = atoi(optarg);
+            if (c < 10 || c > 1000) {
+                fprintf(stderr, "ptyrun: -c needs a number of columns from 10 to 1000\n");
+                return 2;
+            }
+            columns = (unsigned short)c;
+        }
+        else if (opt == 't')
             timeout_ms = (int)(atof(optarg) * 1000);
         else if (opt == 'o')
             transcript = optarg;
@@ -202,7 +212,7 @@ int main(int argc, char **argv)
             }
         }
         else {
-            fprintf(stderr, "usage: ptyrun [-t SECONDS] [-o TRANSCRIPT] [-r RAW] -- command [args...]\n");
+            fprintf(stderr, "usage: ptyrun [-t SECONDS] [-o TRANSCRIPT] [-r RAW] [-c COLUMNS] -- command [args...]\n");
             return 2;
         }
     }
@@ -210,7 +220,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ptyrun: no command\n");
         return 2;
     }
-    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    struct winsize ws = {.ws_row = 24, .ws_col = columns};
     child = forkpty(&master_fd, NULL, NULL, &ws);
     if (child < 0) {
         perror("ptyrun: forkpty");
