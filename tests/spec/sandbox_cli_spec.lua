@@ -38,6 +38,33 @@ local function wait_exit(pid)
   return false
 end
 
+-- Sends the signal, waits for the exit and returns what the sandbox printed (the file removed).
+local function stop(pid, out, signal)
+  os.execute("kill -" .. signal .. " " .. pid)
+  assert.is_true(wait_exit(pid), "the sandbox did not stop on SIG" .. signal)
+  local f = io.open(out)
+  local text = f:read("a")
+  f:close()
+  os.remove(out)
+  return text
+end
+
+-- A file in the build directory holding `text`; returns its path.
+local function write_file(name, text)
+  local path = string.format("%s/sbx-%s-%d.lua", DIR, name, core.getpid())
+  local f = io.open(path, "w")
+  f:write(text)
+  f:close()
+  return path
+end
+
+-- The URLs a started sandbox printed, in the shape sandbox_helper takes.
+local function printed_sandbox(text)
+  local base = text:match("auth base URL:%s+(http://%S+/)")
+  return {token_url = base .. "v2/token", auth_url = base, soap_url = base .. "Service.asmx",
+    client_id = "sandbox", client_secret = "sandbox"}
+end
+
 describe("performlua sandbox (command line)", function()
   it("prints its URLs and credentials, serves, and stops on SIGTERM and SIGINT", function()
     for _, signal in ipairs{"TERM", "INT"} do
@@ -50,12 +77,7 @@ describe("performlua sandbox (command line)", function()
       local r = sh.http("POST", token_url, core.json_encode{grant_type = "client_credentials",
         client_id = "sandbox", client_secret = "sandbox"}, {})
       assert.are.equal(200, r.status)
-      os.execute("kill -" .. signal .. " " .. pid)
-      assert.is_true(wait_exit(pid), "the sandbox did not stop on SIG" .. signal)
-      local f = io.open(out)
-      local final = f:read("a")
-      f:close()
-      os.remove(out)
+      local final = stop(pid, out, signal)
       assert.truthy(final:find("performlua sandbox: stopped (SIG" .. signal .. ") after 1 token and 0 SOAP requests", 1, true), final)
     end
   end)
@@ -73,10 +95,7 @@ describe("performlua sandbox (command line)", function()
   end)
 
   it("exits 1 with a message when it cannot start", function()
-    local seed = DIR .. "/sbx-bad-seed-" .. core.getpid() .. ".lua"
-    local f = io.open(seed, "w")
-    f:write("return 42")
-    f:close()
+    local seed = write_file("bad-seed", "return 42")
     local out, code = run("--seed " .. seed)
     os.remove(seed)
     assert.are.equal(1, code)
@@ -89,20 +108,16 @@ describe("performlua sandbox (command line)", function()
   end)
 
   it("applies every option together, as a user starting it by hand would see", function()
-    local seed = DIR .. "/sbx-all-seed-" .. core.getpid() .. ".lua"
-    local f = io.open(seed, "w")
-    f:write('return {List = {{ID = 7, ListName = "Only list"}}, EmailSendDefinition = '
-      .. '{{CustomerKey = "s1", Name = "S1", FromName = "Me", FromAddress = "me@example.com", _targets = 5}}}')
-    f:close()
+    local seed = write_file("all-seed", 'return {List = {{ID = 7, ListName = "Only list"}}, '
+      .. 'EmailSendDefinition = {{CustomerKey = "s1", Name = "S1", FromName = "Me", '
+      .. 'FromAddress = "me@example.com", _targets = 5}}}')
     local pid, out, text = spawn("--port 0 --host 127.0.0.1 --wsdl " .. os.getenv("PERFORMLUA_WSDL")
       .. " --seed " .. seed .. " --latency 150 --token-ttl 3 --speed 1000 --fault throttle:3 --fault http503:4")
     os.remove(seed)
     assert.truthy(text:find("validating requests against", 1, true), text)
     assert.truthy(text:find("injecting faults: throttle:3, http503:4", 1, true), text)
     assert.truthy(text:find("latency: 150 ms", 1, true), text)
-    local base = text:match("auth base URL:%s+(http://127%.0%.0%.1:%d+/)")
-    local sb = {token_url = base .. "v2/token", auth_url = base, soap_url = base .. "Service.asmx",
-      client_id = "sandbox", client_secret = "sandbox"}
+    local sb = printed_sandbox(text)
     local r = sh.http("POST", sb.token_url, core.json_encode{grant_type = "client_credentials",
       client_id = "sandbox", client_secret = "sandbox"}, {"Content-Type: application/json"})
     local issued = core.monotonic()
@@ -138,28 +153,16 @@ describe("performlua sandbox (command line)", function()
     call("GetSystemStatus", {})                                              -- 9: throttle
     local expired = call("Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ID"}}})
     assert.truthy(expired.body:find("<faultstring>Token Expired</faultstring>", 1, true), expired.body)
-    os.execute("kill -INT " .. pid)
-    assert.is_true(wait_exit(pid), "the sandbox did not stop on SIGINT")
-    local fo = io.open(out)
-    local final = fo:read("a")
-    fo:close()
-    os.remove(out)
+    local final = stop(pid, out, "INT")
     assert.truthy(final:find("stopped (SIGINT) after 1 token and 10 SOAP requests", 1, true), final)
   end)
 
   it("serves a seed file", function()
-    local seed = DIR .. "/sbx-seed-" .. core.getpid() .. ".lua"
-    local f = io.open(seed, "w")
-    f:write('return {List = {{ID = 7, ListName = "Only list"}}}')
-    f:close()
+    local seed = write_file("seed", 'return {List = {{ID = 7, ListName = "Only list"}}}')
     local pid, out, text = spawn("--seed " .. seed)
-    local base = text:match("auth base URL:%s+(%S+)")
-    local sb = {token_url = base .. "v2/token", auth_url = base, soap_url = base .. "Service.asmx",
-      client_id = "sandbox", client_secret = "sandbox"}
+    local sb = printed_sandbox(text)
     local r = sh.call(sb, sh.token(sb), "Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ID", "ListName"}}})
-    os.execute("kill -TERM " .. pid)
-    wait_exit(pid)
-    os.remove(out)
+    stop(pid, out, "TERM")
     os.remove(seed)
     assert.are.equal(1, #r.decoded.Results)
     assert.are.equal("Only list", r.decoded.Results[1].ListName)
