@@ -226,11 +226,13 @@ end
 
 -- The error raised when a member of a group failed: the original error's fields (when it is a
 -- performlua error) with the failing member named in the message, plus item, cause, failures.
-local function group_error(api, noun, failures, results)
+local function group_error(api, noun, failures, results, name_of)
   table.sort(failures, function(a, b) return a.index < b.index end)
   local first = failures[1]
   local cause = first.error
-  local prefix = string.format("%s: %s %d failed", api, noun, first.index)
+  local name = name_of and name_of(first.index)
+  local prefix = string.format("%s: %s %d%s failed", api, noun, first.index,
+    name and (" (" .. name .. ")") or "")
   if #failures > 1 then
     prefix = prefix .. string.format(" (and %d more)", #failures - 1)
   end
@@ -258,7 +260,7 @@ end
 
 -- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
 -- have settled. After a failure no new member is started (what already runs may finish).
-local function run_group(api, noun, count, concurrency, call)
+local function run_group(api, noun, count, concurrency, call, name_of)
   local results, failures = {}, {}
   local next_index, running = 1, 0
   local settled = count == 0
@@ -292,7 +294,7 @@ local function run_group(api, noun, count, concurrency, call)
     suspend(function(wake) wake_parent = wake end)
   end
   if #failures > 0 then
-    error(group_error(api, noun, failures, results), 0)
+    error(group_error(api, noun, failures, results, name_of), 0)
   end
   return results
 end
@@ -333,7 +335,15 @@ function M.map(list, fn, options)
     usage("mc.map: argument #1 must be a list (an array such as {\"a\", \"b\"}); this table "
       .. "has keys but no item 1", 2)
   end
-  return run_group("mc.map", "item", n, concurrency, function(i) return fn(list[i], i) end)
+  -- a string or number item is named in the error too: "item 2 ('north') failed"
+  local function name_of(i)
+    local item = list[i]
+    if type(item) == "string" and #item <= 60 then return string.format("%q", item) end
+    if math.type(item) then return tostring(item) end
+    return nil
+  end
+  return run_group("mc.map", "item", n, concurrency, function(i) return fn(list[i], i) end,
+    name_of)
 end
 
 return M

@@ -142,8 +142,11 @@ describe("mc.map", function()
     end, {concurrency = 2})
     assert.is_false(ok)
     assert.are.equal(2, err.item)
-    assert.are.equal("mc.map: item 2 failed: bad item b", err.message)
+    -- the item itself is named when it is a string or a number
+    assert.are.equal('mc.map: item 2 ("b") failed: bad item b', err.message)
     assert.are.same({"a", "b", "c"}, started)
+    ok, err = pcall(loop.map, {{key = "x"}}, function() error("no", 0) end)
+    assert.are.equal("mc.map: item 1 failed: no", err.message)
   end)
 
   it("returns an empty list for an empty input", function()
