@@ -293,6 +293,18 @@ describe("sandbox Perform", function()
     local ok, msg = sh.validator():validate(body)
     assert.is_false(ok)
     assert.truthy(msg:find("Missing child element(s). Expected is ( Task )", 1, true), msg)
+    -- with no task to follow, a script polls the automation: Running (3), then Ready (2) again
+    local function automation()
+      local found = retrieve("Automation", {"Status", "LastRunTime", "LastRunInstanceID"},
+        {Property = "CustomerKey", SimpleOperator = "equals", Value = "nightly-refresh"})
+      return found[1]
+    end
+    local a = automation()
+    assert.are.equal(3, a.Status)
+    assert.truthy(a.LastRunTime:match("^%d%d%d%d%-%d%d%-%d%dT"))
+    assert.truthy(a.LastRunInstanceID:match("^%x+%-"))
+    sb:clock_advance(2)
+    assert.are.equal(2, automation().Status)
   end)
 
   it("RequestType Asynchronous answers a queued acknowledgement; outcomes become ResultItems", function()

@@ -401,6 +401,13 @@ function M:refresh_job(job)
       o.ImportStatus = "Importing"
       o.NumberSuccessful = math.floor((o.TotalRows or 0) * fraction)
     end
+  elseif job.kind == "automation" then
+    if finished then
+      o.Status = job.after
+      job.done = true
+    else
+      o.Status = 3
+    end
   else -- an activity's AsyncActivityStatus
     if finished then
       o.Status = "Complete"

@@ -259,8 +259,13 @@ H.DataExtension = {
 
 H.Automation = {
   start = function(acct, obj)
-    obj.Status = 3 -- running, until its (emulated) activities finish
-    obj._last_run = acct:now_text()
+    -- Running (3) for a run on the sandbox clock, then back to what it was (2 Ready, ...), so
+    -- a script polling the automation (it has no task to follow) sees the run end
+    local before = obj.Status ~= 3 and obj.Status or 2
+    obj.Status = 3
+    obj.LastRunTime = acct:now_text()
+    obj.LastRunInstanceID = account.uuid()
+    acct:add_job({kind = "automation", obj = obj, after = before})
     return result("OK", "Performed Activity", {no_task = true})
   end,
 }
