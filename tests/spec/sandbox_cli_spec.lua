@@ -13,12 +13,17 @@ local function run(args)
   return out, tonumber(out:match("exit=(%d+)%s*$"))
 end
 
--- Starts the CLI in the background; returns pid, output file and the printed token URL.
+-- Starts the CLI in the background; returns pid, output file and the printed token URL. A
+-- test that fails before stopping it still does not leave it running.
 local function spawn(args)
   local out = string.format("%s/sbx-cli-%d-%s.out", DIR, core.getpid(), core.random_hex(4))
   local p = io.popen(string.format("%s sandbox %s > %s 2>&1 & echo $!", BIN, args, out))
   local pid = tonumber(p:read("l"))
   p:close()
+  finally(function()
+    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+    os.remove(out)
+  end)
   local text = ""
   for _ = 1, 100 do
     local f = io.open(out)
