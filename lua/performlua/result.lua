@@ -4,13 +4,13 @@
 --   r.Results      array in input order (the objects for Retrieve, ObjectDefinitions for
 --                  Describe, the VersionInfo for VersionInfo)
 --   r.ok           the call and every result succeeded (a free-text OverallStatus such as
---                  "Error: Unable to find a handler ..." makes it false; the text is kept)
+--                  "Error: Unable to find a handler ..." makes it false; the text is kept).
+--                  For Retrieve, Describe and VersionInfo the Results are data rows, so only
+--                  the call counts: a retrieved ResultItem whose StatusCode is "Error" is data
 --   r.more         Retrieve: MoreDataAvailable (fetch the next page with c:continue(r))
 --   r.RequestIDs   every RequestID when the call was sent in chunks
 --   r.action       Perform, Configure, Schedule: the action sent
 --   r.Results[i].input   the input object (definition, object, request) result i answers
---                  For Retrieve, Describe and VersionInfo the Results are data rows, so only
---                  the call counts: a retrieved ResultItem whose StatusCode is "Error" is data
 --   r:errors()     the failed results, each with .input = the input object it belongs to
 --                  (always empty for data rows)
 --   r:check()      returns r when ok; otherwise raises an error of kind "fault" whose .result
