@@ -24,8 +24,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start_sandbox ARGS...: a sandbox in its own process; prints its auth base URL
+# start_sandbox VAR ARGS...: a sandbox in its own process; sets VAR to its auth base URL.
+# Not called through $(...): a subshell would lose the pid and leave the sandbox running.
 start_sandbox() {
+  local var=$1; shift
   local out="$work/sandbox.$RANDOM.out"
   "$perf" sandbox --port 0 "$@" >"$out" 2>&1 &
   pids+=($!)
@@ -36,13 +38,13 @@ start_sandbox() {
     sleep 0.1
   done
   [ -n "$url" ] || { cat "$out" >&2; echo "the sandbox did not start" >&2; exit 1; }
-  echo "$url"
+  printf -v "$var" '%s' "$url"
 }
 
 field() { sed -E "s/.*$1=([^ ]+).*/\1/" <<<"$2"; }
 
 echo "== 1. $calls calls, latency ${latency} ms: sequential vs mc.map at concurrency 8"
-latency_url=$(start_sandbox --latency "$latency")
+start_sandbox latency_url --latency "$latency"
 PL_AUTH_URL="$latency_url" "$perf" "$here/bench_concurrency.lua" "$calls" "$latency" 8
 
 echo
@@ -50,7 +52,7 @@ echo "== 2. peak memory streaming $small vs $big data extension rows through c:e
 cat >"$work/seed.lua" <<LUA
 return {generated = {Rows_Small = $small, Rows_Big = $big}}
 LUA
-rows_url=$(start_sandbox --seed "$work/seed.lua")
+start_sandbox rows_url --seed "$work/seed.lua"
 small_line=$("$perf" "$here/bench_stream.lua" "$rows_url" Rows_Small)
 big_line=$("$perf" "$here/bench_stream.lua" "$rows_url" Rows_Big)
 echo "$small_line"
