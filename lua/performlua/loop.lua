@@ -16,6 +16,8 @@ local core = require "performlua.core"
 local M = {}
 
 local YIELD = setmetatable({}, {__name = "performlua.loop.yield"})
+-- Resuming a suspended task with CANCEL makes its wait raise instead of return (see cancel_all).
+local CANCEL = setmetatable({}, {__name = "performlua.loop.cancel"})
 
 local multi                                   -- the one multi handle (created on first use)
 local waiters = {}                            -- transfer id -> wake(response)
@@ -139,7 +141,12 @@ local function suspend(register)
       woken = true
       make_ready(co, ...)
     end)
-    return coroutine.yield(YIELD)
+    local woke = table.pack(coroutine.yield(YIELD))
+    if woke[1] == CANCEL then
+      error(core.error_new{kind = "interrupted", message = "interrupted: this call was "
+        .. "cancelled because the line or script that started it was interrupted"}, 0)
+    end
+    return table.unpack(woke, 1, woke.n)
   end
   local done, values = false, nil
   register(function(...)
@@ -164,6 +171,40 @@ local function spawn(fn, on_done)
   return task
 end
 M.spawn = spawn
+
+--- Cancels every task still pending after the code that waited for it was abandoned (Ctrl-C
+--- in the REPL stops the line driving the loop, not the tasks of its mc.map/mc.parallel). Each
+--- suspended task is resumed once more with its wait raising an "interrupted" error, so its own
+--- cleanup (pcall, <close>) runs and it starts nothing new; transfers in flight are abandoned.
+--- Without this, the next call that runs the loop would silently carry on the interrupted
+--- work — for example start the rest of a list of sends the user meant to stop.
+function M.cancel_all()
+  if next(tasks) == nil and next(waiters) == nil and timers[1] == nil then return end
+  if multi then
+    multi:close()
+    multi = nil
+  end
+  waiters, timers = {}, {}
+  ready, ready_head, ready_tail = {}, 1, 0
+  for _ = 1, 10 do
+    local pending = {}
+    for co in pairs(tasks) do
+      if coroutine.status(co) == "suspended" then pending[#pending + 1] = co end
+    end
+    if #pending == 0 then return end
+    for _, co in ipairs(pending) do
+      if tasks[co] then step(co, table.pack(CANCEL)) end
+    end
+    -- what cancelled tasks woke (a parent group, a semaphore waiter) is cancelled too
+    waiters, timers = {}, {}
+    ready, ready_head, ready_tail = {}, 1, 0
+  end
+  -- a task that keeps catching its cancellation is dropped
+  for co in pairs(tasks) do
+    tasks[co] = nil
+    coroutine.close(co)
+  end
+end
 
 --- HTTP: starts the transfer and waits for it; returns the response table of core.http_multi.
 function M.http(request)
@@ -193,7 +234,21 @@ function M.semaphore(n)
       return
     end
     -- the releasing holder hands its slot straight to us
-    suspend(function(wake) self.queue[#self.queue + 1] = wake end)
+    local mine
+    local ok, err = pcall(suspend, function(wake)
+      mine = wake
+      self.queue[#self.queue + 1] = wake
+    end)
+    if not ok then
+      -- Cancelled while waiting: leave the queue, or pass on a slot already handed to us, so
+      -- the slot is not lost to a task that will never run.
+      local queued = false
+      for i, w in ipairs(self.queue) do
+        if w == mine then table.remove(self.queue, i); queued = true; break end
+      end
+      if not queued then self:release() end
+      error(err, 0)
+    end
   end
   function s.release(self)
     local wake = table.remove(self.queue, 1)

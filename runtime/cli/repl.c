@@ -373,6 +373,20 @@ static int read_chunk(lua_State *L, repl *r)
     return status == -1 ? -2 : status;
 }
 
+/* A line that failed (Ctrl-C included) may leave tasks of its mc.map/mc.parallel suspended in
+ * the event loop; the next line to use the loop would carry on their work (start the rest of
+ * the sends the user just stopped). performlua.loop.cancel_all ends them now. */
+static void cancel_abandoned_tasks(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "performlua.loop") == LUA_TTABLE &&
+        lua_getfield(L, -1, "cancel_all") == LUA_TFUNCTION) {
+        if (pl_cli_docall(L, 0, 0) != LUA_OK)
+            pl_cli_report(L, LUA_ERRRUN);
+    }
+    lua_settop(L, 0);
+}
+
 /* Shows the n results on the stack through performlua.repl's formatter. */
 static void show_results(lua_State *L)
 {
@@ -459,10 +473,12 @@ void pl_repl_run(lua_State *L)
             continue;
         if (status == LUA_OK)
             status = pl_cli_docall(L, 0, LUA_MULTRET);
-        if (status == LUA_OK)
+        if (status == LUA_OK) {
             show_results(L);
-        else
+        } else {
             pl_cli_report(L, status);
+            cancel_abandoned_tasks(L);
+        }
     }
     completion_state = NULL;
     lua_pushnil(L);

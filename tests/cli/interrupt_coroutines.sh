@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ctrl-C stops a line that loops inside a coroutine (coroutine.wrap, coroutine.resume, the
 # event loop's tasks), not only one looping on the main thread: in the REPL through a
-# pseudo-terminal, and in a script sent SIGINT. coroutine.resume/wrap keep plain Lua's
+# pseudo-terminal, and in a script sent SIGINT. The tasks an interrupted line leaves in the
+# event loop are cancelled, not resumed by the next line. coroutine.resume/wrap keep plain Lua's
 # results and messages.
 set -euo pipefail
 : "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
@@ -38,6 +39,14 @@ sleep 300
 send \x03
 expect interrupted!
 prompt > 
+send t = {} mc.map({1, 2, 3}, function(i) mc.sleep(1) t[#t + 1] = i end, {concurrency = 1})\r
+sleep 300
+send \x03
+expect interrupted!
+prompt > 
+send mc.sleep(1.5) return "finished after Ctrl-C: " .. #t\r
+expect "finished after Ctrl-C: 0"
+prompt > 
 send 6*8\r
 expect 48
 prompt > 
@@ -50,6 +59,8 @@ set -e
 grep -qxF '"after wrap"' "$work/transcript" || fail "no line after the wrap loop"
 grep -qxF '"after resume"' "$work/transcript" || fail "no line after the resume loop"
 grep -qxF '48' "$work/transcript" || fail "no line after the task loop"
+grep -qxF '"finished after Ctrl-C: 0"' "$work/transcript" \
+  || fail "tasks of an interrupted mc.map carried on in the next line"
 
 # A script: SIGINT while a coroutine loops ends it with "interrupted!" and a traceback.
 cat > "$work/spin.lua" <<'LUA'

@@ -222,3 +222,67 @@ describe("loop primitives", function()
     assert.matches("refusing plain http://", err.message)
   end)
 end)
+
+-- Ctrl-C in the REPL raises "interrupted!" in the code driving the loop; the tasks of its
+-- mc.map stay suspended. Here a count hook on the driving thread plays the Ctrl-C.
+local function interrupt_after(seconds, fn)
+  local deadline = core.monotonic() + seconds
+  local co = coroutine.running()
+  debug.sethook(co, function()
+    if core.monotonic() >= deadline then
+      debug.sethook(co)
+      error("interrupted!", 0)
+    end
+  end, "", 50)
+  local ok, err = pcall(fn)
+  debug.sethook(co)
+  return ok, err
+end
+
+describe("loop.cancel_all after an interrupted line", function()
+  it("ends the tasks left behind, so a later wait does not carry on their work", function()
+    local started, finished = {}, {}
+    local ok, err = interrupt_after(0.1, function()
+      loop.map({1, 2, 3}, function(i)
+        started[#started + 1] = i
+        loop.sleep(0.3)
+        finished[#finished + 1] = i
+      end, {concurrency = 1})
+    end)
+    assert.is_false(ok)
+    assert.are.equal("interrupted!", err)
+    assert.are.same({1}, started)
+    loop.cancel_all()
+    loop.sleep(0.8) -- would run item 1 to its end and start items 2 and 3 without cancel_all
+    assert.are.same({1}, started)
+    assert.are.same({}, finished)
+  end)
+
+  it("runs the cancelled tasks' cleanup and keeps semaphore slots", function()
+    local sem = loop.semaphore(1)
+    local cleaned = 0
+    local ok = interrupt_after(0.1, function()
+      loop.parallel(
+        function() -- holds the slot, releasing it however its wait ends
+          sem:acquire()
+          local done, e = pcall(loop.sleep, 5)
+          cleaned = cleaned + 1
+          sem:release()
+          if not done then error(e, 0) end
+        end,
+        function() sem:acquire(); sem:release() end) -- queued behind it
+    end)
+    assert.is_false(ok)
+    loop.cancel_all()
+    assert.are.equal(1, cleaned)
+    -- both slots' worth of waiting is gone: the one slot is free again, nothing hangs
+    local took = elapsed(function() sem:acquire() end)
+    assert.is_true(took < 0.1, "took " .. took)
+    sem:release()
+  end)
+
+  it("does nothing when no task is pending", function()
+    loop.cancel_all()
+    assert.are.equal("ok", loop.parallel(function() loop.sleep(0.01); return "ok" end))
+  end)
+end)
