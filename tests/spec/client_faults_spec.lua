@@ -100,6 +100,20 @@ describe("client against sandbox faults", function()
       assert.are.equal(1, s.sends_started)
     end)
 
+    it(kind .. ": c:each re-reads a page whose answer was lost and yields every row once", function()
+      start{faults = {kind .. ":2"}}                -- SOAP request 2: the first continuation
+      local c = connect()
+      local seen, count = {}, 0
+      for s in c:each("Subscriber", {"SubscriberKey"}, nil, {BatchSize = 2}) do
+        assert.is_nil(seen[s.SubscriberKey], "row seen twice: " .. s.SubscriberKey)
+        seen[s.SubscriberKey] = true
+        count = count + 1
+      end
+      assert.are.equal(#c:retrieve_all("Subscriber", {"SubscriberKey"}), count)
+      assert.is_true(count > 4)
+      assert.is_true(sb:stats().faults_injected[kind] >= 1) -- every 2nd request: more than one page
+    end)
+
     it(kind .. ": a Retrieve is retried", function()
       start{faults = {kind .. ":2"}}
       local c = connect()

@@ -549,7 +549,9 @@ local function fill_page(self, cursor, request_id)
     i = i + 1
   end
   cursor.pos = i
-  if more then add_cursor(self, request_id, cursor) end
+  -- The continuation remembers where its page starts, not the shared cursor's position, so
+  -- the same ContinueRequest can be sent again (a client whose answer was lost retries a read).
+  if more then add_cursor(self, request_id, {cursor = cursor, pos = i}) end
   return {OverallStatus = more and "MoreDataAvailable" or "OK", RequestID = request_id,
     Results = results}
 end
@@ -606,13 +608,13 @@ function M:retrieve(rr, ctx)
   self:tick()
   local request_id = ctx.request_id
   if rr.ContinueRequest and rr.ContinueRequest ~= "" then
-    local cursor = self.cursors[rr.ContinueRequest]
-    if not cursor then
+    local continuation = self.cursors[rr.ContinueRequest]
+    if not continuation then
       return retrieve_error(string.format("Error: ContinueRequest '%s' does not name a retrieve "
         .. "with more data (it finished, expired, or was never made)", rr.ContinueRequest))
     end
-    self.cursors[rr.ContinueRequest] = nil
-    return self:page(cursor, request_id)
+    continuation.cursor.pos = continuation.pos
+    return self:page(continuation.cursor, request_id)
   end
   local object_type = rr.ObjectType
   if type(object_type) ~= "string" or object_type == "" then
