@@ -44,6 +44,8 @@ local opts = workflow.options(arg, {
   values = {concurrency = workflow.whole_number, timeout = workflow.seconds},
   defaults = {concurrency = 4, timeout = 3600},
 })
+local known_types = {}
+for _, t in ipairs(mc.types()) do known_types[t] = true end
 local items = {}
 for _, a in ipairs(opts.positional) do
   local type_name, key = a:match("^([%a]+):(.+)$")
@@ -51,7 +53,7 @@ for _, a in ipairs(opts.positional) do
     workflow.usage_error("start_many",
       "'" .. a .. "' is not TYPE:KEY (e.g. QueryDefinition:daily-rollup)")
   end
-  if not mc[type_name] then
+  if not known_types[type_name] then
     workflow.usage_error("start_many", "'" .. type_name .. "' is not a Marketing Cloud object type")
   end
   items[#items + 1] = {type = type_name, key = key}

@@ -2,7 +2,8 @@
 --
 -- Functions are loaded on first use so that `require "performlua"` stays cheap; each name
 -- comes from the one module that owns it. Any other capitalised name is an object
--- constructor for the API type of that name (mc.EmailSendDefinition{...}).
+-- constructor for the API type of that name (mc.EmailSendDefinition{...}), or a usage error
+-- naming the nearest types.
 local M = {}
 
 M.VERSION = require("performlua.core").version
@@ -23,6 +24,38 @@ local owners = {
   perform_actions = "performlua.perform",
 }
 
+-- Edit distance, case-insensitive (a misspelt type is often only mis-capitalised).
+local function distance(a, b)
+  a, b = a:lower(), b:lower()
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = {[0] = i}
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- The error for mc.<Name> when Name is no type: names the nearest types, as a misspelt field
+-- names the nearest fields.
+local function unknown_type_message(name)
+  local scored = {}
+  local limit = math.max(2, #name // 4)
+  for _, t in ipairs(require("performlua.core").object_types()) do
+    local d = distance(name, t)
+    if d <= limit then scored[#scored + 1] = {t, d} end
+  end
+  table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+  local near = {}
+  for i = 1, math.min(3, #scored) do near[i] = "'" .. scored[i][1] .. "'" end
+  return string.format("mc.%s: there is no API type %s%s; mc.types() lists them", name,
+    name, #near > 0 and (" (did you mean " .. table.concat(near, ", ") .. "?)") or "")
+end
+
 return setmetatable(M, {
   __index = function(t, name)
     local owner = owners[name]
@@ -30,7 +63,18 @@ return setmetatable(M, {
     if owner then
       value = require(owner)[name]
     elseif type(name) == "string" then
-      value = require("performlua.types").constructor(name)
+      local types = require("performlua.types")
+      value = types.constructor(name)
+      -- a capitalised name is meant as a type: a typo raises here, at the caller's line, rather
+      -- than as "attempt to call a nil value" (test for a type with mc.types())
+      if value == nil and name:match("^%u") then
+        local core = require("performlua.core")
+        local info = debug.getinfo(2, "Sl")
+        local where = info and info.currentline > 0
+          and (info.short_src .. ":" .. info.currentline .. ": ") or ""
+        error(core.error_new{kind = "usage",
+          message = where .. unknown_type_message(name)}, 2)
+      end
     end
     if value ~= nil then rawset(t, name, value) end
     return value

@@ -47,11 +47,11 @@ describe("performlua.types", function()
     assert.equal(253, #list) -- 252 named WSDL types, less the 3 abstract ones, plus the 4 supplement types
   end)
 
-  it("returns nil, without raising, for names that are not types", function()
+  it("types.constructor returns nil, without raising, for names that are not types", function()
     assert.is_nil(types.constructor("Nope"))
     assert.is_nil(types.constructor("PerformRequestMsg"))
     assert.is_nil(types.constructor(42))
-    assert.is_nil(mc.NotAType)
+    assert.is_false(pcall(function() return mc.NotAType end)) -- mc.<Name> raises, see below
     assert.equal(types.constructor("Send"), mc.Send)
   end)
 
@@ -94,6 +94,15 @@ describe("performlua.types", function()
     assert.equal("Send takes named fields, got a value at key integer 1", msg)
     l = line(); msg = usage_at(l, function() return mc.Send "x" end)
     assert.equal("mc.Send expects a table of fields, got string 'x'", msg)
+  end)
+
+  it("raises at the caller's line for a misspelt type name, with the nearest types", function()
+    local l = line(); local msg = usage_at(l, function() return mc.EmailSendDefiniton { CustomerKey = "x" } end)
+    assert.equal("mc.EmailSendDefiniton: there is no API type EmailSendDefiniton (did you mean "
+      .. "'EmailSendDefinition'?); mc.types() lists them", msg)
+    assert.is_nil(mc.subscriber) -- lower case: not a type name, plain nil as for any missing key
+    l = line(); msg = usage_at(l, function() return mc.Qqqqqqqqqq end)
+    assert.equal("mc.Qqqqqqqqqq: there is no API type Qqqqqqqqqq; mc.types() lists them", msg)
   end)
 
   it("checks new fields assigned to an object, at the assignment's line", function()
