@@ -4,16 +4,7 @@
 # pseudo-terminal, and in a script sent SIGINT. The tasks an interrupted line leaves in the
 # event loop are cancelled, not resumed by the next line. coroutine.resume/wrap keep plain Lua's
 # results and messages.
-set -euo pipefail
-: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
-: "${PERFORMLUA_TOOLS_DIR:?PERFORMLUA_TOOLS_DIR must name the test tools directory}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS LANG LC_ALL LC_CTYPE
-ptyrun="$PERFORMLUA_TOOLS_DIR/ptyrun"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_STATE_HOME="$work/state" TERM=xterm
-
-fail() { echo "FAIL: $*"; echo "--- transcript ---"; cat "$work/transcript" 2>/dev/null; exit 1; }
+source "$(dirname "$0")/lib/pty.sh"
 
 set +e
 "$ptyrun" -t 20 -o "$work/transcript" -- "$PERFORMLUA" 2>"$work/ptyrun.err" <<'STEPS'

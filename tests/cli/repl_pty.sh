@@ -2,16 +2,7 @@
 # The REPL through a real pseudo-terminal (tests/tools/ptyrun.c): libedit line editing, the
 # `return <line>` rule, continuation lines, pretty-printed results, `mc`, Ctrl-C, history
 # kept across sessions, Ctrl-D.
-set -euo pipefail
-: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
-: "${PERFORMLUA_TOOLS_DIR:?PERFORMLUA_TOOLS_DIR must name the test tools directory}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS LANG LC_ALL LC_CTYPE
-ptyrun="$PERFORMLUA_TOOLS_DIR/ptyrun"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export XDG_STATE_HOME="$work/state" TERM=xterm
-
-fail() { echo "FAIL: $*"; echo "--- transcript ---"; cat "$work/transcript"; exit 1; }
+source "$(dirname "$0")/lib/pty.sh"
 has_line() { grep -qxF -- "$1" "$work/transcript" || fail "no line '$1'"; }
 has_line_re() { grep -qxE -- "$1" "$work/transcript" || fail "no line matching '$1'"; }
 # session: runs performlua in a terminal with the steps on stdin; sets $rc
