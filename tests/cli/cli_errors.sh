@@ -83,7 +83,10 @@ check "stdin script error: status" 1 "$rc"
 # rather than killing it silently
 "$PERFORMLUA" -e 'io.write("started\n"); io.stdout:flush(); while true do end' >"$work/.out" 2>"$work/.err" &
 pid=$!
-for _ in $(seq 100); do [ -s "$work/.out" ] && break; sleep 0.05; done
+# Wait until the script runs (its handler is installed by then): under ASan on a busy machine
+# start-up can take seconds, and a signal sent earlier kills the process the default way.
+for _ in $(seq 600); do [ -s "$work/.out" ] && break; sleep 0.05; done
+[ -s "$work/.out" ] || { kill -KILL "$pid"; echo "FAIL: the SIGINT script never started"; exit 1; }
 kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 check "SIGINT: status" 1 "$rc"

@@ -60,11 +60,14 @@ coroutine.wrap(function() while true do end end)()
 LUA
 "$PERFORMLUA" "$work/spin.lua" >"$work/out" 2>"$work/err" &
 pid=$!
-for _ in $(seq 100); do grep -q spinning "$work/out" && break; sleep 0.05; done
+# up to 30 s: under ASan on a busy machine start-up is slow, and an early signal kills the
+# process before its handler is installed
+for _ in $(seq 600); do grep -q spinning "$work/out" && break; sleep 0.05; done
+grep -q spinning "$work/out" || { kill -KILL "$pid"; fail "the spinning script never started"; }
 sleep 0.2
 kill -INT "$pid"
 set +e
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fail "the script ignored SIGINT"; fi
 wait "$pid"; rc=$?
 set -e
