@@ -678,6 +678,20 @@ void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_eleme
         normalize_single(c, owner, e, idx);
         return;
     }
+    if (e->item_name && lua_type(L, idx) == LUA_TTABLE && !pl_object_type(L, idx, NULL)) {
+        /* Users of the XML and of the older SDKs write the wrapper's item element
+         * (Fields = {Field = {...}}); the generic "has no field 'Field'" that the item type
+         * would raise does not tell them the list is written without it. */
+        lua_getfield(L, idx, e->item_name);
+        bool wrapped = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        const pl_type *item = pl_element_complex(e);
+        if (wrapped && (!item || !pl_type_field(item, e->item_name)))
+            pl_check_fail_value(c, "%s is a list written without its '%s' wrapper: "
+                                "%s = {{...}, {...}} (each item %s %s)",
+                                c->path, e->item_name, e->name,
+                                pl_check_article(e->type_name), e->type_name);
+    }
     if (!pl_is_array(L, idx)) {
         lua_createtable(L, 1, 0);
         normalize_single(c, owner, e, idx);

@@ -1,0 +1,39 @@
+-- Mistakes a new user makes in the first hour, written from the README and the issue texts:
+-- each must get a message saying what was wrong and what to write instead.
+local core = require "performlua.core"
+local mc = require "performlua"
+
+local function usage_message(fn)
+  local ok, err = pcall(fn)
+  assert.is_false(ok)
+  assert.is_true(core.is_error(err), tostring(err))
+  assert.equal("usage", err.kind)
+  return err.message
+end
+
+describe("lists written with the XML's item wrapper", function()
+  it("names the list and shows the form without the wrapper (Fields = {Field = ...})", function()
+    local msg = usage_message(function()
+      return mc.DataExtension{CustomerKey = "de", Fields = {Field = {
+        {Name = "Email", FieldType = "EmailAddress"}}}}
+    end)
+    assert.matches("DataExtension.Fields is a list written without its 'Field' wrapper: "
+      .. "Fields = {{...}, {...}} (each item a DataExtensionField)", msg, 1, true)
+  end)
+
+  it("does so for DataExtensionObject rows too (Properties = {Property = ...})", function()
+    local msg = usage_message(function()
+      return mc.DataExtensionObject{CustomerKey = "de",
+        Properties = {Property = {{Name = "Email", Value = "a@example.com"}}}}
+    end)
+    assert.matches("DataExtensionObject.Properties is a list written without its 'Property' "
+      .. "wrapper: Properties = {{...}, {...}} (each item an APIProperty)", msg, 1, true)
+  end)
+
+  it("still takes the list itself, and one item alone", function()
+    local de = mc.DataExtension{CustomerKey = "de", Fields = {{Name = "Email"}, {Name = "City"}}}
+    assert.equal("City", de.Fields[2].Name)
+    de = mc.DataExtension{CustomerKey = "de", Fields = {Name = "Email"}}
+    assert.equal("Email", de.Fields[1].Name)
+  end)
+end)
