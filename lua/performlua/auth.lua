@@ -118,6 +118,7 @@ function M.new(settings, options)
   self.mode = "oauth"
   self.client_id, p.client_secret = settings.client_id, settings.client_secret
   self.account_id = settings.account_id
+  self.source = settings.source
   self.auth_url, self.token_url = M.normalize_auth_url(settings.subdomain, settings.auth_url)
   local ok, why = core.http_url_allowed(self.token_url)
   if not ok then
@@ -228,9 +229,18 @@ function Auth:request_token()
         if detail == "" then detail = "no details in the answer" end
       end
       retry = resp.status >= 500 or resp.status == 429
+      -- A refusal of the credentials is fixed where they were set: say which settings and
+      -- which source, since a shell or profile the user forgot about is the usual cause.
+      local hint = ""
+      if resp.status == 400 or resp.status == 401 or resp.status == 403 then
+        hint = (detail:find("%.$") and " " or ". ") .. "Check client_id, client_secret"
+          .. (self.account_id and " and account_id" or "")
+          .. (self.source and (" (from " .. self.source .. ")") or "")
+          .. " against the installed package's API integration"
+      end
       last_err = auth_error{
-        message = string.format("token request to %s was refused (HTTP %d): %s",
-          self.token_url, resp.status, trace.redact(detail, private[self].secrets)),
+        message = string.format("token request to %s was refused (HTTP %d): %s%s",
+          self.token_url, resp.status, trace.redact(detail, private[self].secrets), hint),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end

@@ -191,7 +191,9 @@ describe("client against sandbox faults", function()
     assert.are.equal("auth", err.kind)
     assert.are.equal(401, err.http_status)
     assert.are.equal("token request to " .. sb.auth_url .. "v2/token was refused (HTTP 401): "
-      .. "invalid_client: Client authentication failed.", err.message)
+      .. "invalid_client: Client authentication failed. Check client_id, client_secret "
+      .. "(from mc.connect arguments) against the installed package's API integration",
+      err.message)
     assert.are.equal(0, sb:stats().soap_requests)
   end)
 

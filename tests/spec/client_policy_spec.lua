@@ -305,7 +305,9 @@ describe("client policy", function()
     assert.are.equal(401, err.http_status)
     assert.are.equal("invalid_client", err.code)
     assert.are.equal("token request to https://auth.example/v2/token was refused (HTTP 401): "
-      .. "invalid_client: Client authentication failed for ***", err.message)
+      .. "invalid_client: Client authentication failed for ***. Check client_id, client_secret "
+      .. "(from mc.connect arguments) against the installed package's API integration",
+      err.message)
     assert.is_nil(tostring(err):find(SECRET, 1, true))
     assert.are.equal(0, #soap_requests)
   end)
