@@ -16,12 +16,16 @@ local owners = {
   connect = "performlua.client",
   -- concurrency on one event loop
   parallel = "performlua.loop", map = "performlua.loop", sleep = "performlua.loop",
-  -- the emulated account
-  sandbox = "performlua.sandbox",
   -- showing values to people
   pretty = "performlua.pretty",
   -- the Perform page as data
   perform_actions = "performlua.perform",
+}
+
+-- Names that are a whole module rather than one of its functions.
+local modules = {
+  -- the emulated account: mc.sandbox.start{...}, as the README shows
+  sandbox = "performlua.sandbox",
 }
 
 -- Edit distance, case-insensitive (a misspelt type is often only mis-capitalised).
@@ -60,7 +64,9 @@ return setmetatable(M, {
   __index = function(t, name)
     local owner = owners[name]
     local value
-    if owner then
+    if modules[name] then
+      value = require(modules[name])
+    elseif owner then
       value = require(owner)[name]
     elseif type(name) == "string" then
       local types = require("performlua.types")

@@ -37,3 +37,17 @@ describe("lists written with the XML's item wrapper", function()
     assert.equal("Email", de.Fields[1].Name)
   end)
 end)
+
+describe("the README's function table", function()
+  it("mc.sandbox.start{} gives an account that mc.connect can use", function()
+    assert.is_table(mc.sandbox)
+    local sb = mc.sandbox.start{}
+    local ok, err = pcall(function()
+      local c = mc.connect{auth_url = sb.auth_url, client_id = sb.client_id,
+        client_secret = sb.client_secret, token_cache = false}
+      assert.is_true(c:version_info().ok)
+    end)
+    sb:stop()
+    assert(ok, tostring(err))
+  end)
+end)
