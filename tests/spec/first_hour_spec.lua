@@ -43,8 +43,9 @@ describe("the README's function table", function()
     assert.is_table(mc.sandbox)
     local sb = mc.sandbox.start{}
     local ok, err = pcall(function()
-      local c = mc.connect{auth_url = sb.auth_url, client_id = sb.client_id,
-        client_secret = sb.client_secret, token_cache = false}
+      local account = sb:account()
+      account.token_cache = false
+      local c = mc.connect(account)
       assert.is_true(c:version_info().ok)
     end)
     sb:stop()
