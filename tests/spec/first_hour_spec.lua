@@ -52,3 +52,20 @@ describe("the README's function table", function()
     assert(ok, tostring(err))
   end)
 end)
+
+describe("a filter missing its operator", function()
+  it("is answered by the sandbox naming the missing SimpleOperator, not operator 'nil'", function()
+    local sb = mc.sandbox.start{}
+    local ok, err = pcall(function()
+      local account = sb:account()
+      account.token_cache = false
+      local r = mc.connect(account):retrieve("Subscriber", {"EmailAddress"},
+        mc.SimpleFilterPart{Property = "EmailAddress", Value = "a@example.com"})
+      assert.is_false(r.ok)
+      assert.equal("Error: A SimpleFilterPart needs a SimpleOperator (equals, like, IN, ...)",
+        r.OverallStatus)
+    end)
+    sb:stop()
+    assert(ok, tostring(err))
+  end)
+end)

@@ -192,6 +192,10 @@ function M.check(part, has_property)
     if type(part.Property) ~= "string" or part.Property == "" then
       fail("A SimpleFilterPart needs a Property")
     end
+    if part.SimpleOperator == nil then
+      -- not "operator 'nil'": the caller left the field out, and should be told which one
+      fail("A SimpleFilterPart needs a SimpleOperator (equals, like, IN, ...)")
+    end
     if not OPERATORS[part.SimpleOperator] then
       fail(string.format("The filter operator '%s' is not a SimpleOperator", tostring(part.SimpleOperator)))
     end
