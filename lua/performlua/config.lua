@@ -113,7 +113,7 @@ function M.load_file(path)
   end
   -- data only: bounded work, no access to anything
   local co = coroutine.create(chunk)
-  debug.sethook(co, function() error("config file runs too long (it should only set data)") end,
+  debug.sethook(co, function() error("config file runs too long (it should only set data)", 0) end,
     "", 1000000)
   local ok, rerr = coroutine.resume(co)
   if not ok then

@@ -278,6 +278,21 @@ static int dochunk(lua_State *L, int status)
     return pl_cli_report(L, status);
 }
 
+/* Scripts, stdin and LUA_INIT files load as source only: Lua does not verify precompiled
+ * chunks, and a corrupt or hostile one crashes the process instead of raising an error. */
+static int load_source_file(lua_State *L, const char *fname)
+{
+    int status = luaL_loadfilex(L, fname, "t");
+    if (status == LUA_ERRSYNTAX && lua_type(L, -1) == LUA_TSTRING &&
+        strstr(lua_tostring(L, -1), "attempt to load a binary chunk") != NULL) {
+        lua_pop(L, 1);
+        lua_pushfstring(L, "%s is a precompiled Lua chunk; performlua runs Lua source only "
+                        "(run the .lua file it was compiled from)",
+                        fname ? fname : "stdin");
+    }
+    return status;
+}
+
 static int dostring(lua_State *L, const char *s, const char *chunkname)
 {
     return dochunk(L, luaL_loadbuffer(L, s, strlen(s), chunkname));
@@ -339,7 +354,7 @@ static int handle_script(lua_State *L, cli_options *o)
     /* "-" is stdin, unless it came after "--" (then it is a file named "-") */
     if (strcmp(fname, "-") == 0 && strcmp(o->argv[o->script - 1], "--") != 0)
         fname = NULL;
-    int status = luaL_loadfile(L, fname);
+    int status = load_source_file(L, fname);
     if (status == LUA_OK) {
         int n = push_script_args(L);
         status = pl_cli_docall(L, n, 0);
@@ -359,7 +374,7 @@ static int handle_luainit(lua_State *L)
     if (init == NULL)
         return LUA_OK;
     if (init[0] == '@')
-        return dochunk(L, luaL_loadfile(L, init + 1));
+        return dochunk(L, load_source_file(L, init + 1));
     return dostring(L, init, name);
 }
 
@@ -535,7 +550,7 @@ static int pmain(lua_State *L)
     } else if (!o->script && !(o->flags & (OPT_E | OPT_V))) {
         if (stdin_is_tty()) {
             start_repl(L);
-        } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+        } else if (dochunk(L, load_source_file(L, NULL)) != LUA_OK) {
             return 0;
         }
     }
