@@ -160,7 +160,14 @@ end
 
 function Auth:soap_url()
   if self.fixed_soap_url then return self.fixed_soap_url end
-  return private[self].state.soap_url
+  local state = private[self].state
+  if state.bad_soap_url then
+    error(auth_error{message = string.format("the token response's soap_instance_url '%s' is "
+      .. "not an http(s) URL; check auth_url names your account's auth endpoint, or pass "
+      .. "soap_url to mc.connect", trace.redact(state.bad_soap_url:sub(1, 120),
+        private[self].secrets))}, 0)
+  end
+  return state.soap_url
 end
 
 local function margin_for(state, configured)
@@ -177,8 +184,16 @@ local function adopt(state, data)
   state.token = data.access_token
   state.expires_at = data.expires_at
   state.lifetime = data.lifetime
-  if type(data.soap_instance_url) == "string" and data.soap_instance_url ~= "" then
-    state.soap_url = M.normalize_soap_url(data.soap_instance_url)
+  local url = data.soap_instance_url
+  if type(url) == "string" and url ~= "" then
+    -- another scheme (file:, ftp:, javascript:) is never a SOAP endpoint: it is refused when
+    -- a call needs the endpoint, so a soap_url given to mc.connect still works
+    if url:match("^%a[%w+.-]*:") and not url:lower():match("^https?://")
+      and not url:match("^[%w.-]+:%d+") then
+      state.soap_url, state.bad_soap_url = nil, url
+    else
+      state.soap_url, state.bad_soap_url = M.normalize_soap_url(url), nil
+    end
   end
 end
 

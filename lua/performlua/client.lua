@@ -50,6 +50,10 @@ Client.__index = Client
 M.Client = Client
 
 local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
+-- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
+-- answer with a well-formed envelope of another operation, which must not pass as success.
+local RESPONSE_ELEMENT = {}
+for _, o in ipairs(core.operations()) do RESPONSE_ELEMENT[o.name] = o.response end
 M.READ_ONLY = READ_ONLY
 
 local CONNECT_OPTIONS = {
@@ -221,10 +225,16 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
       request_id = request_id_of(resp, correlation_id)}}
   end
   local ok, body, element, header = pcall(core.decode, resp.body)
-  if ok then
+  local expected = RESPONSE_ELEMENT[op]
+  if ok and (expected == nil or element == expected) then
     return {body = body, element = element, header = header, status = resp.status}
   end
   local err = body
+  if ok then
+    err = core.error_new{kind = "xml", message = string.format("%s: the answer from %s is "
+      .. "<%s>, not <%s>: not an answer to this request (check soap_url points at the SOAP "
+      .. "API)", op, host_of(url), tostring(element or "an empty soap:Body"), expected)}
+  end
   if not core.is_error(err) then
     err = core.error_new{kind = "xml", message = tostring(err)}
   end
