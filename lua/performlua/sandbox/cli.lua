@@ -75,7 +75,8 @@ function M.parse(args)
       if o.speed == 0 then o.speed, err = nil, "--speed must be greater than 0" end
     elseif name == "fault" then
       local ok, problem = pcall(require("performlua.sandbox.service").parse_fault, value)
-      if not ok then err = "--fault " .. problem end
+      -- the shared message starts "fault 'x' ..." for sandbox.start; here the option names it
+      if not ok then err = "--fault: " .. tostring(problem):gsub("^fault ", "") end
       o.faults[#o.faults + 1] = value
     end
     if err then return nil, err end
