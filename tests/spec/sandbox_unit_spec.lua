@@ -176,7 +176,7 @@ describe("performlua sandbox options", function()
       {{"--port", "70000"}, "--port must be at most 65535"},
       {{"--speed", "0"}, "--speed must be greater than 0"},
       {{"--latency"}, "--latency needs a value"},
-      {{"--fault", "boom:1"}, "--fault unknown fault kind 'boom' (kinds: throttle, http503, "
+      {{"--fault", "boom:1"}, "--fault: unknown fault kind 'boom' (kinds: throttle, http503, "
         .. "reset-before, reset-after, truncate, expire-token)"},
       {{"--colour"}, "unknown option '--colour'"},
       {{"extra"}, "unknown option 'extra'"},
