@@ -56,8 +56,8 @@ function M.normalize_soap_url(url)
 end
 
 local function cache_path(key)
-  local dir = core.xdg_dir("cache")
-  if not dir then return nil end
+  local dir, err = core.xdg_dir("cache")
+  if not dir then return nil, err end
   dir = dir .. "/performlua/tokens"
   return dir .. "/" .. core.hash_hex(key) .. ".json", dir
 end
@@ -85,12 +85,28 @@ local function read_cache(state)
   return data
 end
 
+-- A cache that cannot be written only costs a token request per process, but a script run
+-- often (cron) then asks for a token every run, and the token endpoint is rate limited: say
+-- so once per process, and carry on.
+local cache_warned = false
+local function cache_warning(what, why)
+  if cache_warned then return end
+  cache_warned = true
+  io.stderr:write(string.format("performlua: warning: cannot %s (%s); continuing without the "
+    .. "token cache, so every run requests a new token (set XDG_CACHE_HOME to a writable "
+    .. "directory, or mc.connect{token_cache = false} to silence this)\n", what, tostring(why)))
+end
+
 local function write_cache(state, data)
+  if state.cache_problem then return cache_warning("find a token cache directory",
+    state.cache_problem) end
   if not state.cache_file then return end
-  local ok = core.mkdir_p(state.cache_dir, 448) -- 0700
-  if not ok then return end -- a cache that cannot be written only costs a token request
+  local ok, err = core.mkdir_p(state.cache_dir, 448) -- 0700
+  if not ok then return cache_warning("create the token cache directory " .. state.cache_dir,
+    err) end
   core.chmod(state.cache_dir, 448)
-  core.write_file_atomic(state.cache_file, core.json_encode(data), 384) -- 0600
+  ok, err = core.write_file_atomic(state.cache_file, core.json_encode(data), 384) -- 0600
+  if not ok then cache_warning("write the token cache in " .. state.cache_dir, err) end
 end
 
 local function drop_cache(state, token)
@@ -137,6 +153,7 @@ function M.new(settings, options)
     state = {key = key, secret_tag = core.hash_hex(key .. "\n" .. p.client_secret)}
     if self.options.token_cache ~= false then
       state.cache_file, state.cache_dir = cache_path(key)
+      if not state.cache_file then state.cache_problem = state.cache_dir end
     end
     states[memory_key] = state
   end

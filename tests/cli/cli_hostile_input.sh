@@ -52,4 +52,22 @@ run env XDG_CONFIG_HOME="$work/cfg" "$PERFORMLUA" -e '
   io.stderr:write(tostring(e))'
 [ "$err" = "usage error: config file $work/cfg/performlua/config.lua: config file runs too long (it should only set data)" ] \
   || fail "looping config"
+# an unusable token cache costs a warning, once, and the script still runs
+cat > cached.lua <<'LUA'
+local mc = require "performlua"
+local sb = mc.sandbox.start{port = 0}
+local c = mc.connect(sb:account())
+print(c:retrieve("Subscriber", {"EmailAddress"}).ok, c:retrieve("Subscriber", {"EmailAddress"}).ok)
+sb:stop()
+LUA
+touch afile
+run env XDG_CACHE_HOME="$work/afile/x" "$PERFORMLUA" cached.lua
+[ "$rc" -eq 0 ] && [ "$(cat "$work/.out")" = "$(printf 'true\ttrue')" ] || fail "cache under a file: run"
+[ "$(grep -c 'warning: cannot create the token cache directory' <<<"$err")" -eq 1 ] \
+  || fail "cache under a file: one warning"
+run env -u HOME -u XDG_CACHE_HOME "$PERFORMLUA" cached.lua
+[ "$rc" -eq 0 ] && [[ "$err" == *"warning: cannot find a token cache directory"*"set XDG_CACHE_HOME"* ]] \
+  || fail "no HOME: warning"
+run env XDG_CACHE_HOME="$work/cache" "$PERFORMLUA" cached.lua
+[ "$rc" -eq 0 ] && [ -z "$err" ] || fail "usable cache: no warning"
 echo "ok"
