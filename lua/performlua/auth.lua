@@ -254,8 +254,15 @@ function Auth:request_token()
         detail = tostring(data.error or data.errorcode or "error")
         local desc = data.error_description or data.message
         if desc and desc ~= "" then detail = detail .. ": " .. tostring(desc) end
+      elseif resp.status == 200 and type(data) == "table" then
+        detail = "the answer has no access_token (check auth_url names your account's auth "
+          .. "endpoint, https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/)"
       elseif resp.status == 200 then
-        detail = "the answer has no access_token"
+        -- a portal, a proxy's login page or another service answered instead of the OAuth one
+        local start = resp.body:gsub("%s+", " "):sub(1, 80)
+        detail = "the answer is not JSON (" .. (start == "" and "an empty body" or "it starts '"
+          .. start .. "'") .. "): check auth_url names your account's auth endpoint, "
+          .. "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/"
       else
         detail = (resp.body:gsub("%s+", " "):sub(1, 200))
         if detail == "" then detail = "no details in the answer" end
@@ -271,8 +278,8 @@ function Auth:request_token()
           .. " against the installed package's API integration"
       end
       last_err = auth_error{
-        message = string.format("token request to %s was refused (HTTP %d): %s%s",
-          self.token_url, resp.status, trace.redact(detail, private[self].secrets), hint),
+        message = string.format("token request to %s %s (HTTP %d): %s%s", self.token_url,
+          resp.status == 200 and "got an unusable answer" or "was refused", resp.status, trace.redact(detail, private[self].secrets), hint),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end

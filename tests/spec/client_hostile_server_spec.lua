@@ -91,6 +91,31 @@ describe("client against a hostile server", function()
     assert.are.equal(1, soap_requests)
   end)
 
+  it("names a token answer that is not JSON, quoting its start without the secret", function()
+    token_answer = response(200, "<html><body>Sign in: " .. SECRET .. "</body></html>")
+    local ok, err = create(connect())
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+    assert.matches("got an unusable answer (HTTP 200): the answer is not JSON (it starts "
+      .. "'<html><body>Sign in: ", err.message, 1, true)
+    assert.matches("check auth_url", err.message, 1, true)
+    assert.is_nil(tostring(err):find(SECRET, 1, true))
+    assert.are.equal(0, soap_requests)
+  end)
+
+  it("names a JSON token answer without access_token", function()
+    for _, body in ipairs{'{"expires_in": 5}', '{"access_token": {"a": 1}}',
+                          '{"access_token": ""}'} do
+      auth._reset()
+      token_answer = response(200, body)
+      local ok, err = create(connect())
+      assert.is_false(ok)
+      assert.matches("got an unusable answer (HTTP 200): the answer has no access_token (check "
+        .. "auth_url", err.message, 1, true)
+    end
+    assert.are.equal(0, soap_requests)
+  end)
+
   it("still takes a soap_instance_url without a scheme, with or without a port", function()
     for _, url in ipairs{"mc-test.soap.example", "localhost:8443/"} do
       auth._reset()
