@@ -75,8 +75,10 @@ static int find_history_path(repl *r)
                      "%s/.local/state/performlua/history", home);
     else
         return -1;
-    if (n < 0 || (size_t)n >= sizeof r->history_path)
+    if (n < 0 || (size_t)n >= sizeof r->history_path) {
+        errno = ENAMETOOLONG;
         return -1;
+    }
     return make_parent_dirs(r->history_path);
 }
 
@@ -461,10 +463,22 @@ void pl_repl_run(lua_State *L)
         rl_initialize();
         using_history();
         stifle_history(HISTORY_LIMIT);
-        if (find_history_path(&r) == 0)
+        errno = 0;
+        if (find_history_path(&r) == 0) {
             read_history(r.history_path); /* a missing file is an empty history */
-        else
+        } else {
+            /* silently losing every line typed is a surprise found too late: say it once */
+            int why = errno;
+            if (why)
+                fprintf(stderr,
+                        "performlua: warning: no REPL history this session: cannot create the "
+                        "directory for %s (%s); set XDG_STATE_HOME to a writable directory\n",
+                        r.history_path, strerror(why));
+            else
+                fprintf(stderr, "performlua: warning: no REPL history this session: neither "
+                                "XDG_STATE_HOME nor HOME is set\n");
             r.history_path[0] = '\0';
+        }
     }
 
     int status;
