@@ -228,7 +228,10 @@ function Auth:request_token()
     end
     local resp = loop.http{url = self.token_url, body = body, idempotent = true,
       headers = {"Content-Type: application/json", "Accept: application/json"},
-      timeout = o.connect_timeout and math.max(o.connect_timeout, 60) or 60,
+      -- a minute at most (longer than any real token answer), and never more than the
+      -- client's own timeout: a token endpoint that trickles must not hold a script that
+      -- asked for timeout = 5 for minutes
+      timeout = math.min(o.timeout or math.huge, math.max(o.connect_timeout or 0, 60)),
       connect_timeout = o.connect_timeout, ca_file = o.ca_file}
     local retry = false
     if resp.curl_code ~= 0 then

@@ -119,7 +119,7 @@ function M.connect(args)
   if args.trace ~= nil then c.trace = args.trace and true or false
   else c.trace = trace.enabled_by_env() end
   c.auth = auth.new(settings, {token_cache = args.token_cache, trace = c.trace,
-    connect_timeout = c.connect_timeout, retries = c.retries,
+    connect_timeout = c.connect_timeout, timeout = c.timeout, retries = c.retries,
     retry_base_delay = c.retry_base_delay, retry_max_seconds = c.retry_max_seconds,
     refresh_margin = args.refresh_margin})
   if c.auth.fixed_soap_url then

@@ -9,7 +9,7 @@ local mc = require "performlua"
 
 local SECRET = "hostile-spec-client-secret"
 local original_http = loop.http
-local soap_requests, token_answer, soap_answer
+local soap_requests, token_answer, soap_answer, token_timeout
 
 local function response(status, body)
   return {id = 0, status = status, body = body or "", headers = {}, curl_code = 0, sent = true,
@@ -40,7 +40,10 @@ describe("client against a hostile server", function()
     soap_requests = 0
     token_answer = token()
     loop.http = function(req)
-      if req.url:match("/v2/token$") then return token_answer end
+      if req.url:match("/v2/token$") then
+        token_timeout = req.timeout
+        return token_answer
+      end
       soap_requests = soap_requests + 1
       return soap_answer
     end
@@ -114,6 +117,19 @@ describe("client against a hostile server", function()
         .. "auth_url", err.message, 1, true)
     end
     assert.are.equal(0, soap_requests)
+  end)
+
+  it("bounds a token request by the client's timeout, and by a minute", function()
+    soap_answer = response(200, core.encode_message("CreateResponse", {OverallStatus = "OK",
+      RequestID = "r-1", Results = {{StatusCode = "OK", OrdinalID = 0}}}, {}))
+    create(connect{timeout = 4})
+    assert.are.equal(4, token_timeout)
+    auth._reset()
+    create(connect())
+    assert.are.equal(60, token_timeout)
+    auth._reset()
+    create(connect{connect_timeout = 90})
+    assert.are.equal(90, token_timeout)
   end)
 
   it("still takes a soap_instance_url without a scheme, with or without a port", function()
