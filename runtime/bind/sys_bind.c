@@ -15,7 +15,9 @@
  *       the umask), flushes it to disk and renames it over `path`: readers see the old or the new
  *       content, never a torn file, and the secret is never briefly world-readable.
  *   core.random() -> float in [0, 1) from the kernel's generator (backoff jitter)
- *   core.random_hex(nbytes) -> hex string (correlation ids, temporary names)
+ *   core.random_hex(nbytes) -> hex string (tokens, temporary names)
+ *   core.uuid() -> a random version 4 UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (ids)
+ *       All three come from util/random.h, the runtime's one source of randomness.
  *   core.xdg_dir("config"|"cache"|"state") -> directory per the XDG base directory spec
  *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security)
  *   core.setenv(name, value | nil)      sets or removes an environment variable (tests, CLI) */
@@ -26,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include <lauxlib.h>
 
 #include "bind/core.h"
+#include "util/random.h"
 
 static int push_failure(lua_State *L, const char *what, const char *path, int err)
 {
@@ -176,8 +178,8 @@ static int l_write_file_atomic(lua_State *L)
     const char *data = luaL_checklstring(L, 2, &len);
     mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
     unsigned int salt = 0;
-    if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
-        salt = (unsigned int)time(NULL);
+    if (!pl_random_bytes(&salt, sizeof salt))
+        salt = (unsigned int)time(NULL); /* O_EXCL below still refuses a clash */
     char suffix[48];
     snprintf(suffix, sizeof suffix, ".tmp.%d.%x", (int)getpid(), salt);
     const char *tmp = lua_pushfstring(L, "%s%s", path, suffix);
@@ -212,27 +214,17 @@ static int l_write_file_atomic(lua_State *L)
     return 1;
 }
 
-static int fill_random(void *buf, size_t n)
+static int random_failed(lua_State *L)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = getrandom((char *)buf + done, n - done, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        done += (size_t)r;
-    }
-    return 0;
+    return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
 }
 
 static int l_random(lua_State *L)
 {
-    uint64_t v = 0;
-    if (fill_random(&v, sizeof v) != 0)
-        return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
-    lua_pushnumber(L, (lua_Number)(v >> 11) / 9007199254740992.0); /* 53 bits -> [0,1) */
+    double d;
+    if (!pl_random_fraction(&d))
+        return random_failed(L);
+    lua_pushnumber(L, (lua_Number)d);
     return 1;
 }
 
@@ -241,12 +233,21 @@ static int l_random_hex(lua_State *L)
     lua_Integer n = luaL_optinteger(L, 1, 16);
     luaL_argcheck(L, n > 0 && n <= 256, 1, "between 1 and 256 bytes");
     unsigned char bytes[256];
-    if (fill_random(bytes, (size_t)n) != 0)
-        return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
+    if (!pl_random_bytes(bytes, (size_t)n))
+        return random_failed(L);
     char hex[513];
     for (lua_Integer i = 0; i < n; i++)
         snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
     lua_pushlstring(L, hex, (size_t)(2 * n));
+    return 1;
+}
+
+static int l_uuid(lua_State *L)
+{
+    char uuid[PL_UUID_SIZE];
+    if (!pl_random_uuid(uuid))
+        return random_failed(L);
+    lua_pushlstring(L, uuid, PL_UUID_LENGTH);
     return 1;
 }
 
@@ -311,6 +312,7 @@ void pl_open_sys(lua_State *L)
         {"write_file_atomic", l_write_file_atomic},
         {"random", l_random},
         {"random_hex", l_random_hex},
+        {"uuid", l_uuid},
         {"xdg_dir", l_xdg_dir},
         {"hash_hex", l_hash_hex},
         {"setenv", l_setenv},

@@ -39,6 +39,7 @@
 #include "codec/objects.h"
 #include "codec/value.h"
 #include "schema/schema.h"
+#include "util/buffer.h"
 
 #define DECODER_METATABLE "performlua.xmlreader"
 #define TYPES_REGISTRY "performlua.types" /* objects.c's metatable registry */
@@ -73,9 +74,7 @@ typedef struct field_cache_entry {
 
 typedef struct decoder {
     xmlTextReaderPtr reader;
-    char *text;
-    size_t text_len, text_cap;
-    bool text_oom;
+    pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
     char error[300];            /* the parser's first error */
     int error_line;
     /* libxml2's per-thread handler, replaced while decoding so nothing is ever printed */
@@ -101,9 +100,7 @@ static void decoder_release(decoder *d)
     if (d->reader)
         xmlFreeTextReader(d->reader);
     d->reader = NULL;
-    free(d->text);
-    d->text = NULL;
-    d->text_len = d->text_cap = 0;
+    pl_buffer_free(&d->text);
 }
 
 static int decoder_close(lua_State *L)
@@ -242,30 +239,12 @@ static void precheck(lua_State *L, decoder *d, const char *s, size_t len)
 
 /* ---- text ---- */
 
-static void text_append(decoder *d, const char *s, size_t n)
-{
-    if (d->text_len + n + 1 > d->text_cap) {
-        size_t cap = d->text_cap ? d->text_cap : 256;
-        while (cap < d->text_len + n + 1)
-            cap *= 2;
-        char *p = realloc(d->text, cap);
-        if (!p) {
-            d->text_oom = true;
-            return;
-        }
-        d->text = p;
-        d->text_cap = cap;
-    }
-    memcpy(d->text + d->text_len, s, n);
-    d->text_len += n;
-}
-
 /* Pushes the collected text typed by the declaration (a string when undeclared or when the
  * text does not parse as the declared type). */
 static void push_text_value(lua_State *L, decoder *d, const pl_element *decl)
 {
-    const char *s = d->text ? d->text : "";
-    size_t len = d->text_len;
+    const char *s = pl_buffer_text(&d->text);
+    size_t len = d->text.len;
     if (decl) {
         size_t b = 0, e = len;
         switch (decl->kind) {
@@ -538,7 +517,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
     f->type = NULL;
     f->decl = decl;
     f->name = name;
-    d->text_len = 0;
+    pl_buffer_clear(&d->text);
 }
 
 /* A leaf that receives a child element becomes an untyped table. */
@@ -641,7 +620,7 @@ static void on_start(lua_State *L, decoder *d, int base)
     case F_FAULT:
     case F_SKIP:
         d->frames[++d->depth] = (frame){.kind = p->kind, .name = name};
-        d->text_len = 0;
+        pl_buffer_clear(&d->text);
         break;
     case F_LEAF: /* the leaf has a child: it becomes an object */
         leaf_to_object(L, d, base);
@@ -659,6 +638,8 @@ static void on_start(lua_State *L, decoder *d, int base)
 static void on_end(lua_State *L, decoder *d, int base)
 {
     frame *f = &d->frames[d->depth];
+    if (d->text.failed)
+        luaL_error(L, "not enough memory");
     switch (f->kind) {
     case F_OBJECT:
     case F_ARRAY:
@@ -666,30 +647,28 @@ static void on_end(lua_State *L, decoder *d, int base)
             lua_settop(L, f->slot - 1);
         break;
     case F_LEAF:
-        if (d->text_oom)
-            luaL_error(L, "not enough memory");
         push_text_value(L, d, f->decl);
         store(L, &d->frames[d->depth - 1], f->decl, f->name);
         break;
     case F_HEADER:
-        if (d->depth > 2 && d->text_len) { /* a header entry, not soap:Header itself */
+        if (d->depth > 2 && d->text.len) { /* a header entry, not soap:Header itself */
             const char *key = header_key(f->name);
             if (key) {
-                lua_pushlstring(L, d->text, d->text_len);
+                lua_pushlstring(L, d->text.data, d->text.len);
                 lua_setfield(L, base + SLOT_HEADER, key);
             }
         }
-        d->text_len = 0;
+        pl_buffer_clear(&d->text);
         break;
     case F_FAULT:
-        if (d->text_len) {
+        if (d->text.len) {
             const char *key = fault_key(f->name);
             if (key) {
-                lua_pushlstring(L, d->text, d->text_len);
+                lua_pushlstring(L, d->text.data, d->text.len);
                 lua_setfield(L, base + SLOT_FAULT, key);
             }
         }
-        d->text_len = 0;
+        pl_buffer_clear(&d->text);
         break;
     default:
         break;
@@ -704,7 +683,7 @@ static void on_text(decoder *d)
         return;
     const char *value = (const char *)xmlTextReaderConstValue(d->reader);
     if (value)
-        text_append(d, value, strlen(value));
+        pl_buffer_append_str(&d->text, value);
 }
 
 /* Raises the error table for the fault collected in the fault slot. */

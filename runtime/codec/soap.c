@@ -1,14 +1,13 @@
 /* SOAP envelopes, headers and faults; see soap.h. */
 #include "codec/soap.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "codec/value.h"
 #include "schema/schema.h"
+#include "util/random.h"
 
 /* Note the element names: Create, Update and Delete have no Msg suffix, and Describe's
  * messages are named Definition...Msg (reference/soap-api.md section 5). */
@@ -139,42 +138,16 @@ const char *pl_xml_finish(pl_xml_out *out, size_t *len)
 
 /* ---- envelopes ---- */
 
-void pl_soap_new_message_id(char *buf, size_t cap)
-{
-    unsigned char b[16];
-    bool random_ok = false;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        random_ok = read(fd, b, sizeof b) == (ssize_t)sizeof b;
-        close(fd);
-    }
-    if (!random_ok) {
-        /* Unique enough for a message id when the kernel has no random device. */
-        static _Thread_local unsigned long counter;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        unsigned long long seed = (unsigned long long)ts.tv_sec * 1000000007ULL ^
-                                  (unsigned long long)ts.tv_nsec ^ (++counter << 20) ^
-                                  (unsigned long long)getpid();
-        for (int i = 0; i < 16; i++) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            b[i] = (unsigned char)(seed >> 56);
-        }
-    }
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    snprintf(buf, cap,
-             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
-}
-
 static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
 {
-    char message_id[48];
+    char message_id[sizeof "urn:uuid:" + PL_UUID_LENGTH];
     const char *id = h->message_id;
     if (!id) {
-        pl_soap_new_message_id(message_id, sizeof message_id);
+        memcpy(message_id, "urn:uuid:", 9);
+        if (!pl_random_uuid(message_id + 9)) {
+            out->failed = true;
+            return;
+        }
         id = message_id;
     }
     if (h->action)

@@ -73,7 +73,7 @@ typedef struct pl_soap_header {
     const char *password;
     bool response;
     const char *action;           /* wsa:Action, e.g. "PerformResponse" */
-    const char *message_id;       /* wsa:MessageID; generated when NULL */
+    const char *message_id;       /* wsa:MessageID; a fresh "urn:uuid:" when NULL */
     const char *relates_to;       /* wsa:RelatesTo; left out when NULL */
     bool has_created;
     double created;               /* wsu:Created as seconds since the epoch (has_created),
@@ -99,9 +99,5 @@ typedef struct pl_soap_fault {
 } pl_soap_fault;
 
 void pl_soap_write_fault(pl_xml_out *out, const pl_soap_fault *fault);
-
-/* A random RFC 4122 version 4 UUID as "urn:uuid:xxxxxxxx-...", for wsa:MessageID.
- * `buf` needs 48 bytes. */
-void pl_soap_new_message_id(char *buf, size_t cap);
 
 #endif

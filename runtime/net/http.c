@@ -13,6 +13,8 @@
 
 #include <curl/curl.h>
 
+#include "util/buffer.h"
+
 #define DEFAULT_TIMEOUT 120.0
 #define DEFAULT_CONNECT_TIMEOUT 30.0
 #define DEFAULT_MAX_RESPONSE ((size_t)512 * 1024 * 1024)
@@ -31,8 +33,8 @@ typedef struct transfer {
     bool idempotent;
     bool has_body;
     bool too_large;
-    size_t body_cap;
-    size_t headers_cap;
+    pl_buffer body;    /* handed over to resp.body when the transfer completes */
+    pl_buffer headers; /* the final response's header lines, likewise */
     size_t max_response;
     double started;
     char curl_error[CURL_ERROR_SIZE];
@@ -94,6 +96,8 @@ static void transfer_release_request(transfer *t)
 static void transfer_free(transfer *t)
 {
     transfer_release_request(t);
+    pl_buffer_free(&t->body);
+    pl_buffer_free(&t->headers);
     free(t->resp.body);
     free(t->resp.headers);
     free(t);
@@ -183,44 +187,15 @@ bool pl_http_url_allowed(const char *url, char *why)
     return check_url(url, why, &loopback);
 }
 
-static bool grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need) {
-        if (n > SIZE_MAX / 2)
-            return false;
-        n *= 2;
-    }
-    char *p = realloc(*buf, n);
-    if (!p)
-        return false;
-    *buf = p;
-    *cap = n;
-    return true;
-}
-
-/* Appends n bytes to a buffer kept NUL-terminated, so the body and headers can be read as text. */
-static bool append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
-{
-    if (!grow(buf, cap, *len + n + 1))
-        return false;
-    memcpy(*buf + *len, data, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return true;
-}
-
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     transfer *t = userdata;
     size_t n = size * nmemb;
-    if (t->resp.body_len + n > t->max_response) {
+    if (t->body.len + n > t->max_response) {
         t->too_large = true;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    return append(&t->resp.body, &t->resp.body_len, &t->body_cap, data, n) ? n : 0;
+    return pl_buffer_append(&t->body, data, n) ? n : 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
@@ -229,10 +204,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     /* A new status line starts a new response (after 1xx): keep only the final one's headers. */
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        t->resp.headers_len = 0;
-    if (t->resp.headers_len + n > 1024 * 1024)
+        pl_buffer_clear(&t->headers);
+    if (t->headers.len + n > 1024 * 1024)
         return 0;
-    return append(&t->resp.headers, &t->resp.headers_len, &t->headers_cap, data, n) ? n : 0;
+    return pl_buffer_append(&t->headers, data, n) ? n : 0;
 }
 
 static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
@@ -402,11 +377,16 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
                      t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
     }
     t->resp.elapsed = now_seconds() - t->started;
-    if (!t->resp.body) {
-        t->resp.body = calloc(1, 1);
-    }
-    if (!t->resp.headers) {
-        t->resp.headers = calloc(1, 1);
+    t->resp.body_len = t->body.len;
+    t->resp.body = pl_buffer_take(&t->body);
+    t->resp.headers_len = t->headers.len;
+    t->resp.headers = pl_buffer_take(&t->headers);
+    if (!t->resp.body || !t->resp.headers) {
+        /* out of memory for an empty string: report the transfer as failed, not as empty */
+        t->resp.body_len = t->resp.headers_len = 0;
+        if (t->resp.curl_code == 0)
+            t->resp.curl_code = CURLE_OUT_OF_MEMORY;
+        snprintf(t->resp.error, sizeof t->resp.error, "out of memory");
     }
     curl_multi_remove_handle(m->multi, e);
     transfer_release_request(t);

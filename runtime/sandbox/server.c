@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "bind/core.h"
+#include "util/buffer.h"
 
 #define MAX_BODY (64u * 1024u * 1024u) /* larger requests get 413 */
 #define REG_HANDLE "performlua.sandbox.handle"
@@ -42,8 +43,7 @@ typedef struct header {
 } header;
 
 typedef struct request {
-    char *body;
-    size_t len, cap;
+    pl_buffer body;
     int too_large;
     header *headers;
     size_t nheaders, capheaders;
@@ -72,7 +72,7 @@ static int call_handle(lua_State *L)
     lua_setfield(L, -2, "method");
     lua_pushstring(L, rq->url);
     lua_setfield(L, -2, "path");
-    lua_pushlstring(L, rq->body ? rq->body : "", rq->len);
+    lua_pushlstring(L, pl_buffer_text(&rq->body), rq->body.len);
     lua_setfield(L, -2, "body");
     lua_createtable(L, 0, (int)rq->nheaders);
     for (size_t i = 0; i < rq->nheaders; i++) {
@@ -244,23 +244,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->len + n > MAX_BODY) {
+        if (rq->too_large || rq->body.len + n > MAX_BODY) {
             rq->too_large = 1;
             return MHD_YES;
         }
-        if (rq->len + n > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 16384;
-            while (cap < rq->len + n)
-                cap *= 2;
-            char *b = realloc(rq->body, cap);
-            if (!b)
-                return MHD_NO;
-            rq->body = b;
-            rq->cap = cap;
-        }
-        memcpy(rq->body + rq->len, upload_data, n);
-        rq->len += n;
-        return MHD_YES;
+        return pl_buffer_append(&rq->body, upload_data, n) ? MHD_YES : MHD_NO;
     }
     if (rq->too_large)
         return queue_plain(c, 413, "request body larger than 64 MB\n");
@@ -315,7 +303,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     request *rq = *con_cls;
     if (rq) {
-        free(rq->body);
+        pl_buffer_free(&rq->body);
         free(rq->headers);
         free(rq);
         *con_cls = NULL;

@@ -19,6 +19,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "schema/schema.h"
+#include "util/buffer.h"
 
 #define WSDL_NS "http://schemas.xmlsoap.org/wsdl/"
 #define FAULT_NS "urn:fault.partner.exacttarget.com"
@@ -40,45 +41,12 @@ struct pl_xsd {
 /* ---------------------------------------------------------------- error collection */
 
 typedef struct {
-    char *text;           /* lines joined by '\n', NUL-terminated */
-    size_t len, cap;
+    pl_buffer text;       /* lines joined by '\n' */
     int count;            /* errors seen, including those beyond PL_XSD_MAX_ERRORS */
-    bool out_of_memory;
+    bool out_of_memory;   /* a libxml2 context could not be made */
     const xmlNode *root;  /* element being validated: error paths are relative to it */
     const char *prefix;   /* put before each message, e.g. "XML is not well-formed: " */
 } collector;
-
-static void append(collector *c, const char *s, size_t n)
-{
-    if (c->out_of_memory)
-        return;
-    if (c->len + n + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 256;
-        while (cap < c->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(c->text, cap);
-        if (!grown) {
-            c->out_of_memory = true;
-            return;
-        }
-        c->text = grown;
-        c->cap = cap;
-    }
-    memcpy(c->text + c->len, s, n);
-    c->len += n;
-    c->text[c->len] = '\0';
-}
-
-static void appendf(collector *c, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        append(c, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
 
 /* Appends the libxml2 message without its trailing newline, with namespaces shortened:
  * "{http://exacttarget.com/wsdl/partnerAPI}Name" -> "Name", "{...XMLSchema-instance}type"
@@ -98,12 +66,12 @@ static void append_message(collector *c, const char *msg)
         for (size_t i = 0; i < sizeof shorter / sizeof shorter[0] && !skip; i++) {
             size_t len = strlen(shorter[i].from);
             if ((size_t)(end - msg) >= len && memcmp(msg, shorter[i].from, len) == 0) {
-                append(c, shorter[i].to, strlen(shorter[i].to));
+                pl_buffer_append_str(&c->text, shorter[i].to);
                 skip = len;
             }
         }
         if (!skip) {
-            append(c, msg, 1);
+            pl_buffer_append(&c->text, msg, 1);
             skip = 1;
         }
         msg += skip;
@@ -118,9 +86,9 @@ static void append_path(collector *c, const xmlNode *node, int depth)
         return;
     if (node != c->root) {
         append_path(c, node->parent, depth + 1);
-        append(c, "/", 1);
+        pl_buffer_append(&c->text, "/", 1);
     }
-    append(c, (const char *)node->name, strlen((const char *)node->name));
+    pl_buffer_append_str(&c->text, (const char *)node->name);
     int index = 0, same = 0;
     if (node->parent && node != c->root)
         for (const xmlNode *s = node->parent->children; s; s = s->next)
@@ -130,7 +98,7 @@ static void append_path(collector *c, const xmlNode *node, int depth)
                     index = same;
             }
     if (same > 1)
-        appendf(c, "[%d]", index);
+        pl_buffer_appendf(&c->text, "[%d]", index);
 }
 
 static bool is_below(const xmlNode *node, const xmlNode *root)
@@ -148,22 +116,22 @@ static void collect_error(void *ctx, PL_XML_ERROR *err)
         return;
     if (++c->count > PL_XSD_MAX_ERRORS)
         return;
-    if (c->len)
-        append(c, "\n", 1);
+    if (c->text.len)
+        pl_buffer_append(&c->text, "\n", 1);
     if (c->prefix)
-        append(c, c->prefix, strlen(c->prefix));
+        pl_buffer_append_str(&c->text, c->prefix);
     const xmlNode *node = err->node;
     if (node && node->type == XML_ATTRIBUTE_NODE)
         node = node->parent;
     if (node && node->type == XML_ELEMENT_NODE) {
-        appendf(c, "line %ld", (long)xmlGetLineNo(node));
+        pl_buffer_appendf(&c->text, "line %ld", (long)xmlGetLineNo(node));
         if (c->root && is_below(node, c->root)) {
-            append(c, ", ", 2);
+            pl_buffer_append(&c->text, ", ", 2);
             append_path(c, node, 0);
         }
-        append(c, ": ", 2);
+        pl_buffer_append(&c->text, ": ", 2);
     } else if (err->line > 0) {
-        appendf(c, "line %d: ", err->line);
+        pl_buffer_appendf(&c->text, "line %d: ", err->line);
     }
     append_message(c, err->message ? err->message : "unknown error");
 }
@@ -195,14 +163,14 @@ static char *format(const char *fmt, ...)
 static char *finish(collector *c, const char *fallback)
 {
     if (c->count > PL_XSD_MAX_ERRORS)
-        appendf(c, "\n(and %d more errors)", c->count - PL_XSD_MAX_ERRORS);
-    if (c->len == 0)
-        append(c, fallback, strlen(fallback));
-    if (c->out_of_memory) {
-        free(c->text);
+        pl_buffer_appendf(&c->text, "\n(and %d more errors)", c->count - PL_XSD_MAX_ERRORS);
+    if (c->text.len == 0)
+        pl_buffer_append_str(&c->text, fallback);
+    if (c->out_of_memory || c->text.failed) {
+        pl_buffer_free(&c->text);
         return format("out of memory while reporting validation errors");
     }
-    return c->text;
+    return pl_buffer_take(&c->text);
 }
 
 /* Parses XML from memory or a file with safe options (no network, no entity substitution,
@@ -424,7 +392,7 @@ pl_xsd *pl_xsd_load(const char *wsdl_path, char **error)
         xmlFreeDoc(schema_doc);
         return NULL;
     }
-    free(pc.text);
+    pl_buffer_free(&pc.text);
 
     pl_xsd *xsd = calloc(1, sizeof *xsd);
     if (!xsd) {
@@ -499,7 +467,7 @@ int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **messa
         *message = finish(&c, "XML is not well-formed");
         return *message ? 0 : -1;
     }
-    free(c.text);
+    pl_buffer_free(&c.text);
     if (doc->intSubset) {
         xmlFreeDoc(doc);
         *message = format("the message has a DTD, which SOAP does not allow");
@@ -527,7 +495,7 @@ int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **messa
     xmlSchemaFreeValidCtxt(vctxt);
     xmlFreeDoc(doc);
     if (rc == 0 && vc.count == 0) {
-        free(vc.text);
+        pl_buffer_free(&vc.text);
         return 1;
     }
     *message = finish(&vc, rc < 0 ? "libxml2 could not validate the message (internal error)"

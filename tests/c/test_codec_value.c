@@ -193,9 +193,19 @@ static void test_envelopes(void)
                              "<Code>17</Code><Message>Rate Limited</Message></apifault></detail></soap:Fault>"));
     pl_xml_close(&out);
 
-    char id[48];
-    pl_soap_new_message_id(id, sizeof id);
-    CHECK(strlen(id) == 45 && strncmp(id, "urn:uuid:", 9) == 0 && id[23] == '4');
+    /* a response without a message id gets a fresh urn:uuid: (a version 4 UUID) */
+    CHECK(pl_xml_open(&out));
+    pl_soap_header response = {.response = true, .action = "CreateResponse"};
+    pl_soap_begin(&out, &response);
+    pl_soap_end(&out);
+    xml = pl_xml_finish(&out, &len);
+    const char *id = xml ? strstr(xml, "<wsa:MessageID>urn:uuid:") : NULL;
+    CHECK(id != NULL);
+    if (id) {
+        id += strlen("<wsa:MessageID>urn:uuid:");
+        CHECK(strncmp(id + 36, "</wsa:MessageID>", 16) == 0 && id[14] == '4');
+    }
+    pl_xml_close(&out);
 
     CHECK(pl_operation_count == 13);
     CHECK(pl_operation_find("Describe") && strcmp(pl_operation_find("Describe")->request_element,

@@ -130,6 +130,18 @@ describe("sandbox account store", function()
     assert.are.equal("DataExtension", core.typeof(a:find("ImportDefinition", {CustomerKey = "j"}).DestinationObject))
   end)
 
+  it("gives created objects version 4 UUIDs as ObjectID and default CustomerKey", function()
+    local a = account.new{}
+    local created = a:create_one(setmetatable({ListName = "no key"}, core.object_metatable("List")), {})
+    assert.are.equal("OK", created.StatusCode)
+    local list = created.Object
+    local v4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+    assert.matches(v4, list.ObjectID)
+    assert.are.equal(list.ObjectID, list.CustomerKey)
+    assert.matches(v4, core.uuid())
+    assert.are_not.equal(list.ObjectID, account.uuid())
+  end)
+
   it("loads the default seed and names its keys", function()
     local a = account.new{}
     a:load_seed(require "performlua.sandbox.seed")

@@ -34,11 +34,7 @@ M.ERR = {
 -- ----------------------------------------------------------------------------------------------
 -- helpers
 
-local function uuid()
-  local h = core.random_hex(16)
-  return string.format("%s-%s-4%s-%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(14, 16),
-    h:sub(17, 20), h:sub(21, 32))
-end
+local uuid = core.uuid
 M.uuid = uuid
 
 local function plain_copy(v, keep_meta)

@@ -1,0 +1,124 @@
+/* Unit tests of runtime/util: the growable buffer and the randomness (bytes, fractions,
+ * version 4 UUIDs). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buffer.h"
+#include "util/random.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
+            failures++;                                                                        \
+        }                                                                                      \
+    } while (0)
+
+static void test_buffer(void)
+{
+    pl_buffer b = {0};
+    CHECK(strcmp(pl_buffer_text(&b), "") == 0 && b.len == 0);
+
+    /* grows across many doublings and stays NUL-terminated */
+    for (int i = 0; i < 10000; i++)
+        CHECK(pl_buffer_append(&b, "abc", 3));
+    CHECK(b.len == 30000 && b.data[30000] == '\0' && b.cap >= 30001);
+    CHECK(memcmp(b.data + 29997, "abc", 3) == 0);
+
+    /* binary data keeps its NULs */
+    pl_buffer_clear(&b);
+    CHECK(b.len == 0 && strcmp(pl_buffer_text(&b), "") == 0);
+    CHECK(pl_buffer_append(&b, "a\0b", 3) && b.len == 3 && b.data[1] == '\0' && b.data[2] == 'b');
+
+    pl_buffer_clear(&b);
+    CHECK(pl_buffer_append_str(&b, "line ") && pl_buffer_appendf(&b, "%d of %s", 7, "ten"));
+    CHECK(strcmp(pl_buffer_text(&b), "line 7 of ten") == 0);
+    /* appendf of more than any fixed scratch size */
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(pl_buffer_appendf(&b, "[%s]", big) && b.len == 13 + 3001);
+
+    char *taken = pl_buffer_take(&b);
+    CHECK(taken && strncmp(taken, "line 7 of ten[x", 15) == 0 && strlen(taken) == 13 + 3001);
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    free(taken);
+
+    /* taking an empty buffer gives an empty string, not NULL */
+    taken = pl_buffer_take(&b);
+    CHECK(taken && taken[0] == '\0');
+    free(taken);
+
+    /* a failed buffer refuses further appends and hands over nothing */
+    CHECK(pl_buffer_append_str(&b, "partial"));
+    b.failed = true;
+    CHECK(!pl_buffer_append_str(&b, " more") && strcmp(pl_buffer_text(&b), "partial") == 0);
+    pl_buffer_clear(&b);
+    CHECK(b.failed);
+    CHECK(pl_buffer_take(&b) == NULL && b.data == NULL && !b.failed);
+    pl_buffer_free(&b);
+}
+
+static int is_hex(char c)
+{
+    return isdigit((unsigned char)c) || (c >= 'a' && c <= 'f');
+}
+
+static void test_uuid(void)
+{
+    char first[PL_UUID_SIZE], second[PL_UUID_SIZE];
+    CHECK(pl_random_uuid(first) && pl_random_uuid(second));
+    CHECK(strlen(first) == PL_UUID_LENGTH);
+    for (int i = 0; i < PL_UUID_LENGTH; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            CHECK(first[i] == '-');
+        else
+            CHECK(is_hex(first[i]));
+    }
+    CHECK(first[14] == '4');               /* version 4 */
+    CHECK(strchr("89ab", first[19]) != NULL); /* RFC 4122 variant */
+    CHECK(strcmp(first, second) != 0);
+
+    /* the variant nibble takes all four values over enough UUIDs (the bits are random) */
+    int seen[4] = {0};
+    for (int i = 0; i < 400; i++) {
+        CHECK(pl_random_uuid(first));
+        seen[strchr("89ab", first[19]) - "89ab"]++;
+    }
+    CHECK(seen[0] && seen[1] && seen[2] && seen[3]);
+}
+
+static void test_random(void)
+{
+    unsigned char a[32] = {0}, b[32] = {0};
+    CHECK(pl_random_bytes(a, sizeof a) && pl_random_bytes(b, sizeof b));
+    CHECK(memcmp(a, b, sizeof a) != 0);
+    double lowest = 1, highest = 0;
+    for (int i = 0; i < 1000; i++) {
+        double d;
+        CHECK(pl_random_fraction(&d));
+        CHECK(d >= 0 && d < 1);
+        if (d < lowest)
+            lowest = d;
+        if (d > highest)
+            highest = d;
+    }
+    CHECK(lowest < 0.1 && highest > 0.9);
+}
+
+int main(void)
+{
+    test_buffer();
+    test_uuid();
+    test_random();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_util: all checks passed\n");
+    return 0;
+}
