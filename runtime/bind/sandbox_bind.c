@@ -1,5 +1,6 @@
-/* performlua.core's sandbox functions (the HTTP glue is runtime/sandbox/server.c; the
- * behaviour is lua/performlua/sandbox/).
+/* performlua.core's sandbox functions, and the service behind the sandbox's HTTP server: a
+ * Lua state of its own running lua/performlua/sandbox (the HTTP mechanics are
+ * runtime/sandbox/server.c, which knows nothing of Lua).
  *
  *   core.sandbox_start{host=, port=, latency_ms=, config_lua=} -> server
  *       config_lua: Lua source returning the service's configuration (the caller's state and
@@ -8,18 +9,215 @@
  *   server:control(name, args_lua) -> result_lua   runs service control `name` in the server's
  *       state under its lock (stats, objects, clock, ...); arguments and result are Lua source
  *   server:stop()                  idempotent; also __gc and __close
- *   core.sandbox_wait_signal() -> "SIGINT" | "SIGTERM"   blocks until one arrives */
+ *   core.sandbox_wait_signal() -> "SIGINT" | "SIGTERM"   blocks until one arrives
+ *
+ * Every call into the service's state goes through lua_pcall, so no Lua error ever unwinds
+ * through a libmicrohttpd frame. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
+#include <lualib.h>
 
 #include "bind/core.h"
 #include "bind/errors.h"
 #include "sandbox/server.h"
 
 #define SERVER_MT "performlua.sandbox.server"
+#define REG_HANDLE "performlua.sandbox.handle"
+#define REG_CONTROL "performlua.sandbox.control"
+
+/* ---------------------------------------------------------------------------------------- */
+/* The service: one Lua state running performlua.sandbox.service */
+
+typedef struct service_config {
+    const char *config_lua; /* Lua source returning the service's configuration */
+    int latency_ms;
+} service_config;
+
+typedef struct service {
+    lua_State *L;
+    int latency_ms;
+} service;
+
+static void copy_error(lua_State *L, char *err, size_t errlen)
+{
+    const char *msg = NULL;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        msg = lua_tostring(L, -1);
+    } else if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_getfield(L, -1, "message");
+        msg = lua_tostring(L, -1);
+    }
+    snprintf(err, errlen, "%s", msg ? msg : "unknown error");
+}
+
+static int setup_state(lua_State *L)
+{
+    const char *config_lua = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    luaL_openlibs(L);
+    pl_core_install(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "performlua.sandbox.service");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "new");
+    if (luaL_loadbufferx(L, config_lua, strlen(config_lua), "=sandbox configuration", "t") !=
+        LUA_OK)
+        return lua_error(L);
+    lua_call(L, 0, 1);
+    lua_call(L, 1, 2); /* -> handle(request), control(name, args) */
+    luaL_checktype(L, -2, LUA_TFUNCTION);
+    luaL_checktype(L, -1, LUA_TFUNCTION);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_CONTROL);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_HANDLE);
+    return 0;
+}
+
+static void service_close(void *instance)
+{
+    service *svc = instance;
+    lua_close(svc->L);
+    free(svc);
+}
+
+static void *service_open(void *ctx, char *err, size_t errlen)
+{
+    const service_config *config = ctx;
+    service *svc = calloc(1, sizeof *svc);
+    if (!svc || !(svc->L = luaL_newstate())) {
+        free(svc);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    svc->latency_ms = config->latency_ms > 0 ? config->latency_ms : 0;
+    lua_pushcfunction(svc->L, setup_state);
+    lua_pushlightuserdata(svc->L, (void *)config->config_lua);
+    if (lua_pcall(svc->L, 1, 0, 0) != LUA_OK) {
+        copy_error(svc->L, err, errlen);
+        service_close(svc);
+        return NULL;
+    }
+    return svc;
+}
+
+/* handle(request) in the service's state; copies the answer out. Runs under lua_pcall. */
+static int call_handle(lua_State *L)
+{
+    const pl_sandbox_request *rq = lua_touserdata(L, 1);
+    pl_sandbox_answer *out = lua_touserdata(L, 2);
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_HANDLE);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, rq->method);
+    lua_setfield(L, -2, "method");
+    lua_pushstring(L, rq->path);
+    lua_setfield(L, -2, "path");
+    lua_pushlstring(L, rq->body, rq->body_len);
+    lua_setfield(L, -2, "body");
+    lua_createtable(L, 0, (int)rq->n_headers);
+    for (size_t i = 0; i < rq->n_headers; i++) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (const char *p = rq->headers[i].name; *p; p++)
+            luaL_addchar(&b, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
+        luaL_pushresult(&b);
+        lua_pushstring(L, rq->headers[i].value);
+        lua_settable(L, -3);
+    }
+    lua_setfield(L, -2, "headers");
+    lua_call(L, 1, 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    int t = lua_gettop(L);
+    lua_getfield(L, t, "status");
+    lua_getfield(L, t, "body");
+    if (!lua_isinteger(L, t + 1) || lua_type(L, t + 2) != LUA_TSTRING)
+        return luaL_error(L, "the service answered without an integer status and a string body");
+    out->status = (int)lua_tointeger(L, t + 1);
+    size_t len;
+    const char *body = lua_tolstring(L, t + 2, &len);
+    pl_buffer_append(&out->body, body, len);
+    const char *ct = lua_getfield(L, t, "content_type") == LUA_TSTRING ? lua_tostring(L, -1)
+                                                                       : "text/xml; charset=utf-8";
+    if (!pl_sandbox_answer_header(out, "Content-Type", ct))
+        out->body.failed = true;
+    const char *fault = lua_getfield(L, t, "fault") == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (strcmp(fault, "reset-before") == 0)
+        out->fault = PL_SANDBOX_RESET_BEFORE;
+    else if (strcmp(fault, "reset-after") == 0)
+        out->fault = PL_SANDBOX_RESET_AFTER;
+    else if (strcmp(fault, "truncate") == 0)
+        out->fault = PL_SANDBOX_TRUNCATE;
+    return 0;
+}
+
+static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out)
+{
+    service *svc = instance;
+    lua_State *L = svc->L;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, call_handle);
+    lua_pushlightuserdata(L, (void *)rq);
+    lua_pushlightuserdata(L, out);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        /* whatever the failed call wrote is replaced by the report */
+        pl_sandbox_answer_clear(out);
+        out->status = 500;
+        pl_buffer_appendf(&out->body, "sandbox internal error: %.1000s\n",
+                          msg ? msg : "(not a string)");
+        if (!pl_sandbox_answer_header(out, "Content-Type", "text/plain; charset=utf-8"))
+            out->body.failed = true;
+    }
+    lua_settop(L, top);
+    out->latency_ms = svc->latency_ms;
+}
+
+/* service:control(name, args) in the service's state (under the server's lock). */
+typedef struct control_call {
+    const char *name;
+    const char *args_lua;
+    pl_buffer result; /* the result's Lua source, or the error message */
+    bool ok;
+} control_call;
+
+static int call_control(lua_State *L)
+{
+    control_call *cc = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_CONTROL);
+    lua_pushstring(L, cc->name);
+    lua_pushstring(L, cc->args_lua);
+    lua_call(L, 2, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "the service's control answered without a string");
+    return 1;
+}
+
+static void run_control(void *instance, void *arg)
+{
+    lua_State *L = ((service *)instance)->L;
+    control_call *cc = arg;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, call_control);
+    lua_pushlightuserdata(L, cc);
+    cc->ok = lua_pcall(L, 1, 1, 0) == LUA_OK;
+    if (cc->ok) {
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        pl_buffer_append(&cc->result, text, len);
+    } else {
+        char err[1024];
+        copy_error(L, err, sizeof err);
+        pl_buffer_append_str(&cc->result, err);
+    }
+    lua_settop(L, top);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The Lua functions */
 
 typedef struct server_box {
     pl_sandbox *s;
@@ -43,13 +241,21 @@ static int l_start(lua_State *L)
     pl_sandbox_options o = {0};
     o.host = luaL_optstring(L, 2, "127.0.0.1");
     o.port = (int)luaL_optinteger(L, 3, 0);
-    o.latency_ms = (int)luaL_optinteger(L, 4, 0);
-    o.config_lua = luaL_optstring(L, 5, "return {}");
+    service_config config = {
+        .latency_ms = (int)luaL_optinteger(L, 4, 0),
+        .config_lua = luaL_optstring(L, 5, "return {}"),
+    };
+    pl_sandbox_service svc = {
+        .open = service_open,
+        .handle = service_handle,
+        .close = service_close,
+        .ctx = &config,
+    };
     server_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->s = NULL;
+    b->s = NULL; /* created stopped, then started: a raise below leaves nothing to free */
     luaL_setmetatable(L, SERVER_MT);
     char err[1024];
-    b->s = pl_sandbox_start(&o, err, sizeof err);
+    b->s = pl_sandbox_start(&o, &svc, err, sizeof err);
     if (!b->s)
         return pl_error_raisef(L, "sandbox", "the sandbox could not start: %s", err);
     return 1;
@@ -64,14 +270,19 @@ static int l_port(lua_State *L)
 static int l_control(lua_State *L)
 {
     pl_sandbox *s = check_running(L);
-    const char *name = luaL_checkstring(L, 2);
-    const char *args = luaL_optstring(L, 3, "return nil");
-    char err[1024];
-    char *result = pl_sandbox_control(s, name, args, err, sizeof err);
-    if (!result)
-        return pl_error_raisef(L, "sandbox", "sandbox %s failed: %s", name, err);
-    lua_pushstring(L, result); /* may raise on memory: free first */
-    free(result);
+    control_call cc = {.name = luaL_checkstring(L, 2), .args_lua = luaL_optstring(L, 3, "return nil")};
+    pl_sandbox_with_service(s, run_control, &cc);
+    if (cc.result.failed) {
+        pl_buffer_free(&cc.result);
+        return luaL_error(L, "not enough memory");
+    }
+    if (!cc.ok) {
+        lua_pushstring(L, pl_buffer_text(&cc.result)); /* may raise on memory: free first */
+        pl_buffer_free(&cc.result);
+        return pl_error_raisef(L, "sandbox", "sandbox %s failed: %s", cc.name, lua_tostring(L, -1));
+    }
+    lua_pushlstring(L, pl_buffer_text(&cc.result), cc.result.len);
+    pl_buffer_free(&cc.result);
     return 1;
 }
 

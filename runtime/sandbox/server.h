@@ -1,38 +1,103 @@
-/* The sandbox's HTTP server: libmicrohttpd serving one emulated account.
+/* The sandbox's HTTP server: libmicrohttpd serving one emulated account. Pure C: the server
+ * knows HTTP, threads and the mechanics of faults; what to answer comes from the service it is
+ * given (bind/sandbox_bind.c runs lua/performlua/sandbox in a Lua state of its own for it).
  *
- * The behaviour lives in Lua (lua/performlua/sandbox/service.lua) inside a lua_State that the
- * server owns and uses under a mutex: one request at a time touches it. Everything slow happens
- * outside the lock: injected latency is waited out after the answer was computed, so N
- * concurrent requests with latency L finish in about L. The service decides faults; this file
- * carries them out (close without an answer, send half an answer).
+ * Concurrency: MHD serves each connection from its own thread. The service instance answers
+ * one request at a time: the server holds the instance's lock around every call into it, and
+ * control calls from the owner (pl_sandbox_with_service) take the same lock. Everything slow
+ * happens outside the lock: the latency an answer asks for is waited out after the answer was
+ * computed, so N concurrent requests with latency L finish in about L. The service decides the
+ * faults; the server carries them out (close without an answer, send half an answer).
  *
- * Threads: MHD serves each connection from its own thread; every thread is created with all
- * signals blocked, so SIGINT/SIGTERM only ever reach the thread that started the server. */
+ * Threads: every thread MHD creates starts with all signals blocked, so SIGINT/SIGTERM only
+ * ever reach the thread that started the server (pl_sandbox_wait_signal waits for them). */
 #ifndef PL_SANDBOX_SERVER_H
 #define PL_SANDBOX_SERVER_H
 
-#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buffer.h"
 
 typedef struct pl_sandbox pl_sandbox;
 
+typedef struct pl_sandbox_header {
+    const char *name;
+    const char *value;
+} pl_sandbox_header;
+
+/* One request, valid for the duration of the service's handle call. */
+typedef struct pl_sandbox_request {
+    const char *method;               /* "POST", "GET", ... */
+    const char *path;                 /* "/Service.asmx" (without the query string) */
+    const pl_sandbox_header *headers; /* as the client sent them (names in its case) */
+    size_t n_headers;
+    const char *body;                 /* body_len bytes, NUL-terminated */
+    size_t body_len;
+} pl_sandbox_request;
+
+/* What the server does with an answer. */
+typedef enum pl_sandbox_fault {
+    PL_SANDBOX_ANSWER,       /* send it */
+    PL_SANDBOX_RESET_BEFORE, /* close the connection without an answer (request not processed) */
+    PL_SANDBOX_RESET_AFTER,  /* the same, after the request was processed */
+    PL_SANDBOX_TRUNCATE      /* announce the whole body (Content-Length), send half, close */
+} pl_sandbox_fault;
+
+#define PL_SANDBOX_MAX_ANSWER_HEADERS 8
+
+/* The answer a service fills in. The server zeroes it before the call and frees what it
+ * holds afterwards. */
+typedef struct pl_sandbox_answer {
+    int status;                /* HTTP status */
+    pl_buffer body;            /* a failed buffer closes the connection without an answer */
+    pl_sandbox_fault fault;
+    int latency_ms;            /* waited out before answering, without the lock */
+    /* response headers, copied by pl_sandbox_answer_header */
+    struct {
+        char *name, *value;
+    } headers[PL_SANDBOX_MAX_ANSWER_HEADERS];
+    size_t n_headers;
+} pl_sandbox_answer;
+
+/* Adds a response header (both strings copied). False when there is no room or memory. */
+bool pl_sandbox_answer_header(pl_sandbox_answer *a, const char *name, const char *value);
+
+/* Frees what the answer holds and zeroes it (a service starting its answer over). */
+void pl_sandbox_answer_clear(pl_sandbox_answer *a);
+
+/* The service behind the server. The server opens one instance when it starts (on the
+ * caller's thread, before it listens) and closes it when it stops; the seam is where several
+ * instances (one per worker) would be opened. */
+typedef struct pl_sandbox_service {
+    /* Opens an instance; NULL with a message in err (errlen bytes) when it cannot. */
+    void *(*open)(void *ctx, char *err, size_t errlen);
+    /* Answers one request into `out` (zeroed). Called with the instance's lock held, from a
+     * connection's thread: nothing slow belongs here (ask for latency in the answer). */
+    void (*handle)(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out);
+    /* Frees the instance (after every request has ended). */
+    void (*close)(void *instance);
+    void *ctx; /* given to open */
+} pl_sandbox_service;
+
 typedef struct pl_sandbox_options {
-    const char *host;       /* numeric address to bind; "127.0.0.1" when NULL */
-    int port;               /* 0: a free port chosen by the kernel */
-    int latency_ms;         /* added before every answer, without holding the lock */
-    const char *config_lua; /* Lua source returning the service's configuration table */
+    const char *host; /* numeric address to bind; "127.0.0.1" when NULL ("localhost" accepted) */
+    int port;         /* 0: a free port chosen by the kernel */
 } pl_sandbox_options;
 
-/* Starts a server. On failure returns NULL and writes a message into err (size errlen). */
-pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, char *err, size_t errlen);
+/* Opens the service and starts serving. On failure returns NULL and writes a message into
+ * err (errlen bytes). The service description is copied. */
+pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_service *service,
+                             char *err, size_t errlen);
 
 int pl_sandbox_port(const pl_sandbox *s);
 
-/* Calls service:control(name, args_lua) inside the server's state, under the lock. Returns a
- * malloc'd string (Lua source of the result) or NULL with a message in err. */
-char *pl_sandbox_control(pl_sandbox *s, const char *name, const char *args_lua, char *err,
-                         size_t errlen);
+/* Runs fn(instance, arg) with the instance's lock held: how the owner reaches the service's
+ * state (statistics, objects, the clock) while requests are being served. */
+void pl_sandbox_with_service(pl_sandbox *s, void (*fn)(void *instance, void *arg), void *arg);
 
-/* Stops serving (open connections are closed, latency waits cut short) and frees everything. */
+/* Stops serving (open connections are closed, latency waits cut short), closes the service
+ * and frees everything. NULL is accepted. */
 void pl_sandbox_stop(pl_sandbox *s);
 
 /* Blocks the calling thread until SIGINT or SIGTERM arrives; returns the signal number. */
