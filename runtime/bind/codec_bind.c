@@ -1,11 +1,11 @@
-/* performlua.core's codec functions: SOAP encoding and decoding (codec/encode.c,
- * codec/decode.c) and the typed objects behind mc.<Type>{...} (codec/objects.c). */
+/* performlua.core's codec functions: SOAP encoding and decoding (bind/encode.c,
+ * bind/decode.c) and the typed objects behind mc.<Type>{...} (bind/objects.c). */
 #include <lauxlib.h>
 #include <libxml/parser.h>
 
 #include "bind/core.h"
-#include "codec/codec.h"
-#include "codec/objects.h"
+#include "bind/codec.h"
+#include "bind/objects.h"
 #include "codec/soap.h"
 
 /* core.operations() -> {{name = "Perform", request = "PerformRequestMsg",

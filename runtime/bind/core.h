@@ -5,6 +5,8 @@
 #ifndef PL_BIND_CORE_H
 #define PL_BIND_CORE_H
 
+#include "bind/layer.h"
+
 #include <lua.h>
 
 int luaopen_performlua_core(lua_State *L);

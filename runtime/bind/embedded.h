@@ -2,6 +2,8 @@
 #ifndef PL_BIND_EMBEDDED_H
 #define PL_BIND_EMBEDDED_H
 
+#include "bind/layer.h"
+
 #include <stddef.h>
 #include <lua.h>
 

@@ -18,6 +18,8 @@
 #ifndef PL_BIND_ERRORS_H
 #define PL_BIND_ERRORS_H
 
+#include "bind/layer.h"
+
 #include <lua.h>
 
 /* Pushes a new error table with kind and message set and the error metatable attached. */

@@ -1,7 +1,7 @@
 /* SOAP 1.1 envelopes as the partner API exchanges them, written with libxml2's xmlTextWriter:
  * the 13 operations and their message elements, the envelope and its headers (credentials
  * in requests; WS-Addressing and a WS-Security timestamp in responses), and faults.
- * Pure C: no Lua. The Lua-table walker (codec/encode.c) writes the body element between
+ * Pure C: no Lua. The Lua-table walker (bind/encode.c) writes the body element between
  * pl_soap_begin and pl_soap_end with the pl_xml_* calls. */
 #ifndef PL_CODEC_SOAP_H
 #define PL_CODEC_SOAP_H

@@ -1,7 +1,9 @@
 /* The Lua functions of the SOAP codec (registered into performlua.core by
  * bind/codec_bind.c). See encode.c, decode.c and objects.c. */
-#ifndef PL_CODEC_CODEC_H
-#define PL_CODEC_CODEC_H
+#ifndef PL_BIND_CODEC_H
+#define PL_BIND_CODEC_H
+
+#include "bind/layer.h"
 
 #include <lua.h>
 

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "bind/errors.h"
-#include "codec/codec.h"
-#include "codec/objects.h"
+#include "bind/codec.h"
+#include "bind/objects.h"
 #include "codec/soap.h"
 #include "codec/value.h"
 

@@ -18,9 +18,9 @@
  *     alike; unknown elements are kept (leaf -> string, with children -> table, repeated ->
  *     array);
  *   - a soap:Fault raises kind "fault"; anything that is not a SOAP envelope raises kind
- *     "xml". DOCTYPEs are refused before libxml2 sees the input (so no DTD, entity or
- *     external resource is ever processed), the parser never touches the network, and
- *     nesting is bounded.
+ *     "xml". An empty answer, an HTML page, text or a DOCTYPE are refused before libxml2
+ *     sees the input (codec/precheck.c: no DTD, entity or external resource is ever
+ *     processed), the parser never touches the network, and nesting is bounded.
  * The reader and the text buffer belong to a to-be-closed userdata: an error raised at any
  * point (including out-of-memory in Lua) frees them. No Lua call happens inside a libxml2
  * callback: the error handler only copies the message into the decoder. */
@@ -34,15 +34,15 @@
 #include <lauxlib.h>
 #include <libxml/xmlreader.h>
 
+#include "bind/codec.h"
 #include "bind/errors.h"
-#include "codec/codec.h"
-#include "codec/objects.h"
+#include "bind/objects.h"
+#include "codec/precheck.h"
 #include "codec/value.h"
 #include "schema/schema.h"
 #include "util/buffer.h"
 
 #define DECODER_METATABLE "performlua.xmlreader"
-#define TYPES_REGISTRY "performlua.types" /* objects.c's metatable registry */
 #define FIELD_CACHE_SIZE 512
 
 typedef enum frame_kind {
@@ -135,106 +135,6 @@ static int raise_xml(lua_State *L, decoder *d, const char *fmt, ...)
     decoder_release(d);
     pl_error_push(L, "xml", message);
     return lua_error(L);
-}
-
-/* A short, printable excerpt of the start of the input, for messages. */
-static void excerpt(const char *s, size_t len, char *out, size_t cap)
-{
-    size_t i = 0, j = 0;
-    while (i < len && isspace((unsigned char)s[i]))
-        i++;
-    for (; i < len && j + 4 < cap && j < 40; i++)
-        out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (i < len && j + 4 < cap) {
-        memcpy(out + j, "...", 3);
-        j += 3;
-    }
-    out[j] = '\0';
-}
-
-static bool starts_with_ci(const char *s, size_t len, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    if (len < n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != prefix[i])
-            return false;
-    return true;
-}
-
-/* The <title> of an HTML page, for "got an HTML page ('502 Bad Gateway')". */
-static void html_title(const char *s, size_t len, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t limit = len < 8192 ? len : 8192;
-    for (size_t i = 0; i + 7 <= limit; i++) {
-        if (!starts_with_ci(s + i, limit - i, "<title>"))
-            continue;
-        size_t j = 0;
-        for (i += 7; i < limit && s[i] != '<' && j + 1 < cap && j < 80; i++)
-            out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : ' ';
-        while (j > 0 && out[j - 1] == ' ')
-            j--;
-        out[j] = '\0';
-        return;
-    }
-}
-
-static const char *find(const char *s, size_t len, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(s + i, needle, n) == 0)
-            return s + i;
-    return NULL;
-}
-
-/* Refuses what must never reach the parser and names what the input is instead. The
- * prolog is scanned by hand: a DOCTYPE is refused here, so libxml2 never parses a DTD. */
-static void precheck(lua_State *L, decoder *d, const char *s, size_t len)
-{
-    size_t i = 0;
-    if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
-        (unsigned char)s[2] == 0xBF)
-        i = 3;
-    while (i < len && isspace((unsigned char)s[i]))
-        i++;
-    if (i == len)
-        raise_xml(L, d, "empty response: expected a SOAP envelope, got %s",
-                  len ? "only whitespace" : "no content");
-    char title[100], start[64];
-    if (starts_with_ci(s + i, len - i, "<!doctype html") || starts_with_ci(s + i, len - i, "<html")) {
-        html_title(s, len, title, sizeof title);
-        if (title[0])
-            raise_xml(L, d, "not a SOAP envelope: got an HTML page ('%s')", title);
-        raise_xml(L, d, "not a SOAP envelope: got an HTML page");
-    }
-    if (s[i] != '<') {
-        excerpt(s + i, len - i, start, sizeof start);
-        raise_xml(L, d, "not XML: expected a SOAP envelope, got text starting '%s'", start);
-    }
-    /* Walk the prolog: XML declaration, processing instructions, comments. */
-    while (i < len) {
-        while (i < len && isspace((unsigned char)s[i]))
-            i++;
-        if (i + 1 < len && s[i] == '<' && s[i + 1] == '?') {
-            const char *end = find(s + i, len - i, "?>");
-            if (!end)
-                return; /* the parser reports it */
-            i = (size_t)(end - s) + 2;
-        } else if (i + 3 < len && memcmp(s + i, "<!--", 4) == 0) {
-            const char *end = find(s + i, len - i, "-->");
-            if (!end)
-                return;
-            i = (size_t)(end - s) + 3;
-        } else if (i + 1 < len && s[i] == '<' && s[i + 1] == '!') {
-            raise_xml(L, d, "refused: the document has a DOCTYPE declaration (DTDs and "
-                            "entities are never processed in SOAP messages)");
-        } else {
-            return;
-        }
-    }
 }
 
 /* ---- text ---- */
@@ -737,14 +637,11 @@ int pl_l_decode(lua_State *L)
     lua_pushnil(L);  /* SLOT_BODY */
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, TYPES_REGISTRY) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        pl_object_push_metatable(L, NULL, "APIObject"); /* creates the registry */
-        lua_pop(L, 1);
-        lua_getfield(L, LUA_REGISTRYINDEX, TYPES_REGISTRY);
-    }
+    pl_object_push_metatables(L); /* SLOT_TYPES */
 
-    precheck(L, d, xml, len);
+    char why[256];
+    if (!pl_soap_precheck(xml, len, why, sizeof why))
+        raise_xml(L, d, "%s", why);
     if (len > INT32_MAX)
         raise_xml(L, d, "refused: the document is larger than 2 GB");
     d->saved_handler = xmlStructuredError;
@@ -780,8 +677,7 @@ int pl_l_decode(lua_State *L)
         case XML_READER_TYPE_DOCUMENT_TYPE:
         case XML_READER_TYPE_ENTITY_REFERENCE:
         case XML_READER_TYPE_ENTITY:
-            raise_xml(L, d, "refused: the document has a DOCTYPE declaration (DTDs and "
-                            "entities are never processed in SOAP messages)");
+            raise_xml(L, d, "%s", PL_SOAP_DOCTYPE_REFUSED);
             break;
         default:
             break;

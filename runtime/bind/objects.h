@@ -3,8 +3,10 @@
  * values. The encoder walks Lua tables with the same checks, so a value is accepted or
  * refused identically whether it goes through mc.<Type>{...}, a field assignment, or
  * mc.encode on a plain table. */
-#ifndef PL_CODEC_OBJECTS_H
-#define PL_CODEC_OBJECTS_H
+#ifndef PL_BIND_OBJECTS_H
+#define PL_BIND_OBJECTS_H
+
+#include "bind/layer.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,6 +70,9 @@ bool pl_is_array(lua_State *L, int idx);
 
 /* ---- objects ---- */
 
+/* Pushes the table of every metatable made so far, keyed by type name and, for model types,
+ * by the pl_type pointer (lua_rawgetp: the decoder's fast path). Created on first use. */
+void pl_object_push_metatables(lua_State *L);
 /* Pushes the metatable of the type `name` (t may be NULL: looked up by name; unknown types
  * get a permissive metatable that still reports the type). Created on first use. */
 void pl_object_push_metatable(lua_State *L, const pl_type *t, const char *name);

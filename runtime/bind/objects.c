@@ -8,7 +8,7 @@
  *   __tostring  the readable rendering (performlua.pretty when present)
  * Fields are stored in the object itself, so reading, pairs() and # behave as on a plain
  * table. Lua code may add methods by setting __index on core.object_metatable(name). */
-#include "codec/objects.h"
+#include "bind/objects.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -575,6 +575,11 @@ static void push_registry_table(lua_State *L, const char *key)
 
 static int object_newindex(lua_State *L);
 static int object_tostring(lua_State *L);
+
+void pl_object_push_metatables(lua_State *L)
+{
+    push_registry_table(L, TYPES_REGISTRY);
+}
 
 void pl_object_push_metatable(lua_State *L, const pl_type *t, const char *name)
 {
