@@ -37,6 +37,7 @@
 #include "bind/codec.h"
 #include "bind/errors.h"
 #include "bind/objects.h"
+#include "bind/scope.h"
 #include "codec/precheck.h"
 #include "codec/value.h"
 #include "schema/schema.h"

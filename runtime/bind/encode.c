@@ -19,6 +19,7 @@
 #include "bind/errors.h"
 #include "bind/codec.h"
 #include "bind/objects.h"
+#include "bind/scope.h"
 #include "codec/soap.h"
 #include "codec/value.h"
 

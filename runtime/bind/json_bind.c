@@ -6,7 +6,6 @@
  *
  * Arrays are tables with keys 1..n (n >= 1); every other table is an object whose keys must be
  * strings. An empty table encodes as {}. */
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,14 +14,14 @@
 
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/scope.h"
 
 #define MAX_DEPTH 64
+#define DOCUMENT_OWNER "performlua.json_document"
 
 static char json_null_sentinel;
 
-static void push_json(lua_State *L, json_t *v, int depth);
-
-static void push_json(lua_State *L, json_t *v, int depth)
+static void push_json(lua_State *L, json_t *v)
 {
     luaL_checkstack(L, 4, "JSON nested too deeply");
     switch (json_typeof(v)) {
@@ -31,7 +30,7 @@ static void push_json(lua_State *L, json_t *v, int depth)
         json_t *item;
         lua_createtable(L, 0, (int)json_object_size(v));
         json_object_foreach(v, key, item) {
-            push_json(L, item, depth + 1);
+            push_json(L, item);
             lua_setfield(L, -2, key);
         }
         break;
@@ -41,7 +40,7 @@ static void push_json(lua_State *L, json_t *v, int depth)
         json_t *item;
         lua_createtable(L, (int)json_array_size(v), 0);
         json_array_foreach(v, i, item) {
-            push_json(L, item, depth + 1);
+            push_json(L, item);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         break;
@@ -67,36 +66,35 @@ static void push_json(lua_State *L, json_t *v, int depth)
     }
 }
 
-/* Runs under lua_pcall so that a memory error while building tables cannot leak the document. */
-static int push_json_protected(lua_State *L)
+static int release_document(lua_State *L)
 {
-    push_json(L, lua_touserdata(L, 1), 0);
-    return 1;
+    json_t **doc = luaL_checkudata(L, 1, DOCUMENT_OWNER);
+    json_decref(*doc);
+    *doc = NULL;
+    return 0;
 }
 
 static int l_json_decode(lua_State *L)
 {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
+    /* the document is owned across the pushes, any of which may raise a memory error */
+    json_t **doc = pl_push_scoped_userdata(L, sizeof *doc, DOCUMENT_OWNER, release_document);
     json_error_t err;
-    json_t *doc = json_loadb(text, len, JSON_DECODE_ANY, &err);
-    if (!doc) {
+    *doc = json_loadb(text, len, JSON_DECODE_ANY, &err);
+    if (!*doc) {
         lua_pushnil(L);
         lua_pushfstring(L, "invalid JSON at line %d, column %d: %s", err.line, err.column,
                         err.text);
         return 2;
     }
-    lua_pushcfunction(L, push_json_protected);
-    lua_pushlightuserdata(L, doc);
-    int rc = lua_pcall(L, 1, 1, 0);
-    json_decref(doc);
-    if (rc != LUA_OK)
-        return lua_error(L);
+    push_json(L, *doc);
     return 1;
 }
 
 /* Builds a jansson value; on failure returns NULL with *why pointing at a static explanation or
- * at `scratch` (nothing to free). */
+ * at `scratch` (nothing to free). Makes no Lua call that can raise, so the values built so far
+ * never leak. */
 static json_t *to_json(lua_State *L, int idx, int depth, const char **why, char *scratch,
                        size_t scratch_size)
 {
@@ -187,17 +185,17 @@ static int l_json_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
     lua_settop(L, 1);
+    char **text = pl_push_scoped_string(L);
     const char *why = "cannot encode value";
     char scratch[96];
     json_t *v = to_json(L, 1, 0, &why, scratch, sizeof scratch);
     if (!v)
         return pl_error_raisef(L, "usage", "json_encode: %s", why);
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     json_decref(v);
-    if (!text)
+    if (!*text)
         return pl_error_raisef(L, "usage", "json_encode: could not serialise value");
-    lua_pushstring(L, text);
-    free(text);
+    lua_pushstring(L, *text);
     return 1;
 }
 

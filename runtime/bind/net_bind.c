@@ -21,9 +21,11 @@
 
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/scope.h"
 #include "net/http.h"
 
 #define MULTI_METATABLE "performlua.http_multi"
+#define RESPONSE_OWNER "performlua.http_response"
 
 typedef struct multi_box {
     pl_http_multi *m;
@@ -182,10 +184,8 @@ static void push_headers(lua_State *L, const char *raw, size_t len)
     }
 }
 
-/* Runs under lua_pcall so a memory error while building the table cannot leak the response. */
-static int push_response(lua_State *L)
+static void push_response(lua_State *L, const pl_http_response *r)
 {
-    const pl_http_response *r = lua_touserdata(L, 1);
     lua_createtable(L, 0, 10);
     lua_pushinteger(L, r->id);
     lua_setfield(L, -2, "id");
@@ -207,7 +207,14 @@ static int push_response(lua_State *L)
     lua_setfield(L, -2, "reused");
     lua_pushnumber(L, r->elapsed);
     lua_setfield(L, -2, "elapsed");
-    return 1;
+}
+
+static int release_response(lua_State *L)
+{
+    pl_http_response **r = luaL_checkudata(L, 1, RESPONSE_OWNER);
+    pl_http_response_free(*r);
+    *r = NULL;
+    return 0;
 }
 
 static int l_poll(lua_State *L)
@@ -219,17 +226,17 @@ static int l_poll(lua_State *L)
         return pl_error_raisef(L, "transport", "%s", why);
     lua_newtable(L);
     int list = lua_gettop(L);
+    /* each response taken out of the transport is owned while its table is built */
+    pl_http_response **r = pl_push_scoped_userdata(L, sizeof *r, RESPONSE_OWNER,
+                                                    release_response);
     int n = 0;
-    pl_http_response *r;
-    while ((r = pl_http_next_done(box->m))) {
-        lua_pushcfunction(L, push_response);
-        lua_pushlightuserdata(L, r);
-        int rc = lua_pcall(L, 1, 1, 0);
-        pl_http_response_free(r);
-        if (rc != LUA_OK)
-            return lua_error(L);
+    while ((*r = pl_http_next_done(box->m))) {
+        push_response(L, *r);
         lua_rawseti(L, list, ++n);
+        pl_http_response_free(*r);
+        *r = NULL;
     }
+    lua_pushvalue(L, list);
     return 1;
 }
 

@@ -63,39 +63,44 @@ static bool path_is_nested(const pl_check *c)
     return strpbrk(c->path, ".[") != NULL;
 }
 
-static int raise_usage(pl_check *c, bool with_path, const char *fmt, va_list ap)
+/* Raises the message on the top of the stack as a usage error: "<position><path>: <message>"
+ * (the path only when asked for and nested). */
+static int raise_usage(pl_check *c, bool with_path)
 {
     lua_State *L = c->L;
     if (c->where_level > 0)
         luaL_where(L, c->where_level);
     else
         lua_pushliteral(L, "");
+    lua_insert(L, -2);
     if (with_path && path_is_nested(c))
         lua_pushfstring(L, "%s: ", c->path);
     else
         lua_pushliteral(L, "");
-    lua_pushvfstring(L, fmt, ap);
+    lua_insert(L, -2);
     lua_concat(L, 3);
     pl_error_push(L, "usage", lua_tostring(L, -1));
     return lua_error(L);
 }
 
+/* Both format the message while the arguments are open and close them before raising, as
+ * luaL_error does. */
 int pl_check_fail(pl_check *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    raise_usage(c, true, fmt, ap);
+    lua_pushvfstring(c->L, fmt, ap);
     va_end(ap);
-    return 0;
+    return raise_usage(c, true);
 }
 
 int pl_check_fail_value(pl_check *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    raise_usage(c, false, fmt, ap);
+    lua_pushvfstring(c->L, fmt, ap);
     va_end(ap);
-    return 0;
+    return raise_usage(c, false);
 }
 
 const char *pl_check_article(const char *word)
@@ -918,21 +923,6 @@ int pl_l_object_metatable(lua_State *L)
     const char *name = luaL_checkstring(L, 1);
     pl_object_push_metatable(L, NULL, name);
     return 1;
-}
-
-void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname, lua_CFunction release)
-{
-    void *p = lua_newuserdatauv(L, size, 0);
-    memset(p, 0, size);
-    if (luaL_newmetatable(L, tname)) {
-        lua_pushcfunction(L, release);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, release);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    lua_toclose(L, -1);
-    return p;
 }
 
 #define RESPONSE_EXTRAS_KEY "performlua.response_extras"

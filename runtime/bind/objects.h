@@ -112,9 +112,4 @@ int pl_l_object_metatable(lua_State *L); /* core.object_metatable(name) -> metat
 void pl_object_mark_response_extras(lua_State *L, int idx);
 bool pl_object_has_response_extras(lua_State *L, int idx);
 
-/* Pushes a zeroed userdata of `size` bytes with the metatable `tname` (created on first use)
- * whose __gc and __close call `release`, and marks it to-be-closed: what it owns is freed
- * when the calling C function returns or raises. */
-void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname, lua_CFunction release);
-
 #endif

@@ -23,6 +23,7 @@
 
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/scope.h"
 #include "sandbox/server.h"
 
 #define SERVER_MT "performlua.sandbox.server"
@@ -179,7 +180,7 @@ static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sand
 typedef struct control_call {
     const char *name;
     const char *args_lua;
-    pl_buffer result; /* the result's Lua source, or the error message */
+    pl_buffer *result; /* the result's Lua source, or the error message */
     bool ok;
 } control_call;
 
@@ -207,11 +208,11 @@ static void run_control(void *instance, void *arg)
     if (cc->ok) {
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
-        pl_buffer_append(&cc->result, text, len);
+        pl_buffer_append(cc->result, text, len);
     } else {
         char err[1024];
         copy_error(L, err, sizeof err);
-        pl_buffer_append_str(&cc->result, err);
+        pl_buffer_append_str(cc->result, err);
     }
     lua_settop(L, top);
 }
@@ -271,18 +272,15 @@ static int l_control(lua_State *L)
 {
     pl_sandbox *s = check_running(L);
     control_call cc = {.name = luaL_checkstring(L, 2), .args_lua = luaL_optstring(L, 3, "return nil")};
+    lua_settop(L, 3);
+    cc.result = pl_push_scoped_buffer(L);
     pl_sandbox_with_service(s, run_control, &cc);
-    if (cc.result.failed) {
-        pl_buffer_free(&cc.result);
+    if (cc.result->failed)
         return luaL_error(L, "not enough memory");
-    }
-    if (!cc.ok) {
-        lua_pushstring(L, pl_buffer_text(&cc.result)); /* may raise on memory: free first */
-        pl_buffer_free(&cc.result);
-        return pl_error_raisef(L, "sandbox", "sandbox %s failed: %s", cc.name, lua_tostring(L, -1));
-    }
-    lua_pushlstring(L, pl_buffer_text(&cc.result), cc.result.len);
-    pl_buffer_free(&cc.result);
+    if (!cc.ok)
+        return pl_error_raisef(L, "sandbox", "sandbox %s failed: %s", cc.name,
+                               pl_buffer_text(cc.result));
+    lua_pushlstring(L, pl_buffer_text(cc.result), cc.result->len);
     return 1;
 }
 

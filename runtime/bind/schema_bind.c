@@ -30,12 +30,12 @@
 
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/scope.h"
 #include "schema/schema.h"
 #include "schema/xsd.h"
 
 #define DESCRIPTIONS_KEY "performlua.schema.descriptions"
 #define VALIDATOR_METATABLE "performlua.xsd_validator"
-#define MALLOC_BOX_METATABLE "performlua.malloc_box"
 
 static void set_string(lua_State *L, const char *key, const char *value)
 {
@@ -186,43 +186,6 @@ static int l_schema_globals(lua_State *L)
     return 1;
 }
 
-/* ---------------------------------------------------------------- malloc'd strings */
-
-/* A userdata that owns a malloc'd string until it has been copied into Lua, so that a
- * memory error while pushing it (which raises) cannot leak it. */
-typedef struct {
-    char *text;
-} malloc_box;
-
-static int box_gc(lua_State *L)
-{
-    malloc_box *box = luaL_checkudata(L, 1, MALLOC_BOX_METATABLE);
-    free(box->text);
-    box->text = NULL;
-    return 0;
-}
-
-static malloc_box *push_box(lua_State *L)
-{
-    malloc_box *box = lua_newuserdatauv(L, sizeof *box, 0);
-    box->text = NULL;
-    if (luaL_newmetatable(L, MALLOC_BOX_METATABLE)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    return box;
-}
-
-/* Replaces the box on the top of the stack by its text (freed). */
-static void box_to_string(lua_State *L, malloc_box *box, const char *fallback)
-{
-    lua_pushstring(L, box->text ? box->text : fallback);
-    free(box->text);
-    box->text = NULL;
-    lua_remove(L, -2);
-}
-
 /* ---------------------------------------------------------------- the validator */
 
 typedef struct {
@@ -249,20 +212,16 @@ static int validator_validate(lua_State *L)
     const char *xml = luaL_checklstring(L, 2, &len);
     if (!v->xsd)
         return luaL_error(L, "the XSD validator is closed");
-    malloc_box *box = push_box(L);
-    int rc = pl_xsd_validate(v->xsd, xml, len, &box->text);
+    char **message = pl_push_scoped_string(L);
+    int rc = pl_xsd_validate(v->xsd, xml, len, message);
     if (rc == 1) {
         lua_pushboolean(L, 1);
         return 1;
     }
-    if (rc < 0) {
-        free(box->text);
-        box->text = NULL;
+    if (rc < 0)
         return luaL_error(L, "out of memory while validating");
-    }
     lua_pushboolean(L, 0);
-    lua_insert(L, -2);
-    box_to_string(L, box, "invalid");
+    lua_pushstring(L, *message ? *message : "invalid");
     return 2;
 }
 
@@ -279,16 +238,15 @@ static int l_xsd_load(lua_State *L)
     validator *v = lua_newuserdatauv(L, sizeof *v, 0);
     v->xsd = NULL; /* created closed, then opened: a raise below leaves nothing to free */
     luaL_setmetatable(L, VALIDATOR_METATABLE);
-    malloc_box *box = push_box(L);
-    v->xsd = pl_xsd_load(path, &box->text);
+    char **message = pl_push_scoped_string(L);
+    v->xsd = pl_xsd_load(path, message);
     if (v->xsd) {
-        lua_pop(L, 1);
+        lua_pop(L, 1); /* closes the (empty) owner */
         return 1;
     }
     /* "cannot open" means a wrong path (usage); anything else, a file that is no WSDL */
-    const char *kind = box->text && strncmp(box->text, "cannot open", 11) == 0 ? "usage" : "xml";
-    box_to_string(L, box, "cannot load the WSDL");
-    pl_error_push(L, kind, lua_tostring(L, -1));
+    const char *text = *message ? *message : "cannot load the WSDL";
+    pl_error_push(L, strncmp(text, "cannot open", 11) == 0 ? "usage" : "xml", text);
     lua_pushstring(L, path);
     lua_setfield(L, -2, "path");
     return pl_error_raise(L);

@@ -29,6 +29,8 @@
 
 #include <lauxlib.h>
 
+#include "bind/scope.h"
+
 #define PROMPT "> "
 #define PROMPT2 ">> "
 #define HISTORY_LIMIT 1000
@@ -189,8 +191,13 @@ static int repl_getc(FILE *stream)
     }
 }
 
+/* Reads a line and pushes it (READ_LINE only). The line belongs to a scoped owner from the
+ * moment it exists, and the signal handlers are back to the caller's before any Lua call that
+ * could raise. */
 static read_status read_line(repl *r, lua_State *L, const char *prompt)
 {
+    char **line = pl_push_scoped_string(L);
+    size_t len = 0;
     struct sigaction old_int, old_winch, sa;
     pl_interrupt_take_prompt();
     pl_interrupt_begin_prompt(&old_int);
@@ -201,35 +208,29 @@ static read_status read_line(repl *r, lua_State *L, const char *prompt)
 
     read_status status;
     if (r->use_editline) {
-        char *line = readline(prompt);
-        if (pl_interrupt_take_prompt()) {
-            free(line);
+        *line = readline(prompt);
+        if (pl_interrupt_take_prompt())
             status = READ_INTERRUPTED;
-        } else if (line == NULL) {
-            status = READ_EOF;
-        } else {
-            lua_pushstring(L, line);
-            free(line);
-            status = READ_LINE;
-        }
+        else
+            status = *line ? READ_LINE : READ_EOF;
+        if (*line)
+            len = strlen(*line);
     } else {
         fputs(prompt, stdout);
         fflush(stdout);
-        char *line = NULL;
         size_t cap = 0;
-        ssize_t len = getline(&line, &cap, stdin);
+        ssize_t n = getline(line, &cap, stdin);
         if (pl_interrupt_take_prompt()) {
             clearerr(stdin);
             status = READ_INTERRUPTED;
-        } else if (len < 0) {
+        } else if (n < 0) {
             status = READ_EOF;
         } else {
-            if (len > 0 && line[len - 1] == '\n')
-                line[--len] = '\0';
-            lua_pushlstring(L, line, (size_t)len);
+            len = (size_t)n;
+            if (len > 0 && (*line)[len - 1] == '\n')
+                (*line)[--len] = '\0';
             status = READ_LINE;
         }
-        free(line);
     }
     sigaction(SIGWINCH, &old_winch, NULL);
     pl_interrupt_end_prompt(&old_int);
@@ -238,6 +239,13 @@ static read_status read_line(repl *r, lua_State *L, const char *prompt)
         fputc('\n', stdout);
         fflush(stdout);
     }
+    if (status != READ_LINE) {
+        lua_pop(L, 1); /* frees whatever was read */
+        return status;
+    }
+    lua_pushlstring(L, *line, len);
+    lua_closeslot(L, -2); /* frees the line; the closed slot may now be removed */
+    lua_remove(L, -2);
     return status;
 }
 
