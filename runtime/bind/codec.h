@@ -11,7 +11,6 @@ int pl_l_encode(lua_State *L);         /* core.encode(operation, request, opts) 
 int pl_l_encode_message(lua_State *L); /* core.encode_message(element, tbl, opts) */
 int pl_l_encode_fault(lua_State *L);   /* core.encode_fault{...} */
 int pl_l_decode(lua_State *L);         /* core.decode(xml, opts) -> body, element, header */
-int pl_l_operations(lua_State *L);     /* core.operations() -> {{name=, request=, response=}} */
 
 /* Maximum element nesting the decoder accepts. */
 #define PL_DECODE_MAX_DEPTH 128

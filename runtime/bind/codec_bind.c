@@ -10,7 +10,7 @@
 
 /* core.operations() -> {{name = "Perform", request = "PerformRequestMsg",
  * response = "PerformResponseMsg"}, ...} in the WSDL's order. */
-int pl_l_operations(lua_State *L)
+static int l_operations(lua_State *L)
 {
     lua_createtable(L, pl_operation_count, 0);
     for (int i = 0; i < pl_operation_count; i++) {
@@ -36,7 +36,7 @@ void pl_open_codec(lua_State *L)
         {"encode_message", pl_l_encode_message},
         {"encode_fault", pl_l_encode_fault},
         {"decode", pl_l_decode},
-        {"operations", pl_l_operations},
+        {"operations", l_operations},
         {"constructor", pl_l_constructor},
         {"object_types", pl_l_object_types},
         {"object_metatable", pl_l_object_metatable},

@@ -127,13 +127,13 @@ static void on_parse_error(void *arg, xmlErrorPtr err)
 
 /* ---- errors ---- */
 
-static int raise_xml(lua_State *L, decoder *d, const char *fmt, ...)
+/* The decoder's owner (a to-be-closed slot) releases the reader when the error unwinds. */
+static int raise_xml(lua_State *L, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     const char *message = lua_pushvfstring(L, fmt, ap);
     va_end(ap);
-    decoder_release(d);
     pl_error_push(L, "xml", message);
     return lua_error(L);
 }
@@ -462,15 +462,14 @@ static void on_start(lua_State *L, decoder *d, int base)
     if (!name)
         name = "";
     if (d->depth >= PL_DECODE_MAX_DEPTH)
-        raise_xml(L, d, "refused: nesting deeper than %d elements", PL_DECODE_MAX_DEPTH);
+        raise_xml(L, "refused: nesting deeper than %d elements", PL_DECODE_MAX_DEPTH);
 
     if (d->depth == 0) {
         if (strcmp(name, "Envelope") != 0 || !soap_ns)
-            raise_xml(L, d,
-                      "not a SOAP envelope: the root element is <%s>%s%s%s, expected "
+            raise_xml(L,
+                      "not a SOAP envelope: the root element is <%s>%s%s, expected "
                       "soap:Envelope in " PL_SOAP_ENV_NS,
-                      (const char *)xmlTextReaderConstName(r), ns ? " in " : "", ns ? ns : "",
-                      "");
+                      (const char *)xmlTextReaderConstName(r), ns ? " in " : "", ns ? ns : "");
         d->frames[++d->depth] = (frame){.kind = F_ENVELOPE, .name = name};
         return;
     }
@@ -588,9 +587,8 @@ static void on_text(decoder *d)
 }
 
 /* Raises the error table for the fault collected in the fault slot. */
-static int raise_fault(lua_State *L, decoder *d, int base)
+static int raise_fault(lua_State *L, int base)
 {
-    decoder_release(d);
     int fault = base + SLOT_FAULT;
     lua_getfield(L, fault, "faultstring");
     const char *message = lua_tostring(L, -1);
@@ -642,9 +640,9 @@ int pl_l_decode(lua_State *L)
 
     char why[256];
     if (!pl_soap_precheck(xml, len, why, sizeof why))
-        raise_xml(L, d, "%s", why);
+        raise_xml(L, "%s", why);
     if (len > INT32_MAX)
-        raise_xml(L, d, "refused: the document is larger than 2 GB");
+        raise_xml(L, "refused: the document is larger than 2 GB");
     d->saved_handler = xmlStructuredError;
     d->saved_context = xmlStructuredErrorContext;
     d->handler_set = true;
@@ -678,7 +676,7 @@ int pl_l_decode(lua_State *L)
         case XML_READER_TYPE_DOCUMENT_TYPE:
         case XML_READER_TYPE_ENTITY_REFERENCE:
         case XML_READER_TYPE_ENTITY:
-            raise_xml(L, d, "%s", PL_SOAP_DOCTYPE_REFUSED);
+            raise_xml(L, "%s", PL_SOAP_DOCTYPE_REFUSED);
             break;
         default:
             break;
@@ -688,17 +686,16 @@ int pl_l_decode(lua_State *L)
         /* The streaming parser reports a cut-off document in several ways; say what it is. */
         if (d->depth > 0 && (strncmp(d->error, "Premature end of data", 21) == 0 ||
                              strncmp(d->error, "Extra content at the end", 24) == 0))
-            raise_xml(L, d, "malformed XML: the document ends before its elements are closed "
+            raise_xml(L, "malformed XML: the document ends before its elements are closed "
                             "(truncated?) (line %d)", d->error_line);
         if (d->error[0])
-            raise_xml(L, d, "malformed XML: %s (line %d)", d->error, d->error_line);
-        raise_xml(L, d, "malformed XML");
+            raise_xml(L, "malformed XML: %s (line %d)", d->error, d->error_line);
+        raise_xml(L, "malformed XML");
     }
     if (!lua_isnil(L, base + SLOT_FAULT))
-        return raise_fault(L, d, base);
+        return raise_fault(L, base);
     if (lua_isnil(L, base + SLOT_BODY))
-        raise_xml(L, d, "not a SOAP response: the envelope has no element in its soap:Body");
-    decoder_release(d);
+        raise_xml(L, "not a SOAP response: the envelope has no element in its soap:Body");
     lua_pushvalue(L, base + SLOT_BODY);
     lua_pushvalue(L, base + SLOT_ELEMENT);
     lua_pushvalue(L, base + SLOT_HEADER);

@@ -63,7 +63,7 @@ static pl_xml_out *push_writer(lua_State *L)
     return out;
 }
 
-/* Pushes the finished document as a string. */
+/* Pushes the finished document as a string (the writer's owner frees it on return). */
 static void push_document(lua_State *L, pl_xml_out *out)
 {
     size_t len;
@@ -71,7 +71,6 @@ static void push_document(lua_State *L, pl_xml_out *out)
     if (!xml)
         luaL_error(L, "the XML writer failed (out of memory?)");
     lua_pushlstring(L, xml, len);
-    pl_xml_close(out);
 }
 
 /* ---- values ---- */

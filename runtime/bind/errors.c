@@ -75,11 +75,6 @@ void pl_error_push(lua_State *L, const char *kind, const char *message)
     lua_setmetatable(L, -2);
 }
 
-int pl_error_raise(lua_State *L)
-{
-    return lua_error(L);
-}
-
 int pl_error_raisef(lua_State *L, const char *kind, const char *fmt, ...)
 {
     va_list ap;
@@ -114,9 +109,8 @@ static int l_error_new(lua_State *L)
 /* core.is_error(v): true when v is a performlua error table. */
 static int l_is_error(lua_State *L)
 {
-    lua_pushboolean(L, luaL_testudata(L, 1, ERROR_METATABLE) != NULL ||
-                           (lua_istable(L, 1) && lua_getmetatable(L, 1) &&
-                            (luaL_getmetatable(L, ERROR_METATABLE), lua_rawequal(L, -1, -2))));
+    lua_pushboolean(L, lua_istable(L, 1) && lua_getmetatable(L, 1) &&
+                           (luaL_getmetatable(L, ERROR_METATABLE), lua_rawequal(L, -1, -2)));
     return 1;
 }
 

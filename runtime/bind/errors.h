@@ -25,9 +25,6 @@
 /* Pushes a new error table with kind and message set and the error metatable attached. */
 void pl_error_push(lua_State *L, const char *kind, const char *message);
 
-/* Raises the value on the top of the stack as an error (no position prefix). */
-int pl_error_raise(lua_State *L);
-
 /* Convenience: push an error of the given kind with a formatted message and raise it. */
 int pl_error_raisef(lua_State *L, const char *kind, const char *fmt, ...);
 

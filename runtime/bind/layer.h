@@ -4,5 +4,5 @@
  * bind/ header, so an upward include fails the build with this message instead of compiling
  * into a cycle (runtime/README.md). */
 #ifndef PL_BINDING_LAYER
-#error "bind/ headers belong to the Lua binding layer: code under runtime/codec, schema, net, sandbox and util is pure C and must not include them (see runtime/README.md)"
+#error "bind/ is the Lua binding layer: pure-C code may not include its headers (runtime/README.md)"
 #endif

@@ -650,7 +650,7 @@ const char *pl_object_type(lua_State *L, int idx, const pl_type **known)
 
 /* ---- construction ---- */
 
-static void normalize_single(pl_check *c, const pl_type *owner, const pl_element *e, int idx);
+static void normalize_single(pl_check *c, const pl_element *e, int idx);
 
 void pl_object_construct(pl_check *c, const pl_type *t, int idx)
 {
@@ -668,7 +668,7 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx)
         const char *name = lua_tostring(L, -2);
         const pl_element *e = pl_type_field(t, name);
         size_t saved = pl_check_push(c, name, 0);
-        pl_object_normalize_field(c, t, e, -1);
+        pl_object_normalize_field(c, e, -1);
         pl_check_pop(c, saved);
         lua_pushvalue(L, -3);
         lua_insert(L, -2);
@@ -680,12 +680,12 @@ void pl_object_construct(pl_check *c, const pl_type *t, int idx)
     c->depth--;
 }
 
-void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_element *e, int idx)
+void pl_object_normalize_field(pl_check *c, const pl_element *e, int idx)
 {
     lua_State *L = c->L;
     idx = lua_absindex(L, idx);
     if (!pl_element_is_repeated(e)) {
-        normalize_single(c, owner, e, idx);
+        normalize_single(c, e, idx);
         return;
     }
     if (e->item_name && lua_type(L, idx) == LUA_TTABLE && !pl_object_type(L, idx, NULL)) {
@@ -704,7 +704,7 @@ void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_eleme
     }
     if (!pl_is_array(L, idx)) {
         lua_createtable(L, 1, 0);
-        normalize_single(c, owner, e, idx);
+        normalize_single(c, e, idx);
         lua_rawseti(L, -2, 1);
         return;
     }
@@ -713,18 +713,17 @@ void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_eleme
     for (lua_Integer i = 1; i <= n; i++) {
         size_t saved = pl_check_push(c, NULL, (long long)i);
         lua_rawgeti(L, idx, i);
-        normalize_single(c, owner, e, -1);
+        normalize_single(c, e, -1);
         lua_rawseti(L, -3, i);
         lua_pop(L, 1);
         pl_check_pop(c, saved);
     }
 }
 
-static void normalize_single(pl_check *c, const pl_type *owner, const pl_element *e, int idx)
+static void normalize_single(pl_check *c, const pl_element *e, int idx)
 {
     lua_State *L = c->L;
     idx = lua_absindex(L, idx);
-    (void)owner;
     const pl_type *declared = pl_element_complex(e);
     if (!declared) {
         if (e->kind == PL_KIND_COMPLEX) { /* unresolvable reference: keep as given */
@@ -776,7 +775,7 @@ static int object_newindex(lua_State *L)
     if (lua_isnil(L, 3))
         return 0;
     pl_check_push(&c, name, 0);
-    pl_object_normalize_field(&c, t, e, 3);
+    pl_object_normalize_field(&c, e, 3);
     lua_pushvalue(L, 2);
     lua_insert(L, -2);
     lua_rawset(L, 1);
@@ -914,7 +913,7 @@ int pl_l_check_field(lua_State *L)
         return 1;
     }
     pl_check_push(&c, field, 0);
-    pl_object_normalize_field(&c, t, e, 3);
+    pl_object_normalize_field(&c, e, 3);
     return 1;
 }
 

@@ -85,8 +85,7 @@ const char *pl_object_type(lua_State *L, int idx, const pl_type **known);
 void pl_object_construct(pl_check *c, const pl_type *t, int idx);
 /* Pushes the normalised value of field e (arrays for repeated fields, objects for complex
  * ones) for the value at idx. */
-void pl_object_normalize_field(pl_check *c, const pl_type *owner, const pl_element *e,
-                               int idx);
+void pl_object_normalize_field(pl_check *c, const pl_element *e, int idx);
 
 /* The type whose fields describe an object of a type the model does not know, found in a
  * slot declared `declared`: ObjectExtension (APIObject + Type + Properties/Property name-value

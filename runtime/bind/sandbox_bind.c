@@ -135,13 +135,15 @@ static int call_handle(lua_State *L)
     lua_getfield(L, t, "status");
     lua_getfield(L, t, "body");
     if (!lua_isinteger(L, t + 1) || lua_type(L, t + 2) != LUA_TSTRING)
-        return luaL_error(L, "the service answered without an integer status and a string body");
+        return luaL_error(L,
+                          "the service answered without an integer status and a string body");
     out->status = (int)lua_tointeger(L, t + 1);
     size_t len;
     const char *body = lua_tolstring(L, t + 2, &len);
     pl_buffer_append(&out->body, body, len);
-    const char *ct = lua_getfield(L, t, "content_type") == LUA_TSTRING ? lua_tostring(L, -1)
-                                                                       : "text/xml; charset=utf-8";
+    const char *ct = lua_getfield(L, t, "content_type") == LUA_TSTRING
+                         ? lua_tostring(L, -1)
+                         : "text/xml; charset=utf-8";
     if (!pl_sandbox_answer_header(out, "Content-Type", ct))
         out->body.failed = true;
     const char *fault = lua_getfield(L, t, "fault") == LUA_TSTRING ? lua_tostring(L, -1) : "";
@@ -271,7 +273,8 @@ static int l_port(lua_State *L)
 static int l_control(lua_State *L)
 {
     pl_sandbox *s = check_running(L);
-    control_call cc = {.name = luaL_checkstring(L, 2), .args_lua = luaL_optstring(L, 3, "return nil")};
+    control_call cc = {.name = luaL_checkstring(L, 2),
+                       .args_lua = luaL_optstring(L, 3, "return nil")};
     lua_settop(L, 3);
     cc.result = pl_push_scoped_buffer(L);
     pl_sandbox_with_service(s, run_control, &cc);

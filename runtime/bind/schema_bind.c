@@ -249,7 +249,7 @@ static int l_xsd_load(lua_State *L)
     pl_error_push(L, strncmp(text, "cannot open", 11) == 0 ? "usage" : "xml", text);
     lua_pushstring(L, path);
     lua_setfield(L, -2, "path");
-    return pl_error_raise(L);
+    return lua_error(L);
 }
 
 static const luaL_Reg validator_methods[] = {

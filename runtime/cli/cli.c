@@ -385,7 +385,7 @@ static int usable_search_dir(const char *dir, size_t len)
     return len > 0 && memchr(dir, ';', len) == NULL && memchr(dir, '?', len) == NULL;
 }
 
-static void push_search_entries(lua_State *L, luaL_Buffer *b, const char *dir, size_t len)
+static void push_search_entries(luaL_Buffer *b, const char *dir, size_t len)
 {
     while (len > 1 && dir[len - 1] == '/')
         len--;
@@ -395,7 +395,6 @@ static void push_search_entries(lua_State *L, luaL_Buffer *b, const char *dir, s
         luaL_addlstring(b, dir, len);
         luaL_addstring(b, k == 0 ? "/?.lua;" : "/?/init.lua;");
     }
-    (void)L;
 }
 
 /* package.path = <script dir>;<each PERFORMLUA_PATH dir>;<Lua's default path>, so a script
@@ -413,16 +412,16 @@ static void setup_module_path(lua_State *L, cli_options *o)
         if (!is_stdin) {
             const char *slash = strrchr(script, '/');
             if (slash == NULL)
-                push_search_entries(L, &b, ".", 1);
+                push_search_entries(&b, ".", 1);
             else
-                push_search_entries(L, &b, script, slash == script ? 1 : (size_t)(slash - script));
+                push_search_entries(&b, script, slash == script ? 1 : (size_t)(slash - script));
         }
     }
     const char *extra = (o->flags & OPT_NOENV) ? NULL : getenv("PERFORMLUA_PATH");
     while (extra && *extra) {
         const char *colon = strchr(extra, ':');
         size_t len = colon ? (size_t)(colon - extra) : strlen(extra);
-        push_search_entries(L, &b, extra, len);
+        push_search_entries(&b, extra, len);
         extra = colon ? colon + 1 : NULL;
     }
     lua_getfield(L, -2, "path");

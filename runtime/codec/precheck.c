@@ -83,7 +83,8 @@ bool pl_soap_precheck(const char *s, size_t len, char *why, size_t cap)
         return refuse(why, cap, "empty response: expected a SOAP envelope, got %s",
                       len ? "only whitespace" : "no content");
     char title[100], start[64];
-    if (starts_with_ci(s + i, len - i, "<!doctype html") || starts_with_ci(s + i, len - i, "<html")) {
+    if (starts_with_ci(s + i, len - i, "<!doctype html") ||
+        starts_with_ci(s + i, len - i, "<html")) {
         html_title(s, len, title, sizeof title);
         if (title[0])
             return refuse(why, cap, "not a SOAP envelope: got an HTML page ('%s')", title);

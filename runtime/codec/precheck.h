@@ -14,7 +14,7 @@
 /* The refusal of a document that declares a DOCTYPE (also what the decoder says when the
  * reader meets one). */
 #define PL_SOAP_DOCTYPE_REFUSED                                                                \
-    "refused: the document has a DOCTYPE declaration (DTDs and entities are never processed " \
+    "refused: the document has a DOCTYPE declaration (DTDs and entities are never processed "  \
     "in SOAP messages)"
 
 /* True when the `len` bytes at `s` may be given to the XML parser (it still judges the rest);

@@ -108,10 +108,9 @@ size_t pl_value_format_double(double d, char *buf, size_t cap)
         n = snprintf(buf, cap, "%.17g", d);
         for (int precision = 1; precision < 17; precision++) {
             char shorter[40];
-            int m = snprintf(shorter, sizeof shorter, "%.*g", precision, d);
+            snprintf(shorter, sizeof shorter, "%.*g", precision, d);
             if (strtod(shorter, NULL) == d) {
                 n = snprintf(buf, cap, "%s", shorter);
-                (void)m;
                 break;
             }
         }

@@ -16,12 +16,12 @@
 #include <microhttpd.h>
 
 #define MAX_BODY (64u * 1024u * 1024u) /* larger requests get 413 */
-#define MAX_HEADERS 256                 /* enough to route a request; more refuse it */
+#define MAX_HEADERS 256                /* enough to route a request; more refuse it */
 
 struct pl_sandbox {
     struct MHD_Daemon *daemon;
     pl_sandbox_service service;
-    void *instance;            /* the open service; only used while holding `lock` */
+    void *instance; /* the open service; only used while holding `lock` */
     pthread_mutex_t lock;
     pthread_mutex_t stop_lock; /* guards `stopping`, signals latency waits to end */
     pthread_cond_t stop_cond;
@@ -328,11 +328,11 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
                      MHD_USE_POLL | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-                                 MHD_OPTION_END);
+    s->daemon =
+        MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!s->daemon) {
@@ -341,7 +341,8 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         sandbox_free(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? (int)info->port : opts->port;
     return s;
 }

@@ -32,7 +32,7 @@ typedef struct pl_sandbox_request {
     const char *path;                 /* "/Service.asmx" (without the query string) */
     const pl_sandbox_header *headers; /* as the client sent them (names in its case) */
     size_t n_headers;
-    const char *body;                 /* body_len bytes, NUL-terminated */
+    const char *body; /* body_len bytes, NUL-terminated */
     size_t body_len;
 } pl_sandbox_request;
 
@@ -49,10 +49,10 @@ typedef enum pl_sandbox_fault {
 /* The answer a service fills in. The server zeroes it before the call and frees what it
  * holds afterwards. */
 typedef struct pl_sandbox_answer {
-    int status;                /* HTTP status */
-    pl_buffer body;            /* a failed buffer closes the connection without an answer */
+    int status;     /* HTTP status */
+    pl_buffer body; /* a failed buffer closes the connection without an answer */
     pl_sandbox_fault fault;
-    int latency_ms;            /* waited out before answering, without the lock */
+    int latency_ms; /* waited out before answering, without the lock */
     /* response headers, copied by pl_sandbox_answer_header */
     struct {
         char *name, *value;
@@ -81,7 +81,7 @@ typedef struct pl_sandbox_service {
 } pl_sandbox_service;
 
 typedef struct pl_sandbox_options {
-    const char *host; /* numeric address to bind; "127.0.0.1" when NULL ("localhost" accepted) */
+    const char *host; /* numeric address to bind ("localhost" too); NULL: "127.0.0.1" */
     int port;         /* 0: a free port chosen by the kernel */
 } pl_sandbox_options;
 

@@ -25,7 +25,7 @@ grep -q "lua.h: No such file or directory" <<<"$out" \
 
 probe bind_header
 [ "$rc" -ne 0 ] || fail "a pure-C file including a bind/ header compiled"
-grep -q "bind/ headers belong to the Lua binding layer" <<<"$out" \
+grep -q "bind/ is the Lua binding layer: pure-C code may not include its headers" <<<"$out" \
   || { printf '%s\n' "$out"; fail "including a bind/ header failed for another reason"; }
 
 # What the compiler cannot see (a path such as <lua5.4/lua.h>, a header under cli/): no

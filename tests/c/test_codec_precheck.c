@@ -41,8 +41,9 @@ int main(void)
             "upstream server...'");
     REFUSED("{\"error\":\x01}", "not XML: expected a SOAP envelope, got text starting "
                                 "'{\"error\":?}'");
-    REFUSED("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x/>",
-            PL_SOAP_DOCTYPE_REFUSED);
+    REFUSED(
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x/>",
+        PL_SOAP_DOCTYPE_REFUSED);
     REFUSED("<!-- c --><!DOCTYPE Envelope><Envelope/>", PL_SOAP_DOCTYPE_REFUSED);
 
     /* an embedded NUL is the caller's length, not the end of the input */

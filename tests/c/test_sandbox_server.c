@@ -53,7 +53,8 @@ static void svc_handle(void *instance, const pl_sandbox_request *rq, pl_sandbox_
     t->last_test_header[0] = '\0';
     for (size_t i = 0; i < rq->n_headers; i++)
         if (strcmp(rq->headers[i].name, "X-Test") == 0)
-            snprintf(t->last_test_header, sizeof t->last_test_header, "%s", rq->headers[i].value);
+            snprintf(t->last_test_header, sizeof t->last_test_header, "%s",
+                     rq->headers[i].value);
     out->status = 200;
     pl_sandbox_answer_header(out, "Content-Type", "text/plain");
     if (strcmp(rq->path, "/echo") == 0) {
@@ -78,7 +79,9 @@ static void svc_handle(void *instance, const pl_sandbox_request *rq, pl_sandbox_
 
 static pl_sandbox_service service_of(test_service *t)
 {
-    return (pl_sandbox_service){.open = svc_open, .handle = svc_handle, .close = svc_close,
+    return (pl_sandbox_service){.open = svc_open,
+                                .handle = svc_handle,
+                                .close = svc_close,
                                 .ctx = t};
 }
 
@@ -89,8 +92,13 @@ static pl_http_response *request(int port, const char *path, const char *body, s
     char url[128], why[PL_HTTP_ERROR_SIZE];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     const char *headers[] = {"X-Test: it's me", NULL};
-    pl_http_request req = {.url = url, .body = body, .body_len = body_len, .headers = headers,
-                           .idempotent = true, .timeout = 20, .connect_timeout = 5};
+    pl_http_request req = {.url = url,
+                           .body = body,
+                           .body_len = body_len,
+                           .headers = headers,
+                           .idempotent = true,
+                           .timeout = 20,
+                           .connect_timeout = 5};
     pl_http_multi *m = pl_http_multi_new();
     pl_http_response *r = NULL;
     if (pl_http_start(m, &req, why) < 0) {
@@ -113,8 +121,8 @@ static void test_answers_and_faults(void)
     test_service t = {0};
     pl_sandbox_service svc = service_of(&t);
     char err[256];
-    pl_sandbox *s = pl_sandbox_start(&(pl_sandbox_options){.host = NULL, .port = 0}, &svc, err,
-                                     sizeof err);
+    pl_sandbox *s =
+        pl_sandbox_start(&(pl_sandbox_options){.host = NULL, .port = 0}, &svc, err, sizeof err);
     CHECK(s != NULL);
     if (!s)
         return;
@@ -124,7 +132,8 @@ static void test_answers_and_faults(void)
 
     pl_http_response *r = request(port, "/echo", "a\0b", 3);
     CHECK(r && r->status == 201 && strcmp(r->body, "POST /echo 3") == 0);
-    CHECK(r && strstr(r->headers, "X-Echo: yes\r\n") && strstr(r->headers, "Content-Type: text/plain\r\n"));
+    CHECK(r && strstr(r->headers, "X-Echo: yes\r\n") &&
+          strstr(r->headers, "Content-Type: text/plain\r\n"));
     CHECK(t.last_body_len == 3 && t.body_has_nul);
     CHECK(strcmp(t.last_test_header, "it's me") == 0);
     pl_http_response_free(r);
@@ -172,8 +181,8 @@ static void test_owner_calls(void)
     test_service t = {0};
     pl_sandbox_service svc = service_of(&t);
     char err[256];
-    pl_sandbox *s = pl_sandbox_start(&(pl_sandbox_options){.host = "localhost"}, &svc, err,
-                                     sizeof err);
+    pl_sandbox *s =
+        pl_sandbox_start(&(pl_sandbox_options){.host = "localhost"}, &svc, err, sizeof err);
     CHECK(s != NULL);
     if (!s)
         return;
@@ -196,10 +205,13 @@ static void test_refusals(void)
 
     test_service u = {0};
     svc = service_of(&u);
-    CHECK(pl_sandbox_start(&(pl_sandbox_options){.host = "example.com"}, &svc, err, sizeof err) == NULL);
-    CHECK(strcmp(err, "cannot listen on 'example.com': give a numeric IPv4 or IPv6 address such "
-                      "as 127.0.0.1") == 0);
-    CHECK(pl_sandbox_start(&(pl_sandbox_options){.port = 70000}, &svc, err, sizeof err) == NULL);
+    CHECK(pl_sandbox_start(&(pl_sandbox_options){.host = "example.com"}, &svc, err,
+                           sizeof err) == NULL);
+    CHECK(strcmp(err,
+                 "cannot listen on 'example.com': give a numeric IPv4 or IPv6 address such "
+                 "as 127.0.0.1") == 0);
+    CHECK(pl_sandbox_start(&(pl_sandbox_options){.port = 70000}, &svc, err, sizeof err) ==
+          NULL);
     CHECK(strcmp(err, "port 70000 is out of range (0 to 65535; 0 picks a free port)") == 0);
     CHECK(u.opened == 0);
 

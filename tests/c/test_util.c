@@ -32,7 +32,8 @@ static void test_buffer(void)
     /* binary data keeps its NULs */
     pl_buffer_clear(&b);
     CHECK(b.len == 0 && strcmp(pl_buffer_text(&b), "") == 0);
-    CHECK(pl_buffer_append(&b, "a\0b", 3) && b.len == 3 && b.data[1] == '\0' && b.data[2] == 'b');
+    CHECK(pl_buffer_append(&b, "a\0b", 3) && b.len == 3 && b.data[1] == '\0' &&
+          b.data[2] == 'b');
 
     pl_buffer_clear(&b);
     CHECK(pl_buffer_append_str(&b, "line ") && pl_buffer_appendf(&b, "%d of %s", 7, "ten"));
@@ -79,7 +80,7 @@ static void test_uuid(void)
         else
             CHECK(is_hex(first[i]));
     }
-    CHECK(first[14] == '4');               /* version 4 */
+    CHECK(first[14] == '4');                  /* version 4 */
     CHECK(strchr("89ab", first[19]) != NULL); /* RFC 4122 variant */
     CHECK(strcmp(first, second) != 0);
 
