@@ -3,8 +3,10 @@
  *   core.http_multi() -> m            one multi handle: transfers share its connection cache
  *   m:start{url=, body=, headers=, idempotent=, timeout=, connect_timeout=, method=,
  *           max_response_bytes=, ca_file=} -> id
- *       headers: {"Name: value", ...} or {Name = "value", ...}. Raises a usage error for a
- *       refused URL (plain http:// to a non-loopback host, another scheme, not a URL).
+ *       headers: {"Name: value", ...} or {Name = "value", ...}. timeout and connect_timeout
+ *       (seconds) are required: their defaults are the client's (performlua.client). Raises
+ *       a usage error for a refused URL (plain http:// to a non-loopback host, another scheme,
+ *       not a URL) or a missing timeout.
  *   m:poll(timeout_seconds) -> { {id=, status=, body=, headers={lowercased name = value},
  *                                 curl_code=, error=, sent=, reused=, elapsed=}, ... }
  *       drives transfers until at least one completes or the timeout passes.
@@ -131,7 +133,7 @@ static int l_start(lua_State *L)
     lua_getfield(L, 2, "idempotent");
     req.idempotent = lua_toboolean(L, -1);
     lua_pop(L, 1);
-    req.timeout = opt_number_field(L, 2, "timeout", 0);
+    req.timeout = opt_number_field(L, 2, "timeout", 0); /* 0: refused by pl_http_start */
     req.connect_timeout = opt_number_field(L, 2, "connect_timeout", 0);
     double max_bytes = opt_number_field(L, 2, "max_response_bytes", 0);
     req.max_response_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;

@@ -15,8 +15,6 @@
 
 #include "util/buffer.h"
 
-#define DEFAULT_TIMEOUT 120.0
-#define DEFAULT_CONNECT_TIMEOUT 30.0
 #define DEFAULT_MAX_RESPONSE ((size_t)512 * 1024 * 1024)
 /* Idle connections older than this are not reused: servers and load balancers close idle
  * connections after a minute or two, and a request written into a connection the server is
@@ -237,10 +235,9 @@ static int on_seek(void *userdata, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_OK;
 }
 
-static long seconds_to_ms(double s, double fallback)
+/* A timeout the caller gave (checked > 0) in milliseconds, at least 1. */
+static long seconds_to_ms(double s)
 {
-    if (!(s > 0))
-        s = fallback;
     if (s > (double)LONG_MAX / 1000.0)
         return LONG_MAX;
     long ms = (long)(s * 1000.0);
@@ -260,6 +257,14 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
     bool loopback;
     if (!req->url || !check_url(req->url, why, &loopback))
         return -1;
+    /* The timeouts are the caller's policy (performlua.client's defaults): a transfer that
+     * could wait for ever is refused rather than given a default nobody chose. */
+    if (!(req->timeout > 0) || !(req->connect_timeout > 0)) {
+        snprintf(why, PL_HTTP_ERROR_SIZE,
+                 "the request has no %s: give it in seconds (a number > 0)",
+                 !(req->timeout > 0) ? "timeout" : "connect_timeout");
+        return -1;
+    }
     transfer *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
@@ -305,8 +310,8 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
     SETOPT(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_MAXAGE_CONN, MAX_IDLE_CONNECTION_AGE);
-    SETOPT(CURLOPT_TIMEOUT_MS, seconds_to_ms(req->timeout, DEFAULT_TIMEOUT));
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, seconds_to_ms(req->connect_timeout, DEFAULT_CONNECT_TIMEOUT));
+    SETOPT(CURLOPT_TIMEOUT_MS, seconds_to_ms(req->timeout));
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, seconds_to_ms(req->connect_timeout));
     SETOPT(CURLOPT_ERRORBUFFER, t->curl_error);
     SETOPT(CURLOPT_HTTPHEADER, t->header_list);
     SETOPT(CURLOPT_WRITEFUNCTION, on_body);

@@ -5,7 +5,8 @@
  * Policy built in, because every caller needs it and none may forget it:
  *   - TLS verification always on; plain http:// only to loopback hosts (127.0.0.0/8, ::1,
  *     localhost); no other protocols; redirects never followed (a redirected POST is a resend).
- *   - connect and total timeouts always set; compressed responses accepted; no
+ *   - connect and total timeouts always set, by the caller (their defaults are Lua's policy: a
+ *     request without them is refused); compressed responses accepted; no
  *     "Expect: 100-continue"; never CURLOPT_FAILONERROR (faults arrive as HTTP 500 with a body).
  *   - HTTPS_PROXY / https_proxy / NO_PROXY are honoured (libcurl reads them from the environment),
  *     except for loopback hosts, which are always reached directly.
@@ -32,8 +33,8 @@ typedef struct pl_http_request {
     size_t body_len;
     const char *const *headers; /* "Name: value" lines, NULL-terminated; may be NULL */
     bool idempotent;            /* false: never let libcurl send the body a second time */
-    double timeout;             /* total seconds; <= 0 means 120 */
-    double connect_timeout;     /* seconds; <= 0 means 30 */
+    double timeout;             /* total seconds, > 0 (required) */
+    double connect_timeout;     /* seconds, > 0 (required) */
     size_t max_response_bytes;  /* 0 means 512 MiB */
     const char *ca_file;        /* extra trust: a PEM bundle used instead of the system's (for
                                  * TLS-inspecting corporate proxies); NULL: the system bundle.
@@ -62,7 +63,8 @@ void pl_http_multi_free(pl_http_multi *m);
  * with a message in `why` (PL_HTTP_ERROR_SIZE bytes). */
 bool pl_http_url_allowed(const char *url, char *why);
 
-/* Starts a transfer; the request is copied. Returns its id (> 0), or -1 with a message in `why`. */
+/* Starts a transfer; the request is copied. Returns its id (> 0), or -1 with a message in `why`
+ * (a refused URL, a missing timeout, out of memory). */
 long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why);
 
 /* Drives the transfers for up to `timeout` seconds, returning as soon as at least one transfer
