@@ -28,9 +28,9 @@
 --       legacy = { username = "...", password = "...", soap_url = "https://.../Service.asmx" },
 --     }
 --
--- The profile is chosen by mc.connect{profile = NAME}, else PERFORMLUA_PROFILE (which
--- `performlua --profile NAME` sets), else default_profile. The file holds secrets, so it is
--- refused unless only its owner can read it (the message gives the chmod command).
+-- The profile is chosen by mc.connect{profile = NAME}, else `performlua --profile NAME`, else
+-- PERFORMLUA_PROFILE, else default_profile. The file holds secrets, so it is refused unless
+-- only its owner can read it (the message gives the chmod command).
 local core = require "performlua.core"
 
 local M = {}
@@ -127,8 +127,16 @@ function M.load_file(path)
   return env
 end
 
+-- The profile the run asks for: `performlua --profile NAME` (the command line's flags are
+-- package.loaded["performlua.cli"]), else PERFORMLUA_PROFILE.
+local function requested_profile()
+  local cli = package.loaded["performlua.cli"]
+  if type(cli) == "table" and cli.profile then return cli.profile end
+  return os.getenv("PERFORMLUA_PROFILE")
+end
+
 local function profile_source(args)
-  local name = args.profile or os.getenv("PERFORMLUA_PROFILE")
+  local name = args.profile or requested_profile()
   if name == "" then name = nil end
   local path, perr = M.config_path()
   if not path then
@@ -204,7 +212,7 @@ function M.resolve(args)
         merged_enough = false
       end
     end
-    if not merged_enough or args.profile or os.getenv("PERFORMLUA_PROFILE") then add_profile() end
+    if not merged_enough or args.profile or requested_profile() then add_profile() end
   end
 
   local out = {}

@@ -1,7 +1,6 @@
 -- performlua.trace: the raw exchange on stderr, with every secret replaced by ***.
 --
--- Enabled by mc.connect{trace = true}, PERFORMLUA_TRACE=1, or `performlua --trace` (which sets
--- PERFORMLUA_TRACE). Redaction works two ways so that nothing slips through: by value (every
+-- Enabled by mc.connect{trace = true}, `performlua --trace`, or PERFORMLUA_TRACE=1. Redaction works two ways so that nothing slips through: by value (every
 -- secret the client knows: token, client secret, password) and by shape (the fueloauth header,
 -- WS-Security passwords, JSON access_token / client_secret / refresh_token members), so even a
 -- token the client has not seen yet never appears.
@@ -31,7 +30,11 @@ function M.redact(text, secrets)
   return text
 end
 
+--- Whether clients trace unless told otherwise: `performlua --trace` (the command line's flags
+--- are package.loaded["performlua.cli"]), else PERFORMLUA_TRACE.
 function M.enabled_by_env()
+  local cli = package.loaded["performlua.cli"]
+  if type(cli) == "table" and cli.trace then return true end
   local v = os.getenv("PERFORMLUA_TRACE")
   return v ~= nil and v ~= "" and v ~= "0"
 end

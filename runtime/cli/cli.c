@@ -1,10 +1,11 @@
-/* The performlua command line: option parsing, the protected main, running chunks.
+/* The performlua command line: the protected main, running chunks.
  *
  * Modelled on Lua's lua.c so Lua users feel at home: the same -e -l -i -v -E -W - -- options,
  * the same `arg` table (arg[0] the script, arg[1..] its arguments, negative indices for the
  * interpreter and its options), the same error reports ("performlua: msg" + traceback). On top
  * of that: --help, --version, --sandbox, --trace, --profile, the `sandbox` subcommand, and
- * module search beside the script and in PERFORMLUA_PATH. */
+ * module search beside the script and in PERFORMLUA_PATH. The flags themselves, and where a
+ * new one goes, are in flags.c; their values reach Lua as package.loaded["performlua.cli"]. */
 #include "cli/cli.h"
 
 #include <signal.h>
@@ -23,9 +24,11 @@
 #include <lualib.h>
 
 #include "bind/core.h"
+#include "cli/flags.h"
 
 #define PROGNAME "performlua"
 #define SANDBOX_HANDLE_KEY "performlua.cli.sandbox"
+#define CLI_MODULE "performlua.cli" /* package.loaded[CLI_MODULE]: the flags' values */
 
 enum {
     OPT_E = 1 << 0,       /* -e seen */
@@ -36,20 +39,16 @@ enum {
     OPT_SANDBOX = 1 << 5, /* --sandbox */
 };
 
-typedef struct cli_action {
-    char kind; /* 'e' (execute) or 'l' (library) */
-    const char *text;
-} cli_action;
-
 typedef struct cli_options {
     int argc;
     char **argv;
     unsigned flags;
-    int script;     /* argv index of the script ("-" for stdin); 0 when there is none */
-    int subcommand; /* argv index of "sandbox"; 0 when there is none */
-    cli_action *actions; /* -e and -l, in command-line order */
-    int nactions;
-    int exit_status; /* set by pmain when it finishes without error */
+    int script;         /* argv index of the script ("-" for stdin); 0 when there is none */
+    pl_flag_parse main; /* performlua's own flags (-e and -l among them, in order) */
+    const pl_command *command; /* the subcommand, or NULL */
+    int subcommand;            /* argv index of its name; 0 when there is none */
+    pl_flag_parse sub;         /* its flags */
+    int exit_status;           /* set by pmain when it finishes without error */
 } cli_options;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -146,126 +145,94 @@ void pl_cli_print_banner(void)
     fflush(stdout);
 }
 
-static void print_usage(FILE *out)
-{
-    fprintf(out,
-        "usage: " PROGNAME " [options] [script [args]]\n"
-        "       " PROGNAME " sandbox [args]   run the emulated account on 127.0.0.1"
-        " (" PROGNAME " sandbox --help)\n"
-        "Available options are:\n"
-        "  -e CODE         execute the Lua string CODE\n"
-        "  -l MOD          require library MOD into global MOD\n"
-        "  -l G=MOD        require library MOD into global G\n"
-        "  -i              enter interactive mode after running the script\n"
-        "  -v, --version   show the versions of performlua, Lua and the C libraries\n"
-        "  -E              ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH,\n"
-        "                  PERFORMLUA_PATH)\n"
-        "  -W              turn Lua warnings on\n"
-        "  --sandbox       start the embedded sandbox and make it the default account\n"
-        "                  before running the script or the REPL\n"
-        "  --trace         trace API requests and responses to stderr, secrets redacted\n"
-        "                  (sets PERFORMLUA_TRACE=1)\n"
-        "  --profile NAME  use the account profile NAME (sets PERFORMLUA_PROFILE=NAME)\n"
-        "  -h, --help      show this help and exit\n"
-        "  --              stop handling options\n"
-        "  -               run stdin as the script and stop handling options\n"
-        "With no script, the REPL starts when stdin is a terminal; otherwise stdin runs as\n"
-        "the script. In the REPL, `mc` is require \"performlua\".\n"
-        "A script can require modules that sit beside it and in the directories listed in\n"
-        "PERFORMLUA_PATH (colon-separated; each searched as DIR/?.lua and DIR/?/init.lua).\n");
-}
-
-static int usage_error(const char *fmt, const char *what)
-{
-    fprintf(stderr, "%s: ", PROGNAME);
-    fprintf(stderr, fmt, what);
-    fputc('\n', stderr);
-    print_usage(stderr);
-    return EXIT_FAILURE;
-}
-
 /* ---------------------------------------------------------------------------------------- */
-/* Options                                                                                   */
+/* Flags                                                                                     */
 
-/* Parses the options before the script name. Returns -1 on success, an exit status
- * otherwise (after printing usage or help). */
-static int parse_options(cli_options *o)
+/* Reads the command line (flags.c). Returns -1 to go on, or an exit status (after printing
+ * help or a usage error). */
+static int parse_flags(cli_options *o)
 {
-    int argc = o->argc;
-    char **argv = o->argv;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            /* The first word that is not an option: the subcommand, or the script. A script
-             * file named "sandbox" can still be run as ./sandbox or after "--". */
-            if (strcmp(a, "sandbox") == 0)
-                o->subcommand = i;
-            else
-                o->script = i;
-            return -1;
-        }
-        if (strcmp(a, "--") == 0) {
-            if (i + 1 < argc)
-                o->script = i + 1;
-            return -1;
-        }
-        if (a[1] == '-') { /* long options */
-            const char *name = a + 2;
-            if (strcmp(name, "help") == 0) {
-                print_usage(stdout);
-                return EXIT_SUCCESS;
-            } else if (strcmp(name, "version") == 0) {
-                o->flags |= OPT_V;
-            } else if (strcmp(name, "sandbox") == 0) {
-                o->flags |= OPT_SANDBOX;
-            } else if (strcmp(name, "trace") == 0) {
-                setenv("PERFORMLUA_TRACE", "1", 1);
-            } else if (strncmp(name, "profile", 7) == 0 && (name[7] == '\0' || name[7] == '=')) {
-                const char *profile = name[7] == '=' ? name + 8 : (i + 1 < argc ? argv[++i] : NULL);
-                if (profile == NULL || *profile == '\0')
-                    return usage_error("'%s' needs a profile name", "--profile");
-                setenv("PERFORMLUA_PROFILE", profile, 1);
-            } else {
-                return usage_error("unrecognized option '%s'", a);
-            }
-            continue;
-        }
-        switch (a[1]) {
-        case 'h':
-            if (a[2] != '\0')
-                return usage_error("unrecognized option '%s'", a);
-            print_usage(stdout);
-            return EXIT_SUCCESS;
-        case 'E':
-        case 'W':
-        case 'i':
-        case 'v':
-            if (a[2] != '\0')
-                return usage_error("unrecognized option '%s'", a);
-            o->flags |= a[1] == 'E' ? OPT_NOENV : a[1] == 'W' ? OPT_WARN
-                      : a[1] == 'i' ? OPT_I : OPT_V;
-            break;
-        case 'e':
-        case 'l': {
-            const char *text = a + 2;
-            if (*text == '\0') {
-                /* like lua.c, an argument that looks like an option is not taken */
-                if (i + 1 >= argc || argv[i + 1][0] == '-')
-                    return usage_error("'%s' needs argument", a);
-                text = argv[++i];
-            }
-            if (a[1] == 'e')
-                o->flags |= OPT_E;
-            o->actions[o->nactions].kind = a[1];
-            o->actions[o->nactions].text = text;
-            o->nactions++;
-            break;
-        }
-        default:
-            return usage_error("unrecognized option '%s'", a);
+    int status = pl_flags_parse(&pl_cli_performlua, o->argc, o->argv, 1, &o->main);
+    if (status >= 0)
+        return status;
+    o->script = o->main.script;
+    o->command = o->main.subcommand;
+    o->subcommand = o->main.subcommand_at;
+    if (o->command) {
+        status = pl_flags_parse(o->command, o->argc, o->argv, o->subcommand + 1, &o->sub);
+        if (status >= 0)
+            return status;
+    }
+    static const struct {
+        const char *key;
+        unsigned bit;
+    } bits[] = {{"interactive", OPT_I},
+                {"version", OPT_V},
+                {"ignore_env", OPT_NOENV},
+                {"warnings", OPT_WARN},
+                {"sandbox", OPT_SANDBOX}};
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+        if (pl_flags_given(&o->main, bits[i].key))
+            o->flags |= bits[i].bit;
+    for (int i = 0; i < o->main.n_uses; i++)
+        if (o->main.uses[i].flag->kind == PL_FLAG_CHUNK &&
+            o->main.uses[i].flag->names[1] == 'e')
+            o->flags |= OPT_E;
+    return -1;
+}
+
+/* Pushes the values of the flags given as one plain table (flags.h): switches true, texts as
+ * given (the last one wins), lists in order (always a table), numbers as Lua reads them. */
+static void push_flag_values(lua_State *L, const pl_command *cmd, const pl_flag_parse *p)
+{
+    lua_newtable(L);
+    for (const pl_flag *f = cmd->flags; f->names; f++) {
+        if (f->kind == PL_FLAG_LIST && f->key) {
+            lua_newtable(L);
+            lua_setfield(L, -2, f->key);
         }
     }
-    return -1;
+    for (int i = 0; i < p->n_uses; i++) {
+        const pl_flag_use *u = &p->uses[i];
+        if (!u->flag->key)
+            continue;
+        switch (u->flag->kind) {
+        case PL_FLAG_SWITCH:
+            lua_pushboolean(L, 1);
+            break;
+        case PL_FLAG_LIST:
+            lua_getfield(L, -1, u->flag->key);
+            lua_pushstring(L, u->value);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+            lua_pop(L, 1);
+            continue;
+        case PL_FLAG_INTEGER:
+            lua_pushinteger(L, (lua_Integer)u->number);
+            break;
+        case PL_FLAG_NUMBER:
+            if (lua_stringtonumber(L, u->value) == 0)
+                lua_pushnumber(L, (lua_Number)u->number);
+            break;
+        default:
+            lua_pushstring(L, u->value);
+            break;
+        }
+        lua_setfield(L, -2, u->flag->key);
+    }
+}
+
+/* package.loaded["performlua.cli"] = the values of performlua's flags, plus `command` (the
+ * subcommand's name) when one runs. */
+static void publish_flags(lua_State *L, cli_options *o)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    push_flag_values(L, &pl_cli_performlua, &o->main);
+    if (o->command) {
+        lua_pushstring(L, o->command->name);
+        lua_setfield(L, -2, "command");
+    }
+    lua_setfield(L, -2, CLI_MODULE);
+    lua_pop(L, 1);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -445,22 +412,19 @@ static int start_sandbox(lua_State *L)
     return 0;
 }
 
-/* performlua sandbox ARGS: exit status = require("performlua.sandbox.cli").main(ARGS) */
-static int run_sandbox_cli(lua_State *L)
+/* performlua SUBCOMMAND [flags]: require(module).main(opts) -> the exit status, or nil and a
+ * message for a usage error (shown with the subcommand's help). */
+static int run_subcommand(lua_State *L)
 {
     cli_options *o = lua_touserdata(L, lua_upvalueindex(1));
     lua_getglobal(L, "require");
-    lua_pushliteral(L, "performlua.sandbox.cli");
+    lua_pushstring(L, o->command->module);
     lua_call(L, 1, 1);
     if (lua_getfield(L, -1, "main") != LUA_TFUNCTION)
-        return luaL_error(L, "performlua.sandbox.cli has no main function");
-    lua_createtable(L, o->argc - o->subcommand - 1, 0);
-    for (int i = o->subcommand + 1; i < o->argc; i++) {
-        lua_pushstring(L, o->argv[i]);
-        lua_rawseti(L, -2, i - o->subcommand);
-    }
-    lua_call(L, 1, 1);
-    return 1;
+        return luaL_error(L, "%s has no main function", o->command->module);
+    push_flag_values(L, o->command, &o->sub);
+    lua_call(L, 1, 2);
+    return 2;
 }
 
 /* Exit status from a returned value, like os.exit: integer as is, true/nil success, false
@@ -512,6 +476,7 @@ static int pmain(lua_State *L)
     luaL_openlibs(L);
     pl_interrupt_track_coroutines(L);
     pl_core_install(L);
+    publish_flags(L, o);
     if (o->flags & OPT_WARN)
         lua_warning(L, "@on", 0);
     create_arg_table(L, o);
@@ -525,20 +490,25 @@ static int pmain(lua_State *L)
         if (pl_cli_report(L, pl_cli_docall(L, 0, 0)) != LUA_OK)
             return 0;
     }
-    for (int i = 0; i < o->nactions; i++) {
-        const cli_action *a = &o->actions[i];
-        int status = a->kind == 'e' ? dostring(L, a->text, "=(command line)")
-                                    : dolibrary(L, a->text);
+    for (int i = 0; i < o->main.n_uses; i++) { /* -e and -l, in command-line order */
+        const pl_flag_use *u = &o->main.uses[i];
+        if (u->flag->kind != PL_FLAG_CHUNK)
+            continue;
+        int status = u->flag->names[1] == 'e' ? dostring(L, u->value, "=(command line)")
+                                              : dolibrary(L, u->value);
         if (status != LUA_OK)
             return 0;
     }
-    if (o->subcommand) {
+    if (o->command) {
         lua_pushlightuserdata(L, o);
-        lua_pushcclosure(L, run_sandbox_cli, 1);
-        if (pl_cli_report(L, pl_cli_docall(L, 0, 1)) != LUA_OK)
+        lua_pushcclosure(L, run_subcommand, 1);
+        if (pl_cli_report(L, pl_cli_docall(L, 0, 2)) != LUA_OK)
             return 0;
-        o->exit_status = exit_status_of(L, -1);
-        lua_pop(L, 1);
+        if (lua_isnil(L, -2) && lua_type(L, -1) == LUA_TSTRING)
+            o->exit_status = pl_flags_usage_error(o->command, lua_tostring(L, -1));
+        else
+            o->exit_status = exit_status_of(L, -2);
+        lua_pop(L, 2);
         lua_pushboolean(L, 1);
         return 1;
     }
@@ -565,19 +535,22 @@ int pl_cli_main(int argc, char **argv)
     o.argc = argc;
     o.argv = argv;
     o.exit_status = EXIT_FAILURE;
-    o.actions = calloc((size_t)(argc > 0 ? argc : 1), sizeof *o.actions);
-    if (o.actions == NULL) {
+    /* each flag uses at most one word: argc entries are enough for any command line */
+    pl_flag_use *uses = calloc(2 * (size_t)(argc > 0 ? argc : 1), sizeof *uses);
+    if (uses == NULL) {
         fprintf(stderr, "%s: not enough memory\n", PROGNAME);
         return EXIT_FAILURE;
     }
-    int early = parse_options(&o);
+    o.main.uses = uses;
+    o.sub.uses = uses + (argc > 0 ? argc : 1);
+    int early = parse_flags(&o);
     if (early >= 0) {
-        free(o.actions);
+        free(uses);
         return early;
     }
     lua_State *L = luaL_newstate();
     if (L == NULL) {
-        free(o.actions);
+        free(uses);
         fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);
         return EXIT_FAILURE;
     }
@@ -590,6 +563,6 @@ int pl_cli_main(int argc, char **argv)
     pl_interrupt_set_state(NULL);
     /* Closing the state runs every finalizer: the sandbox stops, HTTP handles are freed. */
     lua_close(L);
-    free(o.actions);
+    free(uses);
     return ok ? o.exit_status : EXIT_FAILURE;
 }

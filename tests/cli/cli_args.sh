@@ -87,11 +87,27 @@ grep -q "^false	module 'greeter' not found" <<<"$out" || { echo "FAIL: -E ignore
 run env PERFORMLUA_PATH="$work/mods" "$PERFORMLUA" -E -e 'print((pcall(require, "greeter")))'
 check "-E ignores PERFORMLUA_PATH" "false" "$out"
 
-# --trace and --profile reach the client through the environment
-run "$PERFORMLUA" --trace --profile staging -e 'print(os.getenv("PERFORMLUA_TRACE"), os.getenv("PERFORMLUA_PROFILE"))'
-check "--trace --profile" "$(printf '1\tstaging')" "$out"
-run "$PERFORMLUA" --profile=prod -e 'print(os.getenv("PERFORMLUA_PROFILE"))'
-check "--profile=NAME" "prod" "$out"
+# the flags reach Lua as one table, package.loaded["performlua.cli"], not through the
+# environment; trace.lua and config.lua read it before PERFORMLUA_TRACE and PERFORMLUA_PROFILE
+show_cli='local t = {} for k, v in pairs(package.loaded["performlua.cli"]) do t[#t + 1] = k .. "=" .. tostring(v) end table.sort(t) print(table.concat(t, " "))'
+run env -u PERFORMLUA_TRACE -u PERFORMLUA_PROFILE "$PERFORMLUA" --trace --profile staging -i -W -e "$show_cli" -e 'print(os.getenv("PERFORMLUA_TRACE"), os.getenv("PERFORMLUA_PROFILE"))' </dev/null
+check "--trace --profile: the table" "$(printf 'interactive=true profile=staging trace=true warnings=true\nnil\tnil')" "$(head -2 <<<"$out")"
+run "$PERFORMLUA" --profile=prod -e "$show_cli"
+check "--profile=NAME" "profile=prod" "$out"
+run "$PERFORMLUA" -e "$show_cli"
+check "no flags: an empty table" "" "$out"
+run env PERFORMLUA_TRACE=0 "$PERFORMLUA" --trace -e 'print(require("performlua.trace").enabled_by_env())'
+check "--trace over PERFORMLUA_TRACE=0" "true" "$out"
+run env PERFORMLUA_TRACE=1 "$PERFORMLUA" -e 'print(require("performlua.trace").enabled_by_env())'
+check "PERFORMLUA_TRACE without the flag" "true" "$out"
+run env -u PERFORMLUA_TRACE "$PERFORMLUA" -e 'print(require("performlua.trace").enabled_by_env())'
+check "no trace" "false" "$out"
+# --profile over PERFORMLUA_PROFILE: the profile asked for is the flag's (no config file here)
+run env PERFORMLUA_PROFILE=from-env XDG_CONFIG_HOME="$work/no-config" "$PERFORMLUA" --profile from-flag -e 'require("performlua").connect()'
+grep -q "profile 'from-flag' was asked for (PERFORMLUA_PROFILE / --profile) but $work/no-config/performlua/config.lua does not exist" <<<"$err" \
+  || { echo "FAIL: --profile over PERFORMLUA_PROFILE: $err"; exit 1; }
+run env PERFORMLUA_PROFILE=from-env XDG_CONFIG_HOME="$work/no-config" "$PERFORMLUA" -e 'require("performlua").connect()'
+grep -q "profile 'from-env' was asked for" <<<"$err" || { echo "FAIL: PERFORMLUA_PROFILE: $err"; exit 1; }
 
 # -W turns warnings on
 run "$PERFORMLUA" -W -e 'warn("careful")'

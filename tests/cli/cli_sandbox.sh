@@ -26,6 +26,49 @@ grep -q '^usage: performlua sandbox ' <<<"$out" || { echo "FAIL: sandbox --help:
 # global options may come first
 run "$PERFORMLUA" --trace sandbox --help
 check "options before the subcommand" 0 "$rc"
+run "$PERFORMLUA" sandbox -h
+check "sandbox -h = --help" "$("$PERFORMLUA" sandbox --help)" "$out"
+
+# every flag, in both spellings, reaches the subcommand's main as one table (a stand-in main,
+# preloaded by -e, shows what it gets); performlua.cli names the subcommand
+cat > show_opts.lua <<'LUA'
+package.preload["performlua.sandbox.cli"] = function()
+  return {main = function(opts)
+    print(require("performlua.sandbox.serial").dump(opts), package.loaded["performlua.cli"].command)
+    return 3
+  end}
+end
+LUA
+run "$PERFORMLUA" -e 'dofile("show_opts.lua")' sandbox --port 8080 --host=127.0.0.2 --wsdl a.wsdl \
+  --seed=s.lua --latency 25 --token-ttl 60 --speed=2.5 --fault throttle:3 --fault=truncate:5
+check "sandbox flags: main's status" 3 "$rc"
+check "sandbox flags: the table" "$(printf '%s\t%s' 'return {["faults"]={"throttle:3","truncate:5",},["host"]="127.0.0.2",["latency"]=25,["port"]=8080,["seed"]="s.lua",["speed"]=2.5,["token_ttl"]=60,["wsdl"]="a.wsdl",}' sandbox)" "$out"
+run "$PERFORMLUA" -e 'dofile("show_opts.lua")' sandbox --latency 0.5 --port 0x10
+check "sandbox flags: numbers as Lua reads them, lists always a table" "$(printf '%s\t%s' 'return {["faults"]={},["latency"]=0.5,["port"]=16,}' sandbox)" "$out"
+
+# what is wrong, named; exit 2 with the usage on stderr
+usage=$("$PERFORMLUA" sandbox --help)
+for case in "--port x|--port needs a whole number of at least 0 (got 'x')" \
+            "--port 80.5|--port needs a whole number of at least 0 (got '80.5')" \
+            "--port 70000|--port must be at most 65535" \
+            "--token-ttl 0|--token-ttl needs a whole number of at least 1 (got '0')" \
+            "--latency -5|--latency needs a number of at least 0 (got '-5')" \
+            "--speed 0|--speed must be greater than 0" \
+            "--speed nan|--speed needs a number of at least 0 (got 'nan')" \
+            "--latency|--latency needs a value" \
+            "--host=|--host needs a value" \
+            "--fault boom:1|--fault: unknown fault kind 'boom' (kinds: throttle, http503, reset-before, reset-after, truncate, expire-token)" \
+            "--colour|unknown option '--colour'" \
+            "--help=x|unknown option '--help=x'" \
+            "extra|unknown option 'extra'" \
+            "--|unknown option '--'"; do
+  IFS='|' read -r flags message <<<"$case"
+  # shellcheck disable=SC2086 # the flags are words
+  run "$PERFORMLUA" sandbox $flags
+  check "sandbox $flags: status" 2 "$rc"
+  check "sandbox $flags: stderr" "$(printf 'performlua sandbox: %s\n%s' "$message" "$usage")" "$err"
+  check "sandbox $flags: stdout" "" "$out"
+done
 
 # the sandbox runs in the foreground until SIGINT, then exits 0
 "$PERFORMLUA" sandbox >"$work/serve.out" 2>"$work/serve.err" &

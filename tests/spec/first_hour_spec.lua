@@ -71,13 +71,23 @@ describe("a filter missing its operator", function()
 end)
 
 describe("performlua sandbox --fault with a bad value", function()
+  -- The first line performlua prints on stderr, and its exit status.
+  local function sandbox_refuses(fault)
+    local p = io.popen(string.format("%s sandbox --fault %s 2>&1 >/dev/null; echo \"exit=$?\"",
+      assert(os.getenv("PERFORMLUA")), fault))
+    local out = p:read("a")
+    p:close()
+    return out:match("^[^\n]*"), tonumber(out:match("exit=(%d+)%s*$"))
+  end
+
   it("names the option once and says what the value should look like", function()
-    local cli = require "performlua.sandbox.cli"
-    local o, err = cli.parse({"--fault", "throttle"})
-    assert.is_nil(o)
-    assert.matches("^%-%-fault: 'throttle' is not KIND:N %(e%.g%. throttle:3; kinds: ", err)
-    o, err = cli.parse({"--fault", "bogus:3"})
-    assert.is_nil(o)
-    assert.matches("^%-%-fault: unknown fault kind 'bogus' %(kinds: throttle, ", err)
+    local line, status = sandbox_refuses("throttle")
+    assert.are.equal(2, status)
+    assert.matches("^performlua sandbox: %-%-fault: 'throttle' is not KIND:N %(e%.g%. throttle:3; "
+      .. "kinds: ", line)
+    line, status = sandbox_refuses("bogus:3")
+    assert.are.equal(2, status)
+    assert.matches("^performlua sandbox: %-%-fault: unknown fault kind 'bogus' %(kinds: throttle, ",
+      line)
   end)
 end)

@@ -1,12 +1,11 @@
 -- The sandbox's pure-Lua parts without a server: the value serializer, the clock, filters,
--- fault specs, the account store and the CLI's option parsing.
+-- fault specs and the account store. (Its command-line flags: tests/cli/cli_sandbox.sh.)
 local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local clock = require "performlua.sandbox.clock"
 local filter = require "performlua.sandbox.filter"
 local account = require "performlua.sandbox.account"
 local service = require "performlua.sandbox.service"
-local cli = require "performlua.sandbox.cli"
 
 describe("sandbox serial", function()
   it("round-trips nested values, keeping integers, floats and strings apart", function()
@@ -171,32 +170,5 @@ describe("sandbox account store", function()
     assert.is_false(ok)
     assert.are.equal("fault 'throttle:0': N must be a whole number of at least 1 (every Nth SOAP "
       .. "request)", err)
-  end)
-end)
-
-describe("performlua sandbox options", function()
-  it("parses every option in both spellings", function()
-    local o = cli.parse{"--port", "8080", "--host=127.0.0.2", "--wsdl", "a.wsdl", "--seed=s.lua",
-      "--latency", "25", "--token-ttl", "60", "--speed=2.5", "--fault", "throttle:3", "--fault=truncate:5"}
-    assert.are.same({port = 8080, host = "127.0.0.2", wsdl = "a.wsdl", seed = "s.lua", latency = 25,
-      token_ttl = 60, speed = 2.5, faults = {"throttle:3", "truncate:5"}}, o)
-  end)
-
-  it("names what is wrong", function()
-    local cases = {
-      {{"--port", "x"}, "--port needs a whole number of at least 0 (got 'x')"},
-      {{"--port", "70000"}, "--port must be at most 65535"},
-      {{"--speed", "0"}, "--speed must be greater than 0"},
-      {{"--latency"}, "--latency needs a value"},
-      {{"--fault", "boom:1"}, "--fault: unknown fault kind 'boom' (kinds: throttle, http503, "
-        .. "reset-before, reset-after, truncate, expire-token)"},
-      {{"--colour"}, "unknown option '--colour'"},
-      {{"extra"}, "unknown option 'extra'"},
-    }
-    for _, c in ipairs(cases) do
-      local o, err = cli.parse(c[1])
-      assert.is_nil(o)
-      assert.are.equal(c[2], err)
-    end
   end)
 end)
