@@ -3,8 +3,8 @@
 #include <lauxlib.h>
 #include <libxml/parser.h>
 
-#include "bind/core.h"
 #include "bind/codec.h"
+#include "bind/core.h"
 #include "bind/objects.h"
 #include "codec/soap.h"
 

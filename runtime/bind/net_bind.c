@@ -229,8 +229,8 @@ static int l_poll(lua_State *L)
     lua_newtable(L);
     int list = lua_gettop(L);
     /* each response taken out of the transport is owned while its table is built */
-    pl_http_response **r = pl_push_scoped_userdata(L, sizeof *r, RESPONSE_OWNER,
-                                                    release_response);
+    pl_http_response **r =
+        pl_push_scoped_userdata(L, sizeof *r, RESPONSE_OWNER, release_response);
     int n = 0;
     while ((*r = pl_http_next_done(box->m))) {
         push_response(L, *r);

@@ -262,7 +262,8 @@ static void test_url_policy(void)
     CHECK(pl_http_start(m, &no_timeout, why) == -1);
     pl_http_request no_connect = {.url = url("/ok"), .timeout = 20};
     CHECK(pl_http_start(m, &no_connect, why) == -1);
-    CHECK(strcmp(why, "the request has no connect_timeout: give it in seconds (a number > 0)") == 0);
+    CHECK(strcmp(why,
+                 "the request has no connect_timeout: give it in seconds (a number > 0)") == 0);
     CHECK(pl_http_pending(m) == 0);
     pl_http_multi_free(m);
 }
@@ -275,7 +276,12 @@ static void test_post_and_reuse(void)
     size_t big = 2 * 1024 * 1024;
     char *body = malloc(big);
     memset(body, 'a', big);
-    pl_http_request req = {.url = url("/ok"), .body = body, .body_len = big, .headers = headers, .timeout = 20, .connect_timeout = 5};
+    pl_http_request req = {.url = url("/ok"),
+                           .body = body,
+                           .body_len = big,
+                           .headers = headers,
+                           .timeout = 20,
+                           .connect_timeout = 5};
     pl_http_response *r = run(m, &req);
     free(body);
     CHECK(r && r->status == 200 && r->curl_code == 0 && r->sent);
@@ -291,7 +297,11 @@ static void test_post_and_reuse(void)
     pthread_mutex_unlock(&log_lock);
     pl_http_response_free(r);
 
-    pl_http_request small = {.url = url("/ok"), .body = "x", .body_len = 1, .timeout = 20, .connect_timeout = 5};
+    pl_http_request small = {.url = url("/ok"),
+                             .body = "x",
+                             .body_len = 1,
+                             .timeout = 20,
+                             .connect_timeout = 5};
     r = run(m, &small);
     CHECK(r && r->status == 200 && r->reused);
     pl_http_response_free(r);
@@ -318,8 +328,12 @@ static void test_dead_reused_connection(void)
 {
     for (int idempotent = 0; idempotent <= 1; idempotent++) {
         pl_http_multi *m = pl_http_multi_new();
-        pl_http_request req = {.url = url("/close-second"), .body = "<Envelope/>",
-                               .body_len = 11, .idempotent = idempotent, .timeout = 20, .connect_timeout = 5};
+        pl_http_request req = {.url = url("/close-second"),
+                               .body = "<Envelope/>",
+                               .body_len = 11,
+                               .idempotent = idempotent,
+                               .timeout = 20,
+                               .connect_timeout = 5};
         pl_http_response *r = run(m, &req);
         CHECK(r && r->status == 200);
         pl_http_response_free(r);
@@ -359,14 +373,22 @@ static void test_failures(void)
     char dead[64];
     snprintf(dead, sizeof dead, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     close(fd);
-    pl_http_request refused = {.url = dead, .body = "x", .body_len = 1, .timeout = 20, .connect_timeout = 5};
+    pl_http_request refused = {.url = dead,
+                               .body = "x",
+                               .body_len = 1,
+                               .timeout = 20,
+                               .connect_timeout = 5};
     pl_http_response *r = run(m, &refused);
     CHECK(r && r->curl_code == 7 && !r->sent && r->status == 0);
     CHECK(r && strstr(r->error, "Failed to connect") != NULL);
     pl_http_response_free(r);
 
     /* a server that takes the request and never answers: total timeout, sent */
-    pl_http_request hang = {.url = url("/hang"), .body = "x", .body_len = 1, .timeout = 0.3, .connect_timeout = 5};
+    pl_http_request hang = {.url = url("/hang"),
+                            .body = "x",
+                            .body_len = 1,
+                            .timeout = 0.3,
+                            .connect_timeout = 5};
     double t0 = now();
     r = run(m, &hang);
     double took = now() - t0;
@@ -377,13 +399,19 @@ static void test_failures(void)
     /* a custom CA bundle is used (and verification is never skipped): a missing one fails */
     char tls_url[64];
     snprintf(tls_url, sizeof tls_url, "https://localhost:%d/", port);
-    pl_http_request tls = {.url = tls_url, .ca_file = "/nonexistent/ca.pem", .timeout = 5, .connect_timeout = 5};
+    pl_http_request tls = {.url = tls_url,
+                           .ca_file = "/nonexistent/ca.pem",
+                           .timeout = 5,
+                           .connect_timeout = 5};
     r = run(m, &tls);
     CHECK(r && r->curl_code == 77); /* CURLE_SSL_CACERT_BADFILE */
     pl_http_response_free(r);
 
     /* the response size limit */
-    pl_http_request big = {.url = url("/big"), .max_response_bytes = 1000, .timeout = 20, .connect_timeout = 5};
+    pl_http_request big = {.url = url("/big"),
+                           .max_response_bytes = 1000,
+                           .timeout = 20,
+                           .connect_timeout = 5};
     r = run(m, &big);
     CHECK(r && r->curl_code == 23);
     CHECK(r && strcmp(r->error, "the response is larger than 1000 bytes") == 0);
@@ -397,7 +425,11 @@ static void test_concurrency(void)
     char why[PL_HTTP_ERROR_SIZE];
     double t0 = now();
     for (int i = 0; i < 8; i++) {
-        pl_http_request req = {.url = url("/slow"), .body = "x", .body_len = 1, .timeout = 20, .connect_timeout = 5};
+        pl_http_request req = {.url = url("/slow"),
+                               .body = "x",
+                               .body_len = 1,
+                               .timeout = 20,
+                               .connect_timeout = 5};
         CHECK(pl_http_start(m, &req, why) == i + 1);
     }
     CHECK(pl_http_pending(m) == 8);
@@ -422,7 +454,11 @@ static void test_concurrency(void)
     CHECK(now() - t0 >= 0.09);
 
     /* freeing a multi handle with transfers still running aborts them cleanly */
-    pl_http_request req = {.url = url("/hang"), .body = "x", .body_len = 1, .timeout = 20, .connect_timeout = 5};
+    pl_http_request req = {.url = url("/hang"),
+                           .body = "x",
+                           .body_len = 1,
+                           .timeout = 20,
+                           .connect_timeout = 5};
     CHECK(pl_http_start(m, &req, why) > 0);
     CHECK(pl_http_poll(m, 0.05, why) == 0);
     pl_http_multi_free(m);
@@ -436,8 +472,11 @@ static void test_proxy_from_environment(void)
     unsetenv("NO_PROXY");
     unsetenv("no_proxy");
     pl_http_multi *m = pl_http_multi_new();
-    pl_http_request req = {.url = "https://mc-proxy-test.invalid/Service.asmx", .body = "x",
-                           .body_len = 1, .timeout = 5, .connect_timeout = 5};
+    pl_http_request req = {.url = "https://mc-proxy-test.invalid/Service.asmx",
+                           .body = "x",
+                           .body_len = 1,
+                           .timeout = 5,
+                           .connect_timeout = 5};
     pl_http_response *r = run(m, &req);
     CHECK(r && r->curl_code != 0); /* our responder refuses the tunnel */
     pthread_mutex_lock(&log_lock);
@@ -452,7 +491,11 @@ static void test_proxy_from_environment(void)
     m = pl_http_multi_new();
     char direct[64];
     snprintf(direct, sizeof direct, "https://localhost:%d/", port);
-    pl_http_request req2 = {.url = direct, .body = "x", .body_len = 1, .timeout = 5, .connect_timeout = 5};
+    pl_http_request req2 = {.url = direct,
+                            .body = "x",
+                            .body_len = 1,
+                            .timeout = 5,
+                            .connect_timeout = 5};
     r = run(m, &req2);
     CHECK(r && r->curl_code != 0);
     pthread_mutex_lock(&log_lock);
@@ -468,7 +511,11 @@ static void test_proxy_from_environment(void)
     setenv("http_proxy", proxy, 1);
     setenv("ALL_PROXY", proxy, 1);
     m = pl_http_multi_new();
-    pl_http_request local = {.url = url("/ok"), .body = "x", .body_len = 1, .timeout = 5, .connect_timeout = 5};
+    pl_http_request local = {.url = url("/ok"),
+                             .body = "x",
+                             .body_len = 1,
+                             .timeout = 5,
+                             .connect_timeout = 5};
     r = run(m, &local);
     CHECK(r && r->status == 200 && r->curl_code == 0);
     pthread_mutex_lock(&log_lock);
