@@ -20,7 +20,7 @@
  *       All three come from util/random.h, the runtime's one source of randomness.
  *   core.xdg_dir("config"|"cache"|"state") -> directory per the XDG base directory spec
  *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security)
- *   core.setenv(name, value | nil)      sets or removes an environment variable (tests, CLI) */
+ *   core.setenv(name, value | nil)      sets or removes an environment variable (tests) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
