@@ -3,11 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "codec/precheck.h"
 
-static int failures;
-
-/* refused(input, expected reason) / accepted(input) */
+/* One input: accepted when `reason` is NULL, else refused with exactly that reason. */
 static void expect(const char *input, size_t len, const char *reason, int line)
 {
     char why[256] = "";
@@ -50,10 +49,5 @@ int main(void)
     expect("  \0<x/>", 7, "not XML: expected a SOAP envelope, got text starting '?<x/>'",
            __LINE__);
 
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_codec_precheck: all checks passed\n");
-    return 0;
+    return check_report("test_codec_precheck");
 }

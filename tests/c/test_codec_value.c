@@ -4,18 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "codec/soap.h"
 #include "codec/value.h"
-
-static int failures;
-
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 #define CHECK_STR(got, want)                                                   \
     do {                                                                       \
@@ -223,10 +214,5 @@ int main(void)
     test_xml_text();
     test_names();
     test_envelopes();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_codec_value: all checks passed\n");
-    return 0;
+    return check_report("test_codec_value");
 }

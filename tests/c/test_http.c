@@ -23,16 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "net/http.h"
-
-static int failures;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 static const unsigned char gzip_body[] = {31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 75, 206, 207, 45,
                                           40, 74, 45, 46, 78, 77, 81, 200, 72, 205, 201, 201,
@@ -537,10 +529,5 @@ int main(void)
     test_failures();
     test_concurrency();
     test_proxy_from_environment();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_http: all checks passed\n");
-    return 0;
+    return check_report("test_http");
 }

@@ -6,17 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "net/http.h"
 #include "sandbox/server.h"
-
-static int failures;
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 /* ---- the service ---- */
 
@@ -235,10 +227,5 @@ int main(void)
     test_answers_and_faults();
     test_owner_calls();
     test_refusals();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_sandbox_server: all checks passed\n");
-    return 0;
+    return check_report("test_sandbox_server");
 }

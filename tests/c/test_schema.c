@@ -4,17 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "schema/schema.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
 
 #define CHECK_INT(actual, expected)                                                     \
     do {                                                                                \
@@ -476,10 +467,5 @@ int main(void)
     test_choices_any_and_oddities();
     test_enums();
     test_supplement();
-    if (failures) {
-        fprintf(stderr, "test_schema: %d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_schema: all checks passed\n");
-    return 0;
+    return check_report("test_schema");
 }

@@ -5,18 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "util/buffer.h"
 #include "util/random.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 static void test_buffer(void)
 {
@@ -116,10 +107,5 @@ int main(void)
     test_buffer();
     test_uuid();
     test_random();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_util: all checks passed\n");
-    return 0;
+    return check_report("test_util");
 }

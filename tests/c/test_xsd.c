@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "schema/xsd.h"
 
-static int failures;
 static pl_xsd *xsd;
 
 #define ENVELOPE_START                                                                   \
@@ -386,10 +386,5 @@ int main(void)
     test_load_errors();
     test_threads();
     pl_xsd_free(xsd);
-    if (failures) {
-        fprintf(stderr, "test_xsd: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_xsd: all checks passed\n");
-    return 0;
+    return check_report("test_xsd");
 }
