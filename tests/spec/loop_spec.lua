@@ -290,14 +290,19 @@ end)
 describe("core.http_multi", function()
   it("refuses a request without the caller's timeouts: the transport has no defaults", function()
     local m <close> = core.http_multi()
-    local ok, err = pcall(m.start, m, {url = "http://127.0.0.1:9/", body = "x", connect_timeout = 5})
-    assert.is_false(ok)
-    assert.are.equal("usage", err.kind)
-    assert.are.equal("the request has no timeout: give it in seconds (a number > 0)", err.message)
-    ok, err = pcall(m.start, m, {url = "http://127.0.0.1:9/", body = "x", timeout = 0, connect_timeout = 5})
-    assert.are.equal("the request has no timeout: give it in seconds (a number > 0)", err.message)
-    ok, err = pcall(m.start, m, {url = "http://127.0.0.1:9/", body = "x", timeout = 5})
-    assert.are.equal("the request has no connect_timeout: give it in seconds (a number > 0)", err.message)
+    local function refusal(request)
+      request.url, request.body = "http://127.0.0.1:9/", "x"
+      local ok, err = pcall(m.start, m, request)
+      assert.is_false(ok)
+      assert.are.equal("usage", err.kind)
+      return err.message
+    end
+    assert.are.equal("the request has no timeout: give it in seconds (a number > 0)",
+      refusal{connect_timeout = 5})
+    assert.are.equal("the request has no timeout: give it in seconds (a number > 0)",
+      refusal{timeout = 0, connect_timeout = 5})
+    assert.are.equal("the request has no connect_timeout: give it in seconds (a number > 0)",
+      refusal{timeout = 5})
     assert.are.equal(0, m:pending())
   end)
 end)
