@@ -15,6 +15,7 @@
 -- Token request failures raise kind "auth" with the server's error / error_description and
 -- never the secret.
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local trace = require "performlua.trace"
 
@@ -28,7 +29,7 @@ local private = setmetatable({}, {__mode = "k"})
 
 local function auth_error(fields)
   fields.kind = "auth"
-  return core.error_new(fields)
+  return errors.new(fields)
 end
 
 --- "mc123" -> https://mc123.auth.marketingcloudapis.com/ ; auth URLs get a scheme and a "/".
@@ -138,7 +139,7 @@ function M.new(settings, options)
   self.auth_url, self.token_url = M.normalize_auth_url(settings.subdomain, settings.auth_url)
   local ok, why = core.http_url_allowed(self.token_url)
   if not ok then
-    error(core.error_new{kind = "usage", message = "mc.connect: auth_url: " .. why}, 0)
+    errors.usage("mc.connect: auth_url: " .. why)
   end
   self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
   p.secrets[1] = settings.client_secret

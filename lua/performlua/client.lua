@@ -36,6 +36,7 @@
 --   * "Token Expired" / "Login Failed" security faults: the token is dropped, one new token is
 --     fetched and the call is retried once (the service rejected the call unprocessed).
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local config = require "performlua.config"
 local auth = require "performlua.auth"
@@ -67,9 +68,7 @@ local CONNECT_OPTIONS = {
 -- Keys of an options table that steer performlua rather than go on the wire.
 local CONTROL_KEYS = {allow_reserved = true, timeout = true, chunk_size = true}
 
-local function usage(message, level)
-  error(core.error_new{kind = "usage", message = message}, level or 0)
-end
+local usage = errors.usage
 
 local types_module
 local function typeof(v)
@@ -172,7 +171,7 @@ function Client:_attempt(op, request, idempotent, correlation_id, timeout)
     local header, token = self.auth:header()
     local url = self.auth:soap_url()
     if not url then
-      error(core.error_new{kind = "auth", message = "the token response had no "
+      error(errors.new{kind = "auth", message = "the token response had no "
         .. "soap_instance_url; pass soap_url to mc.connect"}, 0)
     end
     local envelope = core.encode(op, request, {header = header})
@@ -212,12 +211,12 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   local secrets = self.auth:secret_values()
   if resp.curl_code ~= 0 then
     if not resp.sent or idempotent then
-      return {retry = true, err = core.error_new{kind = "transport",
+      return {retry = true, err = errors.new{kind = "transport",
         message = string.format("%s request to %s %s: %s", op, host_of(url),
           resp.sent and "failed" or "could not be sent", resp.error),
         code = resp.curl_code, retryable = true, correlation_id = correlation_id}}
     end
-    return {err = core.error_new{kind = "transport",
+    return {err = errors.new{kind = "transport",
       message = string.format("%s request to %s failed after it was sent (%s): the service "
         .. "may have processed it (correlation id %s)", op, host_of(url), resp.error,
         correlation_id),
@@ -231,12 +230,12 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   end
   local err = body
   if ok then
-    err = core.error_new{kind = "xml", message = string.format("%s: the answer from %s is "
+    err = errors.new{kind = "xml", message = string.format("%s: the answer from %s is "
       .. "<%s>, not <%s>: not an answer to this request (check soap_url points at the SOAP "
       .. "API)", op, host_of(url), tostring(element or "an empty soap:Body"), expected)}
   end
-  if not core.is_error(err) then
-    err = core.error_new{kind = "xml", message = tostring(err)}
+  if not errors.is_error(err) then
+    err = errors.new{kind = "xml", message = tostring(err)}
   end
   err.http_status = resp.status
   err.correlation_id = correlation_id
@@ -260,7 +259,7 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
   snippet = trace.redact(snippet:sub(1, 160), secrets)
   if snippet == "" then snippet = "(empty body)" end
   if status >= 500 or status == 429 then
-    local e = core.error_new{kind = "http", http_status = status, correlation_id = correlation_id,
+    local e = errors.new{kind = "http", http_status = status, correlation_id = correlation_id,
       message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
         host_of(url), snippet)}
     -- 502/503/429 come from a gateway or a service that refused the request before handling it.
@@ -283,7 +282,7 @@ function Client:_classify(op, url, resp, idempotent, correlation_id, token)
     if err.outcome_unknown then err.request_id = request_id_of(resp, correlation_id) end
     return {err = err}
   end
-  return {err = core.error_new{kind = "http", http_status = status,
+  return {err = errors.new{kind = "http", http_status = status,
     correlation_id = correlation_id,
     message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
 end

@@ -32,6 +32,7 @@
 -- `performlua --profile NAME` sets), else default_profile. The file holds secrets, so it is
 -- refused unless only its owner can read it (the message gives the chmod command).
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -54,8 +55,12 @@ M.ENV = ENV
 
 local default_account
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
+local usage = errors.usage
+
+-- A mistake in the config file (or a profile it lacks) is fixed there: the message names the
+-- file (and its line), not the line of the script that happened to call mc.connect.
+local function file_usage(message)
+  errors.usage(message, 0)
 end
 
 --- Registers the account used when nothing else is configured (performlua --sandbox).
@@ -88,17 +93,17 @@ local function octal(mode) return string.format("%03o", mode) end
 function M.load_file(path)
   local info = core.file_info(path)
   if not info then return nil end
-  if not info.is_file then usage(path .. " is not a regular file") end
+  if not info.is_file then file_usage(path .. " is not a regular file") end
   if info.uid ~= core.getuid() then
-    usage(string.format("%s belongs to another user (uid %d); performlua only reads a config "
+    file_usage(string.format("%s belongs to another user (uid %d); performlua only reads a config "
       .. "file with secrets that you own", path, info.uid))
   end
   if info.mode & 0x3f ~= 0 then -- any of 077
-    usage(string.format("%s can be read or changed by other users (mode %s) and holds secrets; "
+    file_usage(string.format("%s can be read or changed by other users (mode %s) and holds secrets; "
       .. "restrict it with: chmod 600 %s", path, octal(info.mode), path))
   end
   local f, err = io.open(path, "rb")
-  if not f then usage("cannot read " .. path .. ": " .. tostring(err)) end
+  if not f then file_usage("cannot read " .. path .. ": " .. tostring(err)) end
   local text = f:read("a")
   f:close()
   local env = {}
@@ -108,7 +113,7 @@ function M.load_file(path)
   if not chunk then
     -- Lua quotes the token it stopped at ("unfinished string near '"<secret>...'"): the line
     -- number is enough to find the mistake, and the token may be a secret
-    usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
+    file_usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
       .. "check quotes, commas and braces on that line)")
   end
   -- data only: bounded work, no access to anything
@@ -119,10 +124,10 @@ function M.load_file(path)
   if not ok then
     -- Lua names a string constant it could not use ("(constant 'the-secret')"): drop the value
     rerr = tostring(rerr):gsub("%(constant .*%)", "(a constant)")
-    usage("config file " .. path .. (rerr:sub(1, 1) == ":" and "" or ": ") .. rerr)
+    file_usage("config file " .. path .. (rerr:sub(1, 1) == ":" and "" or ": ") .. rerr)
   end
   if env.profiles ~= nil and type(env.profiles) ~= "table" then
-    usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
+    file_usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
   end
   return env
 end
@@ -132,13 +137,13 @@ local function profile_source(args)
   if name == "" then name = nil end
   local path, perr = M.config_path()
   if not path then
-    if name then usage("cannot find the config file for profile '" .. name .. "': " .. perr) end
+    if name then file_usage("cannot find the config file for profile '" .. name .. "': " .. perr) end
     return nil
   end
   local data = M.load_file(path)
   if not data then
     if name then
-      usage(string.format("profile '%s' was asked for (%s) but %s does not exist", name,
+      file_usage(string.format("profile '%s' was asked for (%s) but %s does not exist", name,
         args.profile and "mc.connect{profile=...}" or "PERFORMLUA_PROFILE / --profile", path))
     end
     return nil, path
@@ -151,7 +156,7 @@ local function profile_source(args)
     local names = {}
     for k in pairs(profiles) do names[#names + 1] = tostring(k) end
     table.sort(names)
-    usage(string.format("no profile '%s' in %s (profiles there: %s)", chosen, path,
+    file_usage(string.format("no profile '%s' in %s (profiles there: %s)", chosen, path,
       #names > 0 and table.concat(names, ", ") or "none"))
   end
   local src = {}

@@ -74,12 +74,7 @@ return setmetatable(M, {
       -- a capitalised name is meant as a type: a typo raises here, at the caller's line, rather
       -- than as "attempt to call a nil value" (test for a type with mc.types())
       if value == nil and name:match("^%u") then
-        local core = require("performlua.core")
-        local info = debug.getinfo(2, "Sl")
-        local where = info and info.currentline > 0
-          and (info.short_src .. ":" .. info.currentline .. ": ") or ""
-        error(core.error_new{kind = "usage",
-          message = where .. unknown_type_message(name)}, 2)
+        require("performlua.errors").usage(unknown_type_message(name))
       end
     end
     if value ~= nil then rawset(t, name, value) end

@@ -3,7 +3,7 @@
 --
 -- The one place the page is restated: the client's checks, mc.perform_actions (REPL help and
 -- completion) and the documentation all read this table.
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -73,9 +73,7 @@ local function find(list, action)
   return nil
 end
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
-end
+local usage = errors.usage
 
 --- Checks one Perform call. `definitions` is an array of typed objects; `type_of(obj)` names
 --- an object's type. Raises a usage error that says what to do; returns nothing when fine.

@@ -20,7 +20,7 @@
 -- What the client keeps to continue a retrieve or follow a Perform (the inputs, the request)
 -- lives in a weak side table, not in r: pairs(r), printing and serialising show only what the
 -- service answered and the fields documented above.
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -217,7 +217,7 @@ function Result:check()
       (self.OverallStatusMessage and self.OverallStatusMessage ~= "")
         and (" (" .. self.OverallStatusMessage .. ")") or "")
   end
-  error(core.error_new{kind = "fault", message = message, code = code,
+  error(errors.new{kind = "fault", message = message, code = code,
     request_id = self.RequestID, result = self}, 2)
 end
 

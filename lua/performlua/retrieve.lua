@@ -18,13 +18,11 @@
 -- Data extension rows: for object type "DataExtensionObject[Key]" c:each and c:retrieve_all
 -- give each row as a plain table {Column = "value", ...} instead of the service's Name/Value
 -- property list. Values stay the strings the service sent (an empty cell is "").
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
-end
+local usage = errors.usage
 
 --- The key of "DataExtensionObject[Key]", or nil for other object types.
 local function data_extension_key(object_type)

@@ -43,13 +43,12 @@
 -- shows every wait in progress (cleared when they end). Nothing at all when stderr is not a
 -- terminal (cron, CI, pipes); opts.progress = false turns it off, true forces it on.
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 
 local M = {}
 
-local function usage(message, level)
-  error(core.error_new{kind = "usage", message = message}, level or 0)
-end
+local usage = errors.usage
 
 local function typeof(v)
   if type(v) ~= "table" then return nil end
@@ -274,14 +273,14 @@ local function check_options(opts, what)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then
     usage(what .. ": options must be a table such as {timeout = 600, interval = 2}, got "
-      .. type(opts), 3)
+      .. type(opts))
   end
   local known = {timeout = true, interval = true, max_interval = true, progress = true,
                  properties = true}
   for k in pairs(opts) do
     if not known[k] then
       usage(string.format("%s: unknown option '%s' (options: interval, max_interval, progress, "
-        .. "properties, timeout)", what, tostring(k)), 3)
+        .. "properties, timeout)", what, tostring(k)))
     end
   end
   local function positive(name, default)
@@ -289,7 +288,7 @@ local function check_options(opts, what)
     if v == nil then return default end
     if type(v) ~= "number" or v ~= v or v <= 0 then
       usage(string.format("%s: %s must be a number of seconds > 0, got %s", what, name,
-        tostring(v)), 4)
+        tostring(v)))
     end
     return v
   end
@@ -299,10 +298,10 @@ local function check_options(opts, what)
   o.max_interval = math.max(o.interval, positive("max_interval", 30))
   o.progress = opts.progress
   if o.progress ~= nil and type(o.progress) ~= "boolean" then
-    usage(what .. ": progress must be true or false", 3)
+    usage(what .. ": progress must be true or false")
   end
   if opts.properties ~= nil and type(opts.properties) ~= "table" then
-    usage(what .. ": properties must be a list of property names", 3)
+    usage(what .. ": properties must be a list of property names")
   end
   o.properties = opts.properties
   return o
@@ -325,7 +324,7 @@ end
 local MAX_FAILED_POLLS = 3
 
 local function transient(err)
-  if not core.is_error(err) then return false end
+  if not errors.is_error(err) then return false end
   if err.kind == "transport" or err.retryable then return true end
   if err.kind == "http" then
     local status = tonumber(err.http_status) or 0
@@ -355,7 +354,7 @@ local function wait_one(client, target, o)
         r = nil
       elseif not got then
         -- a poll that failed for good (the client already retried what can be retried)
-        if core.is_error(r) then
+        if errors.is_error(r) then
           r.message = string.format("while waiting for %s: %s%s", target.label,
             tostring(r.message), failed_polls > 0
               and string.format(" (%d polls in a row failed)", failed_polls + 1) or "")
@@ -373,7 +372,7 @@ local function wait_one(client, target, o)
         if spec.done[status] then return last end
         if spec.failed[status] then
           local details = status_details(target.kind, last)
-          error(core.error_new{kind = "failed",
+          error(errors.new{kind = "failed",
             message = string.format("%s%s ended with %s '%s'%s", target.label,
               target.source or "", spec.status_field, tostring(field(last, spec.status_field)),
               details and (": " .. details) or ""),
@@ -383,7 +382,7 @@ local function wait_one(client, target, o)
       progress_update(entry, describe_status(target.kind, last))
       local now = loop.now()
       if now >= deadline then
-        error(core.error_new{kind = "timeout",
+        error(errors.new{kind = "timeout",
           message = string.format("gave up after %s waiting for %s%s to finish; last status: "
             .. "%s (%d polls). The work goes on at the service: wait longer with "
             .. "c:wait(%s, \"%s\", {timeout = ...})", seconds_text(now - started),
@@ -428,7 +427,7 @@ local function target_of_result(res, input, action, position)
   if position then what = string.format("%s (definition %d)", what, position) end
   local code = field(res, "StatusCode")
   if code and lower(code) ~= "ok" then
-    error(core.error_new{kind = "failed",
+    error(errors.new{kind = "failed",
       message = string.format("%s did not start: %s%s; nothing to wait for", what,
         field(res, "ErrorCode") and ("ErrorCode " .. tostring(res.ErrorCode) .. ": ") or "",
         tostring(field(res, "StatusMessage") or code)),
@@ -550,7 +549,7 @@ function M.install(Client)
     else
       if kind_or_opts ~= nil and type(kind_or_opts) ~= "table" then
         usage("c:wait(result, opts): opts must be a table such as {timeout = 600}; a kind is "
-          .. "only given with a task id: c:wait(task_id, kind, opts)", 2)
+          .. "only given with a task id: c:wait(task_id, kind, opts)")
       end
       opts = kind_or_opts
     end
@@ -585,7 +584,7 @@ function M.install(Client)
     end
     local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
       or (kinds.usage and "usage") or (next(kinds))
-    error(core.error_new{kind = err_kind,
+    error(errors.new{kind = err_kind,
       message = string.format("%d of %d did not finish well: %s", #failures, #targets,
         table.concat(lines, "; ")),
       statuses = statuses, failures = failures}, 0)

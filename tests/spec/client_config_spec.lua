@@ -3,6 +3,7 @@
 local core = require "performlua.core"
 local config = require "performlua.config"
 local client = require "performlua.client"
+local uh = require "usage_helper"
 
 local ENV_NAMES = {"PERFORMLUA_CLIENT_ID", "PERFORMLUA_CLIENT_SECRET", "PERFORMLUA_SUBDOMAIN",
   "PERFORMLUA_AUTH_URL", "PERFORMLUA_ACCOUNT_ID", "PERFORMLUA_SOAP_URL", "PERFORMLUA_USERNAME",
@@ -26,10 +27,15 @@ local function clean_env()
   config.set_default_account(nil)
 end
 
+-- The message of the usage error fn(...) raises: without the position of the caller's line
+-- for mistakes in the call, as it is for mistakes in the config file (which name the file).
 local function usage_message(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error")
   assert.are.equal("usage", err.kind, tostring(err))
+  if err.message:match("^mc%.connect") or err.message:match("^%S-_spec%.lua:") then
+    return uh.message(err)
+  end
   return err.message
 end
 

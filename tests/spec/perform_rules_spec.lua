@@ -2,6 +2,7 @@
 local mc = require "performlua"
 local perform = require "performlua.perform"
 local client = require "performlua.client"
+local uh = require "usage_helper"
 
 -- Nothing listens on port 9: any request that got past the checks would fail with a
 -- transport/auth error, never with the usage errors asserted here.
@@ -14,7 +15,7 @@ local function usage_error(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error")
   assert.are.equal("usage", err.kind, tostring(err))
-  return err.message
+  return uh.message(err)
 end
 
 describe("performlua.perform data", function()

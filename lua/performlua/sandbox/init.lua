@@ -17,6 +17,7 @@
 -- The account's behaviour runs in the server's own lua_State (sandbox/service.lua); this
 -- module only starts it and talks to it through text (sandbox/serial.lua).
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local serial = require "performlua.sandbox.serial"
 
 local M = {}
@@ -26,12 +27,12 @@ Handle.__index = Handle
 Handle.__name = "performlua.sandbox"
 
 local function usage(message)
-  error(core.error_new{kind = "usage", message = "sandbox.start: " .. message}, 3)
+  errors.usage("sandbox.start: " .. message)
 end
 
 local function control(self, name, args)
   if not self.server then
-    error(core.error_new{kind = "usage", message = "this sandbox has been stopped"}, 3)
+    errors.usage("this sandbox has been stopped")
   end
   return serial.load(self.server:control(name, serial.dump(args)))
 end
