@@ -6,14 +6,17 @@
 --                                        what was started ("QueryDefinition" -> activity)
 --   c:wait(send_or_summary_object, opts) a Send (by ID) or an ImportResultsSummary (TaskResultID)
 --
--- What is polled (reference/soap-api.md §8), by the type of the performed definition:
---   EmailSendDefinition  -> Retrieve Send where ID = Task.ID; done when Status is Complete
---                           (or Completed); Canceled, Cancelled, Error, Errored, Failed raise.
---   ImportDefinition     -> Retrieve ImportResultsSummary where TaskResultID = Task.ID; done
---                           when ImportStatus is Completed; Error, Failed raise.
---   anything else        -> Retrieve AsyncActivityStatus where TaskID = Task.ID (query
---                           definitions, audience builds, extracts, file transfers, ...); done
---                           when Status is Complete (or Completed); Error, Failed, Canceled raise.
+-- What is followed is the `completes` column of performlua.perform (the Perform page as data),
+-- by the type of the performed definition and the action: nothing for an action that completes
+-- within the call (GetMaxCount, count, clone, ...; a usage error says so), else one of the
+-- kinds below (reference/soap-api.md §8), polled by Retrieve:
+--   send      Send where ID = Task.ID; done when Status is Complete (or Completed); Canceled,
+--             Cancelled, Error, Errored, Failed raise.
+--   import    ImportResultsSummary where TaskResultID = Task.ID; done when ImportStatus is
+--             Completed; Error, Failed raise.
+--   activity  AsyncActivityStatus where TaskID = Task.ID (query definitions, audience builds,
+--             extracts, file transfers, and any type or action the table does not list); done
+--             when Status is Complete (or Completed); Error, Failed, Canceled raise.
 -- Returns the final status object (the Send, the ImportResultsSummary, the AsyncActivityStatus
 -- property bag -- typed ObjectExtension or AsyncActivityStatus, as the service answers -- with
 -- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result with several definitions is
@@ -45,6 +48,8 @@
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
+local perform = require "performlua.perform"
+local types = require "performlua.types"
 
 local M = {}
 
@@ -105,29 +110,24 @@ local KINDS = {
 }
 M.KINDS = KINDS
 
--- Names accepted for `kind` (case-insensitive) besides send/import/activity.
-local KIND_ALIASES = {
-  send = "send", emailsenddefinition = "send",
-  import = "import", importdefinition = "import", importresultssummary = "import",
-  activity = "activity", asyncactivitystatus = "activity",
-}
-
-local function kind_of_name(name)
-  local k = KIND_ALIASES[lower(name)]
-  if k then return k end
-  -- the type of the definition that started the work, as for a Perform result: every type
-  -- other than sends and imports is followed through AsyncActivityStatus
-  if type(name) == "string" and require("performlua.types").constructor(name) then
-    return "activity"
-  end
-  return nil
+-- The kind of work followed after an action that completes as `how` (performlua.perform's
+-- column): what the table does not say is followed as an activity, like most work.
+local function kind_of_completion(how)
+  if how and KINDS[how] then return how end
+  return "activity"
 end
 
--- The kind of work a performed definition of type `type_name` starts.
-local function kind_of_definition(type_name)
-  local k = KIND_ALIASES[lower(type_name)]
-  if k == "send" or k == "import" then return k end
-  return "activity"
+-- The kind named by c:wait(task_id, kind): a kind, the type it polls, or the type of the
+-- definition that started the work (case-insensitive).
+local function kind_of_name(name)
+  if type(name) ~= "string" then return nil end
+  for kind, spec in pairs(KINDS) do
+    if lower(name) == kind or lower(name) == lower(spec.object_type) then return kind end
+  end
+  if perform.lookup(name) or types.constructor(name) then
+    return kind_of_completion(perform.completion(name, "start"))
+  end
+  return nil
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -404,12 +404,6 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- turning what the caller passed into targets
 
-local SYNCHRONOUS_ACTIONS = {
-  clone = true, count = true, totalcount = true, getmaxcount = true, validate = true,
-  publish = true, deploy = true, pause = true, resume = true, cancel = true, stop = true,
-  cleardata = true,
-}
-
 local function definition_name(def)
   if type(def) ~= "table" then return nil end
   local key = field(def, "CustomerKey") or field(def, "Name") or field(def, "ObjectID")
@@ -433,7 +427,8 @@ local function target_of_result(res, input, action, position)
         tostring(field(res, "StatusMessage") or code)),
       result = res, code = tonumber(field(res, "ErrorCode"))}, 0)
   end
-  if action and SYNCHRONOUS_ACTIONS[lower(action)] then
+  local how = perform.completion(type_name, action)
+  if action and how == "call" then
     usage(string.format("c:wait: nothing to wait for: '%s' on %s completes within the Perform "
       .. "call; its answer is in the result (Task.StatusMessage holds counts, Object a clone)",
       action, what))
@@ -445,7 +440,7 @@ local function target_of_result(res, input, action, position)
     task_id = msg and tostring(msg):match("AsyncID:%s*(%d+)")
   end
   if task_id == nil or tostring(task_id) == "0" then
-    if lower(type_name) == "automation" then
+    if how == "automation" then
       local key = field(obj, "CustomerKey") or field(input, "CustomerKey")
       local by = key and string.format('{Property = "CustomerKey", SimpleOperator = "equals", '
         .. 'Value = "%s"}', key)
@@ -460,7 +455,7 @@ local function target_of_result(res, input, action, position)
       .. "trackable; read the result itself (Task.StatusMessage holds counts)",
       what, task_id and " other than 0" or ""))
   end
-  local kind = kind_of_definition(type_name)
+  local kind = kind_of_completion(how)
   local spec = KINDS[kind]
   return {
     kind = kind, task_id = task_id,
