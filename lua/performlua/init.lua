@@ -3,7 +3,9 @@
 -- Functions are loaded on first use so that `require "performlua"` stays cheap; each name
 -- comes from the one module that owns it. Any other capitalised name is an object
 -- constructor for the API type of that name (mc.EmailSendDefinition{...}), or a usage error
--- naming the nearest types.
+-- naming the nearest types. The `owners` and `modules` tables below are the list of public
+-- names: the metatable of `mc` carries them for the REPL's completion (performlua.repl), which
+-- offers the names before their first use.
 local M = {}
 
 M.VERSION = require("performlua.core").version
@@ -61,6 +63,8 @@ local function unknown_type_message(name)
 end
 
 return setmetatable(M, {
+  owners = owners,
+  modules = modules,
   __index = function(t, name)
     local owner = owners[name]
     local value
