@@ -3,7 +3,8 @@
 -- OAuth 2.0 client credentials (POST {auth_url}/v2/token, JSON), with:
 --   * the SOAP endpoint taken from the latest token response's soap_instance_url (normalised:
 --     scheme added, trailing slash, Service.asmx appended) unless soap_url is configured;
---   * refresh when less than 5 minutes remain (or half the token's life for short-lived tokens);
+--   * refresh when less than refresh_margin remains (performlua.settings: 5 minutes), or half
+--     the token's life for short-lived tokens;
 --   * single flight: however many calls (coroutines) need a token at once, one request is made
 --     and the others wait for it. The token state is shared by every client of the process with
 --     the same auth URL, client id and account;
@@ -18,10 +19,11 @@ local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local trace = require "performlua.trace"
+local settings = require "performlua.settings"
 
 local M = {}
 
-local REFRESH_MARGIN = 300
+local default = settings.DEFAULTS
 local states = {} -- cache key -> shared token state
 -- Secrets and token state live here, not in the client's fields, so printing a client (the
 -- REPL's pretty printer, a debug dump) can never show them.
@@ -189,7 +191,7 @@ function Auth:soap_url()
 end
 
 local function margin_for(state, configured)
-  local m = configured or REFRESH_MARGIN
+  local m = configured or default.refresh_margin
   if state.lifetime then m = math.min(m, state.lifetime / 2) end
   return m
 end
@@ -220,7 +222,7 @@ function Auth:request_token()
   local o = self.options
   local body = core.json_encode{grant_type = "client_credentials", client_id = self.client_id,
     client_secret = private[self].client_secret, account_id = self.account_id}
-  local attempts = (o.retries or 4) + 1
+  local attempts = (o.retries or default.retries) + 1
   local started = loop.now()
   local last_err
   for attempt = 1, attempts do
@@ -288,9 +290,9 @@ function Auth:request_token()
         http_status = resp.status, retryable = retry}
     end
     if not retry or attempt == attempts then break end
-    local delay = math.min(30, (o.retry_base_delay or 0.5) * 2 ^ (attempt - 1))
+    local delay = math.min(30, (o.retry_base_delay or default.retry_base_delay) * 2 ^ (attempt - 1))
     delay = delay * (0.5 + core.random() * 0.5)
-    if loop.now() - started + delay > (o.retry_max_seconds or 120) then break end
+    if loop.now() - started + delay > (o.retry_max_seconds or default.retry_max_seconds) then break end
     loop.sleep(delay)
   end
   error(last_err, 0)

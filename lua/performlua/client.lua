@@ -1,14 +1,12 @@
 -- performlua.client: mc.connect and the operations of the partner SOAP API.
 --
 --   local c = mc.connect{client_id =, client_secret =, subdomain = | auth_url =, account_id =,
---                        soap_url =, username =, password =, profile =,
---                        timeout = 120, retrieve_timeout = 300, connect_timeout = 30,
---                        retries = 4, retry_max_seconds = 120, retry_base_delay = 0.5,
---                        chunk_size = 50, max_in_flight = 8, trace = false,
---                        token_cache = true, ca_file = nil}
---   ca_file (or PERFORMLUA_CA_FILE): a PEM bundle to trust instead of the system's, e.g. behind a
---   TLS-inspecting corporate proxy. Verification itself can never be turned off.
---   (account settings: see performlua.config for the environment, profiles and precedence)
+--                        soap_url =, username =, password =, profile =, timeout =,
+--                        retrieve_timeout =, connect_timeout =, retries =,
+--                        retry_max_seconds =, retry_base_delay =, chunk_size =,
+--                        max_in_flight =, refresh_margin =, token_cache =, trace =, ca_file =}
+--   What each setting means and its default: performlua.settings. Where the account settings
+--   come from (the environment, profiles, precedence): performlua.config.
 --
 -- Operations (definitions/objects: one object or an array):
 --   c:perform(action, definitions, options)      c:create(objects, options)
@@ -43,6 +41,7 @@ local auth = require "performlua.auth"
 local trace = require "performlua.trace"
 local result = require "performlua.result"
 local perform_rules = require "performlua.perform"
+local settings = require "performlua.settings"
 
 local M = {}
 
@@ -56,14 +55,6 @@ local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSyst
 local RESPONSE_ELEMENT = {}
 for _, o in ipairs(core.operations()) do RESPONSE_ELEMENT[o.name] = o.response end
 M.READ_ONLY = READ_ONLY
-
-local CONNECT_OPTIONS = {
-  client_id = true, client_secret = true, subdomain = true, auth_url = true, account_id = true,
-  soap_url = true, username = true, password = true, profile = true, timeout = true,
-  retrieve_timeout = true, connect_timeout = true, retries = true, retry_max_seconds = true,
-  retry_base_delay = true, chunk_size = true, max_in_flight = true, trace = true,
-  token_cache = true, refresh_margin = true, ca_file = true,
-}
 
 -- Keys of an options table that steer performlua rather than go on the wire.
 local CONTROL_KEYS = {allow_reserved = true, timeout = true, chunk_size = true}
@@ -97,27 +88,31 @@ function M.connect(args)
   end
   args = args or {}
   for k in pairs(args) do
-    if not CONNECT_OPTIONS[k] then
+    if not settings.NAMES[k] then
       local names = {}
-      for n in pairs(CONNECT_OPTIONS) do names[#names + 1] = n end
+      for n in pairs(settings.NAMES) do names[#names + 1] = n end
       table.sort(names)
       usage(string.format("mc.connect: unknown setting '%s' (settings: %s)", tostring(k),
         table.concat(names, ", ")))
     end
   end
-  local settings = config.resolve(args)
+  local account = config.resolve(args)
   local c = setmetatable({}, Client)
-  c.timeout = number_option(args, "timeout", 120, 0.001)
-  c.retrieve_timeout = number_option(args, "retrieve_timeout", args.timeout or 300, 0.001)
-  c.connect_timeout = number_option(args, "connect_timeout", 30, 0.001)
-  c.retries = math.floor(number_option(args, "retries", 4, 0))
-  c.retry_max_seconds = number_option(args, "retry_max_seconds", 120, 0)
-  c.retry_base_delay = number_option(args, "retry_base_delay", 0.5, 0)
-  c.chunk_size = math.floor(number_option(args, "chunk_size", 50, 1))
-  c.max_in_flight = math.floor(number_option(args, "max_in_flight", 8, 1))
+  local default = settings.DEFAULTS
+  c.timeout = number_option(args, "timeout", default.timeout, 0.001)
+  c.retrieve_timeout = number_option(args, "retrieve_timeout",
+    args.timeout or default.retrieve_timeout, 0.001)
+  c.connect_timeout = number_option(args, "connect_timeout", default.connect_timeout, 0.001)
+  c.retries = math.floor(number_option(args, "retries", default.retries, 0))
+  c.retry_max_seconds = number_option(args, "retry_max_seconds", default.retry_max_seconds, 0)
+  c.retry_base_delay = number_option(args, "retry_base_delay", default.retry_base_delay, 0)
+  c.chunk_size = math.floor(number_option(args, "chunk_size", default.chunk_size, 1))
+  c.max_in_flight = math.floor(number_option(args, "max_in_flight", default.max_in_flight, 1))
   if args.trace ~= nil then c.trace = args.trace and true or false
   else c.trace = trace.enabled_by_env() end
-  c.auth = auth.new(settings, {token_cache = args.token_cache, trace = c.trace,
+  local token_cache = args.token_cache
+  if token_cache == nil then token_cache = default.token_cache end
+  c.auth = auth.new(account, {token_cache = token_cache, trace = c.trace,
     connect_timeout = c.connect_timeout, timeout = c.timeout, retries = c.retries,
     retry_base_delay = c.retry_base_delay, retry_max_seconds = c.retry_max_seconds,
     refresh_margin = args.refresh_margin})
@@ -135,7 +130,7 @@ function M.connect(args)
     c.auth.options.ca_file = ca_file
   end
   c.slots = loop.semaphore(c.max_in_flight)
-  c.account_source = settings.source
+  c.account_source = account.source
   return c
 end
 

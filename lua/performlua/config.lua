@@ -8,9 +8,7 @@
 --   soap_url     the SOAP endpoint (optional with OAuth: it comes from the token response)
 -- Each group comes from the first source that sets any of its fields:
 --   1. the arguments of mc.connect{...}
---   2. the environment: PERFORMLUA_CLIENT_ID, PERFORMLUA_CLIENT_SECRET, PERFORMLUA_SUBDOMAIN,
---      PERFORMLUA_AUTH_URL, PERFORMLUA_ACCOUNT_ID, PERFORMLUA_SOAP_URL, PERFORMLUA_USERNAME,
---      PERFORMLUA_PASSWORD
+--   2. the environment: PERFORMLUA_CLIENT_ID, ... (each field's variable: performlua.settings)
 --   3. a profile of the config file (below)
 --   4. the default account (set by `performlua --sandbox`: the embedded sandbox; its soap_url
 --      serves WS-Security logins only, OAuth clients take the endpoint from the token response)
@@ -33,25 +31,12 @@
 -- refused unless only its owner can read it (the message gives the chmod command).
 local core = require "performlua.core"
 local errors = require "performlua.errors"
+local settings = require "performlua.settings"
 
 local M = {}
 
-local ACCOUNT_FIELDS = {"client_id", "client_secret", "username", "password", "subdomain",
-                        "auth_url", "account_id", "soap_url"}
-local GROUPS = {
-  {name = "credentials", fields = {"client_id", "client_secret", "username", "password"}},
-  {name = "endpoint", fields = {"subdomain", "auth_url"}},
-  {name = "account_id", fields = {"account_id"}},
-  {name = "soap_url", fields = {"soap_url"}},
-}
-local ENV = {
-  client_id = "PERFORMLUA_CLIENT_ID", client_secret = "PERFORMLUA_CLIENT_SECRET",
-  subdomain = "PERFORMLUA_SUBDOMAIN", auth_url = "PERFORMLUA_AUTH_URL",
-  account_id = "PERFORMLUA_ACCOUNT_ID", soap_url = "PERFORMLUA_SOAP_URL",
-  username = "PERFORMLUA_USERNAME", password = "PERFORMLUA_PASSWORD",
-}
-M.ACCOUNT_FIELDS = ACCOUNT_FIELDS
-M.ENV = ENV
+-- The fields, their groups and environment variables: performlua.settings.
+local ACCOUNT_FIELDS, GROUPS, ENV = settings.ACCOUNT_FIELDS, settings.GROUPS, settings.ENV
 
 local default_account
 
@@ -232,17 +217,19 @@ function M.resolve(args)
   local missing = {}
   local has_oauth = out.client_id ~= nil or out.client_secret ~= nil
   local has_wsse = out.username ~= nil or out.password ~= nil
+  local function need(field)
+    if out[field] == nil then missing[#missing + 1] = field .. " (" .. ENV[field] .. ")" end
+  end
   if has_wsse and not has_oauth then
-    if not out.username then missing[#missing + 1] = "username (PERFORMLUA_USERNAME)" end
-    if not out.password then missing[#missing + 1] = "password (PERFORMLUA_PASSWORD)" end
-    if not out.soap_url then missing[#missing + 1] = "soap_url (PERFORMLUA_SOAP_URL)" end
+    need("username")
+    need("password")
+    need("soap_url")
   else
-    if not out.client_id then missing[#missing + 1] = "client_id (PERFORMLUA_CLIENT_ID)" end
-    if not out.client_secret then
-      missing[#missing + 1] = "client_secret (PERFORMLUA_CLIENT_SECRET)"
-    end
+    need("client_id")
+    need("client_secret")
     if not out.subdomain and not out.auth_url then
-      missing[#missing + 1] = "subdomain or auth_url (PERFORMLUA_SUBDOMAIN or PERFORMLUA_AUTH_URL)"
+      missing[#missing + 1] = string.format("subdomain or auth_url (%s or %s)", ENV.subdomain,
+        ENV.auth_url)
     end
   end
   if #missing > 0 then
@@ -252,9 +239,9 @@ function M.resolve(args)
       .. "environment variables named, or in a profile in " .. where
       .. " (chosen with --profile NAME or PERFORMLUA_PROFILE)")
   end
-  for _, k in ipairs({"client_id", "client_secret", "username", "password", "subdomain",
-                      "auth_url", "soap_url"}) do
-    if out[k] ~= nil and type(out[k]) ~= "string" then
+  for _, k in ipairs(ACCOUNT_FIELDS) do
+    -- account_id may be a number too: it is checked below
+    if k ~= "account_id" and out[k] ~= nil and type(out[k]) ~= "string" then
       usage("mc.connect: " .. k .. " must be a string, got " .. type(out[k]))
     end
   end

@@ -192,6 +192,27 @@ describe("performlua.config", function()
     assert.are.equal("http://127.0.0.1:6666/Service.asmx", s.soap_url)
   end)
 
+  it("applies each default of performlua.settings and takes each of its settings", function()
+    local settings = require "performlua.settings"
+    local c = client.connect{client_id = "a", client_secret = "b", subdomain = "mc"}
+    for _, name in ipairs({"timeout", "retrieve_timeout", "connect_timeout", "retries",
+                           "retry_max_seconds", "retry_base_delay", "chunk_size",
+                           "max_in_flight"}) do
+      assert.are.equal(settings.DEFAULTS[name], c[name], name)
+    end
+    assert.are.equal(120, c.timeout) -- the service's advice for a call (soap-api.md §8)
+    -- every account field is read from its environment variable
+    for _, s in ipairs(settings.ACCOUNT) do
+      assert.matches("^PERFORMLUA_", s.env)
+    end
+    -- the error for an unknown setting lists exactly the settings of the table
+    local names = {}
+    for n in pairs(settings.NAMES) do names[#names + 1] = n end
+    table.sort(names)
+    assert.are.equal("mc.connect: unknown setting 'x' (settings: " .. table.concat(names, ", ")
+      .. ")", usage_message(client.connect, {x = 1}))
+  end)
+
   it("validates values and connect options", function()
     assert.matches("subdomain must be the tenant subdomain only",
       usage_message(config.resolve, {client_id = "a", client_secret = "b",
