@@ -30,34 +30,12 @@ local modules = {
   sandbox = "performlua.sandbox",
 }
 
--- Edit distance, case-insensitive (a misspelt type is often only mis-capitalised).
-local function distance(a, b)
-  a, b = a:lower(), b:lower()
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = {[0] = i}
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
--- The error for mc.<Name> when Name is no type: names the nearest types, as a misspelt field
--- names the nearest fields.
+-- The error for mc.<Name> when Name is no type: names the nearest types, chosen as the
+-- constructors choose the nearest fields of a misspelt one (core.suggest).
 local function unknown_type_message(name)
-  local scored = {}
-  local limit = math.max(2, #name // 4)
-  for _, t in ipairs(require("performlua.core").object_types()) do
-    local d = distance(name, t)
-    if d <= limit then scored[#scored + 1] = {t, d} end
-  end
-  table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+  local core = require "performlua.core"
   local near = {}
-  for i = 1, math.min(3, #scored) do near[i] = "'" .. scored[i][1] .. "'" end
+  for i, t in ipairs(core.suggest(name, core.object_types())) do near[i] = "'" .. t .. "'" end
   return string.format("mc.%s: there is no API type %s%s; mc.types() lists them", name,
     name, #near > 0 and (" (did you mean " .. table.concat(near, ", ") .. "?)") or "")
 end
