@@ -20,6 +20,7 @@ local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local trace = require "performlua.trace"
 local settings = require "performlua.settings"
+local transport = require "performlua.transport"
 
 local M = {}
 
@@ -290,8 +291,7 @@ function Auth:request_token()
         http_status = resp.status, retryable = retry}
     end
     if not retry or attempt == attempts then break end
-    local delay = math.min(30, (o.retry_base_delay or default.retry_base_delay) * 2 ^ (attempt - 1))
-    delay = delay * (0.5 + core.random() * 0.5)
+    local delay = transport.backoff(o.retry_base_delay or default.retry_base_delay, attempt)
     if loop.now() - started + delay > (o.retry_max_seconds or default.retry_max_seconds) then break end
     loop.sleep(delay)
   end

@@ -84,6 +84,16 @@ function M.where(level)
   end
 end
 
+--- The error `err` raised by a C function that cannot know the script's line (the encoder,
+--- checking a request deep inside a call): a usage error gets the caller's "file:line: " in
+--- front of its message, as usage() would have put it. Returns err.
+function M.at_caller(err, level)
+  if core.is_error(err) and err.kind == "usage" then
+    err.message = M.where((level or 1) + 1) .. tostring(err.message)
+  end
+  return err
+end
+
 --- Raises a usage error whose message starts with the caller's "file:line: ". `level` counts
 --- as error()'s does (default 2, the caller of the function calling usage); performlua's own
 --- frames above it are skipped, so a check deep inside the library still names the script's

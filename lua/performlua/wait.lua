@@ -49,17 +49,14 @@ local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local perform = require "performlua.perform"
+local result = require "performlua.result"
 local types = require "performlua.types"
 
 local M = {}
 
 local usage = errors.usage
 
-local function typeof(v)
-  if type(v) ~= "table" then return nil end
-  local ok, name = pcall(core.typeof, v)
-  return ok and name or nil
-end
+local typeof = types.typeof
 
 local function lower(s) return tostring(s or ""):lower() end
 
@@ -209,8 +206,7 @@ local progress = {active = {}, order = {}, shown = false, width = 0}
 -- The width of the terminal on stderr: a longer line would wrap, and "\r" would then leave a
 -- copy of it behind on every redraw. COLUMNS is rarely exported, so ask the terminal first.
 local function terminal_width()
-  local ok, cols = pcall(core.terminal_columns, "stderr")
-  if not ok or not cols then cols = tonumber(os.getenv("COLUMNS") or "") end
+  local cols = core.terminal_columns("stderr") or tonumber(os.getenv("COLUMNS") or "")
   if cols and cols >= 20 then return math.floor(cols) end
   return 80
 end
@@ -261,9 +257,7 @@ end
 local function progress_wanted(opt)
   if opt == false then return false end
   if opt == true then return true end
-  local ok, tty = pcall(core.isatty, "stderr")
-  if ok then return tty end
-  return false
+  return core.isatty("stderr")
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -465,9 +459,7 @@ local function target_of_result(res, input, action, position)
 end
 
 local function is_perform_result(x)
-  local ok, result = pcall(require, "performlua.result")
-  if ok and getmetatable(x) == result.Result then return true end
-  return false
+  return getmetatable(x) == result.Result
 end
 
 -- Targets for whatever was passed; `single` is true when one status object (not an array)
@@ -503,7 +495,7 @@ local function targets_of(x, kind)
         .. "%s%s)", tostring(x.OverallStatus), x.OverallStatusMessage
           and x.OverallStatusMessage ~= "" and (": " .. x.OverallStatusMessage) or ""))
     end
-    local inputs = require("performlua.result").inputs(x)
+    local inputs = result.inputs(x)
     local action = rawget(x, "action")
     local targets = {}
     for i, res in ipairs(results) do
@@ -535,55 +527,53 @@ end
 
 -- ---------------------------------------------------------------------------------------------
 
-function M.install(Client)
-  --- c:wait(x, opts) / c:wait(task_id, kind, opts): see the top of this file.
-  function Client:wait(x, kind_or_opts, maybe_opts)
-    local kind, opts
-    if type(x) == "number" or type(x) == "string" then
-      kind, opts = kind_or_opts, maybe_opts
-    else
-      if kind_or_opts ~= nil and type(kind_or_opts) ~= "table" then
-        usage("c:wait(result, opts): opts must be a table such as {timeout = 600}; a kind is "
-          .. "only given with a task id: c:wait(task_id, kind, opts)")
-      end
-      opts = kind_or_opts
+--- c:wait(x, opts) / c:wait(task_id, kind, opts): see the top of this file.
+function M.wait(self, x, kind_or_opts, maybe_opts)
+  local kind, opts
+  if type(x) == "number" or type(x) == "string" then
+    kind, opts = kind_or_opts, maybe_opts
+  else
+    if kind_or_opts ~= nil and type(kind_or_opts) ~= "table" then
+      usage("c:wait(result, opts): opts must be a table such as {timeout = 600}; a kind is "
+        .. "only given with a task id: c:wait(task_id, kind, opts)")
     end
-    local o = check_options(opts, "c:wait")
-    local targets, single = targets_of(x, kind)
-    if #targets == 1 then
-      local status = wait_one(self, targets[1], o)
-      if single then return status end
-      return {status}
-    end
-    -- several: wait for all side by side, then report every failure at once
-    local outcomes = loop.map(targets, function(target)
-      if target.error ~= nil then return {ok = false, value = target.error} end
-      local ok, v = pcall(wait_one, self, target, o)
-      return {ok = ok, value = v}
-    end, {concurrency = #targets})
-    local statuses, failures = {}, {}
-    for i, out in ipairs(outcomes) do
-      if out.ok then
-        statuses[i] = out.value
-      else
-        failures[#failures + 1] = {index = i, error = out.value}
-      end
-    end
-    if #failures == 0 then return statuses end
-    local lines, kinds = {}, {}
-    for _, f in ipairs(failures) do
-      local e = f.error
-      local text = type(e) == "table" and tostring(e.message) or tostring(e)
-      lines[#lines + 1] = string.format("#%d: %s", f.index, text)
-      kinds[type(e) == "table" and e.kind or "script"] = true
-    end
-    local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
-      or (kinds.usage and "usage") or (next(kinds))
-    error(errors.new{kind = err_kind,
-      message = string.format("%d of %d did not finish well: %s", #failures, #targets,
-        table.concat(lines, "; ")),
-      statuses = statuses, failures = failures}, 0)
+    opts = kind_or_opts
   end
+  local o = check_options(opts, "c:wait")
+  local targets, single = targets_of(x, kind)
+  if #targets == 1 then
+    local status = wait_one(self, targets[1], o)
+    if single then return status end
+    return {status}
+  end
+  -- several: wait for all side by side, then report every failure at once
+  local outcomes = loop.map(targets, function(target)
+    if target.error ~= nil then return {ok = false, value = target.error} end
+    local ok, v = pcall(wait_one, self, target, o)
+    return {ok = ok, value = v}
+  end, {concurrency = #targets})
+  local statuses, failures = {}, {}
+  for i, out in ipairs(outcomes) do
+    if out.ok then
+      statuses[i] = out.value
+    else
+      failures[#failures + 1] = {index = i, error = out.value}
+    end
+  end
+  if #failures == 0 then return statuses end
+  local lines, kinds = {}, {}
+  for _, f in ipairs(failures) do
+    local e = f.error
+    local text = type(e) == "table" and tostring(e.message) or tostring(e)
+    lines[#lines + 1] = string.format("#%d: %s", f.index, text)
+    kinds[type(e) == "table" and e.kind or "script"] = true
+  end
+  local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
+    or (kinds.usage and "usage") or (next(kinds))
+  error(errors.new{kind = err_kind,
+    message = string.format("%d of %d did not finish well: %s", #failures, #targets,
+      table.concat(lines, "; ")),
+    statuses = statuses, failures = failures}, 0)
 end
 
 return M

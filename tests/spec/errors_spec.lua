@@ -95,6 +95,26 @@ describe("usage errors", function()
       err.message)
   end)
 
+  it("found by the encoder name the line of the call that sent the request", function()
+    local err, at = raised(function()
+      mc.encode("Creat", {})
+    end, 1)
+    assert.are.equal(at .. "unknown operation 'Creat' (did you mean 'Create'?); the operations "
+      .. "are Create, Retrieve, Update, Delete, Query, Describe, Execute, Perform, Configure, "
+      .. "Schedule, VersionInfo, Extract, GetSystemStatus", err.message)
+    -- in a call sent in chunks every chunk is encoded before the first is sent
+    local c = offline_client()
+    local objects = {}
+    for i = 1, 3 do objects[i] = mc.Subscriber{EmailAddress = i .. "@example.com"} end
+    objects[3] = {Nope = 1}
+    err, at = raised(function()
+      c:create(objects, {chunk_size = 2})
+    end, 1)
+    assert.are.equal(at .. "CreateRequest.Objects[1]: APIObject has no field 'Nope'; build the "
+      .. "object with its type's constructor (e.g. mc.EmailSendDefinition{...}) so that it is "
+      .. "sent as that type (in the chunk of objects 3-3 of 3; nothing was sent)", err.message)
+  end)
+
   it("name the line of an unknown type, as the constructors name a misspelt field", function()
     local err, at = raised(function()
       return mc.EmailSendDefinitoin
