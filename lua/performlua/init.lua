@@ -16,8 +16,11 @@ local owners = {
   types = "performlua.types", typeof = "performlua.types",
   -- talking to an account
   connect = "performlua.client",
-  -- concurrency on one event loop
+  -- concurrency on one event loop, and its clock
   parallel = "performlua.loop", map = "performlua.loop", sleep = "performlua.loop",
+  now = "performlua.loop",
+  -- whether a person is there to answer or watch
+  isatty = "performlua.terminal",
   -- showing values to people
   pretty = "performlua.pretty",
   -- the Perform page as data

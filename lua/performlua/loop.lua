@@ -9,8 +9,9 @@
 --     loop itself until its own wait is over, running every other task meanwhile.
 -- So client calls and mc.sleep look the same everywhere, and there is one code path.
 --
--- Public (through `mc`): parallel(f1, f2, ...), map(list, fn, {concurrency = N}), sleep(s).
--- For the client: http(request), semaphore(n), future(), now().
+-- Public (through `mc`): parallel(f1, f2, ...), map(list, fn, {concurrency = N}), sleep(s),
+-- now() (seconds on a monotonic clock: mc.now() - started is a duration).
+-- For the client: http(request), semaphore(n), future().
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 

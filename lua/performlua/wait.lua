@@ -51,6 +51,7 @@ local loop = require "performlua.loop"
 local perform = require "performlua.perform"
 local result = require "performlua.result"
 local types = require "performlua.types"
+local terminal = require "performlua.terminal"
 
 local M = {}
 
@@ -203,14 +204,6 @@ M.describe_status = describe_status
 
 local progress = {active = {}, order = {}, shown = false, width = 0}
 
--- The width of the terminal on stderr: a longer line would wrap, and "\r" would then leave a
--- copy of it behind on every redraw. COLUMNS is rarely exported, so ask the terminal first.
-local function terminal_width()
-  local cols = core.terminal_columns("stderr") or tonumber(os.getenv("COLUMNS") or "")
-  if cols and cols >= 20 then return math.floor(cols) end
-  return 80
-end
-
 local function progress_render()
   local items = {}
   for _, entry in ipairs(progress.order) do
@@ -218,7 +211,7 @@ local function progress_render()
       math.floor(loop.now() - entry.started))
   end
   local line = #items > 0 and ("waiting for " .. table.concat(items, " | ")) or ""
-  local width = terminal_width() - 1
+  local width = terminal.columns("stderr") - 1
   if #line > width then line = line:sub(1, width - 3) .. "..." end
   -- "\r" then the line then erase to the end of the line ("\27[K"): a shorter line never
   -- leaves the tail of a longer one behind
@@ -257,7 +250,7 @@ end
 local function progress_wanted(opt)
   if opt == false then return false end
   if opt == true then return true end
-  return core.isatty("stderr")
+  return terminal.isatty("stderr")
 end
 
 -- ---------------------------------------------------------------------------------------------

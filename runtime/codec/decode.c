@@ -41,7 +41,6 @@
 #include "schema/schema.h"
 
 #define DECODER_METATABLE "performlua.xmlreader"
-#define TYPES_REGISTRY "performlua.types" /* objects.c's metatable registry */
 #define FIELD_CACHE_SIZE 512
 
 typedef enum frame_kind {
@@ -758,11 +757,11 @@ int pl_l_decode(lua_State *L)
     lua_pushnil(L);  /* SLOT_BODY */
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */
-    if (lua_getfield(L, LUA_REGISTRYINDEX, TYPES_REGISTRY) != LUA_TTABLE) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, PL_TYPES_REGISTRY) != LUA_TTABLE) {
         lua_pop(L, 1);
         pl_object_push_metatable(L, NULL, "APIObject"); /* creates the registry */
         lua_pop(L, 1);
-        lua_getfield(L, LUA_REGISTRYINDEX, TYPES_REGISTRY);
+        lua_getfield(L, LUA_REGISTRYINDEX, PL_TYPES_REGISTRY);
     }
 
     precheck(L, d, xml, len);
