@@ -9,8 +9,9 @@
 --     and the others wait for it. The token state is shared by every client of the process with
 --     the same auth URL, client id and account;
 --   * a disk cache in $XDG_CACHE_HOME/performlua/tokens/<hash>.json (file 0600, directory 0700)
---     holding a token only for the client secret that fetched it, so repeated runs within a token's life make no token request (the service asks for at most
---     one per 20 minutes per machine). A token the server rejects is dropped and replaced.
+--     holding a token only for the client secret that fetched it, so repeated runs within a
+--     token's life make no token request (the service asks for at most one per 20 minutes per
+--     machine). A token the server rejects is dropped and replaced.
 -- WS-Security username/password (legacy accounts): no token; the header carries them.
 --
 -- Token request failures raise kind "auth" with the server's error / error_description and
@@ -19,12 +20,11 @@ local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local trace = require "performlua.trace"
-local settings = require "performlua.settings"
 local transport = require "performlua.transport"
 
 local M = {}
 
-local default = settings.DEFAULTS
+local default = require("performlua.settings").DEFAULTS
 local states = {} -- cache key -> shared token state
 -- Secrets and token state live here, not in the client's fields, so printing a client (the
 -- REPL's pretty printer, a debug dump) can never show them.
@@ -237,7 +237,7 @@ function Auth:request_token()
       -- asked for timeout = 5 for minutes
       timeout = math.min(o.timeout or math.huge, math.max(o.connect_timeout or 0, 60)),
       connect_timeout = o.connect_timeout, ca_file = o.ca_file}
-    local retry = false
+    local retry
     if resp.curl_code ~= 0 then
       last_err = auth_error{message = string.format("token request to %s failed: %s",
         self.token_url, resp.error), code = resp.curl_code, retryable = true}
@@ -286,7 +286,8 @@ function Auth:request_token()
       end
       last_err = auth_error{
         message = string.format("token request to %s %s (HTTP %d): %s%s", self.token_url,
-          resp.status == 200 and "got an unusable answer" or "was refused", resp.status, trace.redact(detail, private[self].secrets), hint),
+          resp.status == 200 and "got an unusable answer" or "was refused", resp.status,
+          trace.redact(detail, private[self].secrets), hint),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end

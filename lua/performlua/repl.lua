@@ -47,7 +47,7 @@ local KEYWORDS = { "and", "break", "do", "else", "elseif", "end", "false", "for"
 function M.complete(text)
   local path, sep, partial = text:match("^(.-)([.:]?)([%a_][%w_]*)$")
   if not path then
-    path, sep, partial = text:match("^(.-)([.:])()$")
+    path, sep = text:match("^(.-)([.:])$")
     if not path then return {} end
     partial = ""
   end

@@ -19,9 +19,9 @@
 --             when Status is Complete (or Completed); Error, Failed, Canceled raise.
 -- Returns the final status object (the Send, the ImportResultsSummary, the AsyncActivityStatus
 -- property bag -- typed ObjectExtension or AsyncActivityStatus, as the service answers -- with
--- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result with several definitions is
--- waited for concurrently and gives an array of status objects in definition order; a result
--- with one definition gives that one status object.
+-- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result
+-- with several definitions is waited for concurrently and gives an array of status objects in
+-- definition order; a result with one definition gives that one status object.
 --
 -- Errors (one shape, performlua.error):
 --   kind "failed"   the work ended in a failure state, or never started (the Perform result
@@ -45,7 +45,6 @@
 -- Progress: while stderr is a terminal, one line on stderr, rewritten in place with "\r",
 -- shows every wait in progress (cleared when they end). Nothing at all when stderr is not a
 -- terminal (cron, CI, pipes); opts.progress = false turns it off, true forces it on.
-local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local perform = require "performlua.perform"
@@ -172,9 +171,10 @@ local function status_details(kind, obj)
       parts[#parts + 1] = string.format("%s of %s rows imported", tostring(ok_rows),
         tostring(total))
     end
-    local errors = tonumber(field(obj, "NumberErrors"))
-    if errors and errors > 0 then
-      parts[#parts + 1] = string.format("%d row error%s", errors, errors == 1 and "" or "s")
+    local row_errors = tonumber(field(obj, "NumberErrors"))
+    if row_errors and row_errors > 0 then
+      parts[#parts + 1] = string.format("%d row error%s", row_errors,
+        row_errors == 1 and "" or "s")
     end
   else
     local done, total = field(obj, "ProcessedCount"), field(obj, "TotalCount")

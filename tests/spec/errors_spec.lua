@@ -2,7 +2,6 @@
 -- called performlua (not a line inside the library, and not nothing).
 local mc = require "performlua"
 local errors = require "performlua.errors"
-local config = require "performlua.config"
 local core = require "performlua.core"
 
 local HERE = debug.getinfo(1, "S").short_src

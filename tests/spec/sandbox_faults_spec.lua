@@ -109,6 +109,7 @@ describe("sandbox fault injection", function()
     assert.are.equal("sandbox.start: unknown fault kind 'explode' (kinds: throttle, http503, "
       .. "reset-before, reset-after, truncate, expire-token)", uh.message(err))
     ok, err = pcall(sh.start, {faults = {"throttle"}})
+    assert.is_false(ok)
     assert.are.equal("sandbox.start: fault 'throttle' is not KIND:N (e.g. throttle:3; kinds: "
       .. "throttle, http503, reset-before, reset-after, truncate, expire-token)", uh.message(err))
   end)

@@ -2,7 +2,6 @@
 -- clock. Objects come from the default seed (looked up, not assumed). The exact state machine
 -- (every failure state, exact timing) is in wait_scripted_spec.lua.
 local mc = require "performlua"
-local core = require "performlua.core"
 local loop = require "performlua.loop"
 local sandbox = require "performlua.sandbox"
 local perform = require "performlua.perform"
