@@ -69,19 +69,37 @@ local function is_ours(info)
     or (own_prefix ~= nil and info.source:sub(1, #own_prefix) == own_prefix)
 end
 
---- "file:line: " of the code that called into performlua: the first frame from `level` up
---- (as error()'s levels count, from the function calling where) that is neither performlua's
---- own Lua code nor a C function (pcall, the REPL). "" when there is none.
-function M.where(level)
-  level = (level or 1) + 1
+-- "file:line: " of the first frame of `thread` (the running coroutine when nil), from
+-- `level` up, that is neither performlua's own Lua code nor a C function; "" when none is.
+local function first_caller(thread, level)
   while true do
-    local info = debug.getinfo(level, "Sl")
+    local info
+    if thread then
+      info = debug.getinfo(thread, level, "Sl")
+    else
+      info = debug.getinfo(level, "Sl")
+    end
     if not info then return "" end
     if not is_ours(info) then
       return info.currentline > 0 and (info.short_src .. ":" .. info.currentline .. ": ") or ""
     end
     level = level + 1
   end
+end
+
+--- "file:line: " of the code that called into performlua: the first frame from `level` up
+--- (as error()'s levels count, from the function calling where) that is neither performlua's
+--- own Lua code nor a C function (pcall, the REPL). "" when there is none.
+function M.where(level)
+  -- seen from first_caller, level 1 is itself, 2 this function, 3 the one calling where
+  local position = first_caller(nil, (level or 1) + 2)
+  return position
+end
+
+--- The same in suspended coroutine `thread`: where a task of the event loop did something
+--- wrong (its level 0 is the function it is suspended in).
+function M.where_in(thread)
+  return first_caller(thread, 0)
 end
 
 --- The error `err` raised by a C function that cannot know the script's line (the encoder,

@@ -69,8 +69,8 @@ local function step(co, args)
   elseif res[2] ~= YIELD and task then
     -- The function yielded to us directly (coroutine.yield outside a coroutine of its own):
     -- we cannot know what it waits for, so the task fails instead of hanging.
-    finish_task(task, false, errors.new{kind = "usage", message =
-      "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
+    finish_task(task, false, errors.new{kind = "usage", message = errors.where_in(co)
+      .. "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
       .. "wrap your own generator in coroutine.wrap/create"})
   end
 end

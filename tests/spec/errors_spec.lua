@@ -92,6 +92,15 @@ describe("usage errors", function()
     assert.are.equal("usage", err.kind)
     assert.are.equal("mc.map: item 1 (1) failed: " .. at .. "c:perform: the array is empty",
       err.message)
+    -- a task that yields to the loop itself: the line of its yield, found in its coroutine
+    err, at = raised(function()
+      mc.parallel(function()
+        coroutine.yield("oops")
+      end)
+    end, 2)
+    assert.are.equal("mc.parallel: function 1 failed: " .. at .. "coroutine.yield() was called "
+      .. "directly inside a function run by mc.parallel or mc.map; wrap your own generator in "
+      .. "coroutine.wrap/create", err.message)
   end)
 
   it("found by the encoder name the line of the call that sent the request", function()
