@@ -22,7 +22,6 @@
 -- The steps every example shares (options, dry runs, stopping with a clear message) are in
 -- workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
-local core = require "performlua.core"
 local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
 local say, message_of = workflow.say, workflow.message_of
 
@@ -74,7 +73,7 @@ end
 -- (mc.map below turns each item's error into data, so one failure never stops the others).
 local function run_item(c, item)
   local definition = mc[item.type]{CustomerKey = item.key}
-  local t0 = core.monotonic()
+  local t0 = mc.now()
   -- started at most once: when no answer comes back, perform_once stops this item saying so
   local r = workflow.perform_once(c, "start", definition, "start it",
     "Check it in Marketing Cloud before starting it again.")
@@ -99,7 +98,7 @@ local function run_item(c, item)
     error(status, 0)
   end
   local word = status.Status or status.ImportStatus or "finished"
-  return string.format("finished: %s in %.1f s", tostring(word), core.monotonic() - t0)
+  return string.format("finished: %s in %.1f s", tostring(word), mc.now() - t0)
 end
 
 local function main()

@@ -23,7 +23,6 @@
 --   workflow.message_of(err)           the readable part of any error
 --   workflow.run(main[, how])          run main, turn its result or error into an exit status
 local mc = require "performlua"
-local core = require "performlua.core"
 
 local workflow = {}
 
@@ -168,7 +167,7 @@ end
 -- True when this run talks to the embedded sandbox (performlua --sandbox): mc.connect() with no
 -- arguments then reaches the sandbox and never a real account.
 function workflow.on_sandbox()
-  return require("performlua.config").default_account() ~= nil
+  return mc.sandbox.default() ~= nil
 end
 
 -- Asks before a step that sends email or cannot be undone; true means go ahead.
@@ -183,7 +182,7 @@ function workflow.confirm(question, how)
     print("  " .. (how.sandbox or "(Sandbox: going ahead without asking.)"))
     return true
   end
-  if not core.isatty("stdin") then
+  if not mc.isatty("stdin") then
     print("  " .. (how.unattended
       or "Not done: nobody is here to confirm. Re-run with --yes to do it without asking."))
     return false

@@ -3,24 +3,28 @@
 -- OAuth 2.0 client credentials (POST {auth_url}/v2/token, JSON), with:
 --   * the SOAP endpoint taken from the latest token response's soap_instance_url (normalised:
 --     scheme added, trailing slash, Service.asmx appended) unless soap_url is configured;
---   * refresh when less than 5 minutes remain (or half the token's life for short-lived tokens);
+--   * refresh when less than refresh_margin remains (performlua.settings: 5 minutes), or half
+--     the token's life for short-lived tokens;
 --   * single flight: however many calls (coroutines) need a token at once, one request is made
 --     and the others wait for it. The token state is shared by every client of the process with
 --     the same auth URL, client id and account;
 --   * a disk cache in $XDG_CACHE_HOME/performlua/tokens/<hash>.json (file 0600, directory 0700)
---     holding a token only for the client secret that fetched it, so repeated runs within a token's life make no token request (the service asks for at most
---     one per 20 minutes per machine). A token the server rejects is dropped and replaced.
+--     holding a token only for the client secret that fetched it, so repeated runs within a
+--     token's life make no token request (the service asks for at most one per 20 minutes per
+--     machine). A token the server rejects is dropped and replaced.
 -- WS-Security username/password (legacy accounts): no token; the header carries them.
 --
 -- Token request failures raise kind "auth" with the server's error / error_description and
 -- never the secret.
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local trace = require "performlua.trace"
+local transport = require "performlua.transport"
 
 local M = {}
 
-local REFRESH_MARGIN = 300
+local default = require("performlua.settings").DEFAULTS
 local states = {} -- cache key -> shared token state
 -- Secrets and token state live here, not in the client's fields, so printing a client (the
 -- REPL's pretty printer, a debug dump) can never show them.
@@ -28,7 +32,7 @@ local private = setmetatable({}, {__mode = "k"})
 
 local function auth_error(fields)
   fields.kind = "auth"
-  return core.error_new(fields)
+  return errors.new(fields)
 end
 
 --- "mc123" -> https://mc123.auth.marketingcloudapis.com/ ; auth URLs get a scheme and a "/".
@@ -138,7 +142,7 @@ function M.new(settings, options)
   self.auth_url, self.token_url = M.normalize_auth_url(settings.subdomain, settings.auth_url)
   local ok, why = core.http_url_allowed(self.token_url)
   if not ok then
-    error(core.error_new{kind = "usage", message = "mc.connect: auth_url: " .. why}, 0)
+    errors.usage("mc.connect: auth_url: " .. why)
   end
   self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
   p.secrets[1] = settings.client_secret
@@ -188,7 +192,7 @@ function Auth:soap_url()
 end
 
 local function margin_for(state, configured)
-  local m = configured or REFRESH_MARGIN
+  local m = configured or default.refresh_margin
   if state.lifetime then m = math.min(m, state.lifetime / 2) end
   return m
 end
@@ -219,7 +223,7 @@ function Auth:request_token()
   local o = self.options
   local body = core.json_encode{grant_type = "client_credentials", client_id = self.client_id,
     client_secret = private[self].client_secret, account_id = self.account_id}
-  local attempts = (o.retries or 4) + 1
+  local attempts = (o.retries or default.retries) + 1
   local started = loop.now()
   local last_err
   for attempt = 1, attempts do
@@ -233,7 +237,7 @@ function Auth:request_token()
       -- asked for timeout = 5 for minutes
       timeout = math.min(o.timeout or math.huge, math.max(o.connect_timeout or 0, 60)),
       connect_timeout = o.connect_timeout, ca_file = o.ca_file}
-    local retry = false
+    local retry
     if resp.curl_code ~= 0 then
       last_err = auth_error{message = string.format("token request to %s failed: %s",
         self.token_url, resp.error), code = resp.curl_code, retryable = true}
@@ -282,14 +286,14 @@ function Auth:request_token()
       end
       last_err = auth_error{
         message = string.format("token request to %s %s (HTTP %d): %s%s", self.token_url,
-          resp.status == 200 and "got an unusable answer" or "was refused", resp.status, trace.redact(detail, private[self].secrets), hint),
+          resp.status == 200 and "got an unusable answer" or "was refused", resp.status,
+          trace.redact(detail, private[self].secrets), hint),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end
     if not retry or attempt == attempts then break end
-    local delay = math.min(30, (o.retry_base_delay or 0.5) * 2 ^ (attempt - 1))
-    delay = delay * (0.5 + core.random() * 0.5)
-    if loop.now() - started + delay > (o.retry_max_seconds or 120) then break end
+    local delay = transport.backoff(o.retry_base_delay or default.retry_base_delay, attempt)
+    if loop.now() - started + delay > (o.retry_max_seconds or default.retry_max_seconds) then break end
     loop.sleep(delay)
   end
   error(last_err, 0)

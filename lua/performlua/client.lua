@@ -1,14 +1,12 @@
 -- performlua.client: mc.connect and the operations of the partner SOAP API.
 --
 --   local c = mc.connect{client_id =, client_secret =, subdomain = | auth_url =, account_id =,
---                        soap_url =, username =, password =, profile =,
---                        timeout = 120, retrieve_timeout = 300, connect_timeout = 30,
---                        retries = 4, retry_max_seconds = 120, retry_base_delay = 0.5,
---                        chunk_size = 50, max_in_flight = 8, trace = false,
---                        token_cache = true, ca_file = nil}
---   ca_file (or PERFORMLUA_CA_FILE): a PEM bundle to trust instead of the system's, e.g. behind a
---   TLS-inspecting corporate proxy. Verification itself can never be turned off.
---   (account settings: see performlua.config for the environment, profiles and precedence)
+--                        soap_url =, username =, password =, profile =, timeout =,
+--                        retrieve_timeout =, connect_timeout =, retries =,
+--                        retry_max_seconds =, retry_base_delay =, chunk_size =,
+--                        max_in_flight =, refresh_margin =, token_cache =, trace =, ca_file =}
+--   What each setting means and its default: performlua.settings. Where the account settings
+--   come from (the environment, profiles, precedence): performlua.config.
 --
 -- Operations (definitions/objects: one object or an array):
 --   c:perform(action, definitions, options)      c:create(objects, options)
@@ -20,28 +18,24 @@
 -- Each returns a result (performlua.result) or raises one error shape (kind usage, auth, fault,
 -- http, transport, xml).
 --
--- Retries (the policy that must never send email twice):
---   * retried with exponential backoff and jitter, bounded by `retries` and `retry_max_seconds`:
---     the "Rate Limited" fault (code 17), HTTP 5xx without a SOAP answer, and failures before
---     the request was sent. For operations that change data only 502, 503 and 429 pages are
---     retried (a gateway or the service refused the request before handling it); a 500 page or
---     a 504 gateway timeout without a SOAP answer may follow work already done, so they raise
---     with outcome_unknown = true;
---   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
---     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
---     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
---     request_id: the service's RequestID when part of its answer arrived, else that
---     correlation id (every outcome-unknown error carries one to quote). The transport itself
---     refuses libcurl's silent re-send of such requests (see runtime/net/http.h);
---   * "Token Expired" / "Login Failed" security faults: the token is dropped, one new token is
---     fetched and the call is retried once (the service rejected the call unprocessed).
+-- Each call goes through performlua.transport: the HTTP exchange, what the answer means, and
+-- the retry policy that never sends a request twice when that could do something twice.
+--
+-- c:wait (performlua.wait) and c:each, c:retrieve_all, c:default_properties
+-- (performlua.retrieve) are methods of the client too, set where Client is defined below.
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local config = require "performlua.config"
 local auth = require "performlua.auth"
 local trace = require "performlua.trace"
 local result = require "performlua.result"
 local perform_rules = require "performlua.perform"
+local settings = require "performlua.settings"
+local transport = require "performlua.transport"
+local types = require "performlua.types"
+local retrieve = require "performlua.retrieve"
+local wait = require "performlua.wait"
 
 local M = {}
 
@@ -49,37 +43,18 @@ local Client = {}
 Client.__index = Client
 M.Client = Client
 
-local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
--- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
--- answer with a well-formed envelope of another operation, which must not pass as success.
-local RESPONSE_ELEMENT = {}
-for _, o in ipairs(core.operations()) do RESPONSE_ELEMENT[o.name] = o.response end
-M.READ_ONLY = READ_ONLY
-
-local CONNECT_OPTIONS = {
-  client_id = true, client_secret = true, subdomain = true, auth_url = true, account_id = true,
-  soap_url = true, username = true, password = true, profile = true, timeout = true,
-  retrieve_timeout = true, connect_timeout = true, retries = true, retry_max_seconds = true,
-  retry_base_delay = true, chunk_size = true, max_in_flight = true, trace = true,
-  token_cache = true, refresh_margin = true, ca_file = true,
-}
+-- The methods that follow work and stream rows live with their helpers.
+Client.wait = wait.wait
+Client.each = retrieve.each
+Client.retrieve_all = retrieve.retrieve_all
+Client.default_properties = retrieve.default_properties
 
 -- Keys of an options table that steer performlua rather than go on the wire.
 local CONTROL_KEYS = {allow_reserved = true, timeout = true, chunk_size = true}
 
-local function usage(message, level)
-  error(core.error_new{kind = "usage", message = message}, level or 0)
-end
+local usage = errors.usage
 
-local types_module
-local function typeof(v)
-  if types_module == nil then
-    local ok, t = pcall(require, "performlua.types")
-    types_module = ok and t or false
-  end
-  if types_module and types_module.typeof then return types_module.typeof(v) end
-  return nil
-end
+local typeof = types.typeof
 
 local function number_option(args, name, default, min)
   local v = args[name]
@@ -98,27 +73,31 @@ function M.connect(args)
   end
   args = args or {}
   for k in pairs(args) do
-    if not CONNECT_OPTIONS[k] then
+    if not settings.NAMES[k] then
       local names = {}
-      for n in pairs(CONNECT_OPTIONS) do names[#names + 1] = n end
+      for n in pairs(settings.NAMES) do names[#names + 1] = n end
       table.sort(names)
       usage(string.format("mc.connect: unknown setting '%s' (settings: %s)", tostring(k),
         table.concat(names, ", ")))
     end
   end
-  local settings = config.resolve(args)
+  local account = config.resolve(args)
   local c = setmetatable({}, Client)
-  c.timeout = number_option(args, "timeout", 120, 0.001)
-  c.retrieve_timeout = number_option(args, "retrieve_timeout", args.timeout or 300, 0.001)
-  c.connect_timeout = number_option(args, "connect_timeout", 30, 0.001)
-  c.retries = math.floor(number_option(args, "retries", 4, 0))
-  c.retry_max_seconds = number_option(args, "retry_max_seconds", 120, 0)
-  c.retry_base_delay = number_option(args, "retry_base_delay", 0.5, 0)
-  c.chunk_size = math.floor(number_option(args, "chunk_size", 50, 1))
-  c.max_in_flight = math.floor(number_option(args, "max_in_flight", 8, 1))
+  local default = settings.DEFAULTS
+  c.timeout = number_option(args, "timeout", default.timeout, 0.001)
+  c.retrieve_timeout = number_option(args, "retrieve_timeout",
+    args.timeout or default.retrieve_timeout, 0.001)
+  c.connect_timeout = number_option(args, "connect_timeout", default.connect_timeout, 0.001)
+  c.retries = math.floor(number_option(args, "retries", default.retries, 0))
+  c.retry_max_seconds = number_option(args, "retry_max_seconds", default.retry_max_seconds, 0)
+  c.retry_base_delay = number_option(args, "retry_base_delay", default.retry_base_delay, 0)
+  c.chunk_size = math.floor(number_option(args, "chunk_size", default.chunk_size, 1))
+  c.max_in_flight = math.floor(number_option(args, "max_in_flight", default.max_in_flight, 1))
   if args.trace ~= nil then c.trace = args.trace and true or false
   else c.trace = trace.enabled_by_env() end
-  c.auth = auth.new(settings, {token_cache = args.token_cache, trace = c.trace,
+  local token_cache = args.token_cache
+  if token_cache == nil then token_cache = default.token_cache end
+  c.auth = auth.new(account, {token_cache = token_cache, trace = c.trace,
     connect_timeout = c.connect_timeout, timeout = c.timeout, retries = c.retries,
     retry_base_delay = c.retry_base_delay, retry_max_seconds = c.retry_max_seconds,
     refresh_margin = args.refresh_margin})
@@ -136,217 +115,13 @@ function M.connect(args)
     c.auth.options.ca_file = ca_file
   end
   c.slots = loop.semaphore(c.max_in_flight)
-  c.account_source = settings.source
+  c.account_source = account.source
   return c
 end
 
 function Client:__tostring()
   return string.format("performlua client (%s, %s)", self.auth.mode == "oauth"
     and self.auth.token_url or "WS-Security", self.account_source or "?")
-end
-
-local function new_correlation_id()
-  local h = core.random_hex(16)
-  return string.format("%s-%s-4%s-%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(14, 16),
-    h:sub(17, 20), h:sub(21, 32))
-end
-
-local function host_of(url)
-  return url:match("^%a+://([^/]+)") or url
-end
-
-local SECURITY_FAULT = {["token expired"] = true, ["login failed"] = true}
-
-local function is_security_fault(err)
-  local fc = tostring(err.faultcode or "")
-  local msg = tostring(err.message or ""):lower()
-  return fc:match("Security$") ~= nil or SECURITY_FAULT[msg] ~= nil
-    or msg:match("^token expired") ~= nil or msg:match("^login failed") ~= nil
-end
-
--- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
--- {err=, retry=bool, refresh=token}.
-function Client:_attempt(op, request, idempotent, correlation_id, timeout)
-  self.slots:acquire()
-  local ok, out = pcall(function()
-    local header, token = self.auth:header()
-    local url = self.auth:soap_url()
-    if not url then
-      error(core.error_new{kind = "auth", message = "the token response had no "
-        .. "soap_instance_url; pass soap_url to mc.connect"}, 0)
-    end
-    local envelope = core.encode(op, request, {header = header})
-    local secrets = self.auth:secret_values()
-    if self.trace then
-      trace.write(string.format("%s request POST %s (correlation id %s)", op, url,
-        correlation_id), envelope, secrets)
-    end
-    local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
-      timeout = timeout, connect_timeout = self.connect_timeout, ca_file = self.ca_file,
-      headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
-                 "X-Correlation-ID: " .. correlation_id}}
-    if self.trace then
-      if resp.curl_code ~= 0 then
-        trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
-          resp.error, resp.sent and "sent" or "not sent"), nil, secrets)
-      else
-        trace.write(string.format("%s response HTTP %d after %.3f s", op, resp.status,
-          resp.elapsed), resp.body, secrets)
-      end
-    end
-    return self:_classify(op, url, resp, idempotent, correlation_id, token)
-  end)
-  self.slots:release()
-  if not ok then error(out, 0) end
-  return out
-end
-
--- The id to quote for a request whose outcome is unknown: the service's RequestID when part of
--- its answer arrived, else the correlation id performlua sent with it (X-Correlation-ID).
-local function request_id_of(resp, correlation_id)
-  local body = type(resp.body) == "string" and resp.body or ""
-  return body:match("<[%w_]*:?RequestID>%s*([^<%s]+)%s*</") or correlation_id
-end
-
-function Client:_classify(op, url, resp, idempotent, correlation_id, token)
-  local secrets = self.auth:secret_values()
-  if resp.curl_code ~= 0 then
-    if not resp.sent or idempotent then
-      return {retry = true, err = core.error_new{kind = "transport",
-        message = string.format("%s request to %s %s: %s", op, host_of(url),
-          resp.sent and "failed" or "could not be sent", resp.error),
-        code = resp.curl_code, retryable = true, correlation_id = correlation_id}}
-    end
-    return {err = core.error_new{kind = "transport",
-      message = string.format("%s request to %s failed after it was sent (%s): the service "
-        .. "may have processed it (correlation id %s)", op, host_of(url), resp.error,
-        correlation_id),
-      code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id,
-      request_id = request_id_of(resp, correlation_id)}}
-  end
-  local ok, body, element, header = pcall(core.decode, resp.body)
-  local expected = RESPONSE_ELEMENT[op]
-  if ok and (expected == nil or element == expected) then
-    return {body = body, element = element, header = header, status = resp.status}
-  end
-  local err = body
-  if ok then
-    err = core.error_new{kind = "xml", message = string.format("%s: the answer from %s is "
-      .. "<%s>, not <%s>: not an answer to this request (check soap_url points at the SOAP "
-      .. "API)", op, host_of(url), tostring(element or "an empty soap:Body"), expected)}
-  end
-  if not core.is_error(err) then
-    err = core.error_new{kind = "xml", message = tostring(err)}
-  end
-  err.http_status = resp.status
-  err.correlation_id = correlation_id
-  err.message = trace.redact(err.message, secrets)
-  if err.kind == "fault" then
-    if err.retryable or tonumber(err.code) == 17 then
-      err.retryable = true
-      return {retry = true, err = err}
-    end
-    if is_security_fault(err) then
-      if self.auth.mode == "oauth" then
-        return {refresh = token or true, err = err}
-      end
-      err.kind = "auth"
-    end
-    return {err = err}
-  end
-  -- no SOAP answer
-  local status = resp.status
-  local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):match("^%s*(.-)%s*$")
-  snippet = trace.redact(snippet:sub(1, 160), secrets)
-  if snippet == "" then snippet = "(empty body)" end
-  if status >= 500 or status == 429 then
-    local e = core.error_new{kind = "http", http_status = status, correlation_id = correlation_id,
-      message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
-        host_of(url), snippet)}
-    -- 502/503/429 come from a gateway or a service that refused the request before handling it.
-    -- A 500 page (the application failed somewhere while handling it) or a 504 (the gateway
-    -- gave up waiting) may follow work already done, such as a started send.
-    if not idempotent and status ~= 502 and status ~= 503 and status ~= 429 then
-      e.outcome_unknown = true
-      e.request_id = request_id_of(resp, correlation_id)
-      e.message = e.message .. (status == 504 and " (a gateway timeout" or " (a server error")
-        .. ": the service may have processed it)"
-      return {err = e}
-    end
-    e.retryable = true
-    local after = tonumber(resp.headers and resp.headers["retry-after"])
-    return {retry = true, err = e, retry_after = after and after >= 0 and math.min(after, 60) or nil}
-  end
-  if status >= 200 and status < 300 then
-    -- answered but unreadable: the service has processed it
-    err.outcome_unknown = not idempotent
-    if err.outcome_unknown then err.request_id = request_id_of(resp, correlation_id) end
-    return {err = err}
-  end
-  return {err = core.error_new{kind = "http", http_status = status,
-    correlation_id = correlation_id,
-    message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
-end
-
--- A retryable failure that is raised anyway says so: the user sees the retries were spent, and
--- which setting bounds them.
-local function gave_up(err, attempts, limit)
-  if attempts > 1 then
-    err.message = string.format("%s (gave up after %d attempts; the limit is mc.connect's %s)",
-      tostring(err.message), attempts, limit)
-  end
-  return err
-end
-
---- One logical call with the retry policy. Returns the decoded answer.
-function Client:_call(op, request, options)
-  local idempotent = READ_ONLY[op] or false
-  local timeout = options and options.timeout
-    or (op == "Retrieve" and self.retrieve_timeout or self.timeout)
-  local correlation_id = new_correlation_id()
-  local started = loop.now()
-  local attempt, refreshed = 0, false
-  while true do
-    attempt = attempt + 1
-    local out = self:_attempt(op, request, idempotent, correlation_id, timeout)
-    if out.body then
-      out.correlation_id = correlation_id
-      out.attempts = attempt
-      return out
-    end
-    local err = out.err
-    err.attempts = attempt
-    if out.refresh then
-      if refreshed then
-        err.kind = "auth"
-        err.message = err.message .. " (again after fetching a new token)"
-        error(err, 0)
-      end
-      refreshed = true
-      attempt = attempt - 1
-      self.auth:rejected(out.refresh ~= true and out.refresh or nil)
-      if self.trace then
-        trace.write(op .. ": the service rejected the token (" .. tostring(err.message)
-          .. "); fetching a new one and retrying once", nil, self.auth:secret_values())
-      end
-    elseif out.retry and attempt <= self.retries then
-      local delay = math.min(30, self.retry_base_delay * 2 ^ (attempt - 1))
-      delay = delay * (0.5 + 0.5 * core.random())
-      if out.retry_after then delay = math.max(delay, out.retry_after) end -- the server's word
-      if loop.now() - started + delay > self.retry_max_seconds then
-        error(gave_up(err, attempt, "retry_max_seconds"), 0)
-      end
-      if self.trace then
-        trace.write(string.format("%s attempt %d failed (%s); retrying in %.2f s", op, attempt,
-          tostring(err.message), delay), nil, self.auth:secret_values())
-      end
-      loop.sleep(delay)
-    elseif out.retry then
-      error(gave_up(err, attempt, "retries"), 0)
-    else
-      error(err, 0)
-    end
-  end
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -397,14 +172,10 @@ local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
 -- Builds the result of a call from the decoded body.
 local function make_result(op, answer, inputs, results_field, item_name)
   local body = answer.body or {}
-  local function get(k)
-    local ok, v = pcall(function() return body[k] end)
-    return ok and v or nil
-  end
-  local results = result.results_array(get(results_field or "Results"), item_name)
+  local results = result.results_array(body[results_field or "Results"], item_name)
   if inputs then results = result.order_by_ordinal(results, #inputs) end
-  local r = result.new{operation = op, OverallStatus = get("OverallStatus"),
-    OverallStatusMessage = get("OverallStatusMessage"), RequestID = get("RequestID"),
+  local r = result.new{operation = op, OverallStatus = body.OverallStatus,
+    OverallStatusMessage = body.OverallStatusMessage, RequestID = body.RequestID,
     Results = results, inputs = inputs, rows = ROWS[op]}
   r.correlation_id = answer.correlation_id
   -- other members of the answer (VersionInfo, ObjectDefinition, ...) are kept under their names
@@ -419,8 +190,8 @@ local function make_result(op, answer, inputs, results_field, item_name)
 end
 
 -- Sends `inputs` in chunks of chunk_size, building each request with build(chunk); merges.
-function Client:_chunked(op, inputs, control, build)
-  local size = control.chunk_size or self.chunk_size
+local function chunked(c, op, inputs, control, build)
+  local size = control.chunk_size or c.chunk_size
   if math.type(size) ~= "integer" or size < 1 then
     usage(op .. ": chunk_size must be an integer >= 1")
   end
@@ -436,14 +207,14 @@ function Client:_chunked(op, inputs, control, build)
           err.message = string.format("%s (in the chunk of objects %d-%d of %d; nothing was sent)",
             tostring(err.message), (i - 1) * size + 1, (i - 1) * size + #chunk, #inputs)
         end
-        error(err, 0)
+        error(errors.at_caller(err), 0)
       end
     end
   end
   local parts = {}
   for i, chunk in ipairs(chunks) do
     local from = (i - 1) * size + 1
-    local ok, answer = pcall(self._call, self, op, build(chunk), control)
+    local ok, answer = pcall(transport.call, c, op, build(chunk), control)
     if not ok then
       local err = answer
       if from > 1 and type(err) == "table" then
@@ -466,7 +237,7 @@ function Client:perform(action, definitions, options)
   local defs = as_list(definitions, "c:perform")
   local control, wire = split_options(options, "c:perform")
   perform_rules.check(action, defs, typeof, control.allow_reserved)
-  local r = self:_chunked("Perform", defs, control, function(chunk)
+  local r = chunked(self, "Perform", defs, control, function(chunk)
     return {Options = wire, Action = action, Definitions = chunk}
   end)
   r.action = action
@@ -477,7 +248,7 @@ local function crud(op, what)
   return function(self, objects, options)
     local list = as_list(objects, what)
     local control, wire = split_options(options, what)
-    return self:_chunked(op, list, control, function(chunk)
+    return chunked(self, op, list, control, function(chunk)
       return {Options = wire or {}, Objects = chunk}
     end)
   end
@@ -485,6 +256,19 @@ end
 Client.create = crud("Create", "c:create")
 Client.update = crud("Update", "c:update")
 Client.delete = crud("Delete", "c:delete")
+
+-- One page of a retrieve: the result, which keeps the request to continue it.
+local function retrieve_page(c, req, control)
+  local answer = transport.call(c, "Retrieve", {RetrieveRequest = req}, control)
+  local r = make_result("Retrieve", answer, nil)
+  local status = tostring(r.OverallStatus or "")
+  r.more = status:lower() == "moredataavailable"
+  r.ok = r.ok and (status:upper() == "OK" or r.more)
+  r.object_type = req.ObjectType
+  result.set_internal(r, "retrieve", req)
+  result.set_internal(r, "control", control)
+  return r
+end
 
 -- RetrieveRequest's own fields; other option keys go into RetrieveOptions.
 local RETRIEVE_REQUEST_FIELDS = {ClientIDs = true, RespondTo = true, PartnerProperties = true,
@@ -497,9 +281,6 @@ function Client:retrieve(object_type, properties, filter, options)
       .. "name such as \"Subscriber\"")
   end
   if properties == nil then
-    if not self.default_properties then
-      usage("c:retrieve: no properties given; pass a list such as {\"ID\", \"Name\"}")
-    end
     properties = self:default_properties(object_type)
   elseif type(properties) == "string" then
     properties = {properties}
@@ -531,19 +312,7 @@ function Client:retrieve(object_type, properties, filter, options)
     end
     req.Options = retrieve_options
   end
-  return self:_retrieve(req, control)
-end
-
-function Client:_retrieve(req, control)
-  local answer = self:_call("Retrieve", {RetrieveRequest = req}, control)
-  local r = make_result("Retrieve", answer, nil)
-  local status = tostring(r.OverallStatus or "")
-  r.more = status:lower() == "moredataavailable"
-  r.ok = r.ok and (status:upper() == "OK" or r.more)
-  r.object_type = req.ObjectType
-  result.set_internal(r, "retrieve", req)
-  result.set_internal(r, "control", control)
-  return r
+  return retrieve_page(self, req, control)
 end
 
 --- The next page of a retrieve whose result has `more`; nil after the last page. Raises (as
@@ -563,7 +332,7 @@ function Client:continue(page)
   local req = {}
   for k, v in pairs(prev) do req[k] = v end
   req.ContinueRequest = page.RequestID
-  return self:_retrieve(req, result.internal(page).control or {})
+  return retrieve_page(self, req, result.internal(page).control or {})
 end
 
 function Client:describe(object_type)
@@ -576,7 +345,7 @@ function Client:describe(object_type)
     end
     reqs[i] = {ObjectType = n}
   end
-  local answer = self:_call("Describe", {DescribeRequests = reqs})
+  local answer = transport.call(self, "Describe", {DescribeRequests = reqs})
   local r = make_result("Describe", answer, nil, "ObjectDefinition")
   return r
 end
@@ -585,7 +354,7 @@ end
 local function requests_call(op, what)
   return function(self, requests)
     local list = as_list(requests, what)
-    return make_result(op, self:_call(op, {Requests = list}), list)
+    return make_result(op, transport.call(self, op, {Requests = list}), list)
   end
 end
 Client.execute = requests_call("Execute", "c:execute")
@@ -598,7 +367,7 @@ function Client:configure(action, configurations, options)
   end
   local list = as_list(configurations, "c:configure")
   local control, wire = split_options(options, "c:configure")
-  local r = self:_chunked("Configure", list, control, function(chunk)
+  local r = chunked(self, "Configure", list, control, function(chunk)
     return {Options = wire, Action = action, Configurations = chunk}
   end)
   r.action = action
@@ -615,7 +384,7 @@ function Client:schedule(action, schedule, interactions, options)
   end
   local list = as_list(interactions, "c:schedule")
   local control, wire = split_options(options, "c:schedule")
-  local answer = self:_call("Schedule",
+  local answer = transport.call(self, "Schedule",
     {Options = wire, Action = action, Schedule = schedule, Interactions = list}, control)
   local r = make_result("Schedule", answer, list)
   r.action = action
@@ -624,20 +393,15 @@ end
 
 
 function Client:version_info(include_history)
-  local answer = self:_call("VersionInfo", {IncludeVersionHistory = include_history and true
+  local answer = transport.call(self, "VersionInfo", {IncludeVersionHistory = include_history and true
     or false})
   return make_result("VersionInfo", answer, nil, "VersionInfo")
 end
 
 function Client:system_status(options)
   local _, wire = split_options(options, "c:system_status")
-  local answer = self:_call("GetSystemStatus", {Options = wire})
+  local answer = transport.call(self, "GetSystemStatus", {Options = wire})
   return make_result("GetSystemStatus", answer, nil)
 end
-
-M.connect = M.connect
-
-require("performlua.retrieve").install(Client)
-require("performlua.wait").install(Client)
 
 return M

@@ -8,9 +8,7 @@
 --   soap_url     the SOAP endpoint (optional with OAuth: it comes from the token response)
 -- Each group comes from the first source that sets any of its fields:
 --   1. the arguments of mc.connect{...}
---   2. the environment: PERFORMLUA_CLIENT_ID, PERFORMLUA_CLIENT_SECRET, PERFORMLUA_SUBDOMAIN,
---      PERFORMLUA_AUTH_URL, PERFORMLUA_ACCOUNT_ID, PERFORMLUA_SOAP_URL, PERFORMLUA_USERNAME,
---      PERFORMLUA_PASSWORD
+--   2. the environment: PERFORMLUA_CLIENT_ID, ... (each field's variable: performlua.settings)
 --   3. a profile of the config file (below)
 --   4. the default account (set by `performlua --sandbox`: the embedded sandbox; its soap_url
 --      serves WS-Security logins only, OAuth clients take the endpoint from the token response)
@@ -32,30 +30,22 @@
 -- PERFORMLUA_PROFILE, else default_profile. The file holds secrets, so it is refused unless
 -- only its owner can read it (the message gives the chmod command).
 local core = require "performlua.core"
+local errors = require "performlua.errors"
+local settings = require "performlua.settings"
 
 local M = {}
 
-local ACCOUNT_FIELDS = {"client_id", "client_secret", "username", "password", "subdomain",
-                        "auth_url", "account_id", "soap_url"}
-local GROUPS = {
-  {name = "credentials", fields = {"client_id", "client_secret", "username", "password"}},
-  {name = "endpoint", fields = {"subdomain", "auth_url"}},
-  {name = "account_id", fields = {"account_id"}},
-  {name = "soap_url", fields = {"soap_url"}},
-}
-local ENV = {
-  client_id = "PERFORMLUA_CLIENT_ID", client_secret = "PERFORMLUA_CLIENT_SECRET",
-  subdomain = "PERFORMLUA_SUBDOMAIN", auth_url = "PERFORMLUA_AUTH_URL",
-  account_id = "PERFORMLUA_ACCOUNT_ID", soap_url = "PERFORMLUA_SOAP_URL",
-  username = "PERFORMLUA_USERNAME", password = "PERFORMLUA_PASSWORD",
-}
-M.ACCOUNT_FIELDS = ACCOUNT_FIELDS
-M.ENV = ENV
+-- The fields, their groups and environment variables: performlua.settings.
+local ACCOUNT_FIELDS, GROUPS, ENV = settings.ACCOUNT_FIELDS, settings.GROUPS, settings.ENV
 
 local default_account
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
+local usage = errors.usage
+
+-- A mistake in the config file (or a profile it lacks) is fixed there: the message names the
+-- file (and its line), not the line of the script that happened to call mc.connect.
+local function file_usage(message)
+  errors.usage(message, 0)
 end
 
 --- Registers the account used when nothing else is configured (performlua --sandbox).
@@ -88,17 +78,17 @@ local function octal(mode) return string.format("%03o", mode) end
 function M.load_file(path)
   local info = core.file_info(path)
   if not info then return nil end
-  if not info.is_file then usage(path .. " is not a regular file") end
+  if not info.is_file then file_usage(path .. " is not a regular file") end
   if info.uid ~= core.getuid() then
-    usage(string.format("%s belongs to another user (uid %d); performlua only reads a config "
+    file_usage(string.format("%s belongs to another user (uid %d); performlua only reads a config "
       .. "file with secrets that you own", path, info.uid))
   end
   if info.mode & 0x3f ~= 0 then -- any of 077
-    usage(string.format("%s can be read or changed by other users (mode %s) and holds secrets; "
+    file_usage(string.format("%s can be read or changed by other users (mode %s) and holds secrets; "
       .. "restrict it with: chmod 600 %s", path, octal(info.mode), path))
   end
   local f, err = io.open(path, "rb")
-  if not f then usage("cannot read " .. path .. ": " .. tostring(err)) end
+  if not f then file_usage("cannot read " .. path .. ": " .. tostring(err)) end
   local text = f:read("a")
   f:close()
   local env = {}
@@ -108,7 +98,7 @@ function M.load_file(path)
   if not chunk then
     -- Lua quotes the token it stopped at ("unfinished string near '"<secret>...'"): the line
     -- number is enough to find the mistake, and the token may be a secret
-    usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
+    file_usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
       .. "check quotes, commas and braces on that line)")
   end
   -- data only: bounded work, no access to anything
@@ -119,10 +109,10 @@ function M.load_file(path)
   if not ok then
     -- Lua names a string constant it could not use ("(constant 'the-secret')"): drop the value
     rerr = tostring(rerr):gsub("%(constant .*%)", "(a constant)")
-    usage("config file " .. path .. (rerr:sub(1, 1) == ":" and "" or ": ") .. rerr)
+    file_usage("config file " .. path .. (rerr:sub(1, 1) == ":" and "" or ": ") .. rerr)
   end
   if env.profiles ~= nil and type(env.profiles) ~= "table" then
-    usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
+    file_usage("config file " .. path .. ": 'profiles' must be a table of named profiles")
   end
   return env
 end
@@ -140,13 +130,13 @@ local function profile_source(args)
   if name == "" then name = nil end
   local path, perr = M.config_path()
   if not path then
-    if name then usage("cannot find the config file for profile '" .. name .. "': " .. perr) end
+    if name then file_usage("cannot find the config file for profile '" .. name .. "': " .. perr) end
     return nil
   end
   local data = M.load_file(path)
   if not data then
     if name then
-      usage(string.format("profile '%s' was asked for (%s) but %s does not exist", name,
+      file_usage(string.format("profile '%s' was asked for (%s) but %s does not exist", name,
         args.profile and "mc.connect{profile=...}" or "PERFORMLUA_PROFILE / --profile", path))
     end
     return nil, path
@@ -159,7 +149,7 @@ local function profile_source(args)
     local names = {}
     for k in pairs(profiles) do names[#names + 1] = tostring(k) end
     table.sort(names)
-    usage(string.format("no profile '%s' in %s (profiles there: %s)", chosen, path,
+    file_usage(string.format("no profile '%s' in %s (profiles there: %s)", chosen, path,
       #names > 0 and table.concat(names, ", ") or "none"))
   end
   local src = {}
@@ -235,17 +225,19 @@ function M.resolve(args)
   local missing = {}
   local has_oauth = out.client_id ~= nil or out.client_secret ~= nil
   local has_wsse = out.username ~= nil or out.password ~= nil
+  local function need(field)
+    if out[field] == nil then missing[#missing + 1] = field .. " (" .. ENV[field] .. ")" end
+  end
   if has_wsse and not has_oauth then
-    if not out.username then missing[#missing + 1] = "username (PERFORMLUA_USERNAME)" end
-    if not out.password then missing[#missing + 1] = "password (PERFORMLUA_PASSWORD)" end
-    if not out.soap_url then missing[#missing + 1] = "soap_url (PERFORMLUA_SOAP_URL)" end
+    need("username")
+    need("password")
+    need("soap_url")
   else
-    if not out.client_id then missing[#missing + 1] = "client_id (PERFORMLUA_CLIENT_ID)" end
-    if not out.client_secret then
-      missing[#missing + 1] = "client_secret (PERFORMLUA_CLIENT_SECRET)"
-    end
+    need("client_id")
+    need("client_secret")
     if not out.subdomain and not out.auth_url then
-      missing[#missing + 1] = "subdomain or auth_url (PERFORMLUA_SUBDOMAIN or PERFORMLUA_AUTH_URL)"
+      missing[#missing + 1] = string.format("subdomain or auth_url (%s or %s)", ENV.subdomain,
+        ENV.auth_url)
     end
   end
   if #missing > 0 then
@@ -255,9 +247,9 @@ function M.resolve(args)
       .. "environment variables named, or in a profile in " .. where
       .. " (chosen with --profile NAME or PERFORMLUA_PROFILE)")
   end
-  for _, k in ipairs({"client_id", "client_secret", "username", "password", "subdomain",
-                      "auth_url", "soap_url"}) do
-    if out[k] ~= nil and type(out[k]) ~= "string" then
+  for _, k in ipairs(ACCOUNT_FIELDS) do
+    -- account_id may be a number too: it is checked below
+    if k ~= "account_id" and out[k] ~= nil and type(out[k]) ~= "string" then
       usage("mc.connect: " .. k .. " must be a string, got " .. type(out[k]))
     end
   end

@@ -3,7 +3,9 @@
 -- Functions are loaded on first use so that `require "performlua"` stays cheap; each name
 -- comes from the one module that owns it. Any other capitalised name is an object
 -- constructor for the API type of that name (mc.EmailSendDefinition{...}), or a usage error
--- naming the nearest types.
+-- naming the nearest types. The `owners` and `modules` tables below are the list of public
+-- names: the metatable of `mc` carries them for the REPL's completion (performlua.repl), which
+-- offers the names before their first use.
 local M = {}
 
 M.VERSION = require("performlua.core").version
@@ -14,8 +16,11 @@ local owners = {
   types = "performlua.types", typeof = "performlua.types",
   -- talking to an account
   connect = "performlua.client",
-  -- concurrency on one event loop
+  -- concurrency on one event loop, and its clock
   parallel = "performlua.loop", map = "performlua.loop", sleep = "performlua.loop",
+  now = "performlua.loop",
+  -- whether a person is there to answer or watch
+  isatty = "performlua.terminal",
   -- showing values to people
   pretty = "performlua.pretty",
   -- the Perform page as data
@@ -28,39 +33,19 @@ local modules = {
   sandbox = "performlua.sandbox",
 }
 
--- Edit distance, case-insensitive (a misspelt type is often only mis-capitalised).
-local function distance(a, b)
-  a, b = a:lower(), b:lower()
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = {[0] = i}
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
--- The error for mc.<Name> when Name is no type: names the nearest types, as a misspelt field
--- names the nearest fields.
+-- The error for mc.<Name> when Name is no type: names the nearest types, chosen as the
+-- constructors choose the nearest fields of a misspelt one (core.suggest).
 local function unknown_type_message(name)
-  local scored = {}
-  local limit = math.max(2, #name // 4)
-  for _, t in ipairs(require("performlua.core").object_types()) do
-    local d = distance(name, t)
-    if d <= limit then scored[#scored + 1] = {t, d} end
-  end
-  table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+  local core = require "performlua.core"
   local near = {}
-  for i = 1, math.min(3, #scored) do near[i] = "'" .. scored[i][1] .. "'" end
+  for i, t in ipairs(core.suggest(name, core.object_types())) do near[i] = "'" .. t .. "'" end
   return string.format("mc.%s: there is no API type %s%s; mc.types() lists them", name,
     name, #near > 0 and (" (did you mean " .. table.concat(near, ", ") .. "?)") or "")
 end
 
 return setmetatable(M, {
+  owners = owners,
+  modules = modules,
   __index = function(t, name)
     local owner = owners[name]
     local value
@@ -74,12 +59,7 @@ return setmetatable(M, {
       -- a capitalised name is meant as a type: a typo raises here, at the caller's line, rather
       -- than as "attempt to call a nil value" (test for a type with mc.types())
       if value == nil and name:match("^%u") then
-        local core = require("performlua.core")
-        local info = debug.getinfo(2, "Sl")
-        local where = info and info.currentline > 0
-          and (info.short_src .. ":" .. info.currentline .. ": ") or ""
-        error(core.error_new{kind = "usage",
-          message = where .. unknown_type_message(name)}, 2)
+        require("performlua.errors").usage(unknown_type_message(name))
       end
     end
     if value ~= nil then rawset(t, name, value) end

@@ -9,9 +9,11 @@
 --     loop itself until its own wait is over, running every other task meanwhile.
 -- So client calls and mc.sleep look the same everywhere, and there is one code path.
 --
--- Public (through `mc`): parallel(f1, f2, ...), map(list, fn, {concurrency = N}), sleep(s).
--- For the client: http(request), semaphore(n), future(), now().
+-- Public (through `mc`): parallel(f1, f2, ...), map(list, fn, {concurrency = N}), sleep(s),
+-- now() (seconds on a monotonic clock: mc.now() - started is a duration).
+-- For the client: http(request), semaphore(n), future().
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -33,9 +35,7 @@ local function get_multi()
   return multi
 end
 
-local function usage(message, level)
-  error(core.error_new{kind = "usage", message = message}, (level or 1) + 1)
-end
+local usage = errors.usage
 
 local function make_ready(co, ...)
   ready_tail = ready_tail + 1
@@ -69,8 +69,8 @@ local function step(co, args)
   elseif res[2] ~= YIELD and task then
     -- The function yielded to us directly (coroutine.yield outside a coroutine of its own):
     -- we cannot know what it waits for, so the task fails instead of hanging.
-    finish_task(task, false, core.error_new{kind = "usage", message =
-      "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
+    finish_task(task, false, errors.new{kind = "usage", message = errors.where_in(co)
+      .. "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
       .. "wrap your own generator in coroutine.wrap/create"})
   end
 end
@@ -143,7 +143,7 @@ local function suspend(register)
     end)
     local woke = table.pack(coroutine.yield(YIELD))
     if woke[1] == CANCEL then
-      error(core.error_new{kind = "interrupted", message = "interrupted: this call was "
+      error(errors.new{kind = "interrupted", message = "interrupted: this call was "
         .. "cancelled because the line or script that started it was interrupted"}, 0)
     end
     return table.unpack(woke, 1, woke.n)
@@ -215,7 +215,7 @@ end
 --- mc.sleep(seconds): pauses the caller; other tasks keep running.
 function M.sleep(seconds)
   if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0 then
-    usage("mc.sleep(seconds) needs a number of seconds >= 0, got " .. tostring(seconds), 2)
+    usage("mc.sleep(seconds) needs a number of seconds >= 0, got " .. tostring(seconds))
   end
   local at = core.monotonic() + seconds
   suspend(function(wake)
@@ -292,7 +292,7 @@ local function group_error(api, noun, failures, results, name_of)
     prefix = prefix .. string.format(" (and %d more)", #failures - 1)
   end
   local err = {}
-  if core.is_error(cause) then
+  if errors.is_error(cause) then
     for k, v in pairs(cause) do err[k] = v end
     err.message = prefix .. ": " .. tostring(cause.message)
   else
@@ -310,7 +310,7 @@ local function group_error(api, noun, failures, results, name_of)
   err.traceback = first.traceback
   err.failures = failures
   err.results = results
-  return core.error_new(err)
+  return errors.new(err)
 end
 
 -- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
@@ -360,7 +360,7 @@ function M.parallel(...)
   for i = 1, fns.n do
     if type(fns[i]) ~= "function" then
       usage(string.format("mc.parallel: argument #%d is a %s, expected a function", i,
-        type(fns[i])), 2)
+        type(fns[i])))
     end
   end
   local results = run_group("mc.parallel", "function", fns.n, math.max(fns.n, 1),
@@ -372,23 +372,23 @@ end
 --- (default 8); returns the results in input order.
 function M.map(list, fn, options)
   if type(list) ~= "table" then
-    usage("mc.map: argument #1 must be a list (table), got " .. type(list), 2)
+    usage("mc.map: argument #1 must be a list (table), got " .. type(list))
   end
   if type(fn) ~= "function" then
-    usage("mc.map: argument #2 must be a function, got " .. type(fn), 2)
+    usage("mc.map: argument #2 must be a function, got " .. type(fn))
   end
   if options ~= nil and type(options) ~= "table" then
-    usage("mc.map: argument #3 must be an options table such as {concurrency = 4}", 2)
+    usage("mc.map: argument #3 must be an options table such as {concurrency = 4}")
   end
   local concurrency = options and options.concurrency or 8
   if math.type(concurrency) ~= "integer" or concurrency < 1 then
-    usage("mc.map: concurrency must be an integer >= 1, got " .. tostring(concurrency), 2)
+    usage("mc.map: concurrency must be an integer >= 1, got " .. tostring(concurrency))
   end
   local n = #list
   if n == 0 and next(list) ~= nil then
     -- a table keyed by names has no order to return results in: say so rather than return {}
     usage("mc.map: argument #1 must be a list (an array such as {\"a\", \"b\"}); this table "
-      .. "has keys but no item 1", 2)
+      .. "has keys but no item 1")
   end
   -- a string or number item is named in the error too: "item 2 ('north') failed"
   local function name_of(i)

@@ -1,48 +1,88 @@
--- performlua.perform: the Perform page (../shared/seed/perform.md) as data, and the checks the
--- client applies before sending a Perform.
+-- performlua.perform: the Perform page (../shared/seed/perform.md) as data, with what it leaves
+-- out, and the checks the client applies before sending a Perform.
 --
--- The one place the page is restated: the client's checks, mc.perform_actions (REPL help and
--- completion) and the documentation all read this table.
-local core = require "performlua.core"
+-- The one place these facts are written: the client's checks, c:wait (what to follow),
+-- the sandbox's Perform (sandbox/actions.lua), mc.perform_actions (REPL help and completion)
+-- and the documentation all read this table.
+local errors = require "performlua.errors"
 
 local M = {}
 
--- In the page's order. `actions` are supported; `reserved` are marked "reserved for future use"
--- (refused unless the caller passes allow_reserved = true); `requires_id`: without an ID the
--- service silently ignores the action. `wsdl_type` names the type's spelling in the WSDL when the
--- page spells it differently.
+-- How an action's work completes: the `completes` column, which says what c:wait follows.
+local CALL = "call"             -- within the Perform call: the answer is the result itself
+                                -- (Task.StatusMessage holds a count, Object a clone, ...)
+local SEND = "send"             -- later: the Send whose ID is Task.ID (soap-api.md §8)
+local IMPORT = "import"         -- later: the ImportResultsSummary whose TaskResultID is Task.ID
+local ACTIVITY = "activity"     -- later: the AsyncActivityStatus whose TaskID is Task.ID
+local AUTOMATION = "automation" -- later, without a Task: the Automation's own Status
+M.COMPLETES = {CALL, SEND, IMPORT, ACTIVITY, AUTOMATION}
+
+-- In the page's order, then the Perform-capable types the page does not list (`on_page =
+-- false`: reference/soap-api.md §4, §6 and §8). `actions` are supported; `reserved` are marked
+-- "reserved for future use" (refused unless the caller passes allow_reserved = true);
+-- `completes` says how each of them (reserved ones too) completes; `requires_id`: without an ID
+-- the service silently ignores the action. `wsdl_type` names the type's spelling in the WSDL
+-- when the page spells it differently.
 M.objects = {
-  {type = "AudienceDefinition", actions = {"build", "clone", "totalcount", "count"}},
-  {type = "AudienceSegmentDefinition", actions = {"Count"}},
-  {type = "Campaign", actions = {"start", "stop"}, reserved = {"cancel", "pause"}},
-  {type = "ContentValidation", actions = {"validate"}},
-  {type = "DataExtractActivity", actions = {"start"}},
+  {type = "AudienceDefinition", actions = {"build", "clone", "totalcount", "count"},
+   completes = {build = ACTIVITY, clone = CALL, totalcount = CALL, count = CALL}},
+  {type = "AudienceSegmentDefinition", actions = {"Count"}, completes = {Count = CALL}},
+  {type = "Campaign", actions = {"start", "stop"}, reserved = {"cancel", "pause"},
+   completes = {start = ACTIVITY, stop = CALL, cancel = CALL, pause = CALL}},
+  {type = "ContentValidation", actions = {"validate"}, completes = {validate = CALL}},
+  {type = "DataExtractActivity", actions = {"start"}, completes = {start = ACTIVITY}},
   {type = "EmailSendDefinition", actions = {"start", "test", "GetMaxCount"},
-   reserved = {"stop", "pause", "restart"}},
-  {type = "ExtractDefinition", actions = {"start"}},
-  {type = "FileTransferActivity", actions = {"start"}},
-  {type = "FileTrigger", actions = {"start"}},
-  {type = "FilterActivity", actions = {"start"}},
-  {type = "GroupDefinition", actions = {"start"}},
-  {type = "ImportDefinition", actions = {"start"}},
-  {type = "MessageSendActivity", actions = {"start"}},
-  {type = "PlatformApplication", actions = {"publish", "deploy"}},
-  {type = "ProgramManifestTemplate", actions = {"start"}},
-  {type = "Send", actions = {"pause", "resume", "cancel"}, requires_id = true},
-  {type = "SMSSendActivity", wsdl_type = "SmsSendActivity", actions = {"start"}},
-  {type = "SystemEntityOperation", actions = {"start"}},
+   reserved = {"stop", "pause", "restart"},
+   completes = {start = SEND, test = SEND, GetMaxCount = CALL, stop = CALL, pause = CALL,
+                restart = SEND}},
+  {type = "ExtractDefinition", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "FileTransferActivity", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "FileTrigger", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "FilterActivity", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "GroupDefinition", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "ImportDefinition", actions = {"start"}, completes = {start = IMPORT}},
+  {type = "MessageSendActivity", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "PlatformApplication", actions = {"publish", "deploy"},
+   completes = {publish = CALL, deploy = CALL}},
+  {type = "ProgramManifestTemplate", actions = {"start"}, completes = {start = ACTIVITY}},
+  {type = "Send", actions = {"pause", "resume", "cancel"}, requires_id = true,
+   completes = {pause = CALL, resume = CALL, cancel = CALL}},
+  {type = "SMSSendActivity", wsdl_type = "SmsSendActivity", actions = {"start"},
+   completes = {start = ACTIVITY}},
+  {type = "SystemEntityOperation", actions = {"start"}, completes = {start = ACTIVITY}},
+  -- Performable but not on the page: the client sends any action on them as given (the
+  -- service decides), and mc.perform_actions, which shows the page, leaves them out.
+  {type = "QueryDefinition", on_page = false, actions = {"start"},
+   completes = {start = ACTIVITY}},
+  {type = "Automation", on_page = false, actions = {"start"}, completes = {start = AUTOMATION}},
+  {type = "DataExtension", on_page = false, actions = {"ClearData"},
+   completes = {ClearData = CALL}},
 }
 
 local by_type = {}
 for _, o in ipairs(M.objects) do
   o.reserved = o.reserved or {}
+  o.on_page = o.on_page ~= false
+  -- action names are case-insensitive (the docs write GetMaxCount and getmaxcount alike)
+  o.completes_lower = {}
+  for action, how in pairs(o.completes) do o.completes_lower[action:lower()] = how end
   by_type[o.type:lower()] = o
   if o.wsdl_type then by_type[o.wsdl_type:lower()] = o end
 end
 
---- The page's entry for a type name (case-insensitive; WSDL spellings too), or nil.
+--- The entry for a type name (case-insensitive; WSDL spellings too), or nil. Check `.on_page`
+--- before treating it as the page's.
 function M.lookup(type_name)
   return type(type_name) == "string" and by_type[type_name:lower()] or nil
+end
+
+--- How `action` on a definition of type `type_name` completes (one of COMPLETES), or nil when
+--- the table does not say. Without an action, how the type's start completes: c:wait given
+--- one PerformResult alone does not know the action it answers.
+function M.completion(type_name, action)
+  local o = M.lookup(type_name)
+  if not o then return nil end
+  return o.completes_lower[type(action) == "string" and action:lower() or "start"]
 end
 
 local function describe(o)
@@ -58,11 +98,13 @@ end
 function M.perform_actions(type_name)
   if type_name == nil then
     local all = {}
-    for _, o in ipairs(M.objects) do all[o.type] = describe(o) end
+    for _, o in ipairs(M.objects) do
+      if o.on_page then all[o.type] = describe(o) end
+    end
     return all
   end
   local o = M.lookup(type_name)
-  return o and describe(o) or nil
+  return o and o.on_page and describe(o) or nil
 end
 
 local function find(list, action)
@@ -73,9 +115,7 @@ local function find(list, action)
   return nil
 end
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
-end
+local usage = errors.usage
 
 --- Checks one Perform call. `definitions` is an array of typed objects; `type_of(obj)` names
 --- an object's type. Raises a usage error that says what to do; returns nothing when fine.
@@ -94,7 +134,7 @@ function M.check(action, definitions, type_of, allow_reserved)
         .. "such as mc.EmailSendDefinition{CustomerKey = ...}", i))
     end
     local o = M.lookup(tname)
-    if o then
+    if o and o.on_page then
       if find(o.reserved, action) then
         if not allow_reserved then
           usage(string.format("c:perform: the Perform page marks %s action '%s' as reserved for "
@@ -116,7 +156,7 @@ function M.check(action, definitions, type_of, allow_reserved)
       end
     end
     -- types the page does not list (DataExtension ClearData, QueryDefinition and Automation
-    -- start, ...) are sent as given: the service decides
+    -- start, HiveQueryDefinition, ...) are sent as given: the service decides
   end
 end
 

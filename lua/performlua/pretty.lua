@@ -89,22 +89,8 @@ local function is_identifier(k)
   return type(k) == "string" and k:match("^[A-Za-z_][A-Za-z0-9_]*$") ~= nil and not KEYWORDS[k]
 end
 
--- The type name of a performlua object, or nil. Objects only exist once the C core is
--- loaded, so looking in package.loaded costs nothing for plain tables and loads nothing.
-local function typename_of(v)
-  local typeof
-  for _, module in ipairs({ "performlua.core", "performlua.types" }) do
-    local loaded = package.loaded[module]
-    if type(loaded) == "table" and type(loaded.typeof) == "function" then
-      typeof = loaded.typeof
-      break
-    end
-  end
-  if not typeof then return nil end
-  local ok, name = pcall(typeof, v)
-  if ok and type(name) == "string" and name ~= "" and name ~= "table" then return name end
-  return nil
-end
+-- The type name of a performlua object; nil for any other value.
+local typename_of = require("performlua.core").typeof
 
 -- Values whose __tostring is running right now (an object's __tostring that calls pretty on
 -- itself must get the structural rendering, not recurse).

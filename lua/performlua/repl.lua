@@ -4,6 +4,7 @@
 -- prints the returned text. Values are shown as Lua (performlua.pretty), laid out over several
 -- lines when long, with big tables cut short so one retrieve does not flood the terminal.
 local pretty = require("performlua.pretty").pretty
+local types = require "performlua.types"
 
 local M = {}
 
@@ -28,20 +29,13 @@ function M.format_results(...)
   return table.concat(texts, multiline and "\n" or ", ")
 end
 
--- Names the public module offers even before they are first used (mc loads them lazily).
-local function performlua_names(into)
-  for _, name in ipairs({ "connect", "parallel", "map", "sleep", "types", "typeof", "encode",
-                          "decode", "pretty", "sandbox", "perform_actions", "VERSION" }) do
-    into[name] = true
-  end
-  local ok, types = pcall(require, "performlua.types")
-  local ok_list, list = false, nil
-  if ok and type(types) == "table" and type(types.types) == "function" then
-    ok_list, list = pcall(types.types)
-  end
-  if ok_list and type(list) == "table" then
-    for _, name in ipairs(list) do into[name] = true end
-  end
+-- Names `mc` offers even before they are first used (it loads them lazily): the functions and
+-- modules its metatable lists (init.lua), and a constructor for every type.
+local function performlua_names(mc, into)
+  local public = getmetatable(mc)
+  for name in pairs(public.owners) do into[name] = true end
+  for name in pairs(public.modules) do into[name] = true end
+  for _, name in ipairs(types.types()) do into[name] = true end
 end
 
 local KEYWORDS = { "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
@@ -53,7 +47,7 @@ local KEYWORDS = { "and", "break", "do", "else", "elseif", "end", "false", "for"
 function M.complete(text)
   local path, sep, partial = text:match("^(.-)([.:]?)([%a_][%w_]*)$")
   if not path then
-    path, sep, partial = text:match("^(.-)([.:])()$")
+    path, sep = text:match("^(.-)([.:])$")
     if not path then return {} end
     partial = ""
   end
@@ -76,7 +70,7 @@ function M.complete(text)
   end
   if type(scope) == "table" then
     add_keys(scope)
-    if scope == package.loaded["performlua"] then performlua_names(names) end
+    if scope == package.loaded["performlua"] then performlua_names(scope, names) end
   end
   local mt = debug.getmetatable(scope)
   if mt and type(mt.__index) == "table" then add_keys(mt.__index) end

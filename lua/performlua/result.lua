@@ -20,7 +20,7 @@
 -- What the client keeps to continue a retrieve or follow a Perform (the inputs, the request)
 -- lives in a weak side table, not in r: pairs(r), printing and serialising show only what the
 -- service answered and the fields documented above.
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -64,11 +64,7 @@ end
 
 local function result_failed(res)
   if type(res) ~= "table" then return false end
-  local code = rawget(res, "StatusCode")
-  if code == nil then
-    local ok, v = pcall(function() return res.StatusCode end)
-    code = ok and v or nil
-  end
+  local code = res.StatusCode
   return code ~= nil and tostring(code):upper() ~= "OK"
 end
 M.result_failed = result_failed
@@ -95,8 +91,7 @@ end
 
 local function ordinal(res)
   if type(res) ~= "table" then return nil end
-  local ok, v = pcall(function() return res.OrdinalID end)
-  return ok and tonumber(v) or nil
+  return tonumber(res.OrdinalID)
 end
 
 --- Puts results in input order by OrdinalID when every result carries a distinct one in range.
@@ -154,7 +149,7 @@ function M.merge(operation, parts)
       -- OrdinalIDs count from 0 in each chunk: make them count over the whole input
       if type(res) == "table" then
         local o = ordinal(res)
-        if o then pcall(function() res.OrdinalID = o + base end) end
+        if o then res.OrdinalID = o + base end
       end
       results[#results + 1] = res
       inputs[#results] = part_inputs[i]
@@ -193,11 +188,6 @@ function Result:errors()
   return out
 end
 
-local function field(res, name)
-  local ok, v = pcall(function() return res[name] end)
-  return ok and v or nil
-end
-
 function Result:check()
   if self.ok then return self end
   local errs = self:errors()
@@ -207,17 +197,17 @@ function Result:check()
     local first = errs[1]
     local index
     for i, res in ipairs(self.Results) do if res == first then index = i break end end
-    code = tonumber(field(first, "ErrorCode")) or field(first, "ErrorCode")
+    code = tonumber(first.ErrorCode) or first.ErrorCode
     message = string.format("%s: %d of %d results failed; first (#%d): %s%s", op, #errs,
       #self.Results, index or 0,
       code and ("ErrorCode " .. tostring(code) .. ": ") or "",
-      tostring(field(first, "StatusMessage") or field(first, "StatusCode")))
+      tostring(first.StatusMessage or first.StatusCode))
   else
     message = string.format("%s failed: OverallStatus %s%s", op, tostring(self.OverallStatus),
       (self.OverallStatusMessage and self.OverallStatusMessage ~= "")
         and (" (" .. self.OverallStatusMessage .. ")") or "")
   end
-  error(core.error_new{kind = "fault", message = message, code = code,
+  error(errors.new{kind = "fault", message = message, code = code,
     request_id = self.RequestID, result = self}, 2)
 end
 

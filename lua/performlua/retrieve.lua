@@ -18,13 +18,11 @@
 -- Data extension rows: for object type "DataExtensionObject[Key]" c:each and c:retrieve_all
 -- give each row as a plain table {Column = "value", ...} instead of the service's Name/Value
 -- property list. Values stay the strings the service sent (an empty cell is "").
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
-local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
-end
+local usage = errors.usage
 
 --- The key of "DataExtensionObject[Key]", or nil for other object types.
 local function data_extension_key(object_type)
@@ -76,102 +74,100 @@ local function property_names(definition)
   return names
 end
 
-function M.install(Client)
-  --- c:each(object_type, properties, filter, options): an iterator over every object.
-  function Client:each(object_type, properties, filter, options)
-    local as_rows = data_extension_key(object_type) ~= nil
-    local page = nil       -- the page being handed out (the only one referenced)
-    local index = 0
-    local delivered = 0
-    local started = false
-    local client = self
-    return function()
-      if not started then
-        started = true
-        page = check_page(client:retrieve(object_type, properties, filter, options), 0)
-      end
-      while page do
-        index = index + 1
-        local obj = page.Results[index]
-        if obj ~= nil then
-          -- drop our reference so the page can be collected as it is consumed
-          page.Results[index] = false
-          delivered = delivered + 1
-          if as_rows then return row_of(obj) end
-          return obj
-        end
-        if not page.more then
-          page = nil
-          return nil
-        end
-        -- the next page replaces this one: from here on only the request is kept
-        local previous = page
-        page, index = nil, 0
-        page = check_page(client:continue(previous), delivered)
-      end
-      return nil
+--- c:each(object_type, properties, filter, options): an iterator over every object.
+function M.each(self, object_type, properties, filter, options)
+  local as_rows = data_extension_key(object_type) ~= nil
+  local page = nil       -- the page being handed out (the only one referenced)
+  local index = 0
+  local delivered = 0
+  local started = false
+  local client = self
+  return function()
+    if not started then
+      started = true
+      page = check_page(client:retrieve(object_type, properties, filter, options), 0)
     end
+    while page do
+      index = index + 1
+      local obj = page.Results[index]
+      if obj ~= nil then
+        -- drop our reference so the page can be collected as it is consumed
+        page.Results[index] = false
+        delivered = delivered + 1
+        if as_rows then return row_of(obj) end
+        return obj
+      end
+      if not page.more then
+        page = nil
+        return nil
+      end
+      -- the next page replaces this one: from here on only the request is kept
+      local previous = page
+      page, index = nil, 0
+      page = check_page(client:continue(previous), delivered)
+    end
+    return nil
   end
+end
 
-  --- c:retrieve_all(...): every object in one array.
-  function Client:retrieve_all(object_type, properties, filter, options)
-    local all = {}
-    for obj in self:each(object_type, properties, filter, options) do all[#all + 1] = obj end
-    return all
-  end
+--- c:retrieve_all(...): every object in one array.
+function M.retrieve_all(self, object_type, properties, filter, options)
+  local all = {}
+  for obj in self:each(object_type, properties, filter, options) do all[#all + 1] = obj end
+  return all
+end
 
-  --- c:default_properties(object_type): retrievable property names (cached per client).
-  function Client:default_properties(object_type)
-    if type(object_type) ~= "string" or object_type == "" then
-      usage("c:default_properties(object_type): object_type must be a type name such as "
-        .. "\"Subscriber\"")
-    end
-    local cache = rawget(self, "_default_properties")
-    if cache == nil then
-      cache = {}
-      rawset(self, "_default_properties", cache)
-    end
-    if cache[object_type] then return cache[object_type] end
-    local names
-    local de_key = data_extension_key(object_type)
-    if de_key then
-      names = {}
-      local fields = {}
-      local r = self:retrieve("DataExtensionField", {"Name", "Ordinal"},
-        {Property = "DataExtension.CustomerKey", SimpleOperator = "equals", Value = de_key})
-      check_page(r, 0)
-      -- a data extension has at most a few thousand columns: follow pages all the same
-      while r do
-        for _, f in ipairs(r.Results) do fields[#fields + 1] = f end
-        r = r.more and check_page(self:continue(r), #fields) or nil
-      end
-      table.sort(fields, function(a, b)
-        local oa, ob = tonumber(a.Ordinal) or math.huge, tonumber(b.Ordinal) or math.huge
-        if oa ~= ob then return oa < ob end
-        return tostring(a.Name) < tostring(b.Name)
-      end)
-      for _, f in ipairs(fields) do
-        if type(f.Name) == "string" and f.Name ~= "" then names[#names + 1] = f.Name end
-      end
-      if #names == 0 then
-        usage(string.format("c:retrieve: data extension '%s' has no columns the account lists "
-          .. "(is the key right?); pass the column names as properties, e.g. "
-          .. "c:each(\"%s\", {\"SubscriberKey\", \"EmailAddress\"})", de_key, object_type))
-      end
-    else
-      local r = self:describe(object_type)
-      if not r.ok then r:check() end
-      local definition = r.Results[1]
-      names = property_names(definition)
-      if #names == 0 then
-        usage(string.format("c:retrieve: Describe lists no retrievable properties for '%s' (object "
-          .. "types are case-sensitive: check the spelling); pass a property list such as "
-          .. "{\"ID\", \"Name\"}", object_type))
-      end
-    end
-    cache[object_type] = names
-    return names
+--- c:default_properties(object_type): retrievable property names (cached per client).
+function M.default_properties(self, object_type)
+  if type(object_type) ~= "string" or object_type == "" then
+    usage("c:default_properties(object_type): object_type must be a type name such as "
+      .. "\"Subscriber\"")
   end
+  local cache = rawget(self, "_default_properties")
+  if cache == nil then
+    cache = {}
+    rawset(self, "_default_properties", cache)
+  end
+  if cache[object_type] then return cache[object_type] end
+  local names
+  local de_key = data_extension_key(object_type)
+  if de_key then
+    names = {}
+    local fields = {}
+    local r = self:retrieve("DataExtensionField", {"Name", "Ordinal"},
+      {Property = "DataExtension.CustomerKey", SimpleOperator = "equals", Value = de_key})
+    check_page(r, 0)
+    -- a data extension has at most a few thousand columns: follow pages all the same
+    while r do
+      for _, f in ipairs(r.Results) do fields[#fields + 1] = f end
+      r = r.more and check_page(self:continue(r), #fields) or nil
+    end
+    table.sort(fields, function(a, b)
+      local oa, ob = tonumber(a.Ordinal) or math.huge, tonumber(b.Ordinal) or math.huge
+      if oa ~= ob then return oa < ob end
+      return tostring(a.Name) < tostring(b.Name)
+    end)
+    for _, f in ipairs(fields) do
+      if type(f.Name) == "string" and f.Name ~= "" then names[#names + 1] = f.Name end
+    end
+    if #names == 0 then
+      usage(string.format("c:retrieve: data extension '%s' has no columns the account lists "
+        .. "(is the key right?); pass the column names as properties, e.g. "
+        .. "c:each(\"%s\", {\"SubscriberKey\", \"EmailAddress\"})", de_key, object_type))
+    end
+  else
+    local r = self:describe(object_type)
+    if not r.ok then r:check() end
+    local definition = r.Results[1]
+    names = property_names(definition)
+    if #names == 0 then
+      usage(string.format("c:retrieve: Describe lists no retrievable properties for '%s' (object "
+        .. "types are case-sensitive: check the spelling); pass a property list such as "
+        .. "{\"ID\", \"Name\"}", object_type))
+    end
+  end
+  cache[object_type] = names
+  return names
 end
 
 return M

@@ -1,7 +1,8 @@
 -- performlua.trace: the raw exchange on stderr, with every secret replaced by ***.
 --
--- Enabled by mc.connect{trace = true}, `performlua --trace`, or PERFORMLUA_TRACE=1. Redaction works two ways so that nothing slips through: by value (every
--- secret the client knows: token, client secret, password) and by shape (the fueloauth header,
+-- Enabled by mc.connect{trace = true}, `performlua --trace`, or PERFORMLUA_TRACE=1. Redaction
+-- works two ways so that nothing slips through: by value (every secret the client knows: token,
+-- client secret, password) and by shape (the fueloauth header,
 -- WS-Security passwords, JSON access_token / client_secret / refresh_token members), so even a
 -- token the client has not seen yet never appears.
 local M = {}

@@ -11,6 +11,7 @@
 -- from a response are the same kind of thing. Constructors are created on first use and
 -- cached, so requiring this module costs nothing per type.
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 
 local M = {}
 
@@ -37,7 +38,9 @@ function M.typeof(v)
 end
 
 function M.encode(operation, request, opts)
-  return core.encode(operation, request, opts)
+  local ok, envelope = pcall(core.encode, operation, request, opts)
+  if not ok then error(errors.at_caller(envelope), 0) end
+  return envelope
 end
 
 function M.decode(xml, opts)

@@ -6,19 +6,22 @@
 --                                        what was started ("QueryDefinition" -> activity)
 --   c:wait(send_or_summary_object, opts) a Send (by ID) or an ImportResultsSummary (TaskResultID)
 --
--- What is polled (reference/soap-api.md §8), by the type of the performed definition:
---   EmailSendDefinition  -> Retrieve Send where ID = Task.ID; done when Status is Complete
---                           (or Completed); Canceled, Cancelled, Error, Errored, Failed raise.
---   ImportDefinition     -> Retrieve ImportResultsSummary where TaskResultID = Task.ID; done
---                           when ImportStatus is Completed; Error, Failed raise.
---   anything else        -> Retrieve AsyncActivityStatus where TaskID = Task.ID (query
---                           definitions, audience builds, extracts, file transfers, ...); done
---                           when Status is Complete (or Completed); Error, Failed, Canceled raise.
+-- What is followed is the `completes` column of performlua.perform (the Perform page as data),
+-- by the type of the performed definition and the action: nothing for an action that completes
+-- within the call (GetMaxCount, count, clone, ...; a usage error says so), else one of the
+-- kinds below (reference/soap-api.md §8), polled by Retrieve:
+--   send      Send where ID = Task.ID; done when Status is Complete (or Completed); Canceled,
+--             Cancelled, Error, Errored, Failed raise.
+--   import    ImportResultsSummary where TaskResultID = Task.ID; done when ImportStatus is
+--             Completed; Error, Failed raise.
+--   activity  AsyncActivityStatus where TaskID = Task.ID (query definitions, audience builds,
+--             extracts, file transfers, and any type or action the table does not list); done
+--             when Status is Complete (or Completed); Error, Failed, Canceled raise.
 -- Returns the final status object (the Send, the ImportResultsSummary, the AsyncActivityStatus
 -- property bag -- typed ObjectExtension or AsyncActivityStatus, as the service answers -- with
--- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result with several definitions is
--- waited for concurrently and gives an array of status objects in definition order; a result
--- with one definition gives that one status object.
+-- its Name/Value properties also set as fields: status.Status, status.ErrorMsg, ...). A result
+-- with several definitions is waited for concurrently and gives an array of status objects in
+-- definition order; a result with one definition gives that one status object.
 --
 -- Errors (one shape, performlua.error):
 --   kind "failed"   the work ended in a failure state, or never started (the Perform result
@@ -42,20 +45,18 @@
 -- Progress: while stderr is a terminal, one line on stderr, rewritten in place with "\r",
 -- shows every wait in progress (cleared when they end). Nothing at all when stderr is not a
 -- terminal (cron, CI, pipes); opts.progress = false turns it off, true forces it on.
-local core = require "performlua.core"
+local errors = require "performlua.errors"
 local loop = require "performlua.loop"
+local perform = require "performlua.perform"
+local result = require "performlua.result"
+local types = require "performlua.types"
+local terminal = require "performlua.terminal"
 
 local M = {}
 
-local function usage(message, level)
-  error(core.error_new{kind = "usage", message = message}, level or 0)
-end
+local usage = errors.usage
 
-local function typeof(v)
-  if type(v) ~= "table" then return nil end
-  local ok, name = pcall(core.typeof, v)
-  return ok and name or nil
-end
+local typeof = types.typeof
 
 local function lower(s) return tostring(s or ""):lower() end
 
@@ -106,29 +107,24 @@ local KINDS = {
 }
 M.KINDS = KINDS
 
--- Names accepted for `kind` (case-insensitive) besides send/import/activity.
-local KIND_ALIASES = {
-  send = "send", emailsenddefinition = "send",
-  import = "import", importdefinition = "import", importresultssummary = "import",
-  activity = "activity", asyncactivitystatus = "activity",
-}
-
-local function kind_of_name(name)
-  local k = KIND_ALIASES[lower(name)]
-  if k then return k end
-  -- the type of the definition that started the work, as for a Perform result: every type
-  -- other than sends and imports is followed through AsyncActivityStatus
-  if type(name) == "string" and require("performlua.types").constructor(name) then
-    return "activity"
-  end
-  return nil
+-- The kind of work followed after an action that completes as `how` (performlua.perform's
+-- column): what the table does not say is followed as an activity, like most work.
+local function kind_of_completion(how)
+  if how and KINDS[how] then return how end
+  return "activity"
 end
 
--- The kind of work a performed definition of type `type_name` starts.
-local function kind_of_definition(type_name)
-  local k = KIND_ALIASES[lower(type_name)]
-  if k == "send" or k == "import" then return k end
-  return "activity"
+-- The kind named by c:wait(task_id, kind): a kind, the type it polls, or the type of the
+-- definition that started the work (case-insensitive).
+local function kind_of_name(name)
+  if type(name) ~= "string" then return nil end
+  for kind, spec in pairs(KINDS) do
+    if lower(name) == kind or lower(name) == lower(spec.object_type) then return kind end
+  end
+  if perform.lookup(name) or types.constructor(name) then
+    return kind_of_completion(perform.completion(name, "start"))
+  end
+  return nil
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -175,9 +171,10 @@ local function status_details(kind, obj)
       parts[#parts + 1] = string.format("%s of %s rows imported", tostring(ok_rows),
         tostring(total))
     end
-    local errors = tonumber(field(obj, "NumberErrors"))
-    if errors and errors > 0 then
-      parts[#parts + 1] = string.format("%d row error%s", errors, errors == 1 and "" or "s")
+    local row_errors = tonumber(field(obj, "NumberErrors"))
+    if row_errors and row_errors > 0 then
+      parts[#parts + 1] = string.format("%d row error%s", row_errors,
+        row_errors == 1 and "" or "s")
     end
   else
     local done, total = field(obj, "ProcessedCount"), field(obj, "TotalCount")
@@ -207,15 +204,6 @@ M.describe_status = describe_status
 
 local progress = {active = {}, order = {}, shown = false, width = 0}
 
--- The width of the terminal on stderr: a longer line would wrap, and "\r" would then leave a
--- copy of it behind on every redraw. COLUMNS is rarely exported, so ask the terminal first.
-local function terminal_width()
-  local ok, cols = pcall(core.terminal_columns, "stderr")
-  if not ok or not cols then cols = tonumber(os.getenv("COLUMNS") or "") end
-  if cols and cols >= 20 then return math.floor(cols) end
-  return 80
-end
-
 local function progress_render()
   local items = {}
   for _, entry in ipairs(progress.order) do
@@ -223,7 +211,7 @@ local function progress_render()
       math.floor(loop.now() - entry.started))
   end
   local line = #items > 0 and ("waiting for " .. table.concat(items, " | ")) or ""
-  local width = terminal_width() - 1
+  local width = terminal.columns("stderr") - 1
   if #line > width then line = line:sub(1, width - 3) .. "..." end
   -- "\r" then the line then erase to the end of the line ("\27[K"): a shorter line never
   -- leaves the tail of a longer one behind
@@ -262,9 +250,7 @@ end
 local function progress_wanted(opt)
   if opt == false then return false end
   if opt == true then return true end
-  local ok, tty = pcall(core.isatty, "stderr")
-  if ok then return tty end
-  return false
+  return terminal.isatty("stderr")
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -274,14 +260,14 @@ local function check_options(opts, what)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then
     usage(what .. ": options must be a table such as {timeout = 600, interval = 2}, got "
-      .. type(opts), 3)
+      .. type(opts))
   end
   local known = {timeout = true, interval = true, max_interval = true, progress = true,
                  properties = true}
   for k in pairs(opts) do
     if not known[k] then
       usage(string.format("%s: unknown option '%s' (options: interval, max_interval, progress, "
-        .. "properties, timeout)", what, tostring(k)), 3)
+        .. "properties, timeout)", what, tostring(k)))
     end
   end
   local function positive(name, default)
@@ -289,7 +275,7 @@ local function check_options(opts, what)
     if v == nil then return default end
     if type(v) ~= "number" or v ~= v or v <= 0 then
       usage(string.format("%s: %s must be a number of seconds > 0, got %s", what, name,
-        tostring(v)), 4)
+        tostring(v)))
     end
     return v
   end
@@ -299,10 +285,10 @@ local function check_options(opts, what)
   o.max_interval = math.max(o.interval, positive("max_interval", 30))
   o.progress = opts.progress
   if o.progress ~= nil and type(o.progress) ~= "boolean" then
-    usage(what .. ": progress must be true or false", 3)
+    usage(what .. ": progress must be true or false")
   end
   if opts.properties ~= nil and type(opts.properties) ~= "table" then
-    usage(what .. ": properties must be a list of property names", 3)
+    usage(what .. ": properties must be a list of property names")
   end
   o.properties = opts.properties
   return o
@@ -325,7 +311,7 @@ end
 local MAX_FAILED_POLLS = 3
 
 local function transient(err)
-  if not core.is_error(err) then return false end
+  if not errors.is_error(err) then return false end
   if err.kind == "transport" or err.retryable then return true end
   if err.kind == "http" then
     local status = tonumber(err.http_status) or 0
@@ -355,7 +341,7 @@ local function wait_one(client, target, o)
         r = nil
       elseif not got then
         -- a poll that failed for good (the client already retried what can be retried)
-        if core.is_error(r) then
+        if errors.is_error(r) then
           r.message = string.format("while waiting for %s: %s%s", target.label,
             tostring(r.message), failed_polls > 0
               and string.format(" (%d polls in a row failed)", failed_polls + 1) or "")
@@ -373,7 +359,7 @@ local function wait_one(client, target, o)
         if spec.done[status] then return last end
         if spec.failed[status] then
           local details = status_details(target.kind, last)
-          error(core.error_new{kind = "failed",
+          error(errors.new{kind = "failed",
             message = string.format("%s%s ended with %s '%s'%s", target.label,
               target.source or "", spec.status_field, tostring(field(last, spec.status_field)),
               details and (": " .. details) or ""),
@@ -383,7 +369,7 @@ local function wait_one(client, target, o)
       progress_update(entry, describe_status(target.kind, last))
       local now = loop.now()
       if now >= deadline then
-        error(core.error_new{kind = "timeout",
+        error(errors.new{kind = "timeout",
           message = string.format("gave up after %s waiting for %s%s to finish; last status: "
             .. "%s (%d polls). The work goes on at the service: wait longer with "
             .. "c:wait(%s, \"%s\", {timeout = ...})", seconds_text(now - started),
@@ -405,12 +391,6 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- turning what the caller passed into targets
 
-local SYNCHRONOUS_ACTIONS = {
-  clone = true, count = true, totalcount = true, getmaxcount = true, validate = true,
-  publish = true, deploy = true, pause = true, resume = true, cancel = true, stop = true,
-  cleardata = true,
-}
-
 local function definition_name(def)
   if type(def) ~= "table" then return nil end
   local key = field(def, "CustomerKey") or field(def, "Name") or field(def, "ObjectID")
@@ -428,13 +408,14 @@ local function target_of_result(res, input, action, position)
   if position then what = string.format("%s (definition %d)", what, position) end
   local code = field(res, "StatusCode")
   if code and lower(code) ~= "ok" then
-    error(core.error_new{kind = "failed",
+    error(errors.new{kind = "failed",
       message = string.format("%s did not start: %s%s; nothing to wait for", what,
         field(res, "ErrorCode") and ("ErrorCode " .. tostring(res.ErrorCode) .. ": ") or "",
         tostring(field(res, "StatusMessage") or code)),
       result = res, code = tonumber(field(res, "ErrorCode"))}, 0)
   end
-  if action and SYNCHRONOUS_ACTIONS[lower(action)] then
+  local how = perform.completion(type_name, action)
+  if action and how == "call" then
     usage(string.format("c:wait: nothing to wait for: '%s' on %s completes within the Perform "
       .. "call; its answer is in the result (Task.StatusMessage holds counts, Object a clone)",
       action, what))
@@ -446,7 +427,7 @@ local function target_of_result(res, input, action, position)
     task_id = msg and tostring(msg):match("AsyncID:%s*(%d+)")
   end
   if task_id == nil or tostring(task_id) == "0" then
-    if lower(type_name) == "automation" then
+    if how == "automation" then
       local key = field(obj, "CustomerKey") or field(input, "CustomerKey")
       local by = key and string.format('{Property = "CustomerKey", SimpleOperator = "equals", '
         .. 'Value = "%s"}', key)
@@ -461,7 +442,7 @@ local function target_of_result(res, input, action, position)
       .. "trackable; read the result itself (Task.StatusMessage holds counts)",
       what, task_id and " other than 0" or ""))
   end
-  local kind = kind_of_definition(type_name)
+  local kind = kind_of_completion(how)
   local spec = KINDS[kind]
   return {
     kind = kind, task_id = task_id,
@@ -471,9 +452,7 @@ local function target_of_result(res, input, action, position)
 end
 
 local function is_perform_result(x)
-  local ok, result = pcall(require, "performlua.result")
-  if ok and getmetatable(x) == result.Result then return true end
-  return false
+  return getmetatable(x) == result.Result
 end
 
 -- Targets for whatever was passed; `single` is true when one status object (not an array)
@@ -509,7 +488,7 @@ local function targets_of(x, kind)
         .. "%s%s)", tostring(x.OverallStatus), x.OverallStatusMessage
           and x.OverallStatusMessage ~= "" and (": " .. x.OverallStatusMessage) or ""))
     end
-    local inputs = require("performlua.result").inputs(x)
+    local inputs = result.inputs(x)
     local action = rawget(x, "action")
     local targets = {}
     for i, res in ipairs(results) do
@@ -541,55 +520,53 @@ end
 
 -- ---------------------------------------------------------------------------------------------
 
-function M.install(Client)
-  --- c:wait(x, opts) / c:wait(task_id, kind, opts): see the top of this file.
-  function Client:wait(x, kind_or_opts, maybe_opts)
-    local kind, opts
-    if type(x) == "number" or type(x) == "string" then
-      kind, opts = kind_or_opts, maybe_opts
-    else
-      if kind_or_opts ~= nil and type(kind_or_opts) ~= "table" then
-        usage("c:wait(result, opts): opts must be a table such as {timeout = 600}; a kind is "
-          .. "only given with a task id: c:wait(task_id, kind, opts)", 2)
-      end
-      opts = kind_or_opts
+--- c:wait(x, opts) / c:wait(task_id, kind, opts): see the top of this file.
+function M.wait(self, x, kind_or_opts, maybe_opts)
+  local kind, opts
+  if type(x) == "number" or type(x) == "string" then
+    kind, opts = kind_or_opts, maybe_opts
+  else
+    if kind_or_opts ~= nil and type(kind_or_opts) ~= "table" then
+      usage("c:wait(result, opts): opts must be a table such as {timeout = 600}; a kind is "
+        .. "only given with a task id: c:wait(task_id, kind, opts)")
     end
-    local o = check_options(opts, "c:wait")
-    local targets, single = targets_of(x, kind)
-    if #targets == 1 then
-      local status = wait_one(self, targets[1], o)
-      if single then return status end
-      return {status}
-    end
-    -- several: wait for all side by side, then report every failure at once
-    local outcomes = loop.map(targets, function(target)
-      if target.error ~= nil then return {ok = false, value = target.error} end
-      local ok, v = pcall(wait_one, self, target, o)
-      return {ok = ok, value = v}
-    end, {concurrency = #targets})
-    local statuses, failures = {}, {}
-    for i, out in ipairs(outcomes) do
-      if out.ok then
-        statuses[i] = out.value
-      else
-        failures[#failures + 1] = {index = i, error = out.value}
-      end
-    end
-    if #failures == 0 then return statuses end
-    local lines, kinds = {}, {}
-    for _, f in ipairs(failures) do
-      local e = f.error
-      local text = type(e) == "table" and tostring(e.message) or tostring(e)
-      lines[#lines + 1] = string.format("#%d: %s", f.index, text)
-      kinds[type(e) == "table" and e.kind or "script"] = true
-    end
-    local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
-      or (kinds.usage and "usage") or (next(kinds))
-    error(core.error_new{kind = err_kind,
-      message = string.format("%d of %d did not finish well: %s", #failures, #targets,
-        table.concat(lines, "; ")),
-      statuses = statuses, failures = failures}, 0)
+    opts = kind_or_opts
   end
+  local o = check_options(opts, "c:wait")
+  local targets, single = targets_of(x, kind)
+  if #targets == 1 then
+    local status = wait_one(self, targets[1], o)
+    if single then return status end
+    return {status}
+  end
+  -- several: wait for all side by side, then report every failure at once
+  local outcomes = loop.map(targets, function(target)
+    if target.error ~= nil then return {ok = false, value = target.error} end
+    local ok, v = pcall(wait_one, self, target, o)
+    return {ok = ok, value = v}
+  end, {concurrency = #targets})
+  local statuses, failures = {}, {}
+  for i, out in ipairs(outcomes) do
+    if out.ok then
+      statuses[i] = out.value
+    else
+      failures[#failures + 1] = {index = i, error = out.value}
+    end
+  end
+  if #failures == 0 then return statuses end
+  local lines, kinds = {}, {}
+  for _, f in ipairs(failures) do
+    local e = f.error
+    local text = type(e) == "table" and tostring(e.message) or tostring(e)
+    lines[#lines + 1] = string.format("#%d: %s", f.index, text)
+    kinds[type(e) == "table" and e.kind or "script"] = true
+  end
+  local err_kind = kinds.failed and "failed" or (kinds.timeout and "timeout")
+    or (kinds.usage and "usage") or (next(kinds))
+  error(errors.new{kind = err_kind,
+    message = string.format("%d of %d did not finish well: %s", #failures, #targets,
+      table.concat(lines, "; ")),
+    statuses = statuses, failures = failures}, 0)
 end
 
 return M

@@ -1,20 +1,9 @@
-/* The one error shape of performlua.
+/* The one error shape of performlua, raised from C.
  *
- * A call that cannot produce a result raises a table with the metatable "performlua.error":
- *   kind            "usage" | "auth" | "fault" | "http" | "transport" | "xml"
- *   message         for people; never contains a token, secret or password
- *   code            a stable code for programs (apifault Code, curl code, ...) or nil
- *   http_status     the HTTP status when there was a response
- *   request_id      the service's RequestID when known
- *   retryable       true when sending the same request again is safe and may succeed
- *   outcome_unknown true when the request may have been processed (do not resend blindly)
- * plus kind-specific fields (faultcode, result, ...). tostring() renders it on one line.
- *
- * Beyond the six kinds of a call that produces no result, three helpers raise their own:
- *   "sandbox"  the sandbox could not start (port in use, bad seed)
- *   "failed"   c:wait saw the awaited work end in a failure state (.status holds it)
- *   "timeout"  c:wait gave up waiting (.status, .waited, .task_id)
- *   "script"   mc.parallel/mc.map wrapping a plain Lua error of one branch (.item, .cause) */
+ * The shape (kind, message, code, http_status, request_id, retryable, outcome_unknown, ...)
+ * and the list of kinds, with what each means, are documented once, in
+ * lua/performlua/errors.lua (performlua.errors). A kind raised here must be one of its KINDS:
+ * tests/spec/errors_spec.lua reads the kinds named in runtime/ and holds them to that list. */
 #ifndef PL_BIND_ERRORS_H
 #define PL_BIND_ERRORS_H
 

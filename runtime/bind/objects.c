@@ -1,6 +1,6 @@
 /* Typed objects and value checks; see objects.h.
  *
- * Metatables live in one registry table (TYPES_REGISTRY) keyed both by type name and, for
+ * Metatables live in one registry table (PL_TYPES_REGISTRY) keyed both by type name and, for
  * model types, by the pl_type pointer (the decoder's fast path). Each metatable holds:
  *   __name      the type name (what Lua's own messages show)
  *   __type      the type name (what typeof reports)
@@ -20,7 +20,6 @@
 #include "bind/errors.h"
 #include "codec/value.h"
 
-#define TYPES_REGISTRY "performlua.types"
 #define CONSTRUCTORS_REGISTRY "performlua.constructors"
 #define RENDER_REGISTRY "performlua.types.render"
 #define MAX_FIELDS 512
@@ -583,12 +582,12 @@ static int object_tostring(lua_State *L);
 
 void pl_object_push_metatables(lua_State *L)
 {
-    push_registry_table(L, TYPES_REGISTRY);
+    push_registry_table(L, PL_TYPES_REGISTRY);
 }
 
 void pl_object_push_metatable(lua_State *L, const pl_type *t, const char *name)
 {
-    push_registry_table(L, TYPES_REGISTRY);
+    push_registry_table(L, PL_TYPES_REGISTRY);
     if (!t)
         t = pl_schema_type(name);
     if (t) {
@@ -632,7 +631,7 @@ const char *pl_object_type(lua_State *L, int idx, const pl_type **known)
     const char *name = NULL;
     if (lua_getfield(L, -1, "__type") == LUA_TSTRING) {
         /* Only our own metatables count: the registry maps the name back to this table. */
-        lua_getfield(L, LUA_REGISTRYINDEX, TYPES_REGISTRY);
+        lua_getfield(L, LUA_REGISTRYINDEX, PL_TYPES_REGISTRY);
         if (lua_istable(L, -1)) {
             lua_pushvalue(L, -2);
             lua_rawget(L, -2);

@@ -15,6 +15,10 @@
 
 #include "schema/schema.h"
 
+/* The registry table of the types' metatables (keyed by type name and by schema type):
+ * objects.c fills it, the decoder gives decoded objects the same metatables from it. */
+#define PL_TYPES_REGISTRY "performlua.types"
+
 /* Where a check happens, for messages: the path of the value being checked
  * ("PerformRequestMsg.Definitions[1]") and, when where_level > 0, the Lua call level whose
  * position ("script.lua:12: ") starts the message. */

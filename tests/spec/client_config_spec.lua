@@ -3,6 +3,7 @@
 local core = require "performlua.core"
 local config = require "performlua.config"
 local client = require "performlua.client"
+local uh = require "usage_helper"
 
 local ENV_NAMES = {"PERFORMLUA_CLIENT_ID", "PERFORMLUA_CLIENT_SECRET", "PERFORMLUA_SUBDOMAIN",
   "PERFORMLUA_AUTH_URL", "PERFORMLUA_ACCOUNT_ID", "PERFORMLUA_SOAP_URL", "PERFORMLUA_USERNAME",
@@ -26,10 +27,15 @@ local function clean_env()
   config.set_default_account(nil)
 end
 
+-- The message of the usage error fn(...) raises: without the position of the caller's line
+-- for mistakes in the call, as it is for mistakes in the config file (which name the file).
 local function usage_message(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error")
   assert.are.equal("usage", err.kind, tostring(err))
+  if err.message:match("^mc%.connect") or err.message:match("^%S-_spec%.lua:") then
+    return uh.message(err)
+  end
   return err.message
 end
 
@@ -184,6 +190,27 @@ describe("performlua.config", function()
     -- unless the caller names one
     s = config.resolve{soap_url = "http://127.0.0.1:6666/Service.asmx"}
     assert.are.equal("http://127.0.0.1:6666/Service.asmx", s.soap_url)
+  end)
+
+  it("applies each default of performlua.settings and takes each of its settings", function()
+    local settings = require "performlua.settings"
+    local c = client.connect{client_id = "a", client_secret = "b", subdomain = "mc"}
+    for _, name in ipairs({"timeout", "retrieve_timeout", "connect_timeout", "retries",
+                           "retry_max_seconds", "retry_base_delay", "chunk_size",
+                           "max_in_flight"}) do
+      assert.are.equal(settings.DEFAULTS[name], c[name], name)
+    end
+    assert.are.equal(120, c.timeout) -- the service's advice for a call (soap-api.md §8)
+    -- every account field is read from its environment variable
+    for _, s in ipairs(settings.ACCOUNT) do
+      assert.matches("^PERFORMLUA_", s.env)
+    end
+    -- the error for an unknown setting lists exactly the settings of the table
+    local names = {}
+    for n in pairs(settings.NAMES) do names[#names + 1] = n end
+    table.sort(names)
+    assert.are.equal("mc.connect: unknown setting 'x' (settings: " .. table.concat(names, ", ")
+      .. ")", usage_message(client.connect, {x = 1}))
   end)
 
   it("validates values and connect options", function()

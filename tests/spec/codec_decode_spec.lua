@@ -200,6 +200,7 @@ describe("mc.decode of requests (the sandbox's side)", function()
       .. '<wsa:Action xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing">VersionInfo</wsa:Action>'
       .. "</soap:Header></soap:Envelope>"
     body, element, header = mc.decode(swapped)
+    assert.equal("VersionInfoRequestMsg", element)
     assert.same({ IncludeVersionHistory = true }, body)
     assert.same({ fueloauth = "tok", action = "VersionInfo" }, header)
   end)

@@ -41,9 +41,11 @@ describe("core.json_encode", function()
     assert.are.equal("usage", err.kind)
     assert.are.equal("json_encode: cannot encode a function as JSON", err.message)
     ok, err = pcall(core.json_encode, {[true] = 1})
+    assert.is_false(ok)
     assert.are.equal("json_encode: object keys must be strings (or the table must be an array 1..n)", err.message)
     local cyclic = {}; cyclic.self = cyclic
     ok, err = pcall(core.json_encode, cyclic)
+    assert.is_false(ok)
     assert.are.equal("json_encode: value nested too deeply (or contains a cycle)", err.message)
   end)
 

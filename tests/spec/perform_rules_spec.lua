@@ -2,6 +2,7 @@
 local mc = require "performlua"
 local perform = require "performlua.perform"
 local client = require "performlua.client"
+local uh = require "usage_helper"
 
 -- Nothing listens on port 9: any request that got past the checks would fail with a
 -- transport/auth error, never with the usage errors asserted here.
@@ -14,18 +15,49 @@ local function usage_error(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error")
   assert.are.equal("usage", err.kind, tostring(err))
-  return err.message
+  return uh.message(err)
 end
 
 describe("performlua.perform data", function()
   it("lists every object of the page with its actions in the page's order", function()
-    local names = {}
-    for i, o in ipairs(perform.objects) do names[i] = o.type end
+    local names, off_page = {}, {}
+    for _, o in ipairs(perform.objects) do
+      local list = o.on_page and names or off_page
+      list[#list + 1] = o.type
+    end
     assert.are.same({"AudienceDefinition", "AudienceSegmentDefinition", "Campaign",
       "ContentValidation", "DataExtractActivity", "EmailSendDefinition", "ExtractDefinition",
       "FileTransferActivity", "FileTrigger", "FilterActivity", "GroupDefinition",
       "ImportDefinition", "MessageSendActivity", "PlatformApplication",
       "ProgramManifestTemplate", "Send", "SMSSendActivity", "SystemEntityOperation"}, names)
+    -- performable, though the page leaves them out (reference/soap-api.md §6)
+    assert.are.same({"QueryDefinition", "Automation", "DataExtension"}, off_page)
+  end)
+
+  it("says how every action completes, reserved ones too", function()
+    local known = {}
+    for _, how in ipairs(perform.COMPLETES) do known[how] = true end
+    for _, o in ipairs(perform.objects) do
+      local listed = {}
+      for _, list in ipairs({o.actions, o.reserved}) do
+        for _, a in ipairs(list) do
+          listed[a] = true
+          assert.is_true(known[o.completes[a]] == true,
+            string.format("%s %s completes as %s", o.type, a, tostring(o.completes[a])))
+        end
+      end
+      for a in pairs(o.completes) do
+        assert.is_true(listed[a], o.type .. " says how '" .. a .. "' completes but lists no such action")
+      end
+    end
+    assert.are.equal("call", perform.completion("EmailSendDefinition", "getmaxcount"))
+    assert.are.equal("send", perform.completion("EmailSendDefinition", "test"))
+    assert.are.equal("import", perform.completion("importdefinition", "start"))
+    assert.are.equal("activity", perform.completion("SmsSendActivity", "Start"))
+    assert.are.equal("automation", perform.completion("Automation"))
+    assert.are.equal("call", perform.completion("DataExtension", "ClearData"))
+    assert.is_nil(perform.completion("AudienceDefinition"))
+    assert.is_nil(perform.completion("HiveQueryDefinition", "start"))
   end)
 
   it("mc.perform_actions describes a type, reserved actions apart", function()
@@ -86,6 +118,7 @@ describe("c:perform refusals", function()
       {"getmaxcount", mc.EmailSendDefinition{CustomerKey = "k"}},
       {"ClearData", mc.DataExtension{CustomerKey = "de"}},
       {"start", mc.QueryDefinition{CustomerKey = "q"}},
+      {"Stop", mc.QueryDefinition{CustomerKey = "q"}}, -- not on the page: the service decides
       {"start", mc.Automation{CustomerKey = "a"}},
       {"Resume", mc.Send{ID = 7}},
     }) do

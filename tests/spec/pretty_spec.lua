@@ -230,4 +230,25 @@ describe("performlua.repl.format_results", function()
     assert.are.same({}, repl.complete("no_such_global.x"))
     assert.are.same({}, repl.complete("1 +"))
   end)
+
+  it("offers every public name of mc, as init.lua lists them, before their first use", function()
+    local mc = require "performlua"
+    _G.mc = mc
+    local ok, names = pcall(repl.complete, "mc.")
+    _G.mc = nil
+    assert.is_true(ok, tostring(names))
+    local offered = {}
+    for _, n in ipairs(names) do offered[n] = true end
+    local public = getmetatable(mc)
+    local count = 0
+    for _, list in ipairs({public.owners, public.modules}) do
+      for name in pairs(list) do
+        assert.is_true(offered["mc." .. name], name)
+        assert.is_not_nil(mc[name], name) -- and each of them is there
+        count = count + 1
+      end
+    end
+    assert.is_true(count >= 11, "public names: " .. count)
+    assert.is_true(offered["mc.VERSION"] and offered["mc.Subscriber"])
+  end)
 end)

@@ -2,6 +2,7 @@
 -- latency that does not serialise concurrent requests, and stopping with connections open.
 local core = require "performlua.core"
 local sh = require "sandbox_helper"
+local uh = require "usage_helper"
 
 local function create_list(sb, token, key)
   local env = core.encode("Create", {Objects = {setmetatable({CustomerKey = key, ListName = key},
@@ -106,10 +107,11 @@ describe("sandbox fault injection", function()
     local ok, err = pcall(sh.start, {faults = {"explode:2"}})
     assert.is_false(ok)
     assert.are.equal("sandbox.start: unknown fault kind 'explode' (kinds: throttle, http503, "
-      .. "reset-before, reset-after, truncate, expire-token)", err.message)
+      .. "reset-before, reset-after, truncate, expire-token)", uh.message(err))
     ok, err = pcall(sh.start, {faults = {"throttle"}})
+    assert.is_false(ok)
     assert.are.equal("sandbox.start: fault 'throttle' is not KIND:N (e.g. throttle:3; kinds: "
-      .. "throttle, http503, reset-before, reset-after, truncate, expire-token)", err.message)
+      .. "throttle, http503, reset-before, reset-after, truncate, expire-token)", uh.message(err))
   end)
 end)
 
@@ -163,7 +165,7 @@ describe("sandbox latency and lifecycle", function()
     assert.are.equal("000 52", out:match("^%s*(.-)%s*$"))
     local ok, err = pcall(sb.stats, sb)
     assert.is_false(ok)
-    assert.are.equal("this sandbox has been stopped", err.message)
+    assert.are.equal("this sandbox has been stopped", uh.message(err))
     sb:stop() -- idempotent
   end)
 

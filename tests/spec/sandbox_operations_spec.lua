@@ -1,5 +1,4 @@
 -- Sandbox operations beyond CRUD and Perform: Execute requests and queued asynchronous requests.
-local core = require "performlua.core"
 local sh = require "sandbox_helper"
 
 local obj = sh.obj

@@ -23,6 +23,7 @@ describe("sandbox serial", function()
     local t = {}
     t.self = t
     ok, err = pcall(serial.dump, t)
+    assert.is_false(ok)
     assert.are.equal("value.self refers to itself (cycles cannot be copied)", err)
   end)
 
@@ -97,6 +98,7 @@ describe("sandbox filter", function()
 
   it("checks filters before use", function()
     local ok, err = pcall(filter.check, S("Name", "sortOf", {"x"}))
+    assert.is_false(ok)
     assert.are.same({filter_error = "The filter operator 'sortOf' is not a SimpleOperator"}, err)
     ok, err = pcall(filter.check, {LeftOperand = S("Name", "equals", {"x"}), LogicalOperator = "XOR"})
     assert.is_false(ok)
@@ -108,6 +110,7 @@ describe("sandbox account store", function()
   it("refuses a seed with unknown types or fields", function()
     local a = account.new{}
     local ok, err = pcall(a.load_seed, a, {Lists = {{ID = 1}}})
+    assert.is_false(ok)
     assert.are.equal("the seed lists objects of type 'Lists', which is not an object type of the "
       .. "partner API (types are case-sensitive)", err)
     ok, err = pcall(a.load_seed, account.new{}, {List = {{ID = 1, Colour = "red"}}})
@@ -115,6 +118,7 @@ describe("sandbox account store", function()
     assert.are.equal("the seed's List #1 has the field 'Colour', which List does not have (fields "
       .. "are case-sensitive; sandbox-only data goes in keys starting with _)", err)
     ok, err = pcall(a.load_seed, account.new{}, {List = {{ID = "x"}}})
+    assert.is_false(ok)
     assert.are.equal("the seed's List #1: List.ID must be an integer (xsd:int), got string 'x'", err)
   end)
 

@@ -252,6 +252,18 @@ describe("performlua.types", function()
     assert.equal("AsyncActivityStatus", mc.typeof(setmetatable({}, core.object_metatable("AsyncActivityStatus"))))
   end)
 
+  it("suggests names through core.suggest, as the constructors do for fields", function()
+    -- the nearest only, a case-only difference nearest of all, in the candidates' order
+    assert.same({ "CustomerKey" }, core.suggest("CustomerKy", { "Name", "CustomerKey", "Client" }))
+    assert.same({ "customerkey" }, core.suggest("CustomerKey", { "CustomerKy", "customerkey" }))
+    assert.same({ "Lists", "Liszt" }, core.suggest("List", { "Lists", "Liszt", "L" }))
+    assert.same({ "Lists" }, core.suggest("List", { "Lists", "Liszt" }, 1))
+    assert.same({}, core.suggest("Qqqqqqqqqq", core.object_types()))
+    local ok, err = pcall(core.suggest, "x", { "a", 3 })
+    assert.is_false(ok)
+    assert.matches("candidate 2 is a number, expected a string", err)
+  end)
+
   it("checks single fields through core.check_field", function()
     assert.equal(5, core.check_field("Send", "ID", "5"))
     assert.same({ "a" }, core.check_field("SimpleFilterPart", "Value", "a"))

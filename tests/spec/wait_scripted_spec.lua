@@ -7,6 +7,7 @@ local loop = require "performlua.loop"
 local mc = require "performlua"
 
 local wh = require "workflow_helper"
+local uh = require "usage_helper"
 
 local response, connect = wh.response, wh.scripted_client
 local polls            -- decoded Retrieve requests, in order, with their time
@@ -399,6 +400,7 @@ describe("c:wait (scripted service)", function()
     local ok, err = pcall(c.wait, c, r)
     assert.is_false(ok)
     assert.are.equal("usage", err.kind)
+    err.message = uh.message(err)
     return err, r, c
   end
 
@@ -430,7 +432,7 @@ describe("c:wait (scripted service)", function()
     assert.are.equal("c:wait: EmailSendDefinition 'welcome' has no task to follow (its Perform "
       .. "result carries no Task.ID other than 0): the action completed within the Perform call, "
       .. "or the service started nothing trackable; read the result itself (Task.StatusMessage "
-      .. "holds counts)", err.message)
+      .. "holds counts)", uh.message(err))
   end)
 
   it("checks its arguments", function()
@@ -438,8 +440,7 @@ describe("c:wait (scripted service)", function()
     local function message(...)
       local ok, err = pcall(c.wait, c, ...)
       assert.is_false(ok)
-      assert.are.equal("usage", err.kind)
-      return err.message
+      return uh.message(err)
     end
     assert.are.equal("c:wait(task_id, kind, opts): give the kind of work too: \"send\" (a Send "
       .. "by ID), \"import\" (ImportResultsSummary by TaskResultID) or \"activity\" "

@@ -2,9 +2,9 @@
 -- clock. Objects come from the default seed (looked up, not assumed). The exact state machine
 -- (every failure state, exact timing) is in wait_scripted_spec.lua.
 local mc = require "performlua"
-local core = require "performlua.core"
 local loop = require "performlua.loop"
 local sandbox = require "performlua.sandbox"
+local perform = require "performlua.perform"
 
 local wh = require "workflow_helper"
 
@@ -177,5 +177,42 @@ describe("c:wait (sandbox)", function()
     assert.are.equal("usage", err.kind)
     assert.matches("has no task to follow: the service answers Automation start without a "
       .. "Task. Poll the automation itself instead", err.message, 1, true)
+  end)
+
+  -- One table (performlua.perform's `completes` column) tells c:wait what to follow and the
+  -- sandbox what to leave behind: every action it says completes later must be followable to
+  -- its end, and every one it says completes within the call must have nothing to wait for.
+  it("follows every action the Perform table says completes later, in the sandbox", function()
+    start_box{port = 0, speed = 50}
+    local c = connect()
+    local done_status = {send = "Complete", import = "Completed", activity = "Complete"}
+    local followed, refused = 0, 0
+    for _, o in ipairs(perform.objects) do
+      for _, action in ipairs(o.actions) do
+        local how = o.completes[action]
+        -- the seed has one of each type but ContentValidation (a request, not stored) and
+        -- Send (its actions need the ID of a running send)
+        local key = not o.requires_id and o.type ~= "ContentValidation"
+          and c:retrieve(o.type, {"CustomerKey"}):check().Results[1].CustomerKey
+        local r = key and c:perform(action, mc[o.type]{CustomerKey = key})
+        local label = o.type .. " " .. action
+        if done_status[how] then
+          r:check()
+          local status = c:wait(r, FAST)
+          assert.are.equal(done_status[how], status.Status or status.ImportStatus, label)
+          followed = followed + 1
+        elseif r and r.ok then
+          local ok, err = pcall(c.wait, c, r)
+          assert.is_false(ok, label)
+          assert.are.equal("usage", err.kind, label)
+          assert.matches(how == "call" and "nothing to wait for" or "has no task to follow",
+            err.message, 1, true)
+          refused = refused + 1
+        end
+      end
+    end
+    -- every start but Automation's (14), EmailSendDefinition test and AudienceDefinition build
+    assert.are.equal(16, followed)
+    assert.is_true(refused >= 10, "call actions checked: " .. refused)
   end)
 end)

@@ -164,6 +164,7 @@ describe("scripts/workflow.lua", function()
       assert.is_false(ok)
       assert.are.same({stop = "No send with ID 42 was found."}, err)
       ok, err = pcall(workflow.stop, "100% literal")
+      assert.is_false(ok)
       assert.are.same({stop = "100% literal"}, err)
     end)
   end)
@@ -195,6 +196,7 @@ describe("scripts/workflow.lua", function()
         err.stop)
       ok, err = pcall(workflow.find_by_key, client_with({}), "ImportDefinition", "x", {"Name"},
         "import definition", "No import 'x'.")
+      assert.is_false(ok)
       assert.are.equal("No import 'x'.", err.stop)
     end)
   end)
@@ -231,6 +233,7 @@ describe("scripts/workflow.lua", function()
         .. "(Reference for support: correlation id c-1.)", err.stop)
       ok, err = pcall(workflow.perform_once, client_raising({kind = "http", http_status = 500,
         outcome_unknown = true}), "start", {}, "start it", "Check it.")
+      assert.is_false(ok)
       assert.are.equal("The request to start it was sent, but Marketing Cloud answered with an "
         .. "HTTP 500 error page instead of a result, so it may or may not have been done. It "
         .. "was NOT sent again, so nothing is done twice. Check it.", err.stop)
@@ -271,6 +274,7 @@ describe("scripts/workflow.lua", function()
         .. "Sending, 1 of 2 sent. It carries on in Marketing Cloud and was NOT started again. "
         .. "Check job 7.", err.stop)
       ok, err = pcall(workflow.follow, client_waiting(nil, {kind = "timeout"}), {}, how)
+      assert.is_false(ok)
       assert.matches("its status is not known yet%.", err.stop)
     end)
 

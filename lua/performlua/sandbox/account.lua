@@ -827,8 +827,13 @@ end
 -- The row store a DataExtensionObject names (by the key in its type's brackets, else its
 -- CustomerKey or Name), or nil and the Error result. Generated stores are read-only.
 function M:writable_store(obj, bracket_key)
-  local store, key = nil, bracket_key
-  if key then store = self:row_store(key) else store, key = self:row_store_for(obj) end
+  local store, key
+  if bracket_key then
+    key = bracket_key
+    store = self:row_store(key)
+  else
+    store, key = self:row_store_for(obj)
+  end
   if not store then
     return nil, result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
       .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})

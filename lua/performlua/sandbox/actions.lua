@@ -1,6 +1,8 @@
 -- performlua.sandbox.actions: Perform in the emulated account, for every object and action of
--- the Perform page (read from performlua.perform, the page as data) plus the Perform-capable
--- types the page leaves out (Automation, QueryDefinition, DataExtension ClearData).
+-- performlua.perform (the Perform page as data, with the Perform-capable types the page leaves
+-- out: Automation, QueryDefinition, DataExtension ClearData). Its `completes` column says what
+-- each action leaves to follow: a Send, an ImportResultsSummary, an AsyncActivityStatus, or
+-- nothing; the handlers below leave exactly that, so c:wait finds it.
 --
 -- Each definition gets its own PerformResult, in order, with OrdinalID (from 0) and the
 -- definition as Object. Type names are case-sensitive (as the service's handlers are); action
@@ -25,12 +27,9 @@ for _, o in ipairs(page.objects) do
   add(o.type, o.actions, o.reserved, o.requires_id)
   if o.wsdl_type then add(o.wsdl_type, o.actions, o.reserved, o.requires_id) end
 end
-add("Automation", {"start"})
-add("QueryDefinition", {"start"})
-add("DataExtension", {"ClearData"})
 M.CAPABLE = CAPABLE
 
--- Types whose start leaves an AsyncActivityStatus (the page's `start` activities).
+-- What the service says when it starts an activity, where the docs show it.
 local ACTIVITY_MESSAGE = {QueryDefinition = "QueryDefinition perform called successfully"}
 
 local function task(id, message, extra)
@@ -116,7 +115,9 @@ H.AudienceSegmentDefinition = {
 H.Campaign = {
   start = function(acct, obj)
     obj._status = "Running"
-    return result("OK", "Campaign started", {Task = task(acct:new_task_id(), "Campaign started")})
+    local id = acct:new_task_id()
+    activity_status(acct, "Campaign", obj, id)
+    return result("OK", "Campaign started", {Task = task(id, "Campaign started")})
   end,
   stop = function(acct, obj)
     obj._status = "Stopped"
@@ -305,7 +306,7 @@ local function handler_for(t, action_lower)
   local h = H[t]
   if type(h) == "function" then return h end
   if type(h) == "table" and h[action_lower] then return h[action_lower] end
-  if action_lower == "start" then return generic_start(t) end
+  if page.completion(t, action_lower) == "activity" then return generic_start(t) end
   return nil
 end
 

@@ -13,10 +13,12 @@
 --   sb:add_rows(de_key, rows), sb:generate_rows(de_key, n), sb:clock_advance(seconds),
 --   sb:set_speed(x), sb:now(), sb:expire_tokens(), sb:set_faults{"truncate:2", ...},
 --   sb:account() -> {auth_url=, client_id=, client_secret=} for mc.connect, sb:stop()
+--   sandbox.default()   the sandbox of `performlua --sandbox`, or nil
 --
 -- The account's behaviour runs in the server's own lua_State (sandbox/service.lua); this
 -- module only starts it and talks to it through text (sandbox/serial.lua).
 local core = require "performlua.core"
+local errors = require "performlua.errors"
 local serial = require "performlua.sandbox.serial"
 
 local M = {}
@@ -26,12 +28,12 @@ Handle.__index = Handle
 Handle.__name = "performlua.sandbox"
 
 local function usage(message)
-  error(core.error_new{kind = "usage", message = "sandbox.start: " .. message}, 3)
+  errors.usage("sandbox.start: " .. message)
 end
 
 local function control(self, name, args)
   if not self.server then
-    error(core.error_new{kind = "usage", message = "this sandbox has been stopped"}, 3)
+    errors.usage("this sandbox has been stopped")
   end
   return serial.load(self.server:control(name, serial.dump(args)))
 end
@@ -122,10 +124,19 @@ function M.start(opts)
     username = opts.username or "sandbox", password = opts.password or "sandbox"}, Handle)
 end
 
+local default_handle
+
+--- The sandbox `performlua --sandbox` started for this run, which mc.connect() with no
+--- arguments reaches; nil otherwise (a script then talks to a real account: ask first).
+function M.default()
+  return default_handle
+end
+
 --- performlua --sandbox: a sandbox on a free loopback port, registered as the default account
 --- so mc.connect() with no arguments reaches it. Returns the handle (keep it alive).
 function M.start_default(opts)
   local h = M.start(opts)
+  default_handle = h
   local config = require "performlua.config"
   config.set_default_account{auth_url = h.auth_url, client_id = h.client_id,
     client_secret = h.client_secret, soap_url = h.soap_url}

@@ -146,7 +146,8 @@ return {
   generated = {Big_Generated = 1000000},
   ImportDefinition = {
     {CustomerKey = "daily-subscriber-import", Name = "Daily subscriber import",
-     Description = "Loads subscribers.csv from the SFTP every morning", FileSpec = "subscribers_%%Year%%%%Month%%%%Day%%.csv",
+     Description = "Loads subscribers.csv from the SFTP every morning",
+     FileSpec = "subscribers_%%Year%%%%Month%%%%Day%%.csv",
      FileType = "CSV", UpdateType = "AddAndUpdate", AllowErrors = true, FieldMappingType = "InferFromColumnHeadings",
      DestinationObject = {_type = "List", ID = 101}, _rows = 500},
     {CustomerKey = "daily-loyalty-import", Name = "Daily loyalty import",
@@ -166,7 +167,8 @@ return {
   },
   Campaign = {{CustomerKey = "spring-campaign", Name = "Spring campaign 2026"}},
   PlatformApplication = {
-    {CustomerKey = "preference-center-app", Package = {CustomerKey = "preference-center-pkg", DeveloperVersion = "1.4.0"},
+    {CustomerKey = "preference-center-app",
+     Package = {CustomerKey = "preference-center-pkg", DeveloperVersion = "1.4.0"},
      Packages = {{CustomerKey = "preference-center-pkg", DeveloperVersion = "1.4.0"}}, DeveloperVersion = "1.4.0"},
   },
   List = {

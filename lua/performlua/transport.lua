@@ -1,0 +1,247 @@
+-- performlua.transport: one logical call of a client -- the envelope, the HTTP exchange, what
+-- the answer means, and the retry policy -- for client.lua's operations.
+--
+--   transport.call(c, op, request, options) -> {body=, element=, header=, status=,
+--       correlation_id=, attempts=}: the decoded SOAP answer to `request` (operation `op`), or
+--       raises one error shape (kind auth, fault, http, transport, xml). options.timeout
+--       replaces the client's timeout for this call.
+--   transport.backoff(base_delay, attempt) -> seconds to wait before retry number `attempt`
+--   transport.READ_ONLY[op]   the operations that change nothing: safe to send again
+--
+-- Retries (the policy that must never send email twice):
+--   * retried with exponential backoff and jitter, bounded by `retries` and `retry_max_seconds`:
+--     the "Rate Limited" fault (code 17), HTTP 5xx without a SOAP answer, and failures before
+--     the request was sent. For operations that change data only 502, 503 and 429 pages are
+--     retried (a gateway or the service refused the request before handling it); a 500 page or
+--     a 504 gateway timeout without a SOAP answer may follow work already done, so they raise
+--     with outcome_unknown = true;
+--   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
+--     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
+--     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
+--     request_id: the service's RequestID when part of its answer arrived, else that
+--     correlation id (every outcome-unknown error carries one to quote). The transport itself
+--     refuses libcurl's silent re-send of such requests (see runtime/net/http.h);
+--   * "Token Expired" / "Login Failed" security faults: the token is dropped, one new token is
+--     fetched and the call is retried once (the service rejected the call unprocessed).
+local core = require "performlua.core"
+local errors = require "performlua.errors"
+local loop = require "performlua.loop"
+local trace = require "performlua.trace"
+
+local M = {}
+
+local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
+M.READ_ONLY = READ_ONLY
+-- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
+-- answer with a well-formed envelope of another operation, which must not pass as success.
+local RESPONSE_ELEMENT = {}
+for _, o in ipairs(core.operations()) do RESPONSE_ELEMENT[o.name] = o.response end
+
+local function host_of(url)
+  return url:match("^%a+://([^/]+)") or url
+end
+
+local SECURITY_FAULT = {["token expired"] = true, ["login failed"] = true}
+
+local function is_security_fault(err)
+  local fc = tostring(err.faultcode or "")
+  local msg = tostring(err.message or ""):lower()
+  return fc:match("Security$") ~= nil or SECURITY_FAULT[msg] ~= nil
+    or msg:match("^token expired") ~= nil or msg:match("^login failed") ~= nil
+end
+
+-- The id to quote for a request whose outcome is unknown: the service's RequestID when part of
+-- its answer arrived, else the correlation id performlua sent with it (X-Correlation-ID).
+local function request_id_of(resp, correlation_id)
+  local body = type(resp.body) == "string" and resp.body or ""
+  return body:match("<[%w_]*:?RequestID>%s*([^<%s]+)%s*</") or correlation_id
+end
+
+-- What an HTTP exchange means: {body=, element=, header=, status=} for the SOAP answer to the
+-- request, else {err=, retry=bool, retry_after=seconds, refresh=token} (see the policy above).
+local function classify(c, op, url, resp, idempotent, correlation_id, token)
+  local secrets = c.auth:secret_values()
+  if resp.curl_code ~= 0 then
+    if not resp.sent or idempotent then
+      return {retry = true, err = errors.new{kind = "transport",
+        message = string.format("%s request to %s %s: %s", op, host_of(url),
+          resp.sent and "failed" or "could not be sent", resp.error),
+        code = resp.curl_code, retryable = true, correlation_id = correlation_id}}
+    end
+    return {err = errors.new{kind = "transport",
+      message = string.format("%s request to %s failed after it was sent (%s): the service "
+        .. "may have processed it (correlation id %s)", op, host_of(url), resp.error,
+        correlation_id),
+      code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id,
+      request_id = request_id_of(resp, correlation_id)}}
+  end
+  local ok, body, element, header = pcall(core.decode, resp.body)
+  local expected = RESPONSE_ELEMENT[op]
+  if ok and (expected == nil or element == expected) then
+    return {body = body, element = element, header = header, status = resp.status}
+  end
+  local err = body
+  if ok then
+    err = errors.new{kind = "xml", message = string.format("%s: the answer from %s is "
+      .. "<%s>, not <%s>: not an answer to this request (check soap_url points at the SOAP "
+      .. "API)", op, host_of(url), tostring(element or "an empty soap:Body"), expected)}
+  end
+  if not errors.is_error(err) then
+    err = errors.new{kind = "xml", message = tostring(err)}
+  end
+  err.http_status = resp.status
+  err.correlation_id = correlation_id
+  err.message = trace.redact(err.message, secrets)
+  if err.kind == "fault" then
+    if err.retryable or tonumber(err.code) == 17 then
+      err.retryable = true
+      return {retry = true, err = err}
+    end
+    if is_security_fault(err) then
+      if c.auth.mode == "oauth" then
+        return {refresh = token or true, err = err}
+      end
+      err.kind = "auth"
+    end
+    return {err = err}
+  end
+  -- no SOAP answer
+  local status = resp.status
+  local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):match("^%s*(.-)%s*$")
+  snippet = trace.redact(snippet:sub(1, 160), secrets)
+  if snippet == "" then snippet = "(empty body)" end
+  if status >= 500 or status == 429 then
+    local e = errors.new{kind = "http", http_status = status, correlation_id = correlation_id,
+      message = string.format("%s: HTTP %d from %s without a SOAP answer: %s", op, status,
+        host_of(url), snippet)}
+    -- 502/503/429 come from a gateway or a service that refused the request before handling it.
+    -- A 500 page (the application failed somewhere while handling it) or a 504 (the gateway
+    -- gave up waiting) may follow work already done, such as a started send.
+    if not idempotent and status ~= 502 and status ~= 503 and status ~= 429 then
+      e.outcome_unknown = true
+      e.request_id = request_id_of(resp, correlation_id)
+      e.message = e.message .. (status == 504 and " (a gateway timeout" or " (a server error")
+        .. ": the service may have processed it)"
+      return {err = e}
+    end
+    e.retryable = true
+    local after = tonumber(resp.headers and resp.headers["retry-after"])
+    return {retry = true, err = e, retry_after = after and after >= 0 and math.min(after, 60) or nil}
+  end
+  if status >= 200 and status < 300 then
+    -- answered but unreadable: the service has processed it
+    err.outcome_unknown = not idempotent
+    if err.outcome_unknown then err.request_id = request_id_of(resp, correlation_id) end
+    return {err = err}
+  end
+  return {err = errors.new{kind = "http", http_status = status,
+    correlation_id = correlation_id,
+    message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
+end
+
+-- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
+-- {err=, retry=bool, refresh=token}.
+local function exchange(c, op, request, idempotent, correlation_id, timeout)
+  c.slots:acquire()
+  local ok, out = pcall(function()
+    local header, token = c.auth:header()
+    local url = c.auth:soap_url()
+    if not url then
+      error(errors.new{kind = "auth", message = "the token response had no "
+        .. "soap_instance_url; pass soap_url to mc.connect"}, 0)
+    end
+    local encoded, envelope = pcall(core.encode, op, request, {header = header})
+    if not encoded then error(errors.at_caller(envelope), 0) end
+    local secrets = c.auth:secret_values()
+    if c.trace then
+      trace.write(string.format("%s request POST %s (correlation id %s)", op, url,
+        correlation_id), envelope, secrets)
+    end
+    local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
+      timeout = timeout, connect_timeout = c.connect_timeout, ca_file = c.ca_file,
+      headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
+                 "X-Correlation-ID: " .. correlation_id}}
+    if c.trace then
+      if resp.curl_code ~= 0 then
+        trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
+          resp.error, resp.sent and "sent" or "not sent"), nil, secrets)
+      else
+        trace.write(string.format("%s response HTTP %d after %.3f s", op, resp.status,
+          resp.elapsed), resp.body, secrets)
+      end
+    end
+    return classify(c, op, url, resp, idempotent, correlation_id, token)
+  end)
+  c.slots:release()
+  if not ok then error(out, 0) end
+  return out
+end
+
+-- A retryable failure that is raised anyway says so: the user sees the retries were spent, and
+-- which setting bounds them.
+local function gave_up(err, attempts, limit)
+  if attempts > 1 then
+    err.message = string.format("%s (gave up after %d attempts; the limit is mc.connect's %s)",
+      tostring(err.message), attempts, limit)
+  end
+  return err
+end
+
+--- Exponential backoff with jitter: half to all of base_delay * 2^(attempt - 1), at most 30 s
+--- (the token requests of performlua.auth back off the same way).
+function M.backoff(base_delay, attempt)
+  local delay = math.min(30, base_delay * 2 ^ (attempt - 1))
+  return delay * (0.5 + 0.5 * core.random())
+end
+
+--- One logical call with the retry policy. Returns the decoded answer.
+function M.call(c, op, request, options)
+  local idempotent = READ_ONLY[op] or false
+  local timeout = options and options.timeout
+    or (op == "Retrieve" and c.retrieve_timeout or c.timeout)
+  local correlation_id = core.uuid()
+  local started = loop.now()
+  local attempts, refreshed = 0, false
+  while true do
+    attempts = attempts + 1
+    local out = exchange(c, op, request, idempotent, correlation_id, timeout)
+    if out.body then
+      out.correlation_id = correlation_id
+      out.attempts = attempts
+      return out
+    end
+    local err = out.err
+    err.attempts = attempts
+    if out.refresh then
+      if refreshed then
+        err.kind = "auth"
+        err.message = err.message .. " (again after fetching a new token)"
+        error(err, 0)
+      end
+      refreshed = true
+      attempts = attempts - 1
+      c.auth:rejected(out.refresh ~= true and out.refresh or nil)
+      if c.trace then
+        trace.write(op .. ": the service rejected the token (" .. tostring(err.message)
+          .. "); fetching a new one and retrying once", nil, c.auth:secret_values())
+      end
+    elseif out.retry and attempts <= c.retries then
+      local delay = M.backoff(c.retry_base_delay, attempts)
+      if out.retry_after then delay = math.max(delay, out.retry_after) end -- the server's word
+      if loop.now() - started + delay > c.retry_max_seconds then
+        error(gave_up(err, attempts, "retry_max_seconds"), 0)
+      end
+      if c.trace then
+        trace.write(string.format("%s attempt %d failed (%s); retrying in %.2f s", op, attempts,
+          tostring(err.message), delay), nil, c.auth:secret_values())
+      end
+      loop.sleep(delay)
+    elseif out.retry then
+      error(gave_up(err, attempts, "retries"), 0)
+    else
+      error(err, 0)
+    end
+  end
+end
+
+return M
