@@ -16,6 +16,7 @@ void pl_open_net(lua_State *L);     /* bind/net_bind.c */
 void pl_open_json(lua_State *L);    /* bind/json_bind.c */
 void pl_open_sandbox(lua_State *L); /* bind/sandbox_bind.c */
 void pl_open_sys(lua_State *L);     /* bind/sys_bind.c: clock, sleep, terminal, file modes */
+void pl_open_sqlite(lua_State *L);  /* bind/sqlite_bind.c: SQLite connections */
 
 /* Registers performlua.core in package.preload and the embedded-module searcher. */
 void pl_core_install(lua_State *L);

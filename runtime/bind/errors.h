@@ -10,11 +10,15 @@
  *   outcome_unknown true when the request may have been processed (do not resend blindly)
  * plus kind-specific fields (faultcode, result, ...). tostring() renders it on one line.
  *
- * Beyond the six kinds of a call that produces no result, three helpers raise their own:
+ * Beyond the six kinds of a call that produces no result, helpers raise their own:
  *   "sandbox"  the sandbox could not start (port in use, bad seed)
  *   "failed"   c:wait saw the awaited work end in a failure state (.status holds it)
  *   "timeout"  c:wait gave up waiting (.status, .waited, .task_id)
- *   "script"   mc.parallel/mc.map wrapping a plain Lua error of one branch (.item, .cause) */
+ *   "script"   mc.parallel/mc.map wrapping a plain Lua error of one branch (.item, .cause)
+ *   "storage"  SQLite refused or failed (bind/sqlite_bind.c): code is the extended result
+ *              code's name ("SQLITE_BUSY", "SQLITE_CONSTRAINT_PRIMARYKEY"), .database the
+ *              file's path; retryable for SQLITE_BUSY and SQLITE_LOCKED. The message names
+ *              the file, the operation, SQLite's reason and the statement, never a value. */
 #ifndef PL_BIND_ERRORS_H
 #define PL_BIND_ERRORS_H
 
