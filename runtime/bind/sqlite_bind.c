@@ -1054,13 +1054,14 @@ static int l_sqlite_open(lua_State *L)
     }
     char mode[32] = "";
     if (rc == SQLITE_OK && o.wal != -1) {
+        const char *wanted = o.wal ? "wal" : "delete";
         rc = exec_plain(c->db, o.wal ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode = DELETE",
                         mode, sizeof mode);
-        /* an in-memory database keeps its "memory" journal whatever is asked */
-        if (rc == SQLITE_OK && o.wal && strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+        /* SQLite answers with the mode it kept; an in-memory database keeps "memory" */
+        if (rc == SQLITE_OK && strcmp(mode, wanted) != 0 && strcmp(mode, "memory") != 0) {
             rc = SQLITE_ERROR;
-            hint = lua_pushfstring(L, "WAL is not available here (the journal mode stays '%s')",
-                                   mode);
+            hint = lua_pushfstring(L, "the journal mode cannot be set to %s here (it stays '%s')",
+                                   wanted, mode);
         }
     }
     if (rc == SQLITE_OK)
