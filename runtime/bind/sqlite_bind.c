@@ -391,11 +391,13 @@ static int bind_value(lua_State *L, sqlite3_stmt *stmt, int i, int idx, sqlite3_
     }
     case LUA_TTABLE:
         if (is_blob(L, idx)) {
-            size_t len;
-            lua_rawgeti(L, idx, 1);
-            const char *s = lua_tolstring(L, -1, &len);
+            size_t len = 0;
+            int rc = -1;
             /* copied: the wrapper's field could be replaced before the statement runs */
-            int rc = sqlite3_bind_blob64(stmt, i, s, len, SQLITE_TRANSIENT);
+            if (lua_rawgeti(L, idx, 1) == LUA_TSTRING) {
+                const char *bytes = lua_tolstring(L, -1, &len);
+                rc = sqlite3_bind_blob64(stmt, i, bytes, len, SQLITE_TRANSIENT);
+            }
             lua_pop(L, 1);
             return rc;
         }

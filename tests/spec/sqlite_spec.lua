@@ -355,6 +355,11 @@ describe("values", function()
     x, type = round_trip(core.sqlite_blob(""))
     assert.are.equal("blob", type)
     assert.are.equal("", x)
+    local tampered = core.sqlite_blob("x")
+    tampered[1] = 42
+    local err = error_of(db.run, db, "INSERT INTO v (id, x) VALUES (2, ?)", tampered)
+    assert.are.equal("db:run: parameter 1 is a table: bind numbers, strings, booleans, nil or core.sqlite_blob(s) (one table as the only argument binds :name parameters)",
+                     without_position(err.message))
   end)
 
   it("maps nil to NULL (left out of the row) and booleans to 1 and 0", function()
