@@ -33,6 +33,9 @@ M.KINDS = {
   {name = "timeout", means = "c:wait gave up waiting (.status, .waited); the work goes on"},
   {name = "script", means = "mc.parallel / mc.map: a plain Lua error in one branch (.item, "
     .. ".cause)"},
+  {name = "storage", means = "SQLite refused or failed (the sandbox's account, the run "
+    .. "journal): .code is the extended result code's name (SQLITE_BUSY, ...), .database the "
+    .. "file; retryable for SQLITE_BUSY and SQLITE_LOCKED"},
   {name = "interrupted", means = "a call cancelled because the line or script that started "
     .. "it was interrupted (Ctrl-C)"},
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memcheck over the paths where C owns memory: codec, sandbox server, transport, CLI.
+# Memcheck over the paths where C owns memory: codec, sandbox server, transport, CLI, SQLite.
 # Runs the example workflow against the embedded sandbox and the core specs under valgrind;
 # any error or definite leak fails the run.
 set -euo pipefail
@@ -16,7 +16,7 @@ for spec in tests/spec/json_spec.lua tests/spec/codec_decode_spec.lua tests/spec
             tests/spec/codec_real_responses_spec.lua tests/spec/sandbox_soap_spec.lua \
             tests/spec/sandbox_retrieve_spec.lua tests/spec/sandbox_operations_spec.lua \
             tests/spec/sandbox_perform_spec.lua tests/spec/client_operations_spec.lua \
-            tests/spec/client_faults_spec.lua; do
+            tests/spec/client_faults_spec.lua tests/spec/sqlite_spec.lua; do
   [ -f "$spec" ] || { echo "valgrind.sh: missing $spec (update this list)" >&2; exit 1; }
   echo "valgrind: $spec"
   "${vg[@]}" "$bin" tests/run_busted.lua "$spec" >/dev/null
