@@ -212,6 +212,16 @@ node_run() { (cd "$nodedir" && PL_AUTH_URL=$endpoint node "$here/node_bench.mjs"
 
 # --- the run -----------------------------------------------------------------------------------
 
+# The figures depend on the machine and on what else runs on it: name both.
+machine() {
+  local model debian
+  model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
+  debian=$(cat /etc/debian_version 2>/dev/null || echo "not Debian")
+  echo "== machine: ${model:-unknown CPU}, $(nproc) CPUs, Debian $debian, Linux $(uname -r);" \
+       "load average $(cut -d' ' -f1-3 /proc/loadavg) ($1)"
+}
+machine "at the start"
+
 endpoint=
 if ensure_nginx; then
   start_endpoint
@@ -241,5 +251,6 @@ for ((round = 1; round <= rounds; round++)); do
     measure node_run pages "$lib" "$pages"
   done
 done
+machine "at the end"
 echo
 "$perf" "$here/side_by_side_report.lua" "$raw"

@@ -43,7 +43,7 @@ local function number(v, decimals)
   local s = string.format("%." .. decimals .. "f", v)
   -- thousands separators for the whole part: rates read better as 4,943 than 4943
   local whole, rest = s:match("^(%d+)(.*)$")
-  if whole and #whole > 4 then
+  if whole and #whole > 3 then
     whole = whole:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
     s = whole .. rest
   end
