@@ -10,6 +10,7 @@
 local mc = require "performlua"
 local core = require "performlua.core"
 local sandbox = require "performlua.sandbox"
+local peak_rss_kb = dofile((arg[0]:match("^(.*)/") or ".") .. "/peak_rss.lua")
 
 local n = math.tointeger(tonumber(arg[1] or "64")) or 64
 local latency_ms = tonumber(arg[2] or "100") or 100
@@ -52,13 +53,8 @@ local ok, err = pcall(function()
   print(string.format("mc.map      %.3f s  (ideal N/C x latency = %.3f s)", concurrent,
     n / concurrency * round_trip))
   print(string.format("speedup     %.2fx  (ideal %dx)", sequential / concurrent, concurrency))
-  local f = io.open("/proc/self/status", "r")
-  if f then
-    local status = f:read("a")
-    f:close()
-    print(string.format("peak_rss_kb=%s%s", status:match("VmHWM:%s+(%d+) kB") or "?",
-      box and " (includes the in-process sandbox)" or ""))
-  end
+  print(string.format("peak_rss_kb=%d%s", peak_rss_kb(),
+    box and " (includes the in-process sandbox)" or ""))
 end)
 if box then box:stop() end
 if not ok then error(err, 0) end

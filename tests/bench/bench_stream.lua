@@ -18,13 +18,7 @@ if not auth_url or not key then
   os.exit(2)
 end
 
-local function peak_rss_kb()
-  local f = io.open("/proc/self/status", "r")
-  if not f then return -1 end
-  local text = f:read("a")
-  f:close()
-  return tonumber(text:match("VmHWM:%s+(%d+) kB")) or -1
-end
+local peak_rss_kb = dofile((arg[0]:match("^(.*)/") or ".") .. "/peak_rss.lua")
 
 local c = mc.connect{auth_url = auth_url, client_id = "sandbox", client_secret = "sandbox",
   token_cache = false}

@@ -1,11 +1,16 @@
 // The same benchmark calls made by the two maintained Node clients (sfmc-sdk and fuel-soap,
-// from npm), against the same sandbox, for a side-by-side with performlua.
+// from npm), against the same server, for a side-by-side with performlua.
 //
-//   node node_bench.mjs calls  LIB N CONCURRENCY      time N retrieves, sequential and pooled
-//   node node_bench.mjs stream LIB DE_KEY             retrieve every row of a data extension
-// LIB is sfmc-sdk or fuel-soap. Environment: PL_AUTH_URL (the sandbox's auth base URL, ending
-// in "/"), NODE_PATH-free: run from the directory where `npm install sfmc-sdk fuel-soap` ran.
-// Prints one line of key=value figures; the peak resident memory comes from /proc/self/status.
+//   node node_bench.mjs calls   LIB N CONCURRENCY     time N retrieves, sequential and pooled
+//   node node_bench.mjs stream  LIB DE_KEY            retrieve every row of a data extension
+//   node node_bench.mjs perform LIB N CONCURRENCY     N Performs, CONCURRENCY in flight, with
+//                                                     their CPU time (bench_endpoint.lua's call)
+//   node node_bench.mjs pages   LIB PAGES             PAGES retrieves of a 2,500-row page, CPU
+// LIB is sfmc-sdk or fuel-soap. Environment: PL_AUTH_URL (the server's auth base URL, ending
+// in "/": the sandbox for calls/stream, the neutral nginx endpoint of side_by_side.sh for
+// perform/pages), NODE_PATH-free: run from the directory where `npm install sfmc-sdk
+// fuel-soap` ran. Prints one line of key=value figures; the peak resident memory comes from
+// /proc/self/status, the CPU time (user + system of this process) from process.cpuUsage().
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -46,6 +51,10 @@ async function makeClient() {
       expiration: Number.MAX_SAFE_INTEGER,
     }, { requestAttempts: 1 });
     return {
+      perform: async (type, action, def) => {
+        const r = await sdk.soap.perform(type, action, def);
+        return { OverallStatus: r.OverallStatus, Results: r.Results || [] };
+      },
       retrieve: async (type, props, cont) => {
         const r = await sdk.soap.retrieve(type, props, cont ? { continueRequest: cont } : undefined);
         return { OverallStatus: r.OverallStatus, RequestID: r.RequestID, Results: r.Results || [] };
@@ -70,6 +79,13 @@ async function makeClient() {
       });
     });
     return {
+      // fuel-soap's perform always sends Action "start"
+      perform: (type, action, def) => new Promise((resolve, reject) => {
+        soap.perform(type, { ...def }, (err, r) => {
+          if (err) return reject(err);
+          resolve({ OverallStatus: r.body.OverallStatus, Results: r.body.Results || [] });
+        });
+      }),
       retrieve,
       // fuel-soap has no paging helper: the loop its users write, collecting every page
       retrieveBulk: async (type, props) => {
@@ -85,6 +101,19 @@ async function makeClient() {
     };
   }
   throw new Error('unknown library ' + lib);
+}
+
+// Runs fn and returns its figures as bench_endpoint.lua prints them: wall and CPU time (user +
+// system of this process) in all and per unit.
+async function measure(units, fn) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1e6;
+  return `seconds=${seconds.toFixed(3)} cpu_s=${cpu.toFixed(3)} ` +
+    `cpu_us_per_unit=${(cpu / units * 1e6).toFixed(1)} units_per_s=${(units / seconds).toFixed(0)}`;
 }
 
 const client = await makeClient();
@@ -113,6 +142,31 @@ if (mode === 'calls') {
   const rows = await client.retrieveBulk(`DataExtensionObject[${key}]`, props);
   const seconds = (performance.now() - t0) / 1000;
   console.log(`lib=${lib} rows=${rows.length} seconds=${seconds.toFixed(2)} peak_rss_kb=${peakRssKb()}`);
+} else if (mode === 'perform') {
+  const n = Number(rest[0] || 1000);
+  const concurrency = Number(rest[1] || 1);
+  // the Perform bench_endpoint.lua makes, answered by the recording canned_answers.lua made
+  const call = async () => {
+    const r = await client.perform('ImportDefinition', 'start', { CustomerKey: 'daily-subscriber-import' });
+    if (r.OverallStatus !== 'OK') throw new Error('perform: ' + r.OverallStatus);
+  };
+  await call(); // warm-up: token and connection
+  const figures = await measure(n, async () => {
+    let next = 0;
+    const worker = async () => { while (next < n) { next++; await call(); } };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  });
+  console.log(`lib=${lib} mode=perform calls=${n} concurrency=${concurrency} ${figures} peak_rss_kb=${peakRssKb()}`);
+} else if (mode === 'pages') {
+  const pages = Number(rest[0] || 10);
+  const props = ['SubscriberKey', 'EmailAddress', 'FirstName', 'Points', 'JoinedDate'];
+  const page = async () => {
+    const r = await client.retrieve('DataExtensionObject[Big_Generated]', props);
+    if (r.Results.length !== 2500) throw new Error('retrieve: ' + r.Results.length + ' rows');
+  };
+  await page();
+  const figures = await measure(pages, async () => { for (let i = 0; i < pages; i++) await page(); });
+  console.log(`lib=${lib} mode=retrieve pages=${pages} ${figures} peak_rss_kb=${peakRssKb()}`);
 } else {
   throw new Error('unknown mode ' + mode);
 }
