@@ -34,7 +34,8 @@ local function write(name, text)
 end
 
 local function post(url, body, headers)
-  local resp = loop.http{url = url, body = body, headers = headers, idempotent = true}
+  local resp = loop.http{url = url, body = body, headers = headers, idempotent = true,
+    timeout = 60, connect_timeout = 10}
   if resp.curl_code ~= 0 or resp.status ~= 200 then
     error(string.format("recording from the sandbox failed: %s HTTP %d %s", url, resp.status,
       resp.error or resp.body:sub(1, 300)), 0)
