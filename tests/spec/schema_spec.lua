@@ -46,6 +46,15 @@ describe("core.schema_type", function()
     assert.are.equal("TrackingUser", by_name.TrackingUsers.item)
   end)
 
+  -- A type that declares no field of its own has no element array (NULL): finding the owner
+  -- of its inherited fields must not do arithmetic on it (clang's UBSan, memory/clang_asan).
+  it("names the owner of every inherited field of a type that declares none", function()
+    local t = core.schema_type("Authentication")
+    assert.are.equal("APIObject", t.base)
+    assert.is_true(#t.fields > 0)
+    for _, f in ipairs(t.fields) do assert.are.equal("APIObject", f.owner, f.name) end
+  end)
+
   it("describes wrappers, choices, enumerations and <any>", function()
     local perform = core.schema_type("PerformRequestMsg")
     assert.is_true(perform.anonymous)
