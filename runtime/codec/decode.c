@@ -18,20 +18,24 @@
  *     alike; unknown elements are kept (leaf -> string, with children -> table, repeated ->
  *     array);
  *   - a soap:Fault raises kind "fault"; anything that is not a SOAP envelope raises kind
- *     "xml". DOCTYPEs are refused before libxml2 sees the input (so no DTD, entity or
- *     external resource is ever processed), the parser never touches the network, and
- *     nesting is bounded.
+ *     "xml". DOCTYPEs are refused before the reader parses anything (so no DTD, entity or
+ *     external resource is ever processed): libxml2 itself first reads the prolog, in
+ *     whatever encoding it detects or is told, and stops at a DOCTYPE before its DTD; the
+ *     parser never touches the network, and nesting is bounded.
  * The reader and the text buffer belong to a to-be-closed userdata: an error raised at any
  * point (including out-of-memory in Lua) frees them. No Lua call happens inside a libxml2
- * callback: the error handler only copies the message into the decoder. */
+ * callback: the error handlers only copy the message into the decoder, and every message
+ * libxml2 has (structured or generic) goes to them while decoding, so nothing is printed. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <lauxlib.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlreader.h>
 
 #include "bind/errors.h"
@@ -78,10 +82,13 @@ typedef struct decoder {
     bool text_oom;
     char error[300];            /* the parser's first error */
     int error_line;
-    /* libxml2's per-thread handler, replaced while decoding so nothing is ever printed */
+    bool encoding_error;        /* the first error is one of converting the input */
+    /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
     xmlStructuredErrorFunc saved_handler;
     void *saved_context;
+    xmlGenericErrorFunc saved_generic;
+    void *saved_generic_context;
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     int depth;
     field_cache_entry cache[FIELD_CACHE_SIZE];
@@ -96,6 +103,7 @@ static void decoder_release(decoder *d)
 {
     if (d->handler_set) {
         xmlSetStructuredErrorFunc(d->saved_context, d->saved_handler);
+        xmlSetGenericErrorFunc(d->saved_generic_context, d->saved_generic);
         d->handler_set = false;
     }
     if (d->reader)
@@ -112,19 +120,40 @@ static int decoder_close(lua_State *L)
     return 0;
 }
 
-static void on_parse_error(void *arg, xmlErrorPtr err)
+/* The message on one line, without trailing space. */
+static void tidy_error(decoder *d)
 {
-    decoder *d = arg;
-    if (!err || err->level < XML_ERR_ERROR || d->error[0])
-        return;
-    snprintf(d->error, sizeof d->error, "%s", err->message ? err->message : "parse error");
     for (char *p = d->error; *p; p++)
         if (*p == '\n')
             *p = ' ';
     size_t n = strlen(d->error);
     while (n > 0 && isspace((unsigned char)d->error[n - 1]))
         d->error[--n] = '\0';
+}
+
+static void on_parse_error(void *arg, xmlErrorPtr err)
+{
+    decoder *d = arg;
+    if (!err || err->level < XML_ERR_ERROR || d->error[0])
+        return;
+    snprintf(d->error, sizeof d->error, "%s", err->message ? err->message : "parse error");
+    tidy_error(d);
     d->error_line = err->line;
+    d->encoding_error = err->domain == XML_FROM_I18N;
+}
+
+/* A few messages (xmlParseChunk's "encoder error") bypass the structured handler. */
+static void on_generic_error(void *arg, const char *fmt, ...)
+{
+    decoder *d = arg;
+    if (d->error[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->error, sizeof d->error, fmt, ap);
+    va_end(ap);
+    tidy_error(d);
+    d->error_line = 0;
 }
 
 /* ---- errors ---- */
@@ -193,11 +222,87 @@ static const char *find(const char *s, size_t len, const char *needle)
     return NULL;
 }
 
+/* The encoding the XML declaration names ("" when it names none), as libxml2 reads it from a
+ * document whose first bytes are ASCII. */
+static void declared_encoding(const char *s, size_t len, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t i = 0;
+    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    if (len - i < 5 || memcmp(s + i, "<?xml", 5) != 0)
+        return;
+    const char *end = find(s + i, len - i < 256 ? len - i : 256, "?>");
+    const char *at = end ? find(s + i, (size_t)(end - (s + i)), "encoding") : NULL;
+    if (!at)
+        return;
+    at += 8;
+    while (at < end && (isspace((unsigned char)*at) || *at == '='))
+        at++;
+    if (at >= end || (*at != '"' && *at != '\''))
+        return;
+    char quote = *at++;
+    size_t n = 0;
+    while (at < end && *at != quote && n + 1 < cap && (isalnum((unsigned char)*at) || strchr("._-", *at)))
+        out[n++] = *at++;
+    out[n] = '\0';
+}
+
+/* libxml2's own US-ASCII decoder stops at the first byte above 0x7F without reporting it, so
+ * the parser sees a document cut short: the real cause is named before parsing. */
+static void check_ascii(lua_State *L, decoder *d, const char *s, size_t len)
+{
+    char encoding[32];
+    declared_encoding(s, len, encoding, sizeof encoding);
+    if (strcasecmp(encoding, "US-ASCII") != 0 && strcasecmp(encoding, "ASCII") != 0)
+        return;
+    int line = 1;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] >= 0x80) {
+            char byte[8];
+            snprintf(byte, sizeof byte, "0x%02X", (unsigned)(unsigned char)s[i]);
+            raise_xml(L, d, "malformed XML: encoding error: byte %s at line %d (byte %I) is not "
+                            "US-ASCII, the encoding the document declares",
+                      byte, line, (LUAI_UACINT)(i + 1));
+        }
+        if (s[i] == '\n')
+            line++;
+    }
+}
+
+#define REFUSED_DOCTYPE                                                                      \
+    "refused: the document has a DOCTYPE declaration (DTDs and entities are never processed " \
+    "in SOAP messages)"
+
+/* Raises the parser's error (a conversion error names the encoding the document declares). */
+static int raise_parse_error(lua_State *L, decoder *d, const char *xml, size_t len)
+{
+    char encoding[32];
+    if (d->encoding_error) {
+        declared_encoding(xml, len, encoding, sizeof encoding);
+        if (encoding[0])
+            raise_xml(L, d, "malformed XML: encoding error: the document is not in %s, the "
+                            "encoding it declares (%s)", encoding, d->error);
+        raise_xml(L, d, "malformed XML: encoding error: %s", d->error);
+    }
+    if (d->error_line > 0)
+        raise_xml(L, d, "malformed XML: %s (line %d)", d->error, d->error_line);
+    return raise_xml(L, d, "malformed XML: %s", d->error);
+}
+
 /* Refuses what must never reach the parser and names what the input is instead. The
- * prolog is scanned by hand: a DOCTYPE is refused here, so libxml2 never parses a DTD. */
+ * prolog is scanned by hand for the plain case (a DOCTYPE refused at once, whatever follows
+ * it); check_prolog below is the check no encoding gets past. Input that starts in
+ * UTF-16, UTF-32 or EBCDIC (by its byte order mark or its first characters) is libxml2's to
+ * judge. */
 static void precheck(lua_State *L, decoder *d, const char *s, size_t len)
 {
     size_t i = 0;
+    if (len >= 4) {
+        xmlCharEncoding detected = xmlDetectCharEncoding((const unsigned char *)s, 4);
+        if (detected != XML_CHAR_ENCODING_NONE && detected != XML_CHAR_ENCODING_UTF8)
+            return;
+    }
     if (len >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
         (unsigned char)s[2] == 0xBF)
         i = 3;
@@ -232,12 +337,84 @@ static void precheck(lua_State *L, decoder *d, const char *s, size_t len)
                 return;
             i = (size_t)(end - s) + 3;
         } else if (i + 1 < len && s[i] == '<' && s[i + 1] == '!') {
-            raise_xml(L, d, "refused: the document has a DOCTYPE declaration (DTDs and "
-                            "entities are never processed in SOAP messages)");
+            raise_xml(L, d, REFUSED_DOCTYPE);
         } else {
-            return;
+            break;
         }
     }
+    check_ascii(L, d, s, len);
+}
+
+/* ---- the prolog, as libxml2 reads it ---- */
+
+typedef struct prolog_scan {
+    decoder *d;
+    xmlParserCtxtPtr ctxt;
+    bool doctype, root;
+} prolog_scan;
+
+static void scan_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                         const xmlChar *system_id)
+{
+    (void)name, (void)external_id, (void)system_id;
+    prolog_scan *scan = ctx;
+    scan->doctype = true;
+    xmlStopParser(scan->ctxt);
+}
+
+static void scan_root(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                      const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                      int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    (void)localname, (void)prefix, (void)uri, (void)nb_namespaces, (void)namespaces;
+    (void)nb_attributes, (void)nb_defaulted, (void)attributes;
+    prolog_scan *scan = ctx;
+    scan->root = true;
+    xmlStopParser(scan->ctxt);
+}
+
+static void scan_error(void *ctx, xmlErrorPtr err)
+{
+    on_parse_error(((prolog_scan *)ctx)->d, err);
+}
+
+/* Reads the prolog with libxml2's own push parser (the one inside the reader), up to the root
+ * element's start tag: its SAX callback for a DOCTYPE runs before the DTD is read, in whatever
+ * encoding libxml2 decodes (UTF-16 without a byte order mark, UTF-7 named in the declaration,
+ * ...), where no look at the bytes can be sure. Raises unless the root element was reached
+ * without a DOCTYPE: a prolog the scan cannot read to the end is one the reader would have
+ * read no better, but (converting the input in other chunks) maybe after a DTD. */
+static void check_prolog(lua_State *L, decoder *d, const char *xml, int len, int options)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.internalSubset = scan_doctype;
+    sax.startElementNs = scan_root;
+    sax.serror = scan_error;
+    prolog_scan scan = {.d = d};
+    int first = len < 4 ? len : 4;
+    scan.ctxt = xmlCreatePushParserCtxt(&sax, &scan, xml, first, NULL);
+    if (!scan.ctxt)
+        luaL_error(L, "not enough memory for the XML parser");
+    xmlCtxtUseOptions(scan.ctxt, options);
+    for (int at = first; !scan.doctype && !scan.root && scan.ctxt->instate != XML_PARSER_EOF;) {
+        int n = len - at < 4096 ? len - at : 4096;
+        xmlParseChunk(scan.ctxt, xml + at, n, at + n == len);
+        at += n;
+        if (at == len)
+            break;
+    }
+    xmlFreeParserCtxt(scan.ctxt);
+    if (scan.doctype)
+        raise_xml(L, d, REFUSED_DOCTYPE);
+    if (!scan.root) {
+        if (!d->error[0])
+            raise_xml(L, d, "malformed XML: the document has no root element");
+        raise_parse_error(L, d, xml, (size_t)len);
+    }
+    d->error[0] = '\0'; /* the reader reports what it finds itself */
+    d->encoding_error = false;
 }
 
 /* ---- text ---- */
@@ -770,11 +947,14 @@ int pl_l_decode(lua_State *L)
         raise_xml(L, d, "refused: the document is larger than 2 GB");
     d->saved_handler = xmlStructuredError;
     d->saved_context = xmlStructuredErrorContext;
+    d->saved_generic = xmlGenericError;
+    d->saved_generic_context = xmlGenericErrorContext;
     d->handler_set = true;
     xmlSetStructuredErrorFunc(d, on_parse_error);
-    d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
-                                       XML_PARSE_COMPACT);
+    xmlSetGenericErrorFunc(d, on_generic_error);
+    const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+    check_prolog(L, d, xml, (int)len, options);
+    d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL, options);
     if (!d->reader)
         luaL_error(L, "not enough memory for the XML reader");
     xmlTextReaderSetStructuredErrorHandler(d->reader, on_parse_error, d);
@@ -815,7 +995,7 @@ int pl_l_decode(lua_State *L)
             raise_xml(L, d, "malformed XML: the document ends before its elements are closed "
                             "(truncated?) (line %d)", d->error_line);
         if (d->error[0])
-            raise_xml(L, d, "malformed XML: %s (line %d)", d->error, d->error_line);
+            raise_parse_error(L, d, xml, len);
         raise_xml(L, d, "malformed XML");
     }
     if (!lua_isnil(L, base + SLOT_FAULT))
