@@ -46,6 +46,7 @@ typedef struct {
     bool out_of_memory;
     const xmlNode *root;  /* element being validated: error paths are relative to it */
     const char *prefix;   /* put before each message, e.g. "XML is not well-formed: " */
+    bool dtd;             /* the document has a DOCTYPE (parsing stopped there) */
 } collector;
 
 static void append(collector *c, const char *s, size_t n)
@@ -205,8 +206,19 @@ static char *finish(collector *c, const char *fallback)
     return c->text;
 }
 
+/* The SAX callback for a DOCTYPE runs before its DTD is read, in whatever encoding the
+ * document is: stopping there, no DTD is ever parsed. */
+static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                       const xmlChar *system_id)
+{
+    (void)name, (void)external_id, (void)system_id;
+    xmlParserCtxt *ctxt = ctx;
+    ((collector *)ctxt->_private)->dtd = true;
+    xmlStopParser(ctxt);
+}
+
 /* Parses XML from memory or a file with safe options (no network, no entity substitution,
- * no DTD loading), errors into `c`. */
+ * no DTD at all), errors into `c`. */
 static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, collector *c)
 {
     xmlParserCtxt *ctxt = xmlNewParserCtxt();
@@ -216,10 +228,11 @@ static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, coll
     }
     ctxt->_private = c;
     ctxt->sax->serror = collect_parser_error;
+    ctxt->sax->internalSubset = refuse_dtd;
     const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
     xmlDoc *doc = path ? xmlCtxtReadFile(ctxt, path, NULL, options)
                        : xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, options);
-    if (doc && !ctxt->wellFormed) {
+    if (doc && (!ctxt->wellFormed || c->dtd)) {
         xmlFreeDoc(doc);
         doc = NULL;
     }
@@ -398,7 +411,7 @@ pl_xsd *pl_xsd_load(const char *wsdl_path, char **error)
     c.prefix = "";
     xmlDoc *wsdl = parse_quietly(NULL, 0, wsdl_path, &c);
     if (!wsdl) {
-        char *detail = finish(&c, "unreadable");
+        char *detail = finish(&c, c.dtd ? "it has a DTD, which is never read" : "unreadable");
         *error = format("cannot read the WSDL %s: %s", wsdl_path, detail ? detail : "");
         free(detail);
         return NULL;
@@ -495,16 +508,16 @@ int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **messa
     collector c = {0};
     c.prefix = "XML is not well-formed: ";
     xmlDoc *doc = parse_quietly(xml, len, NULL, &c);
+    if (c.dtd) {
+        free(c.text);
+        *message = format("the message has a DTD, which SOAP does not allow");
+        return *message ? 0 : -1;
+    }
     if (!doc) {
         *message = finish(&c, "XML is not well-formed");
         return *message ? 0 : -1;
     }
     free(c.text);
-    if (doc->intSubset) {
-        xmlFreeDoc(doc);
-        *message = format("the message has a DTD, which SOAP does not allow");
-        return *message ? 0 : -1;
-    }
 
     const char *problem = NULL;
     xmlNode *element = message_element(doc, &problem);

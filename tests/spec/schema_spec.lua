@@ -163,6 +163,16 @@ describe("core.xsd_load", function()
       {validator:validate("oops")})
   end)
 
+  -- Refused before the DTD is read, whatever the encoding: this DTD is malformed, so a parser
+  -- that read it would report that instead.
+  it("refuses a message with a DTD, in UTF-16 too", function()
+    local dtd = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY broken>]>'
+      .. '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>'
+    local refused = {false, "the message has a DTD, which SOAP does not allow"}
+    assert.are.same(refused, {validator:validate((dtd:gsub(".", "%0\0")))})
+    assert.are.same(refused, {validator:validate((dtd:gsub("UTF%-16", "UTF-8")))})
+  end)
+
   it("raises error tables for a missing or unusable WSDL", function()
     local ok, err = pcall(core.xsd_load, "/nonexistent/x.wsdl")
     assert.is_false(ok)
