@@ -54,8 +54,10 @@ M.ENV = ENV
 
 local default_account
 
+-- Messages quote the config file (Lua's own messages name fields, whose names can be any
+-- string) and paths: they are made safe to show.
 local function usage(message)
-  error(core.error_new{kind = "usage", message = message}, 0)
+  error(core.error_new{kind = "usage", message = core.safe_text(message, {lines = true})}, 0)
 end
 
 --- Registers the account used when nothing else is configured (performlua --sandbox).

@@ -145,6 +145,14 @@ describe("performlua.config", function()
     assert.is_nil(msg:find("Sekr1t", 1, true), msg)
   end)
 
+  -- Lua's messages quote names from the file (a field name can be any string): control
+  -- characters in them reach the terminal escaped.
+  it("shows the file's control characters escaped in its messages", function()
+    write_config('profiles = {}\nlocal x = profiles["\\27[2J\\255"].client_id\n')
+    assert.are.equal("config file " .. config_file .. ":2: attempt to index a nil value "
+      .. "(field '\\x1B[2J\\xFF')", usage_message(config.resolve, {profile = "p"}))
+  end)
+
   it("in sandbox mode uses the default account, ignoring environment and profiles", function()
     core.setenv("PERFORMLUA_CLIENT_ID", "prod-id")
     core.setenv("PERFORMLUA_CLIENT_SECRET", "prod-secret")
