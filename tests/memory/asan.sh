@@ -25,5 +25,6 @@ cmake --build "$dir" -j2 >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export LSAN_OPTIONS=suppressions=$src/tests/memory/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# valgrind cannot run an ASan binary, so tests that use valgrind are left to the normal build.
-ctest --test-dir "$dir" -LE 'memory|bench' -E 'valgrind' --output-on-failure -j2
+# valgrind cannot run an ASan binary, so tests that use valgrind are left to the normal build;
+# the fuzz targets have a sanitizer build of their own (tests/fuzz/run.sh).
+ctest --test-dir "$dir" -LE 'memory|bench|fuzz' -E 'valgrind' --output-on-failure -j2
