@@ -60,6 +60,8 @@ for _, op in ipairs(core.operations()) do
   local oauth = mc.encode(op.name, requests[op.name], {header = {fueloauth = "@TOKEN@"}})
   write("sandbox", op.name:lower() .. "_oauth", http("POST", "/service.asmx",
     {'SOAPAction: "' .. op.name .. '"'}, oauth))
+  write("sandbox", op.name:lower() .. "_validated", "%validate\n" .. http("POST", "/Service.asmx",
+    {"SOAPAction: " .. op.name}, oauth))
 end
 write("sandbox", "perform_then_retrieve", http("POST", "/Service.asmx", {"SOAPAction: Perform"},
   mc.encode("Perform", requests.Perform, {header = {fueloauth = "@TOKEN@"}})) .. "\n%%\n"

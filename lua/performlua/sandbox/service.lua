@@ -11,6 +11,8 @@
 --       tells the C side to close the connection (before or instead of answering) or to send
 --       half of the body
 --   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
+-- config.validator, an XSD validator already loaded (core.xsd_load), stands for config.wsdl:
+-- services made one after the other (the fuzz target) share one instead of loading the WSDL.
 local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
@@ -120,8 +122,8 @@ function M.new(cfg)
   local token_ttl = cfg.token_ttl or 1080
   local faults = {}
   for i, spec in ipairs(cfg.faults or {}) do faults[i] = M.parse_fault(spec) end
-  local validator
-  if cfg.wsdl then
+  local validator = cfg.validator
+  if not validator and cfg.wsdl then
     local ok, v = pcall(core.xsd_load, cfg.wsdl)
     if not ok then
       error(string.format("cannot load the WSDL %s: %s", cfg.wsdl,

@@ -7,7 +7,9 @@
 -- An input is up to 4 requests separated by a line "%%", each written like HTTP/1.1 with
 -- newlines: "METHOD PATH", header lines "Name: value", an empty line, the body. "@TOKEN@"
 -- anywhere stands for a valid access token, so inputs reach the handlers through OAuth as well
--- as through the WS-Security username and password (sandbox/sandbox). Each input gets a fresh
+-- as through the WS-Security username and password (sandbox/sandbox). An input that starts
+-- with the line "%validate" gets a service that validates requests against the WSDL (as
+-- `performlua sandbox --wsdl` does; PERFORMLUA_WSDL names it). Each input gets a fresh
 -- service, so an input alone reproduces what it found.
 --
 -- Every answer must be a well-formed HTTP answer of the service: status and string body; SOAP
@@ -95,8 +97,13 @@ end
 local coverage = fuzz_coverage or function() end
 
 return function(input)
+  local validating = input:sub(1, 10) == "%validate\n"
+  if validating then
+    if not validator then return end -- no WSDL to validate with
+    input = input:sub(11)
+  end
   coverage(false) -- the same for every input
-  local handle = service.new{}
+  local handle = service.new{validator = validating and validator or nil}
   local ok, tr = pcall(handle, TOKEN_REQUEST)
   check(ok and tr.status == 200, "the token request failed: %s", show(ok and tr.body or tr))
   local token = core.json_decode(tr.body).access_token
