@@ -67,6 +67,9 @@ write("sandbox", "perform_then_retrieve", http("POST", "/Service.asmx", {"SOAPAc
   mc.encode("Perform", requests.Perform, {header = {fueloauth = "@TOKEN@"}})) .. "\n%%\n"
   .. http("POST", "/Service.asmx", {"SOAPAction: Retrieve"}, mc.encode("Retrieve",
     {RetrieveRequest = {ObjectType = "Send", Properties = {"ID", "Status"}}}, {header = {fueloauth = "@TOKEN@"}})))
+write("sandbox", "perform_automation", http("POST", "/Service.asmx", {"SOAPAction: Perform"},
+  mc.encode("Perform", {Action = "start", Definitions = {mc.Automation{CustomerKey = "nightly-refresh"}}},
+    {header = {fueloauth = "@TOKEN@"}})))
 write("sandbox", "token", http("POST", "/v2/token", {"Host: 127.0.0.1:8080", "Content-Type: application/json"},
   '{"grant_type":"client_credentials","client_id":"sandbox","client_secret":"sandbox","account_id":"7281698"}'))
 write("sandbox", "token_legacy", http("POST", "/v1/requestToken", {"Content-Type: application/json"},

@@ -45,6 +45,22 @@ end
 
 local XML_TYPE = "text/xml"
 
+-- The one answer the sandbox writes against the WSDL on purpose, as the service does: a
+-- Perform of an Automation has no Task (runtime/sandbox/README.md).
+local MISSING_TASK = "^line %d+, PerformResponseMsg/Results/Result: Element 'Result': Missing "
+  .. "child element%(s%)%. Expected is %( Task %)%.$"
+local function known_departure(body, message)
+  local automations = 0
+  for _, r in ipairs(type(body.Results) == "table" and body.Results or {}) do
+    if core.typeof(r.Object) == "Automation" and r.Task == nil then automations = automations + 1 end
+  end
+  for line in message:gmatch("[^\n]+") do
+    if not line:match(MISSING_TASK) then return false end
+    automations = automations - 1
+  end
+  return automations >= 0
+end
+
 local function check_soap_answer(r, req)
   local ok, body, element = pcall(core.decode, r.body)
   if r.status == 200 then
@@ -52,8 +68,8 @@ local function check_soap_answer(r, req)
     check(element:match("Response"), "200 answer holds %s", show(element))
     if validator then
       local valid, message = validator:validate(r.body)
-      check(valid, "200 %s answer is not valid against the WSDL: %s\n%s", element, show(message),
-        show(r.body))
+      check(valid or known_departure(body, message), "200 %s answer is not valid against the "
+        .. "WSDL: %s\n%s", element, show(message), show(r.body))
     end
   else
     check(r.status == 500, "a SOAP answer with HTTP %d", r.status)
