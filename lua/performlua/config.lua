@@ -53,6 +53,7 @@ M.ACCOUNT_FIELDS = ACCOUNT_FIELDS
 M.ENV = ENV
 
 local default_account
+local CONFIG_MEMORY = 16 * 1024 * 1024
 
 -- Messages quote the config file (Lua's own messages name fields, whose names can be any
 -- string) and paths: they are made safe to show.
@@ -113,11 +114,16 @@ function M.load_file(path)
     usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
       .. "check quotes, commas and braces on that line)")
   end
-  -- data only: bounded work, no access to anything
+  -- data only: bounded work and memory (a string doubled a few times would take gigabytes),
+  -- no access to anything
   local co = coroutine.create(chunk)
   debug.sethook(co, function() error("config file runs too long (it should only set data)", 0) end,
     "", 1000000)
-  local ok, rerr = coroutine.resume(co)
+  local too_big, ok, rerr = core.call_with_memory_limit(CONFIG_MEMORY, coroutine.resume, co)
+  if too_big then
+    ok, rerr = false, string.format("config file uses more than %d MB of memory (it should "
+      .. "only set data)", CONFIG_MEMORY // (1024 * 1024))
+  end
   if not ok then
     -- Lua names a string constant it could not use ("(constant 'the-secret')"): drop the value
     rerr = tostring(rerr):gsub("%(constant .*%)", "(a constant)")
