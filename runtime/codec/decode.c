@@ -243,7 +243,8 @@ static void declared_encoding(const char *s, size_t len, char *out, size_t cap)
         return;
     char quote = *at++;
     size_t n = 0;
-    while (at < end && *at != quote && n + 1 < cap && (isalnum((unsigned char)*at) || strchr("._-", *at)))
+    while (at < end && *at != quote && n + 1 < cap &&
+           (isalnum((unsigned char)*at) || strchr("._-", *at)))
         out[n++] = *at++;
     out[n] = '\0';
 }
@@ -952,7 +953,8 @@ int pl_l_decode(lua_State *L)
     d->handler_set = true;
     xmlSetStructuredErrorFunc(d, on_parse_error);
     xmlSetGenericErrorFunc(d, on_generic_error);
-    const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+    const int options =
+        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
     check_prolog(L, d, xml, (int)len, options);
     d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL, options);
     if (!d->reader)

@@ -176,7 +176,8 @@ function M.new(cfg)
     local host = req.headers.host or "127.0.0.1"
     if not valid_host(host) then
       return json_response(400, {error = "invalid_request", error_description = string.format(
-        "The Host header '%s' is not a host name or address with an optional port", shown(host, 100))})
+        "The Host header '%s' is not a host name or address with an optional port",
+        shown(host, 100))})
     end
     local token = core.random_hex(32)
     tokens[token] = {expires = core.monotonic() + token_ttl, mid = mid}
@@ -590,8 +591,8 @@ function M.new(cfg)
         .. "WS-Addressing Action and no request element the service knows")
     end
     if not OPERATIONS[action] then
-      return nil, fault(500, "soap:Client",
-        "Server did not recognize the value of HTTP Header SOAPAction: " .. shown(action, 200) .. ".")
+      return nil, fault(500, "soap:Client", "Server did not recognize the value of HTTP Header "
+        .. "SOAPAction: " .. shown(action, 200) .. ".")
     end
     if element and OPERATIONS[action].request ~= element then
       return nil, fault(500, "soap:Client", string.format("The SOAPAction %s does not match the "
