@@ -244,7 +244,7 @@ static void declared_encoding(const char *s, size_t len, char *out, size_t cap)
     char quote = *at++;
     size_t n = 0;
     while (at < end && *at != quote && n + 1 < cap &&
-           (isalnum((unsigned char)*at) || strchr("._-", *at)))
+           (isalnum((unsigned char)*at) || (*at && strchr("._-", *at))))
         out[n++] = *at++;
     out[n] = '\0';
 }
