@@ -54,7 +54,8 @@ describe("sandbox token endpoint", function()
   it("answers 400 to a Host header that is not a host name, showing it escaped", function()
     local body = core.json_encode{grant_type = "client_credentials", client_id = "sandbox",
       client_secret = "sandbox"}
-    for host, shown in pairs{["a\255b"] = "a\\xFFb", ["a\27[2Jb"] = "a\\x1B[2Jb", ["a b/c"] = "a b/c"} do
+    for host, shown in pairs{["a\255b"] = "a\\xFFb", ["a\27[2Jb"] = "a\\x1B[2Jb", ["a b/c"] = "a b/c",
+        ["a\tb"] = "a\\x09b"} do
       local r = sh.http("POST", sb.token_url, body, {"Host: " .. host})
       assert.are.equal(400, r.status, host)
       local answer = core.json_decode(r.body)

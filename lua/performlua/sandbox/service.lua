@@ -66,6 +66,11 @@ local function shown(text, max)
   return core.safe_text(tostring(text), {lines = true, max = max})
 end
 
+-- A header's value, which is one line (a tab in it is escaped too).
+local function header_shown(value)
+  return core.safe_text(value, {max = 200})
+end
+
 local function fault(status, faultcode, faultstring, extra)
   local f = extra or {}
   f.faultcode, f.faultstring = faultcode, shown(faultstring)
@@ -177,7 +182,7 @@ function M.new(cfg)
     if not valid_host(host) then
       return json_response(400, {error = "invalid_request", error_description = string.format(
         "The Host header '%s' is not a host name or address with an optional port",
-        shown(host, 100))})
+        header_shown(host))})
     end
     local token = core.random_hex(32)
     tokens[token] = {expires = core.monotonic() + token_ttl, mid = mid}
@@ -592,7 +597,7 @@ function M.new(cfg)
     end
     if not OPERATIONS[action] then
       return nil, fault(500, "soap:Client", "Server did not recognize the value of HTTP Header "
-        .. "SOAPAction: " .. shown(action, 200) .. ".")
+        .. "SOAPAction: " .. header_shown(action) .. ".")
     end
     if element and OPERATIONS[action].request ~= element then
       return nil, fault(500, "soap:Client", string.format("The SOAPAction %s does not match the "
