@@ -35,6 +35,13 @@ local function auth_error(fields)
   return errors.new(fields)
 end
 
+-- The start of what a server sent, for a message: redacted before it is cut (a secret cut in
+-- two would no longer match), on one line, at most max bytes.
+local function excerpt(body, secrets, max)
+  local text = trace.redact(body, secrets):gsub("%s+", " ")
+  return core.safe_text(text, {max = max})
+end
+
 --- "mc123" -> https://mc123.auth.marketingcloudapis.com/ ; auth URLs get a scheme and a "/".
 --- Returns auth_url, token_url.
 function M.normalize_auth_url(subdomain, auth_url)
@@ -185,8 +192,7 @@ function Auth:soap_url()
   if state.bad_soap_url then
     error(auth_error{message = string.format("the token response's soap_instance_url '%s' is "
       .. "not an http(s) URL; check auth_url names your account's auth endpoint, or pass "
-      .. "soap_url to mc.connect", trace.redact(state.bad_soap_url:sub(1, 120),
-        private[self].secrets))}, 0)
+      .. "soap_url to mc.connect", excerpt(state.bad_soap_url, private[self].secrets, 120))}, 0)
   end
   return state.soap_url
 end
@@ -243,11 +249,15 @@ function Auth:request_token()
         self.token_url, resp.error), code = resp.curl_code, retryable = true}
       retry = true
     else
-      if o.trace then
-        trace.write(string.format("token response HTTP %d", resp.status), resp.body,
-          self:secret_values())
-      end
       local data = core.json_decode(resp.body)
+      local secrets = self:secret_values()
+      if type(data) == "table" and type(data.access_token) == "string" then
+        -- by value too: the member's name may be written with escapes the shape does not match
+        secrets[#secrets + 1] = data.access_token
+      end
+      if o.trace then
+        trace.write(string.format("token response HTTP %d", resp.status), resp.body, secrets)
+      end
       if resp.status == 200 and type(data) == "table" and type(data.access_token) == "string"
         and data.access_token ~= "" then
         local lifetime = tonumber(data.expires_in) or 1080
@@ -266,12 +276,12 @@ function Auth:request_token()
           .. "endpoint, https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/)"
       elseif resp.status == 200 then
         -- a portal, a proxy's login page or another service answered instead of the OAuth one
-        local start = resp.body:gsub("%s+", " "):sub(1, 80)
+        local start = excerpt(resp.body, secrets, 80)
         detail = "the answer is not JSON (" .. (start == "" and "an empty body" or "it starts '"
           .. start .. "'") .. "): check auth_url names your account's auth endpoint, "
           .. "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com/"
       else
-        detail = (resp.body:gsub("%s+", " "):sub(1, 200))
+        detail = excerpt(resp.body, secrets, 200)
         if detail == "" then detail = "no details in the answer" end
       end
       retry = resp.status >= 500 or resp.status == 429
@@ -287,7 +297,7 @@ function Auth:request_token()
       last_err = auth_error{
         message = string.format("token request to %s %s (HTTP %d): %s%s", self.token_url,
           resp.status == 200 and "got an unusable answer" or "was refused", resp.status,
-          trace.redact(detail, private[self].secrets), hint),
+          trace.redact(detail, secrets), hint),
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end

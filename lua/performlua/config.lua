@@ -39,13 +39,15 @@ local M = {}
 local ACCOUNT_FIELDS, GROUPS, ENV = settings.ACCOUNT_FIELDS, settings.GROUPS, settings.ENV
 
 local default_account
+local CONFIG_MEMORY = 16 * 1024 * 1024
 
 local usage = errors.usage
 
 -- A mistake in the config file (or a profile it lacks) is fixed there: the message names the
--- file (and its line), not the line of the script that happened to call mc.connect.
+-- file (and its line), not the line of the script that happened to call mc.connect. Lua's own
+-- messages quote the file's field names, which can be any string, so the text is made safe.
 local function file_usage(message)
-  errors.usage(message, 0)
+  errors.usage(core.safe_text(message, {lines = true}), 0)
 end
 
 --- Registers the account used when nothing else is configured (performlua --sandbox).
@@ -101,11 +103,16 @@ function M.load_file(path)
     file_usage("config file " .. path .. tostring(cerr):gsub(" near .*$", "") .. " (not valid Lua: "
       .. "check quotes, commas and braces on that line)")
   end
-  -- data only: bounded work, no access to anything
+  -- data only: bounded work and memory (a string doubled a few times would take gigabytes),
+  -- no access to anything
   local co = coroutine.create(chunk)
   debug.sethook(co, function() error("config file runs too long (it should only set data)", 0) end,
     "", 1000000)
-  local ok, rerr = coroutine.resume(co)
+  local too_big, ok, rerr = core.call_with_memory_limit(CONFIG_MEMORY, coroutine.resume, co)
+  if too_big then
+    ok, rerr = false, string.format("config file uses more than %d MB of memory (it should "
+      .. "only set data)", CONFIG_MEMORY // (1024 * 1024))
+  end
   if not ok then
     -- Lua names a string constant it could not use ("(constant 'the-secret')"): drop the value
     rerr = tostring(rerr):gsub("%(constant .*%)", "(a constant)")

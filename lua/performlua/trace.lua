@@ -4,14 +4,19 @@
 -- works two ways so that nothing slips through: by value (every secret the client knows: token,
 -- client secret, password) and by shape (the fueloauth header,
 -- WS-Security passwords, JSON access_token / client_secret / refresh_token members), so even a
--- token the client has not seen yet never appears.
+-- token the client has not seen yet never appears. What is redacted is also made safe to show
+-- (core.safe_text): a server's bytes that are not UTF-8 and its control characters (terminal
+-- escapes, a lone carriage return that hides the start of a line) are escaped, lines kept.
+local core = require "performlua.core"
+
 local M = {}
 
 local function plain(s)
   return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"))
 end
 
---- Returns text with the given secrets and every secret-shaped value replaced by ***.
+--- Returns text with the given secrets and every secret-shaped value replaced by ***, safe to
+--- show (invalid UTF-8 and control characters other than tab and newline escaped).
 function M.redact(text, secrets)
   text = tostring(text)
   if secrets then
@@ -28,7 +33,7 @@ function M.redact(text, secrets)
     text = text:gsub('("' .. key .. '"%s*:%s*)"(.-[^\\])"', '%1"***"')
     text = text:gsub('("' .. key .. '"%s*:%s*)""', '%1"***"')
   end
-  return text
+  return core.safe_text(text, {lines = true})
 end
 
 --- Whether clients trace unless told otherwise: `performlua --trace` (the command line's flags

@@ -1,5 +1,6 @@
 /* performlua.core's codec functions: SOAP encoding and decoding (bind/encode.c,
- * bind/decode.c) and the typed objects behind mc.<Type>{...} (bind/objects.c). */
+ * bind/decode.c), the typed objects behind mc.<Type>{...} (bind/objects.c), and text made
+ * safe to show (codec/value.c). */
 #include <lauxlib.h>
 #include <libxml/parser.h>
 
@@ -7,6 +8,7 @@
 #include "bind/core.h"
 #include "bind/objects.h"
 #include "codec/soap.h"
+#include "codec/value.h"
 
 /* core.operations() -> {{name = "Perform", request = "PerformRequestMsg",
  * response = "PerformResponseMsg"}, ...} in the WSDL's order. */
@@ -26,6 +28,32 @@ static int l_operations(lua_State *L)
     return 1;
 }
 
+/* core.safe_text(s [, {lines = true, max = bytes}]) -> s safe to show in a terminal, a log or
+ * a SOAP fault: invalid UTF-8 and control characters escaped (codec/value.h), optionally cut
+ * to max bytes. Every string from the outside goes through it before it is shown. */
+static int l_safe_text(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    bool lines = false;
+    lua_Integer max = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "lines");
+        lines = lua_toboolean(L, -1);
+        lua_getfield(L, 2, "max");
+        max = luaL_optinteger(L, -1, 0);
+        luaL_argcheck(L, max >= 0, 2, "max must be a number of bytes >= 0");
+        lua_pop(L, 2);
+    }
+    size_t n = pl_value_safe_text(s, len, lines, (size_t)max, NULL, 0);
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, n + 1);
+    pl_value_safe_text(s, len, lines, (size_t)max, out, n + 1);
+    luaL_pushresultsize(&b, n);
+    return 1;
+}
+
 void pl_open_codec(lua_State *L)
 {
     /* libxml2's global state must be set up once before threads (the sandbox's) use it;
@@ -42,6 +70,7 @@ void pl_open_codec(lua_State *L)
         {"object_metatable", pl_l_object_metatable},
         {"typeof", pl_l_typeof},
         {"check_field", pl_l_check_field},
+        {"safe_text", l_safe_text},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

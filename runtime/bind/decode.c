@@ -18,12 +18,15 @@
  *     alike; unknown elements are kept (leaf -> string, with children -> table, repeated ->
  *     array);
  *   - a soap:Fault raises kind "fault"; anything that is not a SOAP envelope raises kind
- *     "xml". An empty answer, an HTML page, text or a DOCTYPE are refused before libxml2
- *     sees the input (codec/precheck.c: no DTD, entity or external resource is ever
- *     processed), the parser never touches the network, and nesting is bounded.
+ *     "xml". An empty answer, an HTML page, text or a DOCTYPE are refused before the reader
+ *     parses anything (codec/precheck.c: libxml2 itself first reads the prolog, in whatever
+ *     encoding it detects or is told, and stops at a DOCTYPE before its DTD, so no DTD,
+ *     entity or external resource is ever processed), the parser never touches the network,
+ *     and nesting is bounded.
  * The reader and the text buffer belong to a to-be-closed userdata: an error raised at any
  * point (including out-of-memory in Lua) frees them. No Lua call happens inside a libxml2
- * callback: the error handler only copies the message into the decoder. */
+ * callback: the error handlers only copy the message into the decoder, and every message
+ * libxml2 has (structured or generic) goes to them while decoding, so nothing is printed. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -76,12 +79,13 @@ typedef struct field_cache_entry {
 typedef struct decoder {
     xmlTextReaderPtr reader;
     pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
-    char error[300];            /* the parser's first error */
-    int error_line;
-    /* libxml2's per-thread handler, replaced while decoding so nothing is ever printed */
+    pl_xml_error error;         /* the parser's first error */
+    /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
     xmlStructuredErrorFunc saved_handler;
     void *saved_context;
+    xmlGenericErrorFunc saved_generic;
+    void *saved_generic_context;
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     int depth;
     field_cache_entry cache[FIELD_CACHE_SIZE];
@@ -96,6 +100,7 @@ static void decoder_release(decoder *d)
 {
     if (d->handler_set) {
         xmlSetStructuredErrorFunc(d->saved_context, d->saved_handler);
+        xmlSetGenericErrorFunc(d->saved_generic_context, d->saved_generic);
         d->handler_set = false;
     }
     if (d->reader)
@@ -110,19 +115,18 @@ static int decoder_close(lua_State *L)
     return 0;
 }
 
-static void on_parse_error(void *arg, xmlErrorPtr err)
+static void on_parse_error(void *arg, PL_XML_ERROR *err)
 {
-    decoder *d = arg;
-    if (!err || err->level < XML_ERR_ERROR || d->error[0])
-        return;
-    snprintf(d->error, sizeof d->error, "%s", err->message ? err->message : "parse error");
-    for (char *p = d->error; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    size_t n = strlen(d->error);
-    while (n > 0 && isspace((unsigned char)d->error[n - 1]))
-        d->error[--n] = '\0';
-    d->error_line = err->line;
+    pl_xml_error_record(&((decoder *)arg)->error, err);
+}
+
+/* A few messages (xmlParseChunk's "encoder error") bypass the structured handler. */
+static void on_generic_error(void *arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pl_xml_error_vrecord(&((decoder *)arg)->error, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- errors ---- */
@@ -638,18 +642,27 @@ int pl_l_decode(lua_State *L)
     lua_pushnil(L);  /* SLOT_FAULT */
     pl_object_push_metatables(L); /* SLOT_TYPES */
 
-    char why[256];
-    if (!pl_soap_precheck(xml, len, why, sizeof why))
+    char why[512];
+    if (!pl_soap_precheck(xml, len, why, sizeof why)) /* also refuses more than 2 GB */
         raise_xml(L, "%s", why);
-    if (len > INT32_MAX)
-        raise_xml(L, "refused: the document is larger than 2 GB");
+    const int options =
+        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+    switch (pl_soap_check_prolog(xml, len, options, why, sizeof why)) {
+    case PL_PROLOG_READ:
+        break;
+    case PL_PROLOG_NO_MEMORY:
+        return luaL_error(L, "not enough memory for the XML parser");
+    default:
+        return raise_xml(L, "%s", why);
+    }
     d->saved_handler = xmlStructuredError;
     d->saved_context = xmlStructuredErrorContext;
+    d->saved_generic = xmlGenericError;
+    d->saved_generic_context = xmlGenericErrorContext;
     d->handler_set = true;
     xmlSetStructuredErrorFunc(d, on_parse_error);
-    d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING |
-                                       XML_PARSE_COMPACT);
+    xmlSetGenericErrorFunc(d, on_generic_error);
+    d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL, options);
     if (!d->reader)
         luaL_error(L, "not enough memory for the XML reader");
     xmlTextReaderSetStructuredErrorHandler(d->reader, on_parse_error, d);
@@ -682,14 +695,17 @@ int pl_l_decode(lua_State *L)
             break;
         }
     }
-    if (status < 0 || d->error[0]) {
+    const char *error = d->error.message;
+    if (status < 0 || error[0]) {
         /* The streaming parser reports a cut-off document in several ways; say what it is. */
-        if (d->depth > 0 && (strncmp(d->error, "Premature end of data", 21) == 0 ||
-                             strncmp(d->error, "Extra content at the end", 24) == 0))
+        if (d->depth > 0 && (strncmp(error, "Premature end of data", 21) == 0 ||
+                             strncmp(error, "Extra content at the end", 24) == 0))
             raise_xml(L, "malformed XML: the document ends before its elements are closed "
-                            "(truncated?) (line %d)", d->error_line);
-        if (d->error[0])
-            raise_xml(L, "malformed XML: %s (line %d)", d->error, d->error_line);
+                            "(truncated?) (line %d)", d->error.line);
+        if (error[0]) {
+            pl_xml_error_describe(&d->error, xml, len, why, sizeof why);
+            raise_xml(L, "%s", why);
+        }
         raise_xml(L, "malformed XML");
     }
     if (!lua_isnil(L, base + SLOT_FAULT))

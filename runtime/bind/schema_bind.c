@@ -66,11 +66,12 @@ static void push_enum_values(lua_State *L, const pl_enum *en)
     }
 }
 
-/* The type that declares field `e` (for `owner`). */
+/* The type that declares field `e` (for `owner`). A type that declares no field of its own
+ * has no element array at all (NULL): even NULL + 0 is undefined, so it is skipped. */
 static const pl_type *declaring_type(const pl_type *t, const pl_element *e)
 {
     for (int depth = 0; t && depth <= pl_schema_type_count(); depth++, t = pl_type_base(t))
-        if (e >= t->elements && e < t->elements + t->n_elements)
+        if (t->n_elements > 0 && e >= t->elements && e < t->elements + t->n_elements)
             return t;
     return NULL;
 }

@@ -20,9 +20,15 @@
  *       All three come from util/random.h, the runtime's one source of randomness.
  *   core.xdg_dir("config"|"cache"|"state") -> directory per the XDG base directory spec
  *   core.hash_hex(text) -> 16 hex digits (FNV-1a 64; file names, not security)
- *   core.setenv(name, value | nil)      sets or removes an environment variable (tests) */
+ *   core.setenv(name, value | nil)      sets or removes an environment variable (tests)
+ *   core.call_with_memory_limit(bytes, f, ...) -> reached, f's results
+ *       calls f(...) while the Lua state may allocate at most `bytes` more than it frees (a
+ *       refused allocation raises "not enough memory" where it happens, like a real one);
+ *       `reached` tells whether the limit refused one. An error of f's propagates. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +302,45 @@ static int l_setenv(lua_State *L)
     return 0;
 }
 
+typedef struct limited_alloc {
+    lua_Alloc base;
+    void *base_ud;
+    ptrdiff_t limit, used;
+    bool reached;
+} limited_alloc;
+
+static void *limited_realloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    limited_alloc *a = ud;
+    ptrdiff_t old = ptr ? (ptrdiff_t)osize : 0; /* with no block, osize is the object's kind */
+    ptrdiff_t grow = (ptrdiff_t)nsize - old;
+    if (nsize > 0 && (nsize > PTRDIFF_MAX / 2 || (grow > 0 && a->used + grow > a->limit))) {
+        a->reached = true;
+        return NULL;
+    }
+    void *p = a->base(a->base_ud, ptr, osize, nsize);
+    if (p || nsize == 0)
+        a->used += grow;
+    return p;
+}
+
+static int l_call_with_memory_limit(lua_State *L)
+{
+    lua_Integer limit = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, limit > 0, 1, "the limit must be a number of bytes > 0");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    limited_alloc a = {.limit = (ptrdiff_t)limit};
+    a.base = lua_getallocf(L, &a.base_ud);
+    lua_setallocf(L, limited_realloc, &a);
+    int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+    lua_setallocf(L, a.base, a.base_ud); /* before anything else can allocate */
+    if (status != LUA_OK)
+        return lua_error(L);
+    lua_pushboolean(L, a.reached);
+    lua_replace(L, 1);
+    return lua_gettop(L);
+}
+
 void pl_open_sys(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -316,6 +361,7 @@ void pl_open_sys(lua_State *L)
         {"xdg_dir", l_xdg_dir},
         {"hash_hex", l_hash_hex},
         {"setenv", l_setenv},
+        {"call_with_memory_limit", l_call_with_memory_limit},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

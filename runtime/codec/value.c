@@ -251,53 +251,103 @@ bool pl_value_format_epoch(double seconds, char *buf, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* The character at p (len bytes available): its length, with *cp set, or 0 when the bytes
+ * are not UTF-8 (overlong forms, surrogates and values past U+10FFFF included). */
+static size_t next_utf8(const unsigned char *p, size_t len, unsigned *cp)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        n = 2, c &= 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3, c &= 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4, c &= 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n > len)
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[k] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return n;
+}
+
 bool pl_value_check_xml_text(const char *s, size_t len, size_t *offset, unsigned *codepoint)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                *offset = i;
-                *codepoint = c;
-                return false;
-            }
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 2, c &= 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3, c &= 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4, c &= 0x07, min = 0x10000;
-        } else {
-            goto not_utf8;
-        }
-        if (i + n > len)
-            goto not_utf8;
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                goto not_utf8;
-            c = (c << 6) | (p[i + k] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            goto not_utf8;
-        if (c == 0xFFFE || c == 0xFFFF) {
+    for (size_t i = 0; i < len;) {
+        unsigned c;
+        size_t n = next_utf8(p + i, len - i, &c);
+        if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0xFFFE ||
+            c == 0xFFFF) {
             *offset = i;
-            *codepoint = c;
+            *codepoint = n == 0 ? 0xFFFFFFFFu : c;
             return false;
         }
         i += n;
-        continue;
-    not_utf8:
-        *offset = i;
-        *codepoint = 0xFFFFFFFFu;
-        return false;
     }
     return true;
+}
+
+/* Characters that change how a terminal or an editor shows text: C0 and C1 controls, DEL,
+ * the bidirectional embeddings, overrides and isolates ("Trojan Source"), and what XML
+ * cannot carry. */
+static bool unsafe_char(unsigned c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069) || c == 0xFFFE || c == 0xFFFF;
+}
+
+size_t pl_value_safe_text(const char *s, size_t len, bool lines, size_t max, char *out,
+                          size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (max && pl_value_safe_text(s, len, lines, 0, NULL, 0) <= max)
+        max = 0; /* it fits */
+    else if (max && max < 3)
+        max = 3;
+    size_t written = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned c;
+        size_t n = next_utf8(p + i, len - i, &c);
+        char escape[16];
+        const char *piece = (const char *)p + i;
+        size_t piece_len = n;
+        if (n == 0) {
+            n = 1;
+            piece_len = (size_t)snprintf(escape, sizeof escape, "\\x%02X", p[i]);
+            piece = escape;
+        } else if (unsafe_char(c) &&
+                   !(lines && (c == '\t' || c == '\n' ||
+                               (c == '\r' && i + 1 < len && p[i + 1] == '\n')))) {
+            piece_len = (size_t)(c < 0x80 ? snprintf(escape, sizeof escape, "\\x%02X", c)
+                                          : snprintf(escape, sizeof escape, "\\u{%04X}", c));
+            piece = escape;
+        }
+        if (max && written + piece_len > max - 3) {
+            piece = "...";
+            piece_len = 3;
+            n = len - i;
+        }
+        for (size_t k = 0; k < piece_len; k++, written++)
+            if (written < cap)
+                out[written] = piece[k];
+        i += n;
+    }
+    if (cap)
+        out[written < cap ? written : cap - 1] = '\0';
+    return written;
 }
 
 /* ---- names ---- */

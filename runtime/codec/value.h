@@ -53,6 +53,15 @@ bool pl_value_format_epoch(double seconds, char *buf, size_t cap);
  * 0xFFFFFFFF when the bytes are not UTF-8 at all. */
 bool pl_value_check_xml_text(const char *s, size_t len, size_t *offset, unsigned *codepoint);
 
+/* `s` made safe to show anywhere (a terminal, a log, a SOAP fault): bytes that are not UTF-8
+ * become \xNN, control characters \xNN (C0, DEL) or \u{NNNN} (C1, the bidirectional
+ * overrides and isolates, U+FFFE/U+FFFF); with `lines`, tab, newline and CR before a newline
+ * stay. With `max` (0: no limit), the result is cut at a character to at most max bytes
+ * (max >= 3), ending in "...". Writes at most cap bytes including a NUL (like snprintf) and
+ * returns the full length. The result is always text XML can carry. */
+size_t pl_value_safe_text(const char *s, size_t len, bool lines, size_t max, char *out,
+                          size_t cap);
+
 /* Edit distance (insertions, deletions, substitutions, adjacent transpositions) between two
  * names compared without regard to case; only the first 63 bytes of each count. */
 int pl_value_name_distance(const char *a, const char *b);

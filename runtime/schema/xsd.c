@@ -20,18 +20,13 @@
 
 #include "schema/schema.h"
 #include "util/buffer.h"
+#include "util/xml.h"
 
 #define WSDL_NS "http://schemas.xmlsoap.org/wsdl/"
 #define FAULT_NS "urn:fault.partner.exacttarget.com"
 /* Envelopes beyond this size are refused rather than parsed (the service's own limit on a
  * payload is 5 MB; responses of 2500 rich objects stay well below this). */
 #define MAX_MESSAGE_BYTES (64u * 1024u * 1024u)
-
-#if LIBXML_VERSION >= 21200
-#define PL_XML_ERROR const xmlError
-#else
-#define PL_XML_ERROR xmlError
-#endif
 
 struct pl_xsd {
     xmlDoc *schema_doc; /* kept alive: the compiled schema may point into it */
@@ -46,6 +41,7 @@ typedef struct {
     bool out_of_memory;   /* a libxml2 context could not be made */
     const xmlNode *root;  /* element being validated: error paths are relative to it */
     const char *prefix;   /* put before each message, e.g. "XML is not well-formed: " */
+    bool dtd;             /* the document has a DOCTYPE (parsing stopped there) */
 } collector;
 
 /* Appends the libxml2 message without its trailing newline, with namespaces shortened:
@@ -174,7 +170,8 @@ static char *finish(collector *c, const char *fallback)
 }
 
 /* Parses XML from memory or a file with safe options (no network, no entity substitution,
- * no DTD loading), errors into `c`. */
+ * no DTD at all: parsing stops at a DOCTYPE, in whatever encoding, and `c->dtd` says so),
+ * errors into `c`. */
 static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, collector *c)
 {
     xmlParserCtxt *ctxt = xmlNewParserCtxt();
@@ -184,10 +181,12 @@ static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, coll
     }
     ctxt->_private = c;
     ctxt->sax->serror = collect_parser_error;
+    pl_xml_stop_at_doctype(ctxt->sax);
     const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
     xmlDoc *doc = path ? xmlCtxtReadFile(ctxt, path, NULL, options)
                        : xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, options);
-    if (doc && !ctxt->wellFormed) {
+    c->dtd = pl_xml_stopped_at_doctype(ctxt);
+    if (doc && (!ctxt->wellFormed || c->dtd)) {
         xmlFreeDoc(doc);
         doc = NULL;
     }
@@ -366,7 +365,7 @@ pl_xsd *pl_xsd_load(const char *wsdl_path, char **error)
     c.prefix = "";
     xmlDoc *wsdl = parse_quietly(NULL, 0, wsdl_path, &c);
     if (!wsdl) {
-        char *detail = finish(&c, "unreadable");
+        char *detail = finish(&c, c.dtd ? "it has a DTD, which is never read" : "unreadable");
         *error = format("cannot read the WSDL %s: %s", wsdl_path, detail ? detail : "");
         free(detail);
         return NULL;
@@ -463,16 +462,16 @@ int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **messa
     collector c = {0};
     c.prefix = "XML is not well-formed: ";
     xmlDoc *doc = parse_quietly(xml, len, NULL, &c);
+    if (c.dtd) {
+        pl_buffer_free(&c.text);
+        *message = format("the message has a DTD, which SOAP does not allow");
+        return *message ? 0 : -1;
+    }
     if (!doc) {
         *message = finish(&c, "XML is not well-formed");
         return *message ? 0 : -1;
     }
     pl_buffer_free(&c.text);
-    if (doc->intSubset) {
-        xmlFreeDoc(doc);
-        *message = format("the message has a DTD, which SOAP does not allow");
-        return *message ? 0 : -1;
-    }
 
     const char *problem = NULL;
     xmlNode *element = message_element(doc, &problem);

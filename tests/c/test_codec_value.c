@@ -205,6 +205,42 @@ static void test_envelopes(void)
     CHECK(pl_operation_for_element("CreateResponse") == pl_operation_find("Create"));
 }
 
+static const char *safe(const char *s, bool lines, size_t max)
+{
+    static char out[256];
+    size_t n = pl_value_safe_text(s, strlen(s), lines, max, out, sizeof out);
+    CHECK(n == strlen(out));
+    return out;
+}
+
+static void test_safe_text(void)
+{
+    CHECK_STR(safe("plain text, caf\xc3\xa9 \xf0\x9f\x98\x80", false, 0),
+              "plain text, caf\xc3\xa9 \xf0\x9f\x98\x80");
+    CHECK_STR(safe("a\x1b[31mred", false, 0), "a\\x1B[31mred");
+    CHECK_STR(safe("\xff\xc3(", false, 0), "\\xFF\\xC3(");
+    CHECK_STR(safe("\xc0\xaf \xed\xa0\x80", false, 0), "\\xC0\\xAF \\xED\\xA0\\x80");
+    CHECK_STR(safe("del\x7f c1\xc2\x85 rlo\xe2\x80\xae lri\xe2\x81\xa6 \xef\xbf\xbf", false, 0),
+              "del\\x7F c1\\u{0085} rlo\\u{202E} lri\\u{2066} \\u{FFFF}");
+    CHECK_STR(safe("a\tb\nc\r\nd\re", false, 0), "a\\x09b\\x0Ac\\x0D\\x0Ad\\x0De");
+    CHECK_STR(safe("a\tb\nc\r\nd\re", true, 0), "a\tb\nc\r\nd\\x0De");
+    CHECK_STR(safe("", false, 0), "");
+    /* cut at a character, never inside one or inside an escape */
+    CHECK_STR(safe("abcdefghij", false, 10), "abcdefghij");
+    CHECK_STR(safe("abcdefghij", false, 9), "abcdef...");
+    CHECK_STR(safe("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", false, 8), "\xc3\xa9\xc3\xa9...");
+    CHECK_STR(safe("\x01\x01\x01", false, 8), "\\x01...");
+    CHECK_STR(safe("abcdef", false, 1), "...");
+    char tiny[4];
+    CHECK(pl_value_safe_text("\x01\x02", 2, false, 0, tiny, sizeof tiny) == 8);
+    CHECK_STR(tiny, "\\x0");
+    size_t offset;
+    unsigned cp;
+    const char *escaped = safe("\x01\xff\xef\xbf\xbe", false, 0);
+    CHECK_STR(escaped, "\\x01\\xFF\\u{FFFE}");
+    CHECK(pl_value_check_xml_text(escaped, strlen(escaped), &offset, &cp));
+}
+
 int main(void)
 {
     test_integers();
@@ -212,6 +248,7 @@ int main(void)
     test_booleans();
     test_dates();
     test_xml_text();
+    test_safe_text();
     test_names();
     test_envelopes();
     return check_report("test_codec_value");

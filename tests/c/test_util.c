@@ -1,5 +1,5 @@
-/* Unit tests of runtime/util: the growable buffer and the randomness (bytes, fractions,
- * version 4 UUIDs). */
+/* Unit tests of runtime/util: the growable buffer, the randomness (bytes, fractions,
+ * version 4 UUIDs) and stopping libxml2 at a DOCTYPE. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "check.h"
 #include "util/buffer.h"
 #include "util/random.h"
+#include "util/xml.h"
 
 static void test_buffer(void)
 {
@@ -102,10 +103,53 @@ static void test_random(void)
     CHECK(lowest < 0.1 && highest > 0.9);
 }
 
+static int parser_errors;
+
+static void count_parser_error(void *ctx, PL_XML_ERROR *err)
+{
+    (void)ctx, (void)err;
+    parser_errors++;
+}
+
+/* Parses the `len` bytes at `xml` as xsd.c does, stopping at a DOCTYPE; whether it met one. */
+static bool parse_stopping_at_doctype(const char *xml, int len)
+{
+    xmlParserCtxt *ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return false;
+    ctxt->sax->serror = count_parser_error;
+    pl_xml_stop_at_doctype(ctxt->sax);
+    xmlDoc *doc = xmlCtxtReadMemory(ctxt, xml, len, NULL, NULL, XML_PARSE_NONET);
+    bool met = pl_xml_stopped_at_doctype(ctxt);
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return met;
+}
+
+/* The DTD is malformed: a parser that read it would report an error. In UTF-16 without a byte
+ * order mark no look at the bytes finds "<!DOCTYPE"; libxml2 does. */
+static void test_stop_at_doctype(void)
+{
+    const char *doc = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"
+                      "<!DOCTYPE a [<!ENTITY broken>]><a/>";
+    char wide[256];
+    int n = 0;
+    for (const char *p = doc; *p; p++) {
+        wide[n++] = *p;
+        wide[n++] = '\0';
+    }
+    parser_errors = 0;
+    CHECK(parse_stopping_at_doctype(wide, n) && parser_errors == 0);
+    const char *plain = strstr(doc, "<!DOCTYPE");
+    CHECK(parse_stopping_at_doctype(plain, (int)strlen(plain)) && parser_errors == 0);
+    CHECK(!parse_stopping_at_doctype("<a><b/></a>", 11) && parser_errors == 0);
+}
+
 int main(void)
 {
     test_buffer();
     test_uuid();
     test_random();
+    test_stop_at_doctype();
     return check_report("test_util");
 }

@@ -70,4 +70,23 @@ run env -u HOME -u XDG_CACHE_HOME "$PERFORMLUA" cached.lua
   || fail "no HOME: warning"
 run env XDG_CACHE_HOME="$work/cache" "$PERFORMLUA" cached.lua
 [ "$rc" -eq 0 ] && [ -z "$err" ] || fail "usable cache: no warning"
+
+# Answers in encodings libxml2 cannot convert: the decoder's errors say so, and libxml2 itself
+# prints nothing (it used to print "xmlParseChunk: encoder error" to stderr)
+cat > encodings.lua <<'LUA'
+local mc = require "performlua"
+local body = '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><x>caf\128</x></soap:Body></soap:Envelope>'
+for _, encoding in ipairs{"Shift_JIS", "ISO-2022-JP", "US-ASCII", "UTF-16"} do
+  local ok, err = pcall(mc.decode, '<?xml version="1.0" encoding="' .. encoding .. '"?>' .. body)
+  print(encoding, ok, err.kind, err.message)
+end
+local function utf16le(s) return (s:gsub(".", "%0\0")) end
+local ok, err = pcall(mc.decode, "\255\254" .. utf16le('<?xml version="1.0" encoding="UTF-16"?><a>')
+  .. "\0\216" .. utf16le("b</a>"))
+print("UTF-16 with an unpaired surrogate", ok, err.kind, err.message)
+LUA
+run "$PERFORMLUA" encodings.lua
+[ "$rc" -eq 0 ] || fail "encodings: exit status"
+[ -z "$err" ] || fail "encodings: libxml2 printed to stderr"
+[ "$(grep -c $'\tfalse\txml\tmalformed XML: ' "$work/.out")" -eq 5 ] || fail "encodings: $(cat "$work/.out")"
 echo "ok"

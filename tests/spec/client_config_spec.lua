@@ -133,6 +133,22 @@ describe("performlua.config", function()
       usage_message(config.resolve, {}))
     write_config("while true do end")
     assert.matches("config file runs too long", usage_message(config.resolve, {}))
+    -- a few hundred bytes of config can ask for gigabytes: memory is bounded like time
+    write_config('local s = "xxxxxxxx"\nfor i = 1, 22 do s = s .. s end\nprofiles = {}')
+    assert.are.equal("config file " .. config_file .. ": config file uses more than 16 MB of "
+      .. "memory (it should only set data)", usage_message(config.resolve, {}))
+    write_config('local s = ("x"):rep(1 << 30)')
+    assert.matches("config file uses more than 16 MB of memory", usage_message(config.resolve, {}))
+    write_config('profiles = {p = {client_id = ("a"):rep(3)}}')
+    assert.are.equal("aaa", config.load_file(config_file).profiles.p.client_id)
+  end)
+
+  it("bounds memory for a call and restores the allocator after it", function()
+    assert.are.same({false, 1, "two"}, {core.call_with_memory_limit(1024, function() return 1, "two" end)})
+    local reached, ok, err = core.call_with_memory_limit(1 << 20, pcall, string.rep, "x", 1 << 21)
+    assert.are.same({true, false, "not enough memory"}, {reached, ok, err})
+    assert.has_error(function() core.call_with_memory_limit(1 << 20, error, "raised") end, "raised")
+    assert.are.equal(1 << 22, #("x"):rep(1 << 22)) -- no limit after either
   end)
 
   it("says where a broken config file is wrong without quoting its secrets", function()
@@ -149,6 +165,14 @@ describe("performlua.config", function()
     assert.are.equal("config file " .. config_file .. ":1: attempt to call a string value "
       .. "(a constant)", msg)
     assert.is_nil(msg:find("Sekr1t", 1, true), msg)
+  end)
+
+  -- Lua's messages quote names from the file (a field name can be any string): control
+  -- characters in them reach the terminal escaped.
+  it("shows the file's control characters escaped in its messages", function()
+    write_config('profiles = {}\nlocal x = profiles["\\27[2J\\255"].client_id\n')
+    assert.are.equal("config file " .. config_file .. ":2: attempt to index a nil value "
+      .. "(field '\\x1B[2J\\xFF')", usage_message(config.resolve, {profile = "p"}))
   end)
 
   it("in sandbox mode uses the default account, ignoring environment and profiles", function()

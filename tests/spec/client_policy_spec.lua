@@ -516,6 +516,41 @@ describe("client policy", function()
     assert.is_nil(text:find(TOKEN_PREFIX, 1, true))
   end)
 
+  -- A server's bytes reach the terminal through traces and error messages: terminal escapes,
+  -- a lone carriage return (which hides what came before it on the line) and bytes that are not
+  -- UTF-8 are shown escaped.
+  it("shows a server's control characters and bytes that are not UTF-8 escaped", function()
+    local lines = {}
+    trace.set_sink(function(s) lines[#lines + 1] = s end)
+    soap_handler = function()
+      return response(500, "<html><body>\27[2J\27]0;title\7 failed\r\255 hidden\r\nnext</body></html>")
+    end
+    local ok, err = pcall(function() connect{trace = true, retries = 0}:perform("start", defs(1)) end)
+    assert.is_false(ok)
+    local all = table.concat(lines)
+    assert.matches("\\x1B[2J\\x1B]0;title\\x07 failed\\x0D\\xFF hidden\r\nnext", all, 1, true)
+    assert.matches("\\x1B[2J\\x1B]0;title\\x07 failed \\xFF hidden next", err.message, 1, true)
+    for _, text in ipairs{all, err.message} do
+      assert.is_nil(text:find("[\0-\8\11-\12\14-\31\127]"), text)
+      assert.truthy(utf8.len(text))
+    end
+  end)
+
+  it("redacts the token of an answer whose member name is written with escapes", function()
+    local lines = {}
+    trace.set_sink(function(s) lines[#lines + 1] = s end)
+    token_handler = function()
+      return response(200, '{"access\\u005ftoken":"tok-escaped-name","expires_in":1080,'
+        .. '"soap_instance_url":"https://mc-test.soap.example/"}')
+    end
+    soap_handler = function(e) return perform_ok(e.body) end
+    connect{trace = true}:perform("start", defs(1))
+    assert.are.equal("tok-escaped-name", soap_requests[1].header.fueloauth)
+    local all = table.concat(lines)
+    assert.matches("performlua trace: token response HTTP 200", all, 1, true)
+    assert.is_nil(all:find("tok-escaped-name", 1, true))
+  end)
+
   it("redacts WS-Security passwords in traces", function()
     local lines = {}
     trace.set_sink(function(s) lines[#lines + 1] = s end)

@@ -301,6 +301,21 @@ describe("mc.decode of malformed input", function()
       xml_error(SOAP .. "<soap:Body></soap:Body></soap:Envelope>"))
   end)
 
+  -- libxml2's built-in US-ASCII decoder stops at the first byte above 0x7F without a word, so
+  -- the parser saw a document cut short; other decoders report the bytes they could not convert.
+  it("reports bytes that are not in the declared encoding as an encoding error", function()
+    local body = "<soap:Body>\n<x>caf\128</x></soap:Body></soap:Envelope>"
+    assert.equal("malformed XML: encoding error: byte 0x80 at line 3 (byte 185) is not US-ASCII, "
+      .. "the encoding the document declares",
+      xml_error('<?xml version="1.0" encoding="US-ASCII"?>\n' .. SOAP .. body))
+    assert.equal("malformed XML: encoding error: byte 0xFF at line 1 (byte 177) is not US-ASCII, "
+      .. "the encoding the document declares",
+      xml_error("<?xml version='1.0' encoding='ascii'?>" .. SOAP .. "<soap:Body><x>\255</x></soap:Body></soap:Envelope>"))
+    assert.equal("malformed XML: encoding error: the document is not in Shift_JIS, the encoding it "
+      .. "declares (input conversion failed due to input error, bytes 0x80 0x3C 0x2F 0x78)",
+      xml_error('<?xml version="1.0" encoding="Shift_JIS"?>\n' .. SOAP .. body))
+  end)
+
   it("passes the parser's own diagnosis on", function()
     assert.equal("malformed XML: Opening and ending tag mismatch: a line 1 and b (line 1)",
       xml_error(SOAP .. "<soap:Body><a></b></soap:Body></soap:Envelope>"))
@@ -330,6 +345,27 @@ describe("mc.decode of hostile input", function()
       .. "<soap:Body><x/></soap:Body></soap:Envelope>"))
     assert.equal("malformed XML: Entity 'xxe' not defined (line 1)",
       xml_error(SOAP .. "<soap:Body><x>&xxe;</x></soap:Body></soap:Envelope>"))
+  end)
+
+  -- libxml2 reads UTF-16 with or without a byte order mark, and switches to the encoding the
+  -- XML declaration names (UTF-7 among them): the DOCTYPE is refused in all of them, before the
+  -- DTD is read. This DTD is malformed, so a parser that read it would say so instead.
+  it("refuses a DOCTYPE in every encoding, before the DTD is read", function()
+    local function doc(encoding)
+      return '<?xml version="1.0" encoding="' .. encoding .. '"?><!DOCTYPE x [<!ENTITY broken>]>'
+        .. SOAP .. "<soap:Body><r><x>y</x></r></soap:Body></soap:Envelope>"
+    end
+    local function utf16le(s) return (s:gsub(".", "%0\0")) end
+    local function utf16be(s) return (s:gsub(".", "\0%0")) end
+    assert.equal(REFUSED, xml_error(utf16le(doc("UTF-16"))), "UTF-16LE without a byte order mark")
+    assert.equal(REFUSED, xml_error(utf16be(doc("UTF-16"))), "UTF-16BE without a byte order mark")
+    assert.equal(REFUSED, xml_error("\255\254" .. utf16le(doc("UTF-16"))), "UTF-16LE")
+    assert.equal(REFUSED, xml_error("\254\255" .. utf16be(doc("UTF-16"))), "UTF-16BE")
+    assert.equal(REFUSED, xml_error('<?xml version="1.0" encoding="UTF-7"?>+ADwAIQ-DOCTYPE x '
+      .. "+AFsAPAAh-ENTITY broken+AD4AXQA+-" .. SOAP .. "<soap:Body><x>y</x></soap:Body></soap:Envelope>"), "UTF-7")
+    -- the same documents without the DOCTYPE are read
+    assert.equal("y", mc.decode(utf16le(doc("UTF-16"):gsub("<!DOCTYPE.-%]>", ""))).x)
+    assert.equal("y", mc.decode("\254\255" .. utf16be(doc("UTF-16"):gsub("<!DOCTYPE.-%]>", ""))).x)
   end)
 
   it("bounds nesting depth", function()

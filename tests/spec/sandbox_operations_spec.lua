@@ -268,6 +268,25 @@ describe("sandbox answers to requests holding values their types refuse", functi
     end
   end)
 
+  it("echo nested objects without the values that do not fit", function()
+    local d = raw("Schedule", '<ScheduleRequestMsg><Action>start</Action><Schedule>'
+      .. '<Recurrence xsi:type="DailyRecurrence"><DailyRecurrencePatternType>Interval'
+      .. '</DailyRecurrencePatternType><DayInterval>#1</DayInterval></Recurrence>'
+      .. '<StartDateTime>2030-01-01T00:00:00Z</StartDateTime></Schedule><Interactions>'
+      .. '<Interaction xsi:type="EmailSendDefinition"><CustomerKey>spring-sale-send</CustomerKey>'
+      .. '</Interaction></Interactions></ScheduleRequestMsg>')
+    assert.are.equal("Scheduled", d.Results[1].StatusMessage)
+    assert.are.equal("Interval", d.Results[1].Object.Recurrence.DailyRecurrencePatternType)
+    assert.is_nil(d.Results[1].Object.Recurrence.DayInterval)
+    d = raw("Perform", '<PerformRequestMsg><Action>start</Action><Definitions>'
+      .. '<Definition xsi:type="EmailSendDefinition"><CustomerKey>spring-sale-send</CustomerKey>'
+      .. '<SenderProfile><CreatedDate>soon</CreatedDate><CustomerKey>spring-team</CustomerKey></SenderProfile>'
+      .. '</Definition></Definitions></PerformRequestMsg>')
+    assert.are.equal("OK", d.Results[1].StatusCode)
+    assert.are.equal("spring-team", d.Results[1].Object.SenderProfile.CustomerKey)
+    assert.is_nil(d.Results[1].Object.SenderProfile.CreatedDate)
+  end)
+
   it("Retrieve: a like pattern with an empty set is read, not a failure", function()
     local d = raw("Retrieve", '<RetrieveRequestMsg><RetrieveRequest><ObjectType>List</ObjectType>'
       .. '<Properties>ID</Properties><Filter xsi:type="SimpleFilterPart"><Property>ListName</Property>'

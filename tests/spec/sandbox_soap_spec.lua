@@ -49,6 +49,27 @@ describe("sandbox token endpoint", function()
     assert.are.equal("unsupported_grant_type", core.json_decode(r.body).error)
   end)
 
+  -- The answer's URLs are built from the Host header: one that is no host name (bytes that are
+  -- not UTF-8, a control character) used to make the JSON unwritable and the answer a bare 500.
+  it("answers 400 to a Host header that is not a host name, showing it escaped", function()
+    local body = core.json_encode{grant_type = "client_credentials", client_id = "sandbox",
+      client_secret = "sandbox"}
+    for host, shown in pairs{["a\255b"] = "a\\xFFb", ["a\27[2Jb"] = "a\\x1B[2Jb", ["a b/c"] = "a b/c",
+        ["a\tb"] = "a\\x09b"} do
+      local r = sh.http("POST", sb.token_url, body, {"Host: " .. host})
+      assert.are.equal(400, r.status, host)
+      local answer = core.json_decode(r.body)
+      assert.are.equal("invalid_request", answer.error)
+      assert.are.equal("The Host header '" .. shown .. "' is not a host name or address with an "
+        .. "optional port", answer.error_description)
+    end
+    for _, host in ipairs{"localhost:8080", "[::1]:443", "sandbox_1.internal"} do
+      local r = sh.http("POST", sb.token_url, body, {"Host: " .. host})
+      assert.are.equal(200, r.status, host)
+      assert.are.equal("http://" .. host .. "/", core.json_decode(r.body).soap_instance_url)
+    end
+  end)
+
   it("honours token_ttl and client credentials given at start", function()
     local other = sh.start{token_ttl = 60, client_id = "id1", client_secret = "s3cret"}
     local r = sh.http("POST", other.token_url, core.json_encode{grant_type = "client_credentials",
@@ -137,6 +158,24 @@ describe("sandbox SOAP routing", function()
     local err = fault_of(r)
     assert.are.equal("soap:Client", err.faultcode)
     assert.are.equal("Server did not recognize the value of HTTP Header SOAPAction: Frobnicate.", err.message)
+  end)
+
+  -- Header text reaches the fault: bytes that are not UTF-8 and control characters used to make
+  -- the fault unwritable (a bare "500 sandbox internal error"); they are shown escaped.
+  it("rejects a SOAPAction that is not UTF-8 or holds control characters with the proper fault", function()
+    local cases = {["Fr\255ob"] = "Fr\\xFFob", ["Fr\1ob"] = "Fr\\x01ob",
+      ["Re\27[2Jtrieve"] = "Re\\x1B[2Jtrieve", ["Re\226\128\174trieve"] = "Re\\u{202E}trieve"}
+    for action, shown in pairs(cases) do
+      local r = sh.soap(sb, action, RETRIEVE, {token = sb.token})
+      assert.are.equal(500, r.status, shown)
+      local err = fault_of(r)
+      assert.are.equal("soap:Client", err.faultcode)
+      assert.are.equal("Server did not recognize the value of HTTP Header SOAPAction: " .. shown .. ".",
+        err.message)
+    end
+    local long = sh.soap(sb, ("X"):rep(5000), RETRIEVE, {token = sb.token})
+    assert.are.equal("Server did not recognize the value of HTTP Header SOAPAction: "
+      .. ("X"):rep(197) .. "....", fault_of(long).message)
   end)
 
   it("rejects a SOAPAction that does not match the body", function()

@@ -168,6 +168,18 @@ describe("sandbox account store", function()
     assert.is_nil(blank("<e:Envelope><e:Body><m/></e:Body><e:Header><t/></e:Envelope>"))
   end)
 
+  it("validates requests with a validator it is given, as with the WSDL's path", function()
+    local validator = core.xsd_load(assert(os.getenv("PERFORMLUA_WSDL")))
+    local handle = service.new{validator = validator}
+    local r = handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Retrieve"},
+      body = core.encode("Retrieve", {RetrieveRequest = {ObjectType = "Send", Properties = {"ID"}}},
+        {header = {username = "sandbox", password = "sandbox"}}):gsub("<ObjectType>", "<Bogus/>%0")}
+    assert.are.equal(500, r.status)
+    local ok, err = pcall(core.decode, r.body)
+    assert.is_false(ok)
+    assert.truthy(err.message:find("Element 'Bogus': This element is not expected", 1, true), err.message)
+  end)
+
   it("parses fault specs", function()
     assert.are.same({kind = "truncate", every = 4}, service.parse_fault("truncate:4"))
     local ok, err = pcall(service.parse_fault, "throttle:0")

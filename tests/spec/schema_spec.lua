@@ -46,6 +46,15 @@ describe("core.schema_type", function()
     assert.are.equal("TrackingUser", by_name.TrackingUsers.item)
   end)
 
+  -- A type that declares no field of its own has no element array (NULL): finding the owner
+  -- of its inherited fields must not do arithmetic on it (clang's UBSan, memory/clang_asan).
+  it("names the owner of every inherited field of a type that declares none", function()
+    local t = core.schema_type("Authentication")
+    assert.are.equal("APIObject", t.base)
+    assert.is_true(#t.fields > 0)
+    for _, f in ipairs(t.fields) do assert.are.equal("APIObject", f.owner, f.name) end
+  end)
+
   it("describes wrappers, choices, enumerations and <any>", function()
     local perform = core.schema_type("PerformRequestMsg")
     assert.is_true(perform.anonymous)
@@ -152,6 +161,16 @@ describe("core.xsd_load", function()
       .. "Description, CategoryID ).", message)
     assert.are.same({false, "XML is not well-formed: line 1: Start tag expected, '<' not found"},
       {validator:validate("oops")})
+  end)
+
+  -- Refused before the DTD is read, whatever the encoding: this DTD is malformed, so a parser
+  -- that read it would report that instead.
+  it("refuses a message with a DTD, in UTF-16 too", function()
+    local dtd = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY broken>]>'
+      .. '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>'
+    local refused = {false, "the message has a DTD, which SOAP does not allow"}
+    assert.are.same(refused, {validator:validate((dtd:gsub(".", "%0\0")))})
+    assert.are.same(refused, {validator:validate((dtd:gsub("UTF%-16", "UTF-8")))})
   end)
 
   it("raises error tables for a missing or unusable WSDL", function()

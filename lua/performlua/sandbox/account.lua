@@ -55,6 +55,7 @@ M.copy = plain_copy
 --- is none) without --wsdl; echoed as sent they would make an answer the encoder cannot write,
 --- after the request was processed. The copy keeps the object's metatable, or takes the
 --- type's; an object of a type the schema lacks is echoed by what identifies it, as APIObject.
+local echo_value
 function M.echo(obj, type_name)
   type_name = type_name or core.typeof(obj)
   local fields = type_name and M.fields_of(type_name)
@@ -68,11 +69,21 @@ function M.echo(obj, type_name)
   local out = {}
   for k, v in next, obj do
     if type(k) == "string" and fields[k] then
-      local ok, value = pcall(core.check_field, type_name, k, v)
+      local ok, value = pcall(core.check_field, type_name, k, echo_value(v))
       if ok then rawset(out, k, plain_copy(value, true)) end
     end
   end
   return setmetatable(out, mt or core.object_metatable(type_name))
+end
+
+-- A field's value as an echo carries it: objects in it echoed in turn (check_field takes a
+-- typed object as it is, so a nested DayInterval 'abc' would otherwise reach the encoder).
+echo_value = function(v)
+  if type(v) ~= "table" then return v end
+  if core.typeof(v) then return M.echo(v) end
+  local out = {}
+  for k, x in next, v do out[k] = echo_value(x) end
+  return out
 end
 
 -- Seeds write nested objects as tables with `_type = "X"`: give them the codec's metatable.

@@ -11,6 +11,8 @@
 --       tells the C side to close the connection (before or instead of answering) or to send
 --       half of the body
 --   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
+-- config.validator, an XSD validator already loaded (core.xsd_load), stands for config.wsdl:
+-- services made one after the other (the fuzz target) share one instead of loading the WSDL.
 local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
@@ -57,10 +59,29 @@ local function json_response(status, tbl)
   return respond(status, core.json_encode(tbl), "application/json; charset=utf-8")
 end
 
+-- Text from the request (a header, the decoder's or the validator's words about the body) as an
+-- answer may carry it: UTF-8 without control characters (escaped), at most `max` bytes. Raw, it
+-- could make the fault unwritable (the request then got a bare 500) or a log line misleading.
+local function shown(text, max)
+  return core.safe_text(tostring(text), {lines = true, max = max})
+end
+
+-- A header's value, which is one line (a tab in it is escaped too).
+local function header_shown(value)
+  return core.safe_text(value, {max = 200})
+end
+
 local function fault(status, faultcode, faultstring, extra)
   local f = extra or {}
-  f.faultcode, f.faultstring = faultcode, faultstring
+  f.faultcode, f.faultstring = faultcode, shown(faultstring)
   return respond(status, core.encode_fault(f))
+end
+
+-- A Host header is a host name or address and maybe a port; the token answer builds its URLs
+-- from it.
+local function valid_host(host)
+  return host:match("^[%w%.%-_]+$") or host:match("^[%w%.%-_]+:%d+$")
+    or host:match("^%[[%x:%.]+%]$") or host:match("^%[[%x:%.]+%]:%d+$")
 end
 
 local function load_seed(seed)
@@ -106,8 +127,8 @@ function M.new(cfg)
   local token_ttl = cfg.token_ttl or 1080
   local faults = {}
   for i, spec in ipairs(cfg.faults or {}) do faults[i] = M.parse_fault(spec) end
-  local validator
-  if cfg.wsdl then
+  local validator = cfg.validator
+  if not validator and cfg.wsdl then
     local ok, v = pcall(core.xsd_load, cfg.wsdl)
     if not ok then
       error(string.format("cannot load the WSDL %s: %s", cfg.wsdl,
@@ -157,9 +178,15 @@ function M.new(cfg)
           error_description = "account_id must be the MID of a business unit (a number)"})
       end
     end
+    local host = req.headers.host or "127.0.0.1"
+    if not valid_host(host) then
+      return json_response(400, {error = "invalid_request", error_description = string.format(
+        "The Host header '%s' is not a host name or address with an optional port",
+        header_shown(host))})
+    end
     local token = core.random_hex(32)
     tokens[token] = {expires = core.monotonic() + token_ttl, mid = mid}
-    local base = "http://" .. (req.headers.host or "127.0.0.1") .. "/"
+    local base = "http://" .. host .. "/"
     return json_response(200, {access_token = token, token_type = "Bearer",
       expires_in = token_ttl, scope = "offline email_read email_send data_extensions_read "
         .. "data_extensions_write automations_execute",
@@ -569,12 +596,12 @@ function M.new(cfg)
         .. "WS-Addressing Action and no request element the service knows")
     end
     if not OPERATIONS[action] then
-      return nil, fault(500, "soap:Client",
-        "Server did not recognize the value of HTTP Header SOAPAction: " .. action .. ".")
+      return nil, fault(500, "soap:Client", "Server did not recognize the value of HTTP Header "
+        .. "SOAPAction: " .. header_shown(action) .. ".")
     end
     if element and OPERATIONS[action].request ~= element then
       return nil, fault(500, "soap:Client", string.format("The SOAPAction %s does not match the "
-        .. "request element %s (a %s request is a %s)", action, element, action,
+        .. "request element %s (a %s request is a %s)", action, shown(element, 200), action,
         OPERATIONS[action].request))
     end
     return action
