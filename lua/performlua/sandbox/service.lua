@@ -472,8 +472,12 @@ function M.new(cfg)
     end,
     Schedule = function(body, ctx)
       -- every ScheduleResult carries the ScheduleDefinition back, and the WSDL requires its
-      -- Recurrence (an abstract type: a DailyRecurrence, WeeklyRecurrence, ...)
-      local rec = type(body.Schedule) == "table" and body.Schedule.Recurrence
+      -- Recurrence (an abstract type: a DailyRecurrence, WeeklyRecurrence, ...). It is judged
+      -- as the echo carries it: one of a type the model does not know (xsi:type="Daily(") or
+      -- that is no Recurrence (xsi:type="Subscriber") does not fit the field and is left out.
+      local schedule = type(body.Schedule) == "table"
+        and account_mod.echo(body.Schedule, "ScheduleDefinition")
+      local rec = schedule and rawget(schedule, "Recurrence")
       local rec_type = type(rec) == "table" and core.typeof(rec)
       if not rec_type or rec_type == "Recurrence" then
         return nil, fault(500, "soap:Client", "The Schedule request needs a Schedule with a "
@@ -482,8 +486,6 @@ function M.new(cfg)
       end
       local results = {}
       local action = type(body.Action) == "string" and body.Action:lower() or ""
-      local schedule = body.Schedule and account_mod.echo(body.Schedule, "ScheduleDefinition")
-        or setmetatable({}, core.object_metatable("ScheduleDefinition"))
       local at = schedule.StartDateTime
       if type(at) == "string" then at = clock_mod.parse(at) end
       for i, obj in ipairs(body.Interactions or {}) do
