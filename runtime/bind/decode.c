@@ -82,10 +82,7 @@ typedef struct decoder {
     pl_xml_error error;         /* the parser's first error */
     /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
-    xmlStructuredErrorFunc saved_handler;
-    void *saved_context;
-    xmlGenericErrorFunc saved_generic;
-    void *saved_generic_context;
+    pl_xml_handlers saved_handlers;
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     int depth;
     field_cache_entry cache[FIELD_CACHE_SIZE];
@@ -99,8 +96,7 @@ enum { SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES, SLOT_CO
 static void decoder_release(decoder *d)
 {
     if (d->handler_set) {
-        xmlSetStructuredErrorFunc(d->saved_context, d->saved_handler);
-        xmlSetGenericErrorFunc(d->saved_generic_context, d->saved_generic);
+        pl_xml_restore_errors(&d->saved_handlers);
         d->handler_set = false;
     }
     if (d->reader)
@@ -655,13 +651,8 @@ int pl_l_decode(lua_State *L)
     default:
         return raise_xml(L, "%s", why);
     }
-    d->saved_handler = xmlStructuredError;
-    d->saved_context = xmlStructuredErrorContext;
-    d->saved_generic = xmlGenericError;
-    d->saved_generic_context = xmlGenericErrorContext;
+    d->saved_handlers = pl_xml_take_errors(d, on_parse_error, on_generic_error);
     d->handler_set = true;
-    xmlSetStructuredErrorFunc(d, on_parse_error);
-    xmlSetGenericErrorFunc(d, on_generic_error);
     d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL, options);
     if (!d->reader)
         luaL_error(L, "not enough memory for the XML reader");

@@ -291,12 +291,7 @@ pl_prolog_verdict pl_soap_check_prolog(const char *xml, size_t len, int options,
     sax.startElementNs = stop_at_root;
     prolog_scan scan = {.root = false};
 
-    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
-    void *saved_context = xmlStructuredErrorContext;
-    xmlGenericErrorFunc saved_generic = xmlGenericError;
-    void *saved_generic_context = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(&scan, record_error);
-    xmlSetGenericErrorFunc(&scan, record_generic_error);
+    pl_xml_handlers saved = pl_xml_take_errors(&scan, record_error, record_generic_error);
 
     const int total = (int)len;
     int at = total < 4 ? total : 4;
@@ -313,8 +308,7 @@ pl_prolog_verdict pl_soap_check_prolog(const char *xml, size_t len, int options,
         doctype = pl_xml_stopped_at_doctype(ctxt);
         xmlFreeParserCtxt(ctxt);
     }
-    xmlSetStructuredErrorFunc(saved_context, saved_handler);
-    xmlSetGenericErrorFunc(saved_generic_context, saved_generic);
+    pl_xml_restore_errors(&saved);
 
     if (!ctxt)
         return PL_PROLOG_NO_MEMORY;

@@ -1,8 +1,10 @@
 /* Validation of SOAP messages against the WSDL's XSD plus the supplement (see xsd.h).
  *
  * libxml2 reports errors through callbacks; every context made here gets a structured
- * error handler that appends to a `collector` (no global handler is touched, nothing is
- * printed), so concurrent validations on different threads never mix their messages. */
+ * error handler that appends to a `collector`, and while a document is parsed the calling
+ * thread's handlers append to it too (conversion errors reach only those), so nothing is
+ * printed. libxml2's handlers are per thread: concurrent validations on different threads
+ * never mix their messages. */
 #include "schema/xsd.h"
 
 #include <errno.h>
@@ -140,6 +142,18 @@ static void collect_parser_error(void *ctx, PL_XML_ERROR *err)
     collect_error(ctxt->_private, err);
 }
 
+/* libxml2's printf-style messages (xmlParseChunk's "encoder error"), collected as errors. */
+static void collect_generic_error(void *ctx, const char *fmt, ...)
+{
+    char message[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    xmlError err = {.level = XML_ERR_ERROR, .message = message};
+    collect_error(ctx, &err);
+}
+
 static char *format(const char *fmt, ...)
 {
     va_list ap;
@@ -183,8 +197,10 @@ static xmlDoc *parse_quietly(const char *xml, size_t len, const char *path, coll
     ctxt->sax->serror = collect_parser_error;
     pl_xml_stop_at_doctype(ctxt->sax);
     const int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
+    pl_xml_handlers saved = pl_xml_take_errors(c, collect_error, collect_generic_error);
     xmlDoc *doc = path ? xmlCtxtReadFile(ctxt, path, NULL, options)
                        : xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, options);
+    pl_xml_restore_errors(&saved);
     c->dtd = pl_xml_stopped_at_doctype(ctxt);
     if (doc && (!ctxt->wellFormed || c->dtd)) {
         xmlFreeDoc(doc);

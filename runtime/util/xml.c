@@ -1,5 +1,21 @@
-/* Stopping libxml2 at a DOCTYPE; see xml.h. */
+/* libxml2's thread handlers and stopping it at a DOCTYPE; see xml.h. */
 #include "util/xml.h"
+
+pl_xml_handlers pl_xml_take_errors(void *context, xmlStructuredErrorFunc structured,
+                                   xmlGenericErrorFunc generic)
+{
+    pl_xml_handlers saved = {xmlStructuredError, xmlStructuredErrorContext, xmlGenericError,
+                             xmlGenericErrorContext};
+    xmlSetStructuredErrorFunc(context, structured);
+    xmlSetGenericErrorFunc(context, generic);
+    return saved;
+}
+
+void pl_xml_restore_errors(const pl_xml_handlers *saved)
+{
+    xmlSetStructuredErrorFunc(saved->structured_context, saved->structured);
+    xmlSetGenericErrorFunc(saved->generic_context, saved->generic);
+}
 
 static void stop_at_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
                             const xmlChar *system_id)

@@ -1,6 +1,7 @@
-/* What the parsers of codec/ (the decoder's prolog check) and schema/ (the XSD validator)
- * share about libxml2: the type its error callbacks take, and stopping at a DOCTYPE before
- * the DTD is read. Pure C.
+/* What the parsers of codec/ (the decoder's prolog check), bind/ (the decoder) and schema/
+ * (the XSD validator) share about libxml2: the type its error callbacks take, taking every
+ * message it has while a parser runs, and stopping at a DOCTYPE before the DTD is read.
+ * Pure C.
  *
  * libxml2 calls a SAX handler's internalSubset as soon as it has read a DOCTYPE's name and
  * external id, before the first declaration of the DTD, whatever encoding it decodes the
@@ -22,6 +23,23 @@
 #else
 #define PL_XML_ERROR xmlError
 #endif
+
+/* libxml2's handlers of the calling thread. A parser's own error handler gets only some of
+ * its messages: errors of converting the input (domain I18N, e.g. "input conversion failed")
+ * and a few printf-style ones (xmlParseChunk's "encoder error") go to these, and libxml2
+ * prints to stderr what they do not take. */
+typedef struct pl_xml_handlers {
+    xmlStructuredErrorFunc structured;
+    void *structured_context;
+    xmlGenericErrorFunc generic;
+    void *generic_context;
+} pl_xml_handlers;
+
+/* Points the thread's handlers at `structured` and `generic`, both called with `context`,
+ * and returns the ones they replace, for pl_xml_restore_errors once the parser is done. */
+pl_xml_handlers pl_xml_take_errors(void *context, xmlStructuredErrorFunc structured,
+                                   xmlGenericErrorFunc generic);
+void pl_xml_restore_errors(const pl_xml_handlers *saved);
 
 /* Makes a parser given `sax` stop at a DOCTYPE, before its DTD. The parser's user data must
  * be its own context (as with xmlNewParserCtxt, or a push parser made with NULL user data). */

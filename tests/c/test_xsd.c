@@ -1,7 +1,7 @@
 /* The XSD validator (runtime/schema/xsd.c) against hand-written envelopes: valid requests
  * and responses pass, each kind of mistake fails with libxml2's reason, the line and the
- * element path; the supplement's types validate through xsi:type; one loaded schema serves
- * several threads at once. Needs PERFORMLUA_WSDL (the official WSDL): fails without it. */
+ * element path; the supplement's types validate through xsi:type; libxml2 prints nothing; one
+ * loaded schema serves several threads at once. Needs PERFORMLUA_WSDL (the official WSDL): fails without it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "schema/xsd.h"
+#include "util/xml.h"
 
 static pl_xsd *xsd;
 
@@ -236,6 +237,41 @@ static void test_invalid_requests(void)
            "declaration available for the validation root.");
 }
 
+/* The thread's own libxml2 handlers: a message that reached them would have been printed
+ * without them. */
+static int thread_messages;
+
+static void count_structured(void *ctx, PL_XML_ERROR *err)
+{
+    (void)ctx, (void)err;
+    thread_messages++;
+}
+
+static void count_generic(void *ctx, const char *fmt, ...)
+{
+    (void)ctx, (void)fmt;
+    thread_messages++;
+}
+
+/* Errors of converting the input go to the thread's handlers, not the parser's: they are in
+ * the message all the same, and libxml2 prints nothing. */
+static void test_encoding_errors(void)
+{
+    xmlSetStructuredErrorFunc(&thread_messages, count_structured);
+    xmlSetGenericErrorFunc(&thread_messages, count_generic);
+    const char *xml = "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a>caf\x80</a>";
+    const char *first = "XML is not well-formed: input conversion failed due to input error, "
+                        "bytes 0x80 0x3C 0x2F 0x61\n";
+    char *message = NULL;
+    int rc = pl_xsd_validate(xsd, xml, strlen(xml), &message);
+    CHECK(rc == 0 && message && strncmp(message, first, strlen(first)) == 0);
+    free(message);
+    CHECK(thread_messages == 0);
+    CHECK(xmlStructuredError == count_structured && xmlGenericError == count_generic);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetGenericErrorFunc(NULL, NULL);
+}
+
 static void test_malformed_messages(void)
 {
     expect("not XML", "this is not XML",
@@ -386,6 +422,7 @@ int main(void)
     test_supplement_types();
     test_invalid_requests();
     test_malformed_messages();
+    test_encoding_errors();
     test_load_errors();
     test_threads();
     pl_xsd_free(xsd);
