@@ -20,7 +20,8 @@ probe pure
 
 probe lua_header
 [ "$rc" -ne 0 ] || fail "a pure-C file including lua.h compiled: the pure library sees Lua's headers"
-grep -q "lua.h: No such file or directory" <<<"$out" \
+# gcc: "lua.h: No such file or directory"; clang (the clang sanitizer run): "'lua.h' file not found"
+grep -qE "lua\.h: No such file or directory|'lua\.h' file not found" <<<"$out" \
   || { printf '%s\n' "$out"; fail "including lua.h failed for another reason"; }
 
 probe bind_header
