@@ -20,3 +20,8 @@ files["tests/spec"] = {
 files["tests/spec/wait_scripted_spec.lua"] = {
   globals = {io = {fields = {stderr = {read_only = false}}}},
 }
+
+-- mc.help prints on io.stdout: this spec puts a recorder in its place
+files["tests/spec/help_spec.lua"] = {
+  globals = {io = {fields = {stdout = {read_only = false}}}},
+}

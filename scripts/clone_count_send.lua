@@ -10,6 +10,7 @@
 --   --timeout=S    how long to follow the send, in seconds (default 3600)
 --   --dry-run      show what would be sent (the SOAP envelopes) and change nothing
 --   --yes          start the send without asking (for cron and CI against a real account)
+--   --json         print the outcome as one JSON object on stdout (messages go to stderr)
 --   --help         this text
 --
 -- Try it offline first:   performlua --sandbox scripts/clone_count_send.lua
@@ -26,13 +27,15 @@
 local mc = require "performlua"
 local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
 local say, thousands, stop = workflow.say, workflow.thousands, workflow.stop
+local summary = workflow.summary   -- what --json prints at the end
 
 -- ----------------------------------------------------------------------------------------------
 -- arguments
 
 local USAGE = [==[
 usage: performlua clone_count_send.lua [AUDIENCE_KEY] [SEND_KEY] [SENDER_KEY]
-                                       [--copy-name=NAME] [--timeout=S] [--dry-run] [--yes]]==]
+                                       [--copy-name=NAME] [--timeout=S] [--dry-run] [--yes]
+                                       [--json]]==]
 
 local opts = workflow.options(arg, {
   script = "clone_count_send", usage = USAGE,
@@ -49,7 +52,7 @@ local sender_key = opts.positional[3] or "spring-team"
 local step_number, step_count = 0, 6
 local function step(fmt, ...)
   step_number = step_number + 1
-  print()
+  say("")
   say("Step %d of %d: " .. fmt, step_number, step_count, ...)
 end
 
@@ -75,6 +78,7 @@ local function main()
     definition.EmailSubject and (", subject \"" .. definition.EmailSubject .. "\"") or "")
   say("  Sender profile:  %s <%s> (key %s)", tostring(sender.FromName),
     tostring(sender.FromAddress), sender_key)
+  summary.audience_key, summary.send_key, summary.sender_key = audience_key, send_key, sender_key
 
   -- Clone: the copy is a new audience; the original stays as it is.
   local copy_name = opts.copy_name
@@ -95,6 +99,7 @@ local function main()
         .. "for an audience named '%s' before running this again.", copy_name)
     end
     say("  Created the copy '%s' (key %s).", tostring(copy.Name or copy_name), copy.CustomerKey)
+    summary.copy_key, summary.copy_name = copy.CustomerKey, copy.Name or copy_name
   end
 
   -- Count: how many people the copy would reach.
@@ -114,6 +119,7 @@ local function main()
   end
   say("  The %s holds %s %s.", opts.dry_run and "original" or "copy", thousands(people),
     people == 1 and "person" or "people")
+  summary.people = people
   if people == 0 then
     stop("The audience is empty: nobody would receive the email, so the send was not started.")
   end
@@ -130,6 +136,8 @@ local function main()
   reach:check()
   local reach_task = reach.Results[1].Task
   local max_count = reach_task and tonumber(reach_task.StatusMessage)
+  summary.max_count = max_count
+  summary.send_started = false
   say("  This %s REAL EMAIL: \"%s\" from %s <%s> to %s.", opts.dry_run and "would send" or "sends",
     tostring(definition.EmailSubject or definition.Name), tostring(sender.FromName),
     tostring(sender.FromAddress), max_count
@@ -156,6 +164,7 @@ local function main()
   started:check()
   local send_id = started.Results[1].Task and started.Results[1].Task.ID
   say("  Started: send job %s.", tostring(send_id))
+  summary.send_started, summary.send_id = true, send_id
 
   -- Follow the send. It is not started again whatever happens from here on.
   step("Waiting for the send to finish (checking every few seconds, up to %s s)",
@@ -171,6 +180,10 @@ local function main()
       tostring(send_id)),
   })
   say("  Finished with status %s.", tostring(send.Status))
+  summary.send_status = send.Status
+  summary.targeted, summary.sent, summary.delivered = send.NumberTargeted, send.NumberSent,
+    send.NumberDelivered
+  summary.errored, summary.excluded = send.NumberErrored, send.NumberExcluded
 
   step("What came back")
   local function figure(label, value)
@@ -185,7 +198,7 @@ local function main()
   figure("Errors", send.NumberErrored)
   figure("Excluded", send.NumberExcluded)
   if send.SentDate then say("  %-22s %s", "Finished sending at", tostring(send.SentDate)) end
-  print()
+  say("")
   say("Done: cloned '%s', counted %s %s, sent job %s as %s.", tostring(audience.Name),
     thousands(people), people == 1 and "person" or "people", tostring(send.ID),
     tostring(send.FromName))

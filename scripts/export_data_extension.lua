@@ -6,8 +6,11 @@
 --   OUTPUT.csv      where to write; default: DE_KEY.csv in the current directory;
 --                   "-" writes the CSV to standard output (messages then go to stderr)
 --   --columns=A,B   only these columns, in this order (default: all, in the data extension's
---                   column order)
+--                   column order); checked against the data extension's columns before the
+--                   export starts
 --   --page-size=N   rows per page asked of the service (default 2500, the service's maximum)
+--   --json          print the outcome as one JSON object on stdout (messages go to stderr;
+--                   the CSV then needs a file)
 --   --help          this text
 --
 -- Rows stream page by page through c:each: the file grows while memory stays at about one
@@ -29,6 +32,7 @@ local workflow = require "workflow"   -- workflow.lua beside this script: the sh
 
 local USAGE = [[
 usage: performlua export_data_extension.lua [DE_KEY] [OUTPUT.csv] [--columns=A,B] [--page-size=N]
+                                           [--json]
   DE_KEY      the data extension's external key (default: Loyalty_Members)
   OUTPUT.csv  the file to write (default: DE_KEY.csv; "-" for standard output)]]
 
@@ -52,8 +56,13 @@ local opts = workflow.options(arg, {
 local de_key = opts.positional[1] or "Loyalty_Members"
 local output = opts.positional[2] or (de_key:gsub("[^%w%-_.]", "_") .. ".csv")
 local to_stdout = output == "-"
--- messages go to stderr when the CSV itself goes to stdout
-local say_to = to_stdout and io.stderr or io.stdout
+if to_stdout and opts.json then
+  workflow.usage_error("export_data_extension", "--json prints the summary on standard output: "
+    .. "write the CSV to a file, not \"-\"", USAGE)
+end
+-- messages go to stderr when the CSV itself, or the --json summary, goes to stdout
+local say_to = (to_stdout or opts.json) and io.stderr or io.stdout
+local summary = workflow.summary   -- what --json prints at the end
 local function say(fmt, ...)
   say_to:write(string.format(fmt, ...), "\n")
   say_to:flush()
@@ -85,21 +94,36 @@ local function main()
   local c = mc.connect()
   local object_type = "DataExtensionObject[" .. de_key .. "]"
 
-  -- 1. Which columns: the ones asked for, or every column of the data extension in order.
-  local columns = opts.columns
-  if not columns then
-    local ok, found = pcall(c.default_properties, c, object_type)
-    if not ok then
-      if type(found) == "table" and found.kind == "usage" then
-        workflow.stop("No data extension with the external key '%s' was found (or it has no "
-          .. "columns). Check the key: keys are case-sensitive.", de_key)
-      end
-      error(found, 0)
+  -- 1. Which columns: every column of the data extension in order, or the ones asked for,
+  --    each checked against those before anything is written.
+  local listed, found = pcall(c.default_properties, c, object_type)
+  if not listed then
+    if type(found) == "table" and found.kind == "usage" then
+      workflow.stop("No data extension with the external key '%s' was found (or it has no "
+        .. "columns). Check the key: keys are case-sensitive.", de_key)
     end
-    columns = found
+    error(found, 0)
+  end
+  local columns = found
+  if opts.columns then
+    local by_name = {}
+    for _, name in ipairs(found) do by_name[name:lower()] = name end
+    columns = {}
+    for i, wanted in ipairs(opts.columns) do
+      columns[i] = by_name[wanted:lower()]   -- column names are not case-sensitive
+      if not columns[i] then
+        local near = mc.suggest(wanted, found)
+        workflow.usage_error("export_data_extension", string.format("--columns: data extension "
+          .. "'%s' has no column '%s'%s; its columns: %s", de_key, wanted, #near > 0
+            and (" (did you mean '" .. table.concat(near, "', '") .. "'?)") or "",
+          table.concat(found, ", ")))
+      end
+    end
   end
   say("Exporting data extension '%s' (%d columns: %s)", de_key, #columns,
     table.concat(columns, ", "))
+  summary.de_key, summary.columns = de_key, columns
+  summary.output = to_stdout and "-" or output
 
   -- 2. The first page before anything is written: a wrong key or column stops here, leaving no
   --    file behind and no header line on standard output.
@@ -146,6 +170,7 @@ local function main()
     file:flush()
     say("Wrote %s rows to standard output", workflow.thousands(rows))
   end
+  summary.rows = rows
 end
 
 workflow.run(main, {stopped = "Export stopped: ", failed = "Export stopped: "})

@@ -6,20 +6,24 @@
 --   --timeout=S    how long to wait, in seconds (default 3600)
 --   --dry-run      show the request that would start the import, change nothing
 --   --yes          start without asking (for cron and CI against a real account)
+--   --json         print the outcome as one JSON object on stdout (messages go to stderr)
 --   --help         this text
 --
 -- An import writes into a list or data extension (adding, updating, or even overwriting rows,
 -- as the definition says), so against a real account the script shows what the import will do
 -- and asks first unless --yes is given. It exits with status 0 when the import completed,
--- 1 when it failed or could not be followed, 3 when you chose not to start it.
+-- 1 when it failed or could not be followed, 2 for a usage or configuration error, 3 when you
+-- chose not to start it.
 --
 -- The steps every example shares (options, asking first, dry runs, stopping with a clear
 -- message) are in workflow.lua beside this script: copy it along with the script.
 local mc = require "performlua"
 local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
 local say, thousands = workflow.say, workflow.thousands
+local summary = workflow.summary   -- what --json prints at the end
 
-local USAGE = "usage: performlua import_and_wait.lua [IMPORT_KEY] [--timeout=S] [--dry-run] [--yes]"
+local USAGE = "usage: performlua import_and_wait.lua [IMPORT_KEY] [--timeout=S] [--dry-run] [--yes] "
+  .. "[--json]"
 
 local opts = workflow.options(arg, {
   script = "import_and_wait", usage = USAGE,
@@ -39,6 +43,7 @@ local function main()
     "import definition", string.format("No import definition with the external key '%s' was "
       .. "found. Check the key (keys are case-sensitive).", import_key))
   say("Import '%s' (key %s)", tostring(def.Name), import_key)
+  summary.import_key, summary.started = import_key, false
   if def.FileSpec then say("  reads the file:  %s", def.FileSpec) end
   if def.UpdateType then say("  update type:     %s", def.UpdateType) end
 
@@ -62,9 +67,10 @@ local function main()
   started:check()
   local task_id = started.Results[1].Task and started.Results[1].Task.ID
   say("Started (task %s). Waiting for it to finish...", tostring(task_id))
+  summary.started, summary.task_id = true, task_id
 
   -- 3. Wait: c:wait polls the ImportResultsSummary of this task until it is Completed.
-  local summary = workflow.follow(c, started, {
+  local result = workflow.follow(c, started, {
     what = string.format("The import (task %s)", tostring(task_id)), timeout = opts.timeout,
     status = function(last)
       return tostring(last.ImportStatus) .. (last.NumberSuccessful and last.TotalRows
@@ -79,15 +85,18 @@ local function main()
   })
 
   -- 4. The figures.
-  say("The import completed (status %s).", tostring(summary.ImportStatus))
+  say("The import completed (status %s).", tostring(result.ImportStatus))
   local function figure(label, v) if v ~= nil then say("  %-20s %s", label, thousands(v)) end end
-  figure("rows in the file", summary.TotalRows)
-  figure("rows imported", summary.NumberSuccessful)
-  figure("duplicates", summary.NumberDuplicated)
-  figure("rows with errors", summary.NumberErrors)
-  figure("rows restricted", summary.NumberRestricted)
-  if summary.StartDate then say("  %-20s %s", "started", summary.StartDate) end
-  if summary.EndDate then say("  %-20s %s", "ended", summary.EndDate) end
+  figure("rows in the file", result.TotalRows)
+  figure("rows imported", result.NumberSuccessful)
+  figure("duplicates", result.NumberDuplicated)
+  figure("rows with errors", result.NumberErrors)
+  figure("rows restricted", result.NumberRestricted)
+  if result.StartDate then say("  %-20s %s", "started", result.StartDate) end
+  if result.EndDate then say("  %-20s %s", "ended", result.EndDate) end
+  summary.import_status, summary.total_rows = result.ImportStatus, result.TotalRows
+  summary.imported, summary.duplicates = result.NumberSuccessful, result.NumberDuplicated
+  summary.row_errors, summary.restricted = result.NumberErrors, result.NumberRestricted
   return 0
 end
 

@@ -8,6 +8,7 @@
 --   --reason=TXT  why you pause or cancel (recorded by Marketing Cloud as the explanation)
 --   --dry-run     show the request, change nothing
 --   --yes         cancel without asking (for cron and CI against a real account)
+--   --json        print the outcome as one JSON object on stdout (messages go to stderr)
 --   --help        this text
 --
 -- Cancelling cannot be undone (the emails not sent yet are never sent), so against a real
@@ -23,10 +24,11 @@
 local mc = require "performlua"
 local workflow = require "workflow"   -- workflow.lua beside this script: the shared steps
 local say, thousands, stop = workflow.say, workflow.thousands, workflow.stop
+local summary = workflow.summary   -- what --json prints at the end
 
 local USAGE = [==[
 usage: performlua manage_send.lua [status|pause|resume|cancel|list] [SEND_ID]
-                                  [--reason=TEXT] [--dry-run] [--yes]]==]
+                                  [--reason=TEXT] [--dry-run] [--yes] [--json]]==]
 
 local ACTIONS = {status = true, pause = true, resume = true, cancel = true, list = true}
 
@@ -91,6 +93,12 @@ local function list_recent(c)
   local sends = {}
   for _, s in ipairs(r.Results) do sends[#sends + 1] = s end
   table.sort(sends, function(a, b) return (tonumber(a.ID) or 0) > (tonumber(b.ID) or 0) end)
+  summary.sends = {}
+  for i = 1, math.min(#sends, 20) do
+    local s = sends[i]
+    summary.sends[i] = {id = s.ID, email_name = s.EmailName, status = s.Status,
+      send_date = s.SendDate, sent = s.NumberSent, targeted = s.NumberTargeted}
+  end
   if #sends == 0 then
     say("No sends in the last 7 days.")
     return
@@ -107,6 +115,7 @@ end
 
 local function main()
   local c = mc.connect()
+  summary.action, summary.send_id = (action == "list" or not send_id) and "list" or action, send_id
   if action == "list" or not send_id then
     list_recent(c)
     return 0
@@ -116,8 +125,10 @@ local function main()
   if not send then
     stop("No send with ID %s was found in this account.", send_id)
   end
+  summary.status = send.Status
   if action == "status" then
     show(send)
+    summary.sent, summary.targeted = send.NumberSent, send.NumberTargeted
     return 0
   end
 
@@ -134,6 +145,7 @@ local function main()
     say("  Cancelling cannot be undone: the emails not sent yet will never be sent.")
     if not workflow.confirm("Cancel send " .. send_id .. "?", {yes = opts.yes}) then
       say("The send was NOT cancelled.")
+      summary.done = false
       return 3
     end
   end
@@ -146,6 +158,7 @@ local function main()
   end
   local after = read_send(c, send_id)
   say("Done. The send is now: %s", tostring(after and after.Status or "(not found)"))
+  summary.done, summary.status = true, after and after.Status
   if after then show(after) end
   return 0
 end

@@ -11,11 +11,13 @@
 --   --dry-run         show the requests, start nothing
 --   --yes             start email sends without asking (needed for EmailSendDefinition items
 --                     against a real account)
+--   --json            print the outcome of every item as one JSON object on stdout
 --   --help            this text
 --
 -- Every item runs on its own: one that fails (unknown key, an import that errors, a timeout)
 -- does not stop the others, and each is started at most once. The script exits with status 0
--- when everything succeeded and 1 when anything failed, so cron and CI can alert on it.
+-- when everything succeeded, 1 when anything failed and 2 for a usage or configuration error,
+-- so cron and CI can alert on it.
 -- All the work shares one connection pool and one event loop: while one item waits for
 -- Marketing Cloud, the others proceed (mc.map).
 --
@@ -27,7 +29,7 @@ local say, message_of = workflow.say, workflow.message_of
 
 local USAGE = [==[
 usage: performlua start_many.lua [TYPE:KEY ...] [--concurrency=N] [--no-wait] [--timeout=S]
-                                 [--dry-run] [--yes]]==]
+                                 [--dry-run] [--yes] [--json]]==]
 
 local DEFAULT_ITEMS = {
   "QueryDefinition:active-subscribers-query",
@@ -127,14 +129,18 @@ local function main()
   end, {concurrency = opts.concurrency})
 
   local succeeded, failed = 0, 0
-  print()
+  local summary = workflow.summary   -- what --json prints at the end
+  summary.items = {}
+  say("")
   say("Summary:")
   for i, item in ipairs(items) do
     local o = outcomes[i]
     if o.ok then succeeded = succeeded + 1 else failed = failed + 1 end
     say("  %-7s %s '%s': %s", o.ok and "ok" or "FAILED", item.type, item.key, o.line)
+    summary.items[i] = {type = item.type, key = item.key, ok = o.ok, outcome = o.line}
   end
   say("%d succeeded, %d failed.", succeeded, failed)
+  summary.succeeded, summary.failed = succeeded, failed
   return failed == 0 and 0 or 1
 end
 

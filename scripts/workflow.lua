@@ -6,7 +6,8 @@
 -- steps the same way, in a module of its own beside its scripts or in a PERFORMLUA_PATH
 -- directory.
 --
---   workflow.options(arg, spec)        parse --options (exits 2 on a bad one, 0 after --help)
+--   workflow.options(arg, spec)        parse --options (exits 2 on a bad one, 0 after --help);
+--                                      every script also takes --json (see workflow.summary)
 --   workflow.parse_options(args, spec) the same without exiting: opts or nil, problem
 --   workflow.seconds / whole_number / text   value parsers for spec.values
 --   workflow.usage_error(script, problem[, usage])   say what was wrong and exit 2
@@ -22,9 +23,26 @@
 --   workflow.stop(fmt, ...)            end the script with a message for people (status 1)
 --   workflow.message_of(err)           the readable part of any error
 --   workflow.run(main[, how])          run main, turn its result or error into an exit status
+--   workflow.summary                   what the script did, for --json: fill it as you go
+--
+-- Exit statuses, as performlua's own: 0 done, 1 the work failed, 2 a usage or configuration
+-- error (a bad option, a missing setting: nothing was attempted), and 3 for a script that
+-- stopped before a step that needs someone to confirm it.
 local mc = require "performlua"
 
 local workflow = {}
+
+local EXIT_FAILED, EXIT_USAGE = 1, 2
+
+-- --json: stdout carries one JSON object, the final summary, and nothing else; the messages
+-- for people then go to stderr. `out` is where those messages go.
+local json_output, script_name = false, nil
+local out = io.stdout
+
+--- What the script did, for programs: a script records its results here as it goes
+--- (workflow.summary.send_id = ...). With --json, workflow.run prints, when the script ends,
+--- {"script": ..., "exit_status": ..., "ok": ..., "summary": {...}, "error": {...}} on stdout.
+workflow.summary = {}
 
 -- ----------------------------------------------------------------------------------------------
 -- options
@@ -95,10 +113,25 @@ function workflow.parse_options(args, spec)
   return opts
 end
 
+-- The final JSON object of a --json run (see workflow.summary), on stdout.
+local function print_summary(status, err)
+  local report = {script = script_name, exit_status = status, ok = status == 0,
+                  summary = workflow.summary}
+  if err ~= nil then
+    local e = type(err) == "table" and err or {message = tostring(err)}
+    report.error = {kind = e.kind or (e.stop and "stopped") or "script",
+      message = workflow.message_of(err), outcome_unknown = e.outcome_unknown or nil,
+      correlation_id = e.correlation_id, request_id = e.request_id}
+  end
+  io.stdout:write(mc.json_encode(report), "\n")
+  io.stdout:flush()
+end
+
 -- Says what was wrong with the command line (and how to use it), then exits with status 2.
 function workflow.usage_error(script, problem, usage)
   io.stderr:write(script, ": ", problem, "\n", usage and usage .. "\n" or "")
-  os.exit(2)
+  if json_output then print_summary(EXIT_USAGE, {kind = "usage", message = problem}) end
+  os.exit(EXIT_USAGE)
 end
 
 -- The comment block at the top of the script file `path` (where each example documents its
@@ -118,11 +151,19 @@ function workflow.script_help(path)
 end
 
 -- parse_options for a script: spec.script (its name, for messages) and spec.usage are added to
--- the spec. A bad argument exits with status 2. --help prints the script's own documentation
--- (its top comment, found through args[0], the script's path) or else the usage, and exits 0.
+-- the spec, and the flag --json every script takes. A bad argument exits with status 2. --help
+-- prints the script's own documentation (its top comment, found through args[0], the script's
+-- path) or else the usage, and exits 0.
 function workflow.options(args, spec)
-  local opts, problem = workflow.parse_options(args, spec)
+  local with_json = {}
+  for k, v in pairs(spec) do with_json[k] = v end
+  with_json.flags = {"json", table.unpack(spec.flags or {})}
+  script_name = spec.script
+  local opts, problem = workflow.parse_options(args, with_json)
   if not opts then workflow.usage_error(spec.script, problem, spec.usage) end
+  if opts.json then
+    json_output, out = true, io.stderr
+  end
   if opts.help then
     print(workflow.script_help(args and args[0]) or spec.usage)
     os.exit(0)
@@ -134,7 +175,8 @@ end
 -- saying things
 
 function workflow.say(fmt, ...)
-  print(string.format(fmt, ...))
+  out:write(string.format(fmt, ...), "\n")
+  out:flush()
 end
 
 -- 1234567 -> "1,234,567"; anything that is not a whole number comes back as it is.
@@ -147,17 +189,18 @@ end
 
 -- A dry run's view of a request: the intro line, then the SOAP envelope performlua would send.
 function workflow.show_envelope(intro, operation, request)
-  print(intro)
-  local envelope = mc.encode(operation, request)
-  io.write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
+  workflow.say("%s", intro)
+  local envelope = mc.encode(operation, request, {indent = true})
+  out:write(envelope, envelope:sub(-1) == "\n" and "" or "\n")
 end
 
 -- The end of a dry run that stops before a Perform: the request it would send, then `finished`
 -- (what did not happen). Returns 0, the exit status, for `return workflow.dry_run_end(...)`.
 function workflow.dry_run_end(intro, request, finished)
   workflow.show_envelope(intro, "Perform", request)
-  print()
+  workflow.say("")
   workflow.say("%s", finished)
+  workflow.summary.dry_run = true
   return 0
 end
 
@@ -179,16 +222,16 @@ function workflow.confirm(question, how)
   how = how or {}
   if how.yes then return true end
   if workflow.on_sandbox() then
-    print("  " .. (how.sandbox or "(Sandbox: going ahead without asking.)"))
+    workflow.say("  %s", how.sandbox or "(Sandbox: going ahead without asking.)")
     return true
   end
   if not mc.isatty("stdin") then
-    print("  " .. (how.unattended
-      or "Not done: nobody is here to confirm. Re-run with --yes to do it without asking."))
+    workflow.say("  %s", how.unattended
+      or "Not done: nobody is here to confirm. Re-run with --yes to do it without asking.")
     return false
   end
-  io.write("  ", question, " Type yes to go ahead: ")
-  io.flush()
+  out:write("  ", question, " Type yes to go ahead: ")
+  out:flush()
   local answer = io.read("l")
   return answer ~= nil and answer:lower():match("^%s*(.-)%s*$") == "yes"
 end
@@ -285,7 +328,9 @@ end
 
 -- Runs main() and exits with the status it returns (0 when it returns nothing). When it raises,
 -- prints on stderr "Stopped: <message>" for workflow.stop, "Stopped because of an error:
--- <message>" for anything else, then advice, and exits with status 1.
+-- <message>" for anything else, then advice, and exits with status 1, or 2 for a usage error
+-- (kind "usage": a missing setting, a wrong argument; nothing to retry, something to fix).
+-- With --json the summary follows on stdout (see workflow.summary).
 --   how.blank_line  an empty line first (for scripts that print their steps apart)
 --   how.stopped     replaces "Stopped: "
 --   how.failed      replaces "Stopped because of an error: "
@@ -294,7 +339,10 @@ end
 function workflow.run(main, how)
   how = how or {}
   local ok, result = pcall(main)
-  if ok then os.exit(result or 0) end
+  if ok then
+    if json_output then print_summary(result or 0) end
+    os.exit(result or 0)
+  end
   if how.blank_line then io.stderr:write("\n") end
   if type(result) == "table" and result.stop then
     io.stderr:write(how.stopped or "Stopped: ", result.stop, "\n")
@@ -309,7 +357,9 @@ function workflow.run(main, how)
     advice = "The request may have reached Marketing Cloud: check before running this again."
   end
   if advice then io.stderr:write(advice, "\n") end
-  os.exit(1)
+  local status = type(result) == "table" and result.kind == "usage" and EXIT_USAGE or EXIT_FAILED
+  if json_output then print_summary(status, result) end
+  os.exit(status)
 end
 
 return workflow

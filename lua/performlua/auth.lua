@@ -15,7 +15,8 @@
 -- WS-Security username/password (legacy accounts): no token; the header carries them.
 --
 -- Token request failures raise kind "auth" with the server's error / error_description and
--- never the secret.
+-- never the secret; a token request that got no answer (connection refused, timeout) raises
+-- kind "transport". Both are retried like a SOAP call's, and traced the same way.
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
@@ -245,8 +246,11 @@ function Auth:request_token()
       connect_timeout = o.connect_timeout, ca_file = o.ca_file}
     local retry
     if resp.curl_code ~= 0 then
-      last_err = auth_error{message = string.format("token request to %s failed: %s",
-        self.token_url, resp.error), code = resp.curl_code, retryable = true}
+      -- no answer at all is the network's failure, not the credentials': kind transport, as
+      -- for a SOAP call, so a script (and c:wait) treats it as the passing trouble it is
+      last_err = errors.new{kind = "transport", message = string.format("token request to %s "
+        .. "%s: %s", self.token_url, resp.sent and "failed" or "could not be sent", resp.error),
+        code = resp.curl_code, retryable = true}
       retry = true
     else
       local data = core.json_decode(resp.body)
@@ -301,12 +305,18 @@ function Auth:request_token()
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end
-    if not retry or attempt == attempts then break end
+    if not retry then error(last_err, 0) end
+    if attempt == attempts then error(transport.gave_up(last_err, attempt, "retries"), 0) end
     local delay = transport.backoff(o.retry_base_delay or default.retry_base_delay, attempt)
-    if loop.now() - started + delay > (o.retry_max_seconds or default.retry_max_seconds) then break end
+    if loop.now() - started + delay > (o.retry_max_seconds or default.retry_max_seconds) then
+      error(transport.gave_up(last_err, attempt, "retry_max_seconds"), 0)
+    end
+    if o.trace then
+      trace.write(string.format("token request attempt %d failed (%s); retrying in %.2f s",
+        attempt, tostring(last_err.message), delay), nil, self:secret_values())
+    end
     loop.sleep(delay)
   end
-  error(last_err, 0)
 end
 
 --- The current token, fetching or refreshing it when needed (one request in flight at a time).

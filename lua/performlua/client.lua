@@ -43,11 +43,12 @@ local Client = {}
 Client.__index = Client
 M.Client = Client
 
--- The methods that follow work and stream rows live with their helpers.
+-- The methods that follow work, stream rows and explain types live with their helpers.
 Client.wait = wait.wait
 Client.each = retrieve.each
 Client.retrieve_all = retrieve.retrieve_all
 Client.default_properties = retrieve.default_properties
+Client.help = require("performlua.help").client_help
 
 -- Keys of an options table that steer performlua rather than go on the wire.
 local CONTROL_KEYS = {allow_reserved = true, timeout = true, chunk_size = true}
@@ -294,6 +295,7 @@ function Client:retrieve(object_type, properties, filter, options)
   if options ~= nil and type(options) ~= "table" then
     usage("c:retrieve: options must be a table, got " .. type(options))
   end
+  retrieve.check_request(self, object_type, properties)
   local req = {ObjectType = object_type, Properties = properties, Filter = filter}
   local control = {}
   local retrieve_options

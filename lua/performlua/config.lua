@@ -182,8 +182,8 @@ local function any_set(src, fields)
 end
 
 --- Resolves the account settings for mc.connect(args). Returns a table with the account
---- fields (plus `source`, naming where the credentials came from) or raises ONE usage error
---- listing everything that is missing.
+--- fields (plus `source`, naming where the credentials came from, and `sources`, where each
+--- group came from) or raises ONE usage error listing everything that is missing.
 function M.resolve(args)
   args = args or {}
   local sources = {{name = "mc.connect arguments", values = args}}
@@ -212,12 +212,14 @@ function M.resolve(args)
     if not merged_enough or args.profile or requested_profile() then add_profile() end
   end
 
-  local out = {}
+  -- `sources`: where each group came from (group name -> source name), for performlua doctor
+  local out = {sources = {}}
   local soap_url_source
   for _, g in ipairs(GROUPS) do
     for _, s in ipairs(sources) do
       if any_set(s.values, g.fields) then
         for _, f in ipairs(g.fields) do out[f] = s.values[f] end
+        out.sources[g.name] = s.name
         if g.name == "credentials" then out.source = s.name end
         if g.name == "soap_url" then soap_url_source = s.values end
         break
@@ -226,7 +228,9 @@ function M.resolve(args)
   end
   -- The default account's SOAP URL is for WS-Security logins (which have no token response
   -- to take it from); an OAuth client takes it from the token response, as with a real account.
-  if soap_url_source == default_account and out.client_id ~= nil then out.soap_url = nil end
+  if soap_url_source == default_account and out.client_id ~= nil then
+    out.soap_url, out.sources.soap_url = nil, nil
+  end
 
   -- check, collecting everything missing into one message
   local missing = {}

@@ -25,6 +25,12 @@ local owners = {
   pretty = "performlua.pretty",
   -- the Perform page as data
   perform_actions = "performlua.perform",
+  -- JSON for machine-readable output (the example scripts' --json)
+  json_encode = "performlua.json", json_decode = "performlua.json", json_null = "performlua.json",
+  -- "did you mean", as performlua's own messages choose it
+  suggest = "performlua.names",
+  -- what a type, an enumeration, a function or a method is (the REPL's ?Type)
+  help = "performlua.help",
 }
 
 -- Names that are a whole module rather than one of its functions.
@@ -34,13 +40,11 @@ local modules = {
 }
 
 -- The error for mc.<Name> when Name is no type: names the nearest types, chosen as the
--- constructors choose the nearest fields of a misspelt one (core.suggest).
+-- constructors choose the nearest fields of a misspelt one (performlua.names).
 local function unknown_type_message(name)
   local core = require "performlua.core"
-  local near = {}
-  for i, t in ipairs(core.suggest(name, core.object_types())) do near[i] = "'" .. t .. "'" end
   return string.format("mc.%s: there is no API type %s%s; mc.types() lists them", name,
-    name, #near > 0 and (" (did you mean " .. table.concat(near, ", ") .. "?)") or "")
+    name, require("performlua.names").did_you_mean(name, core.object_types()))
 end
 
 return setmetatable(M, {

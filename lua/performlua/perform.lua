@@ -2,11 +2,15 @@
 -- out, and the checks the client applies before sending a Perform.
 --
 -- The one place these facts are written: the client's checks, c:wait (what to follow),
--- the sandbox's Perform (sandbox/actions.lua), mc.perform_actions (REPL help and completion)
+-- the sandbox's Perform (sandbox/actions.lua), mc.perform_actions, mc.help and the REPL's
+-- completion
 -- and the documentation all read this table.
 local errors = require "performlua.errors"
 
 local M = {}
+
+-- did-you-mean, loaded when a mistake needs it (the sandbox loads this module too)
+local function names_module() return require "performlua.names" end
 
 -- How an action's work completes: the `completes` column, which says what c:wait follows.
 local CALL = "call"             -- within the Perform call: the answer is the result itself
@@ -51,7 +55,7 @@ M.objects = {
    completes = {start = ACTIVITY}},
   {type = "SystemEntityOperation", actions = {"start"}, completes = {start = ACTIVITY}},
   -- Performable but not on the page: the client sends any action on them as given (the
-  -- service decides), and mc.perform_actions, which shows the page, leaves them out.
+  -- service decides); mc.perform_actions marks them on_page = false.
   {type = "QueryDefinition", on_page = false, actions = {"start"},
    completes = {start = ACTIVITY}},
   {type = "Automation", on_page = false, actions = {"start"}, completes = {start = AUTOMATION}},
@@ -86,25 +90,40 @@ function M.completion(type_name, action)
 end
 
 local function describe(o)
-  local t = {type = o.type, requires_id = o.requires_id or false, reserved = {}}
+  local t = {type = o.type, requires_id = o.requires_id or false, reserved = {},
+             on_page = o.on_page}
   for i, a in ipairs(o.actions) do t[i] = a end
   for i, a in ipairs(o.reserved) do t.reserved[i] = a end
   return t
 end
 
---- mc.perform_actions(type): the actions the page lists for a type, as an array, with
---- `.reserved` (the reserved ones) and `.requires_id`; nil for a type the page does not list.
---- mc.perform_actions(): {[type] = that table} for every type on the page.
+--- mc.perform_actions(type): the actions performlua knows for a type, as an array, with
+--- `.reserved` (the reserved ones), `.requires_id` and `.on_page` (false for the performable
+--- types the Perform page leaves out: QueryDefinition, Automation, DataExtension). nil for an
+--- API type with no Perform action known (the client still sends it as given; the service
+--- decides); a name that is no type at all is a usage error naming the nearest types.
+--- mc.perform_actions(): {[type] = that table} for every type with actions.
 function M.perform_actions(type_name)
   if type_name == nil then
     local all = {}
-    for _, o in ipairs(M.objects) do
-      if o.on_page then all[o.type] = describe(o) end
-    end
+    for _, o in ipairs(M.objects) do all[o.type] = describe(o) end
     return all
   end
+  if type(type_name) ~= "string" then
+    errors.usage("mc.perform_actions(type): type must be a type name such as "
+      .. "\"EmailSendDefinition\", got " .. type(type_name))
+  end
   local o = M.lookup(type_name)
-  return o and o.on_page and describe(o) or nil
+  if o then return describe(o) end
+  local core = require "performlua.core"
+  if core.schema_type(type_name) then return nil end
+  -- the nearest performable types first: a typo of "Send" means Send, not SendSummary
+  local names = {}
+  for _, entry in ipairs(M.objects) do names[#names + 1] = entry.type end
+  local hint = names_module().did_you_mean(type_name, names)
+  if hint == "" then hint = names_module().did_you_mean(type_name, core.object_types()) end
+  errors.usage(string.format("mc.perform_actions: there is no API type %s%s; "
+    .. "mc.perform_actions() lists the types with Perform actions", type_name, hint))
 end
 
 local function find(list, action)

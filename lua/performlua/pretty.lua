@@ -156,6 +156,15 @@ end
 local Printer = {}
 Printer.__index = Printer
 
+-- A function of performlua's API in words (performlua.help), or nil: the REPL shows
+-- mc.EmailSendDefinition as what it builds, not as an address.
+local function api_function_text(fn)
+  local ok, help = pcall(require, "performlua.help")
+  if not ok then return nil end
+  local described, text = pcall(help.function_text, fn)
+  return described and text or nil
+end
+
 -- Text for a value that is not laid out as a table (or nil when it is one to lay out).
 function Printer:atom(v)
   local tv = type(v)
@@ -163,6 +172,10 @@ function Printer:atom(v)
   if tv == "number" then return number_text(v) end
   if tv == "nil" or tv == "boolean" then return tostring(v) end
   if tv == "table" then return nil end
+  if tv == "function" then
+    local text = api_function_text(v)
+    if text then return text end
+  end
   local text = custom_text(v)
   if text then return text end
   return "<" .. tostring(v) .. ">"

@@ -53,11 +53,16 @@ function M.set_sink(fn)
   return old
 end
 
---- Writes one traced message: a header line and the (redacted) body.
+--- Writes one traced message: a header line and the (redacted) body, an XML body laid out one
+--- element per line (redacted first, so no secret is ever split; what was sent is unchanged).
+--- A body holding a carriage return is shown as it came: parsing XML turns CR LF into LF, and a
+--- trace must not hide a server's stray CR (it can overwrite what a terminal shows before it).
 function M.write(header, body, secrets)
   local out = "performlua trace: " .. M.redact(header, secrets) .. "\n"
   if body and body ~= "" then
-    out = out .. M.redact(body, secrets)
+    local text = M.redact(body, secrets)
+    if text:match("^%s*<") and not text:find("\r", 1, true) then text = core.xml_indent(text) end
+    out = out .. text
     if out:sub(-1) ~= "\n" then out = out .. "\n" end
   end
   sink(out)

@@ -26,6 +26,7 @@
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
+local runlog = require "performlua.runlog"
 local trace = require "performlua.trace"
 
 local M = {}
@@ -177,8 +178,8 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
   return out
 end
 
--- A retryable failure that is raised anyway says so: the user sees the retries were spent, and
--- which setting bounds them.
+--- A retryable failure that is raised anyway says so: the user sees the retries were spent,
+--- and which setting bounds them (the token requests of performlua.auth say it the same way).
 local function gave_up(err, attempts, limit)
   if attempts > 1 then
     err.message = string.format("%s (gave up after %d attempts; the limit is mc.connect's %s)",
@@ -187,6 +188,8 @@ local function gave_up(err, attempts, limit)
   return err
 end
 
+M.gave_up = gave_up
+
 --- Exponential backoff with jitter: half to all of base_delay * 2^(attempt - 1), at most 30 s
 --- (the token requests of performlua.auth back off the same way).
 function M.backoff(base_delay, attempt)
@@ -194,8 +197,8 @@ function M.backoff(base_delay, attempt)
   return delay * (0.5 + 0.5 * core.random())
 end
 
---- One logical call with the retry policy. Returns the decoded answer.
-function M.call(c, op, request, options)
+-- One logical call with the retry policy. Returns the decoded answer.
+local function call(c, op, request, options)
   local idempotent = READ_ONLY[op] or false
   local timeout = options and options.timeout
     or (op == "Retrieve" and c.retrieve_timeout or c.timeout)
@@ -242,6 +245,17 @@ function M.call(c, op, request, options)
       error(err, 0)
     end
   end
+end
+
+--- One logical call with the retry policy: the decoded answer, or the error raised. With
+--- --log-json, each call is also one line of the run log (performlua.runlog).
+function M.call(c, op, request, options)
+  if not runlog.enabled() then return call(c, op, request, options) end
+  local started = loop.now()
+  local ok, out = pcall(call, c, op, request, options)
+  runlog.call(op, request, ok, out, loop.now() - started)
+  if not ok then error(out, 0) end
+  return out
 end
 
 return M

@@ -3,7 +3,8 @@
 --   mc.<Type>{...}       constructor(name) for every constructible type (checked fields)
 --   mc.types()           sorted names of the constructible types
 --   mc.typeof(v)         type name of a constructed or decoded object, nil for plain values
---   mc.encode(op, req, opts)  SOAP envelope for one of the 13 operations
+--   mc.encode(op, req, opts)  SOAP envelope for one of the 13 operations ({indent = true}: laid
+--                             out for people)
 --   mc.decode(xml, opts)      body, element_name, header of a SOAP envelope
 --
 -- The work happens in C (runtime/codec): the constructors, the encoder and the decoder share
@@ -16,6 +17,9 @@ local errors = require "performlua.errors"
 local M = {}
 
 local constructors = {}
+-- constructor -> type name, so a constructor can say what it builds (the REPL shows
+-- mc.EmailSendDefinition as such, mc.help(mc.EmailSendDefinition) finds the type)
+local constructor_names = setmetatable({}, {__mode = "k"})
 
 -- The constructor for the type `name`, or nil when `name` is not a constructible type (no
 -- error: init.lua asks for every unknown key of `mc`).
@@ -25,8 +29,14 @@ function M.constructor(name)
   if make == nil then
     make = core.constructor(name) or false
     constructors[name] = make
+    if make then constructor_names[make] = name end
   end
   return make or nil
+end
+
+--- The type a constructor (a value of mc.<Type>) builds, or nil for any other value.
+function M.constructor_name(fn)
+  return constructor_names[fn]
 end
 
 function M.types()
@@ -37,9 +47,19 @@ function M.typeof(v)
   return core.typeof(v)
 end
 
+--- opts.indent = true lays the envelope out one element per line, for people (a dry run):
+--- the same document, never what the client sends.
 function M.encode(operation, request, opts)
+  local indent = false
+  if type(opts) == "table" and opts.indent ~= nil then
+    indent = opts.indent
+    local rest = {}
+    for k, v in pairs(opts) do if k ~= "indent" then rest[k] = v end end
+    opts = rest
+  end
   local ok, envelope = pcall(core.encode, operation, request, opts)
   if not ok then error(errors.at_caller(envelope), 0) end
+  if indent then return core.xml_indent(envelope) end
   return envelope
 end
 

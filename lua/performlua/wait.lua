@@ -1,6 +1,6 @@
 -- performlua.wait: c:wait, following asynchronous work to its end.
 --
---   c:wait(result, {timeout =, interval =, max_interval =, progress =})
+--   c:wait(result, {timeout =, interval =, max_interval =, progress =, report_every =})
 --   c:wait(one_result_of_it, opts)
 --   c:wait(task_id, kind, opts)          kind: "send" | "import" | "activity", or the type of
 --                                        what was started ("QueryDefinition" -> activity)
@@ -43,12 +43,16 @@
 -- token) is followed by the next poll, up to 3 such failures in a row; the 4th raises.
 --
 -- Progress: while stderr is a terminal, one line on stderr, rewritten in place with "\r",
--- shows every wait in progress (cleared when they end). Nothing at all when stderr is not a
--- terminal (cron, CI, pipes); opts.progress = false turns it off, true forces it on.
+-- shows every wait in progress (cleared when they end). When stderr is not a terminal (cron,
+-- CI, a pipe), a plain line every opts.report_every seconds (default 30) instead, so a log
+-- shows the run is alive, and one when the wait ends if any was written: nothing for waits
+-- shorter than that. opts.progress = false turns both off, true forces the terminal line on.
+-- With --log-json every poll is also a line of the run log (performlua.runlog).
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
 local perform = require "performlua.perform"
 local result = require "performlua.result"
+local runlog = require "performlua.runlog"
 local types = require "performlua.types"
 local terminal = require "performlua.terminal"
 
@@ -263,11 +267,11 @@ local function check_options(opts, what)
       .. type(opts))
   end
   local known = {timeout = true, interval = true, max_interval = true, progress = true,
-                 properties = true}
+                 properties = true, report_every = true}
   for k in pairs(opts) do
     if not known[k] then
       usage(string.format("%s: unknown option '%s' (options: interval, max_interval, progress, "
-        .. "properties, timeout)", what, tostring(k)))
+        .. "properties, report_every, timeout)", what, tostring(k)))
     end
   end
   local function positive(name, default)
@@ -283,6 +287,7 @@ local function check_options(opts, what)
   o.timeout = positive("timeout", 3600)
   o.interval = positive("interval", 1)
   o.max_interval = math.max(o.interval, positive("max_interval", 30))
+  o.report_every = positive("report_every", 30)
   o.progress = opts.progress
   if o.progress ~= nil and type(o.progress) ~= "boolean" then
     usage(what .. ": progress must be true or false")
@@ -320,6 +325,22 @@ local function transient(err)
   return err.kind == "auth" and lower(err.message):match("^token expired") ~= nil
 end
 
+-- Without a terminal: one plain line on stderr for a log to show (see the top of this file).
+local function report_line(target, text, seconds)
+  io.stderr:write(string.format("performlua: %s%s: %s (%s)\n", target.label,
+    target.source or "", text, seconds_text(seconds)))
+  io.stderr:flush()
+end
+
+-- The run log's record of one poll, or of how the wait ended (`outcome`).
+local function log_poll(target, spec, last, polls, seconds, outcome)
+  if not runlog.enabled() then return end
+  runlog.write{event = "wait", label = target.label, kind = target.kind,
+    task_id = tostring(target.task_id), status = last and field(last, spec.status_field) or nil,
+    progress = last and status_details(target.kind, last) or nil, polls = polls,
+    ms = math.floor(seconds * 1000 + 0.5), outcome = outcome}
+end
+
 -- target = {kind =, task_id =, label =, source =}
 local function wait_one(client, target, o)
   local spec = KINDS[target.kind]
@@ -330,6 +351,9 @@ local function wait_one(client, target, o)
   local interval = o.interval
   local last, polls, failed_polls = nil, 0, 0
   local entry = progress_wanted(o.progress) and {label = target.label, started = started} or nil
+  -- without a terminal, plain lines at a steady pace: the first after report_every seconds
+  local next_report = entry == nil and o.progress ~= false and started + o.report_every or nil
+  local reported = false
   local ok, outcome = pcall(function()
     while true do
       polls = polls + 1
@@ -358,6 +382,7 @@ local function wait_one(client, target, o)
         local status = lower(field(last, spec.status_field))
         if spec.done[status] then return last end
         if spec.failed[status] then
+          log_poll(target, spec, last, polls, loop.now() - started, "failed")
           local details = status_details(target.kind, last)
           error(errors.new{kind = "failed",
             message = string.format("%s%s ended with %s '%s'%s", target.label,
@@ -366,8 +391,16 @@ local function wait_one(client, target, o)
             status = last, task_id = target.task_id, wait_kind = target.kind}, 0)
         end
       end
-      progress_update(entry, describe_status(target.kind, last))
+      local text = describe_status(target.kind, last)
+      progress_update(entry, text)
       local now = loop.now()
+      log_poll(target, spec, last, polls, now - started, now >= deadline and "timeout" or "waiting")
+      if next_report and now >= next_report then
+        report_line({label = "waiting for " .. target.label, source = target.source}, text,
+          now - started)
+        reported = true
+        repeat next_report = next_report + o.report_every until next_report > now
+      end
       if now >= deadline then
         error(errors.new{kind = "timeout",
           message = string.format("gave up after %s waiting for %s%s to finish; last status: "
@@ -384,6 +417,16 @@ local function wait_one(client, target, o)
     end
   end)
   progress_end(entry)
+  if ok then
+    log_poll(target, spec, outcome, polls, loop.now() - started, "done")
+    if reported then
+      report_line({label = target.label .. " finished", source = target.source},
+        describe_status(target.kind, outcome), loop.now() - started)
+    end
+  elseif reported and errors.is_error(outcome) then
+    report_line({label = target.label .. " stopped", source = target.source},
+      outcome.kind == "timeout" and "gave up waiting" or "failed", loop.now() - started)
+  end
   if not ok then error(outcome, 0) end
   return outcome
 end

@@ -7,6 +7,8 @@
 #include "bind/codec.h"
 #include "bind/core.h"
 #include "bind/objects.h"
+#include "bind/scope.h"
+#include "codec/indent.h"
 #include "codec/soap.h"
 #include "codec/value.h"
 
@@ -54,6 +56,22 @@ static int l_safe_text(lua_State *L)
     return 1;
 }
 
+/* core.xml_indent(text) -> the XML laid out one element per line for people (codec/indent.h),
+ * or text itself when it is not a well-formed document. */
+static int l_xml_indent(lua_State *L)
+{
+    size_t len;
+    const char *xml = luaL_checklstring(L, 1, &len);
+    char **indented = pl_push_scoped_string(L);
+    size_t indented_len;
+    *indented = pl_xml_indent(xml, len, &indented_len);
+    if (*indented)
+        lua_pushlstring(L, *indented, indented_len);
+    else
+        lua_pushvalue(L, 1);
+    return 1;
+}
+
 void pl_open_codec(lua_State *L)
 {
     /* libxml2's global state must be set up once before threads (the sandbox's) use it;
@@ -71,6 +89,7 @@ void pl_open_codec(lua_State *L)
         {"typeof", pl_l_typeof},
         {"check_field", pl_l_check_field},
         {"safe_text", l_safe_text},
+        {"xml_indent", l_xml_indent},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

@@ -86,6 +86,22 @@ int pl_error_raisef(lua_State *L, const char *kind, const char *fmt, ...)
     return lua_error(L);
 }
 
+bool pl_error_is_kind(lua_State *L, int idx, const char *kind)
+{
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx) || !lua_getmetatable(L, idx))
+        return false;
+    luaL_getmetatable(L, ERROR_METATABLE);
+    bool ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!ours)
+        return false;
+    lua_pushliteral(L, "kind");
+    bool same = lua_rawget(L, idx) == LUA_TSTRING && strcmp(lua_tostring(L, -1), kind) == 0;
+    lua_pop(L, 1);
+    return same;
+}
+
 /* core.error_new(t): attaches the error metatable to t (defaults retryable/outcome_unknown). */
 static int l_error_new(lua_State *L)
 {

@@ -9,10 +9,15 @@
 
 #include "bind/layer.h"
 
+#include <stdbool.h>
+
 #include <lua.h>
 
 /* Pushes a new error table with kind and message set and the error metatable attached. */
 void pl_error_push(lua_State *L, const char *kind, const char *message);
+
+/* True when the value at idx is a performlua error table of the given kind. Raises nothing. */
+bool pl_error_is_kind(lua_State *L, int idx, const char *kind);
 
 /* Convenience: push an error of the given kind with a formatted message and raise it. */
 int pl_error_raisef(lua_State *L, const char *kind, const char *fmt, ...);

@@ -303,9 +303,15 @@ static void check_enum(pl_check *c, const pl_element *e, int idx)
         luaL_addstring(&b, en->values[i]);
     }
     luaL_pushresult(&b);
+    /* a misspelt or miscased value names the one meant, as a misspelt field does */
+    int nearest[1];
+    bool near =
+        lua_type(L, idx) == LUA_TSTRING &&
+        pl_value_suggest(lua_tostring(L, idx), en->values, en->n_values, nearest, 1) > 0;
     char what[96];
-    pl_check_fail_value(c, "%s must be one of %s, got %s", c->path, lua_tostring(L, -1),
-               describe(L, idx, what, sizeof what));
+    pl_check_fail_value(c, "%s must be one of %s, got %s%s%s%s", c->path, lua_tostring(L, -1),
+                        describe(L, idx, what, sizeof what), near ? " (did you mean '" : "",
+                        near ? en->values[nearest[0]] : "", near ? "'?)" : "");
 }
 
 void pl_check_simple(pl_check *c, const pl_element *e, int idx)

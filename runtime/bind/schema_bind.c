@@ -14,6 +14,7 @@
  *   core.schema_types()      -> sorted array of every complex type name (WSDL, including
  *                               the anonymous message types, and the supplement)
  *   core.schema_enum(name)   -> fresh array of the enumeration's values | nil
+ *   core.schema_enums()      -> sorted array of every enumeration's name
  *   core.schema_global(name) -> the global element's type name | nil
  *   core.schema_globals()    -> sorted array of every global element name (59)
  *   core.xsd_load(wsdl_path) -> validator; raises {kind="usage"} when the file cannot be
@@ -166,6 +167,17 @@ static int l_schema_enum(lua_State *L)
     return 1;
 }
 
+static int l_schema_enums(lua_State *L)
+{
+    int n = pl_schema_enum_count();
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, pl_schema_enum_at(i)->name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 static int l_schema_global(lua_State *L)
 {
     const pl_global_element *g = pl_schema_global(luaL_checkstring(L, 1));
@@ -270,6 +282,7 @@ static const luaL_Reg schema_functions[] = {
     {"schema_type", l_schema_type},
     {"schema_types", l_schema_types},
     {"schema_enum", l_schema_enum},
+    {"schema_enums", l_schema_enums},
     {"schema_global", l_schema_global},
     {"schema_globals", l_schema_globals},
     {"xsd_load", l_xsd_load},

@@ -24,6 +24,7 @@
 #include <lualib.h>
 
 #include "bind/core.h"
+#include "bind/errors.h"
 #include "cli/flags.h"
 
 #define PROGNAME "performlua"
@@ -79,11 +80,83 @@ int pl_cli_report(lua_State *L, int status)
     return status;
 }
 
-/* Message handler for every chunk: turns the error into text and appends a traceback. Error
- * tables (performlua's, or any with __tostring) are shown through their __tostring; unlike
- * lua.c we keep the traceback for them too, since they are the errors users meet most. */
+/* What people see of an error (see pl_cli_set_debug): a usage error (kind "usage": a wrong
+ * argument, setting or config file) is its one line, which names the line to fix; any other
+ * error gets a traceback through the user's code only, since frames inside performlua's own
+ * modules mean nothing to its users and would make its internals look like the culprit.
+ * --debug or PERFORMLUA_DEBUG=1 shows every frame of every error. */
+static int debug_tracebacks;
+static int last_error_usage; /* the last error a docall caught was a usage error */
+
+void pl_cli_set_debug(int on)
+{
+    debug_tracebacks = on;
+}
+
+int pl_cli_last_error_usage(void)
+{
+    return last_error_usage;
+}
+
+void pl_cli_note_usage_error(void)
+{
+    last_error_usage = 1;
+}
+
+/* Whether a traceback line ("\t<source>:<line>: in ...") is a frame of performlua's own Lua:
+ * its embedded modules are named "lua/performlua/...", or read from PERFORMLUA_LUA_DIR. */
+static int is_own_frame(const char *line, size_t len)
+{
+    static const char embedded[] = "\tlua/performlua/";
+    if (len >= sizeof embedded - 1 && memcmp(line, embedded, sizeof embedded - 1) == 0)
+        return 1;
+    const char *dev_dir = getenv("PERFORMLUA_LUA_DIR");
+    size_t dev_len = dev_dir ? strlen(dev_dir) : 0;
+    return dev_len > 0 && len > dev_len + 12 && memcmp(line + 1, dev_dir, dev_len) == 0 &&
+           memcmp(line + 1 + dev_len, "/performlua/", 12) == 0;
+}
+
+/* Pushes `traceback` (as luaL_traceback made it) without performlua's own frames, nor the C
+ * functions they called (error, pcall, ...): what is left starts at the user's code. */
+static void push_user_traceback(lua_State *L, const char *traceback)
+{
+    static const char header[] = "\nstack traceback:";
+    const char *frames = strstr(traceback, header);
+    if (frames == NULL) {
+        lua_pushstring(L, traceback);
+        return;
+    }
+    frames += sizeof header - 1;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, traceback, (size_t)(frames - traceback));
+    const char *line = frames;
+    while (*line == '\n') {
+        const char *start = line + 1;
+        const char *end = strchr(start, '\n');
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        const char *next = start + len;
+        int drop = is_own_frame(start, len);
+        if (!drop && len >= 5 && memcmp(start, "\t[C]:", 5) == 0 && *next == '\n')
+            drop = is_own_frame(next + 1, strcspn(next + 1, "\n"));
+        if (!drop) {
+            luaL_addchar(&b, '\n');
+            luaL_addlstring(&b, start, len);
+        }
+        line = next;
+    }
+    luaL_pushresult(&b);
+}
+
+/* Message handler for every chunk: turns the error into text and, unless it is a usage error,
+ * appends a traceback. Error tables (performlua's, or any with __tostring) are shown through
+ * their __tostring; unlike lua.c we keep the traceback for them too, since they are the errors
+ * users meet most. */
 static int msghandler(lua_State *L)
 {
+    int usage = pl_error_is_kind(L, 1, "usage");
+    if (usage)
+        last_error_usage = 1;
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -91,12 +164,31 @@ static int msghandler(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    if (usage && !debug_tracebacks) {
+        lua_pushstring(L, msg);
+        return 1;
+    }
     luaL_traceback(L, L, msg, 1);
+    if (!debug_tracebacks)
+        push_user_traceback(L, lua_tostring(L, -1));
     return 1;
+}
+
+int pl_cli_push_field(lua_State *L, const char *module, const char *field)
+{
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    int status = pl_cli_docall(L, 1, 1);
+    if (status == LUA_OK) {
+        lua_getfield(L, -1, field);
+        lua_remove(L, -2);
+    }
+    return status;
 }
 
 int pl_cli_docall(lua_State *L, int narg, int nres)
 {
+    last_error_usage = 0;
     int base = lua_gettop(L) - narg;
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
@@ -325,6 +417,8 @@ static int handle_script(lua_State *L, cli_options *o)
     if (status == LUA_OK) {
         int n = push_script_args(L);
         status = pl_cli_docall(L, n, 0);
+    } else if (status == LUA_ERRFILE) {
+        pl_cli_note_usage_error(); /* a script that is not there: the command line is wrong */
     }
     return pl_cli_report(L, status);
 }
@@ -396,6 +490,33 @@ static void setup_module_path(lua_State *L, cli_options *o)
     luaL_pushresult(&b);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
+}
+
+/* --log-json FILE or PERFORMLUA_LOG_JSON: the run log (performlua.runlog) opens before anything
+ * runs, so a log that cannot be written stops the run before it does anything. */
+static int start_run_log(lua_State *L, cli_options *o)
+{
+    const char *env = (o->flags & OPT_NOENV) ? NULL : getenv("PERFORMLUA_LOG_JSON");
+    if (!pl_flags_given(&o->main, "log_json") && !(env && *env))
+        return LUA_OK; /* not loaded at all: a run without a log pays nothing */
+    int status = pl_cli_push_field(L, "performlua.runlog", "start");
+    if (status == LUA_OK)
+        status = pl_cli_docall(L, 0, 0);
+    return pl_cli_report(L, status);
+}
+
+/* The run log's last line, with the exit status (when a log was opened). */
+static void finish_run_log(lua_State *L, int exit_status)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "performlua.runlog") == LUA_TTABLE &&
+        lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
+        lua_pushinteger(L, exit_status);
+        /* the log is a convenience: its failure must not change the status */
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+            lua_pop(L, 1);
+    }
+    lua_settop(L, 0);
 }
 
 /* --sandbox: start the embedded sandbox as the default account; the handle is kept in the
@@ -481,6 +602,8 @@ static int pmain(lua_State *L)
         lua_warning(L, "@on", 0);
     create_arg_table(L, o);
     setup_module_path(L, o);
+    if (start_run_log(L, o) != LUA_OK)
+        return 0;
     if (o->flags & OPT_V)
         pl_cli_print_versions();
     if (!(o->flags & OPT_NOENV) && handle_luainit(L) != LUA_OK)
@@ -548,6 +671,9 @@ int pl_cli_main(int argc, char **argv)
         free(uses);
         return early;
     }
+    const char *debug = getenv("PERFORMLUA_DEBUG");
+    pl_cli_set_debug(pl_flags_given(&o.main, "debug") ||
+                     (debug && *debug && strcmp(debug, "0") != 0));
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         free(uses);
@@ -560,9 +686,13 @@ int pl_cli_main(int argc, char **argv)
     int status = lua_pcall(L, 1, 1, 0);
     int ok = status == LUA_OK && lua_toboolean(L, -1);
     pl_cli_report(L, status);
+    int exit_status = ok                          ? o.exit_status
+                      : pl_cli_last_error_usage() ? PL_EXIT_USAGE
+                                                  : PL_EXIT_FAILED;
+    finish_run_log(L, exit_status);
     pl_interrupt_set_state(NULL);
     /* Closing the state runs every finalizer: the sandbox stops, HTTP handles are freed. */
     lua_close(L);
     free(uses);
-    return ok ? o.exit_status : EXIT_FAILURE;
+    return exit_status;
 }

@@ -17,9 +17,22 @@ int pl_cli_main(int argc, char **argv);
  * message handler and Ctrl-C turned into the error "interrupted!". */
 int pl_cli_docall(lua_State *L, int narg, int nres);
 
+/* Pushes require(module)[field], the require under pl_cli_docall; returns its status (not
+ * LUA_OK: the error message is pushed instead). */
+int pl_cli_push_field(lua_State *L, const char *module, const char *field);
+
 /* When status is not LUA_OK, prints the error on the top of the stack (already a string after
  * pl_cli_docall) to stderr, prefixed "performlua: " unless in the REPL, and pops it. */
 int pl_cli_report(lua_State *L, int status);
+
+/* Full tracebacks, performlua's own frames included, for every error (--debug,
+ * PERFORMLUA_DEBUG=1); by default a usage error is one line and other tracebacks show the
+ * user's frames only. */
+void pl_cli_set_debug(int on);
+/* Whether the last error caught by pl_cli_docall was a usage error (exit status 2), and a way
+ * to say so for usage errors found outside Lua (a script file that cannot be opened). */
+int pl_cli_last_error_usage(void);
+void pl_cli_note_usage_error(void);
 
 /* Whether pl_cli_report prefixes messages with the program name (off in the REPL). */
 void pl_cli_set_report_prefix(int on);

@@ -46,6 +46,13 @@ static const pl_flag performlua_flags[] = {
              "PERFORMLUA_TRACE=1)"},
     {.names = "--profile", .value = "NAME", .kind = PL_FLAG_TEXT, .key = "profile",
      .needs = "a profile name", .help = "use the account profile NAME (over PERFORMLUA_PROFILE)"},
+    {.names = "--log-json", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "log_json",
+     .needs = "a file name",
+     .help = "append one JSON line per API call, wait progress and step to FILE\n(as "
+             "PERFORMLUA_LOG_JSON=FILE; \"-\" is stderr)"},
+    {.names = "--debug", .kind = PL_FLAG_SWITCH, .key = "debug",
+     .help = "show full tracebacks, performlua's own frames included, for every\nerror, usage "
+             "errors too (as PERFORMLUA_DEBUG=1)"},
     {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "show this help and exit"},
     {.names = "--", .kind = PL_FLAG_END, .help = "stop handling options"},
     {.names = "-", .kind = PL_FLAG_STDIN,
@@ -100,10 +107,33 @@ static const pl_command sandbox_command = {
     .flags = sandbox_flags,
     .unknown_format = "unknown option '%s'",
     .needs_format = "%s needs %s",
-    .usage_status = 2,
+    .usage_status = PL_EXIT_USAGE,
 };
 
-static const pl_command *const subcommands[] = {&sandbox_command, NULL};
+/* ---------------------------------------------------------------------------------------- */
+/* performlua doctor: lua/performlua/doctor.lua                                              */
+
+static const pl_flag doctor_flags[] = {
+    {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "this text"},
+    {0},
+};
+
+static const pl_command doctor_command = {
+    .name = "doctor",
+    .module = "performlua.doctor",
+    .summary = "check the settings, the token, the account and the service",
+    .intro = "\nPrints the account settings a run would use and where each came from (secrets "
+             "masked),\nthen one PASS or FAIL line per check: the settings, a token, the SOAP "
+             "endpoint, the\naccount (MID and name) and the service's system status. Exit "
+             "status 0 when every check\npasses, else 1. performlua's own flags apply: "
+             "performlua --profile prod doctor,\nperformlua --sandbox doctor.\n\n",
+    .flags = doctor_flags,
+    .unknown_format = "unknown option '%s'",
+    .needs_format = "%s needs %s",
+    .usage_status = PL_EXIT_USAGE,
+};
+
+static const pl_command *const subcommands[] = {&sandbox_command, &doctor_command, NULL};
 
 const pl_command pl_cli_performlua = {
     .synopsis = "[options] [script [args]]",
@@ -112,11 +142,12 @@ const pl_command pl_cli_performlua = {
               "as\nthe script. In the REPL, `mc` is require \"performlua\".\nA script can "
               "require modules that sit beside it and in the directories listed in\n"
               "PERFORMLUA_PATH (colon-separated; each searched as DIR/?.lua and "
-              "DIR/?/init.lua).\n",
+              "DIR/?/init.lua).\nExit status: 0 done, 1 the script failed, 2 a usage or "
+              "configuration error\n(a usage error is one line; --debug adds its traceback).\n",
     .flags = performlua_flags,
     .unknown_format = "unrecognized option '%s'", /* lua.c's words */
     .needs_format = "'%s' needs %s",
-    .usage_status = EXIT_FAILURE,
+    .usage_status = PL_EXIT_USAGE,
 };
 
 const pl_command *pl_cli_subcommand(const char *name)

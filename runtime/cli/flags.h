@@ -15,6 +15,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The exit statuses of performlua, its subcommands and the example scripts: the same
+ * everywhere, so cron and CI can tell a mistake in the command from work that failed. */
+enum {
+    PL_EXIT_OK = 0,     /* done */
+    PL_EXIT_FAILED = 1, /* the script, or the subcommand's work, failed */
+    PL_EXIT_USAGE = 2,  /* a usage or configuration error: fix the command, script or config */
+};
+
 typedef enum pl_flag_kind {
     PL_FLAG_SWITCH,  /* no value: key = true */
     PL_FLAG_TEXT,    /* a non-empty value: key = "value" (the last one given wins) */

@@ -253,9 +253,15 @@ static read_status read_line(repl *r, lua_State *L, const char *prompt)
 /* Tab completion                                                                            */
 
 /* libedit calls complete_entry from inside readline: no Lua error may escape from here, so
- * everything that can raise (allocation included) runs under lua_pcall. */
+ * everything that can raise (allocation included) runs under lua_pcall.
+ *
+ * What to offer depends on where the cursor is (performlua.complete): inside
+ * mc.EmailSendDefinition{ ... }, a string after c:perform(, ... So Lua gets the word being
+ * completed, all the input before the cursor (the earlier lines of a statement that spans
+ * several, kept under pending_key while they are read) and the rest of the line. */
 static lua_State *completion_state;
 static const char completion_key = 0; /* registry key: the current candidate list */
+static const char pending_key = 0;    /* registry key: the lines of the statement so far */
 
 static int compute_completions(lua_State *L)
 {
@@ -265,7 +271,21 @@ static int compute_completions(lua_State *L)
     lua_call(L, 1, 1);
     lua_getfield(L, -1, "complete");
     lua_pushstring(L, text);
-    lua_call(L, 1, 1);
+    size_t point = rl_point > 0 ? (size_t)rl_point : 0;
+    const char *line = rl_line_buffer ? rl_line_buffer : "";
+    size_t len = strlen(line);
+    if (point > len)
+        point = len;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pending_key) == LUA_TSTRING) {
+        lua_pushliteral(L, "\n");
+        lua_pushlstring(L, line, point);
+        lua_concat(L, 3);
+    } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, line, point);
+    }
+    lua_pushstring(L, line + point);
+    lua_call(L, 3, 1);
     if (!lua_istable(L, -1))
         return 0;
     lua_rawsetp(L, LUA_REGISTRYINDEX, &completion_key);
@@ -294,6 +314,17 @@ static char *complete_entry(const char *text, int state)
         copy = strdup(lua_tostring(L, -1));
     lua_settop(L, top);
     return copy;
+}
+
+/* The whole completion goes through here: with an attempted-completion function libedit
+ * inserts what Lua offers as it is. Without one it treats every candidate as a file name,
+ * escaping characters such as '?' and '{' with backslashes and closing quotes by itself. */
+static char **attempt_completion(const char *text, int start, int end)
+{
+    (void)start;
+    (void)end;
+    rl_attempted_completion_over = 1; /* nothing found means nothing, never file names */
+    return rl_completion_matches(text, complete_entry);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -344,7 +375,11 @@ static int compile_statements(lua_State *L, repl *r)
             lua_remove(L, -2);
             return status;
         }
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pending_key);
         read_status more = read_line(r, L, PROMPT2);
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &pending_key);
         if (more != READ_LINE) {
             if (more == READ_EOF) /* as lua.c: end of input inside a statement is an error */
                 status = luaL_loadbuffer(L, code, len, "=stdin");
@@ -362,6 +397,20 @@ static int compile_statements(lua_State *L, repl *r)
     }
 }
 
+/* "?topic": help for a type, an enumeration, a function or a method (performlua.help), as
+ * psql's \d and \? give. Replaces the line on the top with the function that prints it
+ * (performlua.repl.help_chunk); returns the status of making it. */
+static int help_chunk(lua_State *L)
+{
+    int status = pl_cli_push_field(L, "performlua.repl", "help_chunk");
+    if (status != LUA_OK) {
+        lua_remove(L, -2); /* the line */
+        return status;
+    }
+    lua_insert(L, -2); /* below the line, its argument */
+    return pl_cli_docall(L, 1, 1);
+}
+
 /* Reads one complete chunk: pushes a function (LUA_OK) or an error message (other status).
  * Returns -1 at end of input, -2 when the input was abandoned by Ctrl-C. */
 static int read_chunk(lua_State *L, repl *r)
@@ -373,6 +422,10 @@ static int read_chunk(lua_State *L, repl *r)
     if (first == READ_INTERRUPTED)
         return -2;
     const char *line = lua_tostring(L, -1);
+    if (line[strspn(line, " \t")] == '?') {
+        remember_line(r, line);
+        return help_chunk(L);
+    }
     if (line[0] == '=') { /* "=expr", kept from Lua 5.1 */
         lua_pushfstring(L, "return %s", line + 1);
         lua_remove(L, -2);
@@ -404,12 +457,8 @@ static void show_results(lua_State *L)
     if (n == 0)
         return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "performlua.repl");
-    int status = pl_cli_docall(L, 1, 1);
+    int status = pl_cli_push_field(L, "performlua.repl", "format_results");
     if (status == LUA_OK) {
-        lua_getfield(L, -1, "format_results");
-        lua_remove(L, -2);
         lua_insert(L, 1);
         status = pl_cli_docall(L, n, 1);
         if (status == LUA_OK) {
@@ -431,20 +480,18 @@ static void show_results(lua_State *L)
     lua_settop(L, 0);
 }
 
+/* `mc` is require "performlua" at the prompt, and `help` is mc.help, as in Python's REPL
+ * (unless a script run with -i took either name). */
 static void load_mc(lua_State *L)
 {
-    if (lua_getglobal(L, "mc") != LUA_TNIL) {
-        lua_pop(L, 1);
-        return;
-    }
-    lua_pop(L, 1);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "performlua");
-    int status = pl_cli_docall(L, 1, 1);
+    static const char setup[] = "if mc == nil then mc = require 'performlua' end\n"
+                                "if help == nil and mc == require 'performlua' then\n"
+                                "  help = mc.help\n"
+                                "end\n";
+    int status = luaL_loadbuffer(L, setup, sizeof setup - 1, "=performlua.repl");
     if (status == LUA_OK)
-        lua_setglobal(L, "mc");
-    else
-        pl_cli_report(L, status);
+        status = pl_cli_docall(L, 0, 0);
+    pl_cli_report(L, status);
 }
 
 void pl_repl_run(lua_State *L)
@@ -466,6 +513,7 @@ void pl_repl_run(lua_State *L)
         /* "." and ":" stay inside the word, so mc.Em<Tab> completes the whole name */
         rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],&|";
         rl_completion_entry_function = complete_entry;
+        rl_attempted_completion_function = attempt_completion;
         rl_completion_append_character = '\0';
         completion_state = L;
         rl_initialize();

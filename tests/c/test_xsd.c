@@ -3,6 +3,7 @@
  * element path; the supplement's types validate through xsi:type; libxml2 prints nothing; one
  * loaded schema serves several threads at once. Needs PERFORMLUA_WSDL (the official WSDL): fails without it. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,11 +386,16 @@ static void test_threads(void)
 
 int main(void)
 {
+    /* The WSDL is Salesforce's document, never in the repository: without it (a clone) this
+     * test is skipped (77, which ctest reports as SKIPPED), unless CI=true makes that a failure. */
     const char *wsdl = getenv("PERFORMLUA_WSDL");
     if (!wsdl || !*wsdl) {
-        fprintf(stderr, "test_xsd: PERFORMLUA_WSDL is not set: point it at "
-                        "shared/wsdl/etframework.wsdl (ctest sets it)\n");
-        return 1;
+        const char *why = getenv("PERFORMLUA_WSDL_MISSING");
+        const char *ci = getenv("CI");
+        bool required = ci && strcmp(ci, "true") == 0;
+        fprintf(stderr, "test_xsd: %s: %s\n", required ? "FAILED (CI=true)" : "SKIPPED",
+                why && *why ? why : "PERFORMLUA_WSDL is not set (ctest sets it)");
+        return required ? 1 : 77;
     }
     char *error = NULL;
     xsd = pl_xsd_load(wsdl, &error);

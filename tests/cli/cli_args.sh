@@ -74,7 +74,7 @@ check "os.exit(false)" 1 "$rc"
 run "$PERFORMLUA" -e 'error("x")'
 check "uncaught error exits 1" 1 "$rc"
 run "$PERFORMLUA" does-not-exist.lua
-check "missing script: status" 1 "$rc"
+check "missing script: status (a usage error)" 2 "$rc"
 check "missing script: message" "performlua: cannot open does-not-exist.lua: No such file or directory" "$err"
 
 # LUA_INIT runs first, as in lua.c; -E ignores it (and LUA_PATH, PERFORMLUA_PATH)

@@ -34,13 +34,13 @@ run env LUA_INIT=@bad1.luac "$PERFORMLUA" -e 'print(1)'
 [ "$rc" -eq 1 ] && [[ "$err" == "performlua: bad1.luac is a precompiled Lua chunk"* ]] \
   || fail "LUA_INIT chunk"
 
-# garbage source and a directory are plain errors
+# garbage source is a plain error (1); a directory given as the script, a usage error (2)
 head -c 4096 /dev/urandom | tr -d '\033' > garbage.lua
 run "$PERFORMLUA" garbage.lua
 [ "$rc" -eq 1 ] && [[ "$err" == "performlua: garbage.lua:"* ]] || fail "garbage source"
 mkdir adir
 run "$PERFORMLUA" adir
-[ "$rc" -eq 1 ] && [ "$err" = "performlua: cannot read adir: Is a directory" ] || fail "directory"
+[ "$rc" -eq 2 ] && [ "$err" = "performlua: cannot read adir: Is a directory" ] || fail "directory"
 
 # a config file that loops names itself and the problem, not performlua's own source lines
 mkdir -p cfg/performlua

@@ -48,20 +48,20 @@ grep -q PERFORMLUA_PATH <<<"$out" || { echo "FAIL: --help does not mention PERFO
 run "$PERFORMLUA" -h
 check "-h = --help" "$("$PERFORMLUA" --help)" "$out"
 
-# unknown options: message and usage on stderr, exit 1, nothing run
+# unknown options: message and usage on stderr, exit 2 (a usage error), nothing run
 usage=$("$PERFORMLUA" --help)
 run "$PERFORMLUA" -x -e 'print("ran")'
-check "unknown short option: status" 1 "$rc"
+check "unknown short option: status" 2 "$rc"
 check "unknown short option: stdout" "" "$out"
 check "unknown short option: stderr" "$(printf "performlua: unrecognized option '-x'\n%s" "$usage")" "$err"
 run "$PERFORMLUA" --frobnicate
 check "unknown long option" "performlua: unrecognized option '--frobnicate'" "$(head -1 <<<"$err")"
-check "unknown long option: status" 1 "$rc"
+check "unknown long option: status" 2 "$rc"
 run "$PERFORMLUA" -vx
 check "option with extra letters" "performlua: unrecognized option '-vx'" "$(head -1 <<<"$err")"
 run "$PERFORMLUA" -e
 check "-e without argument" "performlua: '-e' needs argument" "$(head -1 <<<"$err")"
-check "-e without argument: status" 1 "$rc"
+check "-e without argument: status" 2 "$rc"
 run "$PERFORMLUA" -l
 check "-l without argument" "performlua: '-l' needs argument" "$(head -1 <<<"$err")"
 run "$PERFORMLUA" --profile

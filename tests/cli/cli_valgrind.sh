@@ -32,7 +32,7 @@ grep -q '^{1, {a = "b"}, version = "' "$work/out" || { echo "FAIL: script output
 vg 1 -e 'local core = require "performlua.core"; error(core.error_new{kind = "http", message = "x"})'
 vg 0 -v
 vg 0 --help
-vg 1 --no-such-option
+vg 2 --no-such-option
 vg 0 -i <<<'x = {1, 2}
 x'
 

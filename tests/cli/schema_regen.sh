@@ -8,7 +8,14 @@ set -euo pipefail
 fail() { echo "schema_regen: $*" >&2; exit 1; }
 
 : "${PERFORMLUA_SCHEMAGEN:?PERFORMLUA_SCHEMAGEN must name the performlua-schemagen binary (ctest sets it)}"
-: "${PERFORMLUA_WSDL:?PERFORMLUA_WSDL must name shared/wsdl/etframework.wsdl (ctest sets it)}"
+# The WSDL is Salesforce's document, never in the repository: without one (a clone) this test
+# is skipped (77: ctest reports SKIPPED), unless CI=true makes that a failure.
+if [ -z "${PERFORMLUA_WSDL:-}" ]; then
+  why=${PERFORMLUA_WSDL_MISSING:-PERFORMLUA_WSDL is not set (ctest sets it)}
+  [ "${CI:-}" = true ] && fail "the WSDL is required when CI=true: $why"
+  echo "schema_regen: SKIPPED: $why" >&2
+  exit 77
+fi
 source_dir=${PERFORMLUA_SOURCE_DIR:-.}
 committed=$source_dir/runtime/schema/wsdl_model.c
 

@@ -40,6 +40,9 @@ expect_line "dry run: clone envelope" "  (dry run) Cloning would send this Perfo
 expect_match "dry run: clone action" "<Action>clone</Action>"
 expect_match "dry run: start action" "<Action>start</Action>"
 expect_match "dry run: sender profile in the definition" "<SenderProfile>"
+# the envelopes are laid out for people: one element per line, nested ones indented
+expect_line "dry run: indented" "      <Action>start</Action>"
+expect_line "dry run: indented sender profile" "          <SenderProfile>"
 expect_line "dry run: end" "Dry run finished: nothing was cloned and no email was sent."
 expect_no_match "dry run: nothing started" "Started: send job"
 expect_no_match "dry run: no copy" "Created the copy"

@@ -61,14 +61,20 @@ expect_status "wrong key" 1
 expect_err_line "wrong key: message" "Export stopped: No data extension with the external key 'no-such-de' was found (or it has no columns). Check the key: keys are case-sensitive."
 [ ! -e no-such-de.csv ] && [ ! -e no-such-de.csv.part ] || fail "wrong key: a file was left"
 
-# 5. A column the data extension does not have: stopped before anything is written, so standard
-#    output holds no CSV header that looks like the start of an export.
+# 5. A column the data extension does not have: checked against its columns before the export
+#    starts (a usage error, status 2, naming the column meant), so standard output holds no CSV
+#    header that looks like the start of an export. Column names are not case-sensitive.
 run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" - --columns="$first_column,NoSuchColumn"
-expect_status "wrong column" 1
+expect_status "wrong column" 2
 [ -z "$out" ] || fail "wrong column: something was written to standard output"
-grep -Eq "^Export stopped: .*NoSuchColumn" <<<"$err" || fail "wrong column: message"
-run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" cols.csv --columns="NoSuchColumn"
-expect_status "wrong column (file)" 1
+grep -Eq "^export_data_extension: --columns: data extension '$key' has no column 'NoSuchColumn'; its columns: $first_column, " <<<"$err" || fail "wrong column: message"
+misspelt=$(sed 's/.$//' <<<"$first_column")
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" cols.csv --columns="$misspelt"
+expect_status "wrong column (file)" 2
+grep -Fq "has no column '$misspelt' (did you mean '$first_column'?)" <<<"$err" || fail "misspelt column: no did-you-mean"
+run "$PERFORMLUA" "$SCRIPTS/export_data_extension.lua" "$key" - --columns="${first_column,,}"
+expect_status "column in another case" 0
+[ "$(head -n1 <<<"$out" | tr -d '\r')" = "$first_column" ] || fail "column in another case: header"
 [ ! -e cols.csv ] && [ ! -e cols.csv.part ] || fail "wrong column: a file was left"
 
 # 6. A file that cannot be written: the reason once, in words.

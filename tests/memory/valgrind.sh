@@ -19,6 +19,10 @@ for spec in tests/spec/json_spec.lua tests/spec/codec_decode_spec.lua tests/spec
             tests/spec/client_faults_spec.lua tests/spec/sqlite_spec.lua; do
   [ -f "$spec" ] || { echo "valgrind.sh: missing $spec (update this list)" >&2; exit 1; }
   echo "valgrind: $spec"
-  "${vg[@]}" "$bin" tests/run_busted.lua "$spec" >/dev/null
+  # 77: a spec that needs the WSDL where there is none (tests/spec/helpers/wsdl_helper.lua)
+  status=0
+  "${vg[@]}" "$bin" tests/run_busted.lua "$spec" >/dev/null || status=$?
+  if [ "$status" = 77 ]; then echo "valgrind: $spec skipped (no WSDL)"; continue; fi
+  [ "$status" = 0 ] || exit "$status"
 done
 echo "valgrind: clean"

@@ -5,7 +5,7 @@ local core = require "performlua.core"
 local auth = require "performlua.auth"
 local sandbox = require "performlua.sandbox"
 
-local WSDL = os.getenv("PERFORMLUA_WSDL")
+local WSDL = require("wsdl_helper").path()  -- the sandbox checks every request against it
 local BIN = os.getenv("PERFORMLUA") or arg[-1]
 local SECRET = "client-secret-that-must-never-show"
 

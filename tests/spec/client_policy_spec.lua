@@ -313,6 +313,41 @@ describe("client policy", function()
     assert.are.equal(0, #soap_requests)
   end)
 
+  it("reports a token request that got no answer as kind transport, retried and traced", function()
+    local lines = {}
+    trace.set_sink(function(s) lines[#lines + 1] = s end)
+    token_handler = function(req)
+      if #token_requests <= 2 then
+        return response(0, "", {curl_code = 7, sent = false, error = "Failed to connect"})
+      end
+      return ok_token(req)
+    end
+    soap_handler = function(e) return perform_ok(e.body) end
+    assert.is_true(connect{trace = true}:perform("start", defs(1)).ok)
+    assert.are.equal(3, #token_requests)
+    local all = table.concat(lines)
+    -- the token request's retries show as a SOAP call's do
+    assert.matches("performlua trace: token request attempt 1 failed (token request to "
+      .. "https://auth.example/v2/token could not be sent: Failed to connect); retrying in ", all, 1, true)
+    assert.matches("performlua trace: token request attempt 2 failed (", all, 1, true)
+    assert.is_nil(all:find(SECRET, 1, true))
+  end)
+
+  it("gives up on a token endpoint that never answers as kind transport, saying so", function()
+    token_handler = function()
+      return response(0, "", {curl_code = 7, sent = false, error = "Failed to connect"})
+    end
+    local ok, err = pcall(connect{retries = 2}.perform, connect{retries = 2}, "start", defs(1))
+    assert.is_false(ok)
+    assert.are.equal("transport", err.kind)
+    assert.are.equal(7, err.code)
+    assert.is_true(err.retryable)
+    assert.are.equal("token request to https://auth.example/v2/token could not be sent: Failed "
+      .. "to connect (gave up after 3 attempts; the limit is mc.connect's retries)", err.message)
+    assert.are.equal(3, #token_requests)
+    assert.are.equal(0, #soap_requests)
+  end)
+
   it("makes one token request for many concurrent callers (single flight)", function()
     token_handler = function(req)
       loop.sleep(0.05)
@@ -435,13 +470,14 @@ describe("client policy", function()
   end)
 
   it("keeps a free-text OverallStatus and makes ok false", function()
-    local text = "Error: Unable to find a handler for object type: Subscribr. Object types are "
+    -- a type nothing declared resembles goes to the service (a near miss never gets there)
+    local text = "Error: Unable to find a handler for object type: Xyzzy. Object types are "
       .. "case-sensitive, check spelling."
     soap_handler = function()
       return response(200, core.encode_message("RetrieveResponseMsg", {OverallStatus = text,
         RequestID = "r1"}, {}))
     end
-    local r = connect():retrieve("Subscribr", {"ID"})
+    local r = connect():retrieve("Xyzzy", {"ID"})
     assert.is_false(r.ok)
     assert.are.equal(text, r.OverallStatus)
     assert.are.same({}, r.Results)
@@ -494,6 +530,10 @@ describe("client policy", function()
     assert.matches("performlua trace: Perform response HTTP 200", all, 1, true)
     assert.is_nil(all:find(SECRET, 1, true))
     assert.is_nil(all:find(TOKEN_PREFIX, 1, true))
+    -- envelopes laid out one element per line, as people read them
+    assert.matches('\n  <soap:Body>\n    <PerformRequestMsg xmlns="http://exacttarget.com/wsdl/'
+      .. 'partnerAPI">\n      <Action>start</Action>\n', all, 1, true)
+    assert.matches('\n    <fueloauth xmlns="http://exacttarget.com">***</fueloauth>\n', all, 1, true)
   end)
 
   it("keeps secrets and tokens out of the client's fields (printing a client shows none)", function()

@@ -13,7 +13,7 @@ local function connect(extra) return ch.connect(sb, extra) end
 local function start(opts)
   opts = opts or {}
   opts.port = 0
-  opts.wsdl = os.getenv("PERFORMLUA_WSDL")
+  opts.wsdl = require("wsdl_helper").path()
   sb = sandbox.start(opts)
   return sb
 end

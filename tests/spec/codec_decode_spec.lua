@@ -3,15 +3,10 @@
 local core = require "performlua.core"
 local mc = require "performlua"
 
--- The request envelopes these specs encode must be XSD-valid as well.
-local validator = core.xsd_load(assert(os.getenv("PERFORMLUA_WSDL"), "PERFORMLUA_WSDL is not set"))
+-- The request envelopes these specs encode must be XSD-valid as well (when the WSDL is here).
+local wsdl = require "wsdl_helper"
 local encode = mc.encode
-mc = setmetatable({ encode = function(...)
-  local xml = encode(...)
-  local ok, message = validator:validate(xml)
-  assert(ok, (message or "") .. "\n" .. xml)
-  return xml
-end }, { __index = mc })
+mc = setmetatable({ encode = function(...) return wsdl.check(encode(...)) end }, { __index = mc })
 
 local FIXTURES = (os.getenv("PERFORMLUA_SOURCE_DIR") or ".") .. "/tests/fixtures/responses/"
 

@@ -186,7 +186,9 @@ describe("real response shapes", function()
         .. "types are case-sensitive, check spelling.", body.OverallStatus)
       assert.is_nil(body.Results)
 
-      local r = answered_by("retrieve_no_handler.xml"):retrieve("SendProfile", {"ID"})
+      -- asked for a type nothing declared resembles ("SendProfile" itself is now refused before
+      -- sending: did you mean 'SenderProfile'?), answered with the service's words about it
+      local r = answered_by("retrieve_no_handler.xml"):retrieve("Xyzzy", {"ID"})
       assert.is_false(r.ok)
       assert.is_false(r.more)
       assert.are.same({}, r.Results)

@@ -7,7 +7,7 @@
 local core = require "performlua.core"
 local mc = require "performlua"
 
-local WSDL = assert(os.getenv("PERFORMLUA_WSDL"), "PERFORMLUA_WSDL is not set")
+local WSDL = require("wsdl_helper").required()
 local SOURCE = os.getenv("PERFORMLUA_SOURCE_DIR") or "."
 local validator = core.xsd_load(WSDL)
 

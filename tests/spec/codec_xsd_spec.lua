@@ -3,7 +3,7 @@ local core = require "performlua.core"
 local mc = require "performlua"
 local samples = require "codec_samples"
 
-local validator = core.xsd_load(assert(os.getenv("PERFORMLUA_WSDL"), "PERFORMLUA_WSDL is not set"))
+local validator = core.xsd_load(require("wsdl_helper").required())
 
 local function assert_valid(xml)
   local ok, message = validator:validate(xml)

@@ -11,8 +11,7 @@
 local core = require "performlua.core"
 local mc = require "performlua"
 
-local WSDL = os.getenv("PERFORMLUA_WSDL")
-assert(WSDL and WSDL ~= "", "PERFORMLUA_WSDL is not set: point it at shared/wsdl/etframework.wsdl")
+local WSDL = require("wsdl_helper").required()
 
 local validator = core.xsd_load(WSDL)
 

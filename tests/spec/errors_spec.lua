@@ -53,7 +53,7 @@ describe("usage errors", function()
       c:wait(12, "send", {timout = 3})
     end, 1)
     assert.are.equal(at .. "c:wait: unknown option 'timout' (options: interval, max_interval, "
-      .. "progress, properties, timeout)", err.message)
+      .. "progress, properties, report_every, timeout)", err.message)
 
     -- c:each checks its arguments when the loop asks for the first row: the `for` line
     err, at = raised(function()

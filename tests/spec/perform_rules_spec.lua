@@ -68,10 +68,37 @@ describe("performlua.perform data", function()
     assert.is_false(esd.requires_id)
     assert.is_true(mc.perform_actions("send").requires_id)
     assert.are.same({"start"}, {table.unpack(mc.perform_actions("SmsSendActivity"))})
-    assert.is_nil(mc.perform_actions("DataExtension"))
+    assert.is_true(esd.on_page)
     local all = mc.perform_actions()
     assert.are.same({"publish", "deploy"}, {table.unpack(all.PlatformApplication)})
     assert.are.same({"cancel", "pause"}, all.Campaign.reserved)
+  end)
+
+  it("mc.perform_actions covers every type the client performs, the page's and the others", function()
+    -- performable, though the Perform page leaves them out
+    local query = mc.perform_actions("QueryDefinition")
+    assert.are.same({"start"}, {table.unpack(query)})
+    assert.is_false(query.on_page)
+    assert.are.same({"start"}, {table.unpack(mc.perform_actions("Automation"))})
+    assert.are.same({"ClearData"}, {table.unpack(mc.perform_actions("DataExtension"))})
+    local all = mc.perform_actions()
+    assert.is_table(all.QueryDefinition)
+    assert.is_table(all.Automation)
+    -- an API type with no Perform action known: nil (sent as given; the service decides)
+    assert.is_nil(mc.perform_actions("Subscriber"))
+  end)
+
+  it("mc.perform_actions names the nearest type on a typo, at the caller's line", function()
+    local msg = uh.raised(pcall(mc.perform_actions, "Sned"))
+    assert.are.equal("mc.perform_actions: there is no API type Sned (did you mean 'Send'?); "
+      .. "mc.perform_actions() lists the types with Perform actions", msg)
+    msg = uh.raised(pcall(mc.perform_actions, "EmailSendDefiniton"))
+    assert.are.equal("mc.perform_actions: there is no API type EmailSendDefiniton (did you mean "
+      .. "'EmailSendDefinition'?); mc.perform_actions() lists the types with Perform actions", msg)
+    -- not a performable type, but an API type all the same
+    msg = uh.raised(pcall(mc.perform_actions, "Subscribers"))
+    assert.are.equal("mc.perform_actions: there is no API type Subscribers (did you mean "
+      .. "'Subscriber'?); mc.perform_actions() lists the types with Perform actions", msg)
   end)
 end)
 
@@ -98,7 +125,7 @@ describe("c:perform refusals", function()
     local ok, err = pcall(c.perform, c, "pause", mc.EmailSendDefinition{CustomerKey = "k"},
       {allow_reserved = true})
     assert.is_false(ok)
-    assert.are.equal("auth", err.kind)
+    assert.are.equal("transport", err.kind)
   end)
 
   it("refuses Send actions without an ID", function()
@@ -124,7 +151,7 @@ describe("c:perform refusals", function()
     }) do
       local ok, err = pcall(c.perform, c, call[1], call[2])
       assert.is_false(ok)
-      assert.are.equal("auth", err.kind, tostring(err)) -- past the checks
+      assert.are.equal("transport", err.kind, tostring(err)) -- past the checks: no token answer
     end
   end)
 

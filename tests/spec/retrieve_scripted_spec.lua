@@ -144,13 +144,13 @@ describe("streamed retrieves (scripted service)", function()
 
   it("raises for an unknown object type before yielding anything", function()
     handler = function()
-      return retrieve_answer("Error: Unable to find a handler for object type: Subscribr. "
+      return retrieve_answer("Error: Unable to find a handler for object type: Xyzzy. "
         .. "Object types are case-sensitive, check spelling.", "r", nil)
     end
-    local ok, err = pcall(function() for _ in connect():each("Subscribr", {"ID"}) do end end)
+    local ok, err = pcall(function() for _ in connect():each("Xyzzy", {"ID"}) do end end)
     assert.is_false(ok)
     assert.are.equal("Retrieve failed: OverallStatus Error: Unable to find a handler for object "
-      .. "type: Subscribr. Object types are case-sensitive, check spelling.", err.message)
+      .. "type: Xyzzy. Object types are case-sensitive, check spelling.", err.message)
   end)
 
   it("asks Describe for the retrievable properties once per type and client", function()
@@ -259,5 +259,94 @@ describe("streamed retrieves (scripted service)", function()
     for i = 2, #samples do peak = math.max(peak, samples[i]) end
     -- a retained page of 500 rows costs well over 150 KB; 100,000 retained rows tens of MB
     assert.is_true(peak - first < 150, string.format("grew from %.0f KB to %.0f KB", first, peak))
+  end)
+end)
+
+describe("c:retrieve checks before sending (scripted service)", function()
+  before_each(function()
+    install()
+    handler = function(element, body)
+      if element == "DefinitionRequestMsg" then
+        return core.encode_message("DefinitionResponseMsg", {RequestID = "d", ObjectDefinition = {{
+          ObjectType = "List", Name = "List", IsRetrievable = true, Properties = {
+            {Name = "ID", IsRetrievable = true}, {Name = "ListName", IsRetrievable = true},
+            {Name = "Subscribers", IsRetrievable = false},
+            {Name = "IsPlatformObject", IsRetrievable = true}}}}}, {})
+      end
+      if body.RetrieveRequest.ObjectType == "DataExtensionField" then
+        return retrieve_answer("OK", "f", {mc.DataExtensionField{Name = "EmailAddress", Ordinal = 1},
+          mc.DataExtensionField{Name = "Tier", Ordinal = 2}})
+      end
+      return retrieve_answer("OK", "r", {})
+    end
+  end)
+  after_each(wh.restore)
+
+  local function sent()
+    return #requests
+  end
+
+  it("refuses a misspelt object type with the one meant, sending nothing", function()
+    local c = connect()
+    assert.are.equal("c:retrieve: there is no object type 'Sends' (did you mean 'Send'?); object "
+      .. "types are case-sensitive (mc.types() lists them)", uh.raised(pcall(c.retrieve, c, "Sends", {"ID"})))
+    assert.are.equal("c:retrieve: there is no object type 'subscriber' (did you mean "
+      .. "'Subscriber'?); object types are case-sensitive (mc.types() lists them)",
+      uh.raised(pcall(c.retrieve, c, "subscriber", {"ID"})))
+    assert.are.equal("c:retrieve: SimpleFilterPart is not an object type a retrieve can read (it "
+      .. "is no APIObject)", uh.raised(pcall(c.retrieve, c, "SimpleFilterPart", {"Property"})))
+    -- c:each checks the same way, before its first page
+    assert.are.equal("c:retrieve: there is no object type 'Sends' (did you mean 'Send'?); object "
+      .. "types are case-sensitive (mc.types() lists them)",
+      uh.raised(pcall(function() for _ in c:each("Sends", {"ID"}) do end end)))
+    assert.are.equal(0, sent())
+  end)
+
+  it("refuses a misspelt property, in any part of a dotted one, sending nothing", function()
+    local c = connect()
+    assert.are.equal("c:retrieve: Send has no property 'Stauts' (did you mean 'Status'?)",
+      uh.raised(pcall(c.retrieve, c, "Send", {"ID", "Stauts"})))
+    assert.are.equal("c:retrieve: Send has no property 'status' (did you mean 'Status'?)",
+      uh.raised(pcall(c.retrieve, c, "Send", {"status"})))
+    assert.are.equal("c:retrieve: Subscriber has no property 'Client.IDD' (did you mean "
+      .. "'Client.ID'?)", uh.raised(pcall(c.retrieve, c, "Subscriber", {"Client.IDD"})))
+    assert.are.equal(0, sent())
+  end)
+
+  it("sends what the schema cannot judge: undeclared types and properties like nothing declared", function()
+    local c = connect()
+    -- the service knows types and properties the WSDL does not: they are its to refuse
+    assert.is_true(c:retrieve("AsyncActivityStatus", {"TaskID", "Whatever"}).ok)
+    assert.is_true(c:retrieve("Xyzzy", {"ID"}).ok)
+    assert.is_true(c:retrieve("List", {"ID", "IsPlatformObject"}).ok)
+    assert.is_true(c:retrieve("Subscriber", {"Client.ID", "EmailAddress"}).ok)
+    -- property bags: their properties are a data extension's columns
+    assert.is_true(c:retrieve("DataExtensionObject", {"A"}).ok)
+    assert.are.equal(5, sent())
+  end)
+
+  it("holds properties to Describe's word once the client has asked it", function()
+    local c = connect()
+    c:default_properties("List")
+    local before = sent()
+    assert.are.equal("c:retrieve: Describe lists no retrievable property 'Subscribers' for List",
+      uh.raised(pcall(c.retrieve, c, "List", {"ID", "Subscribers"})))
+    assert.are.equal("c:retrieve: Describe lists no retrievable property 'ListNme' for List "
+      .. "(did you mean 'ListName'?)", uh.raised(pcall(c.retrieve, c, "List", {"ListNme"})))
+    assert.are.equal(before, sent())
+    assert.is_true(c:retrieve("List", {"ID", "IsPlatformObject"}).ok)
+  end)
+
+  it("checks a data extension's columns once they are known, in any case", function()
+    local c = connect()
+    -- not known yet: the service judges
+    assert.is_true(c:retrieve("DataExtensionObject[Members]", {"Nope"}).ok)
+    assert.are.same({"EmailAddress", "Tier"}, c:default_properties("DataExtensionObject[Members]"))
+    local before = sent()
+    assert.are.equal("c:retrieve: data extension 'Members' has no column 'Tierr' (did you mean "
+      .. "'Tier'?); its columns: EmailAddress, Tier",
+      uh.raised(pcall(c.retrieve, c, "DataExtensionObject[Members]", {"emailaddress", "Tierr"})))
+    assert.are.equal(before, sent())
+    assert.is_true(c:retrieve("DataExtensionObject[Members]", {"emailaddress", "TIER"}).ok)
   end)
 end)

@@ -78,12 +78,12 @@ describe("streamed retrieves (sandbox)", function()
 
   it("raises for a type the account does not know, with the service's words", function()
     local ok, err = pcall(function()
-      for _ in connect():each("Subscribr", {"ID"}) do end
+      for _ in connect():each("Xyzzy", {"ID"}) do end
     end)
     assert.is_false(ok)
     assert.are.equal("fault", err.kind)
     assert.are.equal("Retrieve failed: OverallStatus Error: Unable to find a handler for object "
-      .. "type: Subscribr. Object types are case-sensitive, check spelling.", err.message)
+      .. "type: Xyzzy. Object types are case-sensitive, check spelling.", err.message)
   end)
 
   it("keeps memory flat while 60,000 generated rows stream through", function()

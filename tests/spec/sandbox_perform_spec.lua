@@ -290,9 +290,12 @@ describe("sandbox Perform", function()
     assert.is_nil(d.Results[1].Task)
     assert.is_nil(body:find("<Task>", 1, true))
     -- the one place the service's answer departs from its own WSDL (PerformResult.Task is required)
-    local ok, msg = sh.validator():validate(body)
-    assert.is_false(ok)
-    assert.truthy(msg:find("Missing child element(s). Expected is ( Task )", 1, true), msg)
+    local validator = require("wsdl_helper").validator()
+    if validator then
+      local ok, msg = validator:validate(body)
+      assert.is_false(ok)
+      assert.truthy(msg:find("Missing child element(s). Expected is ( Task )", 1, true), msg)
+    end
     -- with no task to follow, a script polls the automation: Running (3), then Ready (2) again
     local function automation()
       local found = retrieve("Automation", {"Status", "LastRunTime", "LastRunInstanceID"},

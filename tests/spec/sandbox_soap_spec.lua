@@ -3,6 +3,7 @@
 -- against the WSDL, and the shape of its answers (literal soap: prefix, XSD-valid).
 local core = require "performlua.core"
 local sh = require "sandbox_helper"
+local wsdl = require "wsdl_helper"
 
 local RETRIEVE = '<RetrieveRequestMsg xmlns="' .. sh.NS .. '"><RetrieveRequest>'
   .. "<ObjectType>SenderProfile</ObjectType><Properties>CustomerKey</Properties>"
@@ -284,17 +285,17 @@ end)
 
 describe("sandbox request validation (wsdl=)", function()
   local sb = sh.shared()
-  sb:serve(setup, teardown, {wsdl = os.getenv("PERFORMLUA_WSDL")})
+  sb:serve(setup, teardown, {wsdl = wsdl.path()})
 
-  it("accepts a valid request", function()
+  wsdl.it("accepts a valid request", function()
     assert.are.equal(200, sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token}).status)
   end)
 
-  it("answers an invalid request with soap:Client carrying the validator's message", function()
+  wsdl.it("answers an invalid request with soap:Client carrying the validator's message", function()
     local inner = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>start</Action><Definitions>'
       .. '<Definition xsi:type="EmailSendDefinition"><ID>12a</ID></Definition></Definitions></PerformRequestMsg>'
     local env = sh.envelope(inner, {token = sb.token})
-    local _, expected = sh.validator():validate(env)
+    local _, expected = wsdl.validator():validate(env)
     local r = sh.soap(sb, "Perform", nil, {raw = env})
     assert.are.equal(500, r.status)
     local err = fault_of(r)
@@ -304,7 +305,7 @@ describe("sandbox request validation (wsdl=)", function()
     assert.are.equal(0, sb:stats().processed.Perform or 0)
   end)
 
-  it("validates the Body of an envelope that puts it before the Header, as the Node clients do", function()
+  wsdl.it("validates the Body of an envelope that puts it before the Header, as the Node clients do", function()
     local r = sh.soap(sb, "Retrieve", RETRIEVE, {token = sb.token, body_first = true})
     assert.are.equal(200, r.status, r.body)
     -- pretty-printed, Header last: the validator's line numbers are those of the request as sent
@@ -322,7 +323,7 @@ describe("sandbox request validation (wsdl=)", function()
     assert.are.equal(0, sb:stats().processed.Perform or 0)
   end)
 
-  it("validates supplement types (AudienceDefinition) instead of refusing them", function()
+  wsdl.it("validates supplement types (AudienceDefinition) instead of refusing them", function()
     local inner = '<PerformRequestMsg xmlns="' .. sh.NS .. '"><Action>count</Action><Definitions>'
       .. '<Definition xsi:type="AudienceDefinition"><CustomerKey>spring-prospects</CustomerKey>'
       .. "</Definition></Definitions></PerformRequestMsg>"

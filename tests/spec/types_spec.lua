@@ -21,11 +21,30 @@ end
 local function line() return debug.getinfo(2, "l").currentline end
 
 describe("performlua.types", function()
-  it("exports exactly constructor, types, typeof, encode and decode", function()
+  it("exports exactly constructor, constructor_name, types, typeof, encode and decode", function()
     local names = {}
     for k in pairs(types) do names[#names + 1] = k end
     table.sort(names)
-    assert.same({ "constructor", "decode", "encode", "typeof", "types" }, names)
+    assert.same({ "constructor", "constructor_name", "decode", "encode", "typeof", "types" }, names)
+  end)
+
+  it("says which type a constructor builds", function()
+    assert.equal("EmailSendDefinition", types.constructor_name(mc.EmailSendDefinition))
+    assert.is_nil(types.constructor_name(print))
+    assert.is_nil(types.constructor_name(mc.connect))
+  end)
+
+  it("lays an envelope out for people with {indent = true}, the same document", function()
+    local request = { Action = "start", Definitions = { mc.EmailSendDefinition {
+      CustomerKey = "k", SenderProfile = mc.SenderProfile { CustomerKey = "s" } } } }
+    local flat, indented = mc.encode("Perform", request), mc.encode("Perform", request, { indent = true })
+    assert.truthy(indented:find("\n        <Definition xsi:type=\"EmailSendDefinition\">\n"
+      .. "          <CustomerKey>k</CustomerKey>\n          <SenderProfile>\n"
+      .. "            <CustomerKey>s</CustomerKey>\n          </SenderProfile>\n", 1, true), indented)
+    -- the same elements and text: only the whitespace between elements differs
+    local function squeeze(xml) return (xml:gsub(">%s+<", "><"):gsub("%s+$", "")) end
+    assert.equal(squeeze(flat), squeeze(indented))
+    assert.is_nil(flat:find("\n  <", 1, true))
   end)
 
   it("lists the constructible types, sorted", function()
@@ -173,7 +192,19 @@ describe("performlua.types", function()
   it("checks enumerations and lists the valid values", function()
     assert.equal("equals", mc.SimpleFilterPart { SimpleOperator = "equals" }.SimpleOperator)
     local l = line(); local msg = usage_at(l, function() return mc.Subscriber { Status = "active" } end)
-    assert.equal("Subscriber.Status must be one of Active, Bounced, Held, Unsubscribed, Deleted, got string 'active'", msg)
+    assert.equal("Subscriber.Status must be one of Active, Bounced, Held, Unsubscribed, Deleted, got string 'active' (did you mean 'Active'?)", msg)
+  end)
+
+  it("names the value meant when an enumeration value is misspelt", function()
+    local l = line(); local msg = usage_at(l, function() return mc.SimpleFilterPart { SimpleOperator = "equal" } end)
+    assert.equal("SimpleFilterPart.SimpleOperator must be one of equals, notEquals, greaterThan, "
+      .. "lessThan, isNull, isNotNull, greaterThanOrEqual, lessThanOrEqual, between, IN, like, "
+      .. "existsInString, existsInStringAsAWord, notExistsInString, beginsWith, endsWith, "
+      .. "contains, notContains, isAnniversary, isNotAnniversary, greaterThanAnniversary, "
+      .. "lessThanAnniversary, got string 'equal' (did you mean 'equals'?)", msg)
+    -- a value nothing like any of them gets the list alone
+    l = line(); msg = usage_at(l, function() return mc.Subscriber { Status = "zzzzzzzz" } end)
+    assert.equal("Subscriber.Status must be one of Active, Bounced, Held, Unsubscribed, Deleted, got string 'zzzzzzzz'", msg)
   end)
 
   it("makes a single value of a repeated field a one-element array", function()

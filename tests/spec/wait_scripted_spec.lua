@@ -448,7 +448,7 @@ describe("c:wait (scripted service)", function()
     assert.are.equal("c:wait: unknown kind 'sned'; use \"send\", \"import\" or \"activity\", "
       .. "or the type that started the work, e.g. \"QueryDefinition\"", message(12, "sned"))
     assert.are.equal("c:wait: unknown option 'timout' (options: interval, max_interval, "
-      .. "progress, properties, timeout)", message(12, "send", {timout = 3}))
+      .. "progress, properties, report_every, timeout)", message(12, "send", {timout = 3}))
     assert.are.equal("c:wait: timeout must be a number of seconds > 0, got -1",
       message(12, "send", {timeout = -1}))
     assert.are.equal("c:wait(x, opts): x must be a Perform result, one of its Results, or a "
@@ -509,6 +509,56 @@ describe("c:wait (scripted service)", function()
     io.stderr = real
     assert.is_true(ok, tostring(err))
     assert.are.same({}, written)
+  end)
+
+  -- stderr is not a terminal under ctest: cron's case
+  local function capture_stderr(fn)
+    local written = {}
+    local real = io.stderr
+    io.stderr = {write = function(_, ...) for _, s in ipairs({...}) do written[#written + 1] = s end end,
+                 flush = function() end}
+    local ok, err = pcall(fn)
+    io.stderr = real
+    assert.is_true(ok, tostring(err))
+    return table.concat(written)
+  end
+
+  it("without a terminal writes a plain line every report_every seconds, and one at the end", function()
+    assert.is_false(core.isatty("stderr"))
+    states.Send = {}
+    for _ = 1, 12 do states.Send[#states.Send + 1] = send(1, "Sending", 2, 5) end
+    states.Send[#states.Send + 1] = send(1, "Complete", 5, 5)
+    local text = capture_stderr(function()
+      -- 12 polls at least 0.01 s apart: at least 0.11 s, so at least two lines at every 0.05 s
+      connect():wait(1, "send", {interval = 0.01, max_interval = 0.01, report_every = 0.05})
+    end)
+    local lines = {}
+    for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.is_true(#lines >= 3, text)
+    for i = 1, #lines - 1 do
+      assert.matches("^performlua: waiting for Send 1: Sending, 2 of 5 sent %(0%.%d s%)$", lines[i])
+    end
+    assert.matches("^performlua: Send 1 finished: Complete, 5 of 5 sent %(%d%.%d s%)$", lines[#lines])
+    assert.is_nil(text:find("\r", 1, true))  -- plain lines, no terminal drawing
+  end)
+
+  it("without a terminal says nothing for a wait shorter than report_every, or with progress = false", function()
+    states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Complete")}
+    assert.are.equal("", capture_stderr(function() connect():wait(1, "send", FAST) end))
+    states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Complete")}
+    assert.are.equal("", capture_stderr(function()
+      connect():wait(1, "send", {interval = 0.01, report_every = 0.001, progress = false})
+    end))
+  end)
+
+  it("says when a reported wait stops badly", function()
+    states.Send = {send(1, "Sending"), send(1, "Sending"), send(1, "Sending"), send(1, "Canceled")}
+    local text = capture_stderr(function()
+      local ok = pcall(connect().wait, connect(), 1, "send",
+        {interval = 0.01, max_interval = 0.01, report_every = 0.005})
+      assert.is_false(ok)
+    end)
+    assert.matches("\nperformlua: Send 1 stopped: failed %(0%.%d s%)\n$", text)
   end)
 
   it("draws one carriage-return line when asked to (progress = true) and clears it", function()

@@ -10,6 +10,7 @@
 --   ImportDefinition `_rows` (rows an import brings), activities `_rows` (TotalCount)
 --
 -- Keys the example scripts and the docs use (all CustomerKeys; case-sensitive):
+--   Account                ID 7281698 "Acme (sandbox)": the account itself
 --   AudienceDefinition     spring-prospects (2,480 people), spring-sale-audience (1,250),
 --                          loyalty-members-audience (36)
 --   AudienceSegmentDefinition spring-prospects-vip (312)
@@ -86,6 +87,11 @@ end
 
 return {
   account_id = 7281698,
+
+  -- the account itself, as Retrieve Account answers it (performlua doctor shows it)
+  Account = {
+    {ID = 7281698, Name = "Acme (sandbox)", AccountType = "ENTERPRISE_2", IsActive = 1},
+  },
 
   AudienceDefinition = {
     {CustomerKey = "spring-prospects", Name = "Spring prospects",
