@@ -2,9 +2,12 @@
  * Lua state of its own running lua/performlua/sandbox (the HTTP mechanics are
  * runtime/sandbox/server.c, which knows nothing of Lua).
  *
- *   core.sandbox_start{host=, port=, latency_ms=, config_lua=} -> server
+ *   core.sandbox_start{host=, port=, latency_ms=, config_lua=, max_body=, body_budget=,
+ *                      max_connections=, max_connections_per_ip=, idle_timeout=,
+ *                      min_rate=} -> server
  *       config_lua: Lua source returning the service's configuration (the caller's state and
- *       the server's never share values, only text)
+ *       the server's never share values, only text); the limits are pl_sandbox_options'
+ *       (sandbox/server.h), each absent or 0 for its default
  *   server:port() -> integer
  *   server:control(name, args_lua) -> result_lua   runs service control `name` in the server's
  *       state under its lock (stats, objects, clock, ...); arguments and result are Lua source
@@ -13,6 +16,7 @@
  *
  * Every call into the service's state goes through lua_pcall, so no Lua error ever unwinds
  * through a libmicrohttpd frame. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +248,23 @@ static int l_start(lua_State *L)
     pl_sandbox_options o = {0};
     o.host = luaL_optstring(L, 2, "127.0.0.1");
     o.port = (int)luaL_optinteger(L, 3, 0);
+    static const char *const limits[] = {"max_body",        "body_budget",
+                                         "max_connections", "max_connections_per_ip",
+                                         "idle_timeout",    "min_rate"};
+    lua_Integer value[sizeof limits / sizeof *limits];
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        lua_getfield(L, 1, limits[i]);
+        value[i] = luaL_optinteger(L, -1, 0);
+        if (value[i] < 0 || (i >= 2 && value[i] > (lua_Integer)UINT_MAX))
+            return pl_error_raisef(L, "usage", "sandbox_start: %s is out of range", limits[i]);
+        lua_pop(L, 1);
+    }
+    o.max_body = (size_t)value[0];
+    o.body_budget = (size_t)value[1];
+    o.max_connections = (unsigned)value[2];
+    o.max_per_ip = (unsigned)value[3];
+    o.idle_timeout = (unsigned)value[4];
+    o.min_rate = (unsigned)value[5];
     service_config config = {
         .latency_ms = (int)luaL_optinteger(L, 4, 0),
         .config_lua = luaL_optstring(L, 5, "return {}"),
