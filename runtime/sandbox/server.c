@@ -404,9 +404,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     };
     pl_sandbox_answer answer;
     memset(&answer, 0, sizeof answer);
+    if (s->service.prepare)
+        request.prepared = s->service.prepare(s->instance, &request); /* without the lock */
     pthread_mutex_lock(&s->lock);
     s->service.handle(s->instance, &request, &answer);
     pthread_mutex_unlock(&s->lock);
+    if (request.prepared && s->service.release)
+        s->service.release(request.prepared);
     release_body(s, rq); /* not held while the latency is waited out and the answer sent */
 
     enum MHD_Result ret = MHD_NO; /* closes the connection without an answer */

@@ -3,8 +3,8 @@
  * given (bind/sandbox_bind.c runs lua/performlua/sandbox in a Lua state of its own for it).
  *
  * Concurrency: MHD serves each connection from its own thread (at most max_connections of
- * them, see pl_sandbox_options for every limit). Bodies are received outside any lock. The
- * service instance answers
+ * them, see pl_sandbox_options for every limit). Bodies are received outside any lock, and
+ * the service's prepare hook runs outside it too. The service instance answers
  * one request at a time: the server holds the instance's lock around every call into it, and
  * control calls from the owner (pl_sandbox_with_service) take the same lock. Everything slow
  * happens outside the lock: the latency an answer asks for is waited out after the answer was
@@ -36,6 +36,7 @@ typedef struct pl_sandbox_request {
     size_t n_headers;
     const char *body; /* body_len bytes, NUL-terminated */
     size_t body_len;
+    void *prepared; /* what the service's prepare returned for this request (NULL without) */
 } pl_sandbox_request;
 
 /* What the server does with an answer. */
@@ -74,6 +75,12 @@ void pl_sandbox_answer_clear(pl_sandbox_answer *a);
 typedef struct pl_sandbox_service {
     /* Opens an instance; NULL with a message in err (errlen bytes) when it cannot. */
     void *(*open)(void *ctx, char *err, size_t errlen);
+    /* Optional: called for each request before the lock is taken, from the connection's
+     * thread, so work that is slow and safe from many threads at once (the XSD validation,
+     * with read-only state of the instance) does not hold up the other requests. What it
+     * returns is rq->prepared in handle, and is given to release afterwards. */
+    void *(*prepare)(void *instance, const pl_sandbox_request *rq);
+    void (*release)(void *prepared);
     /* Answers one request into `out` (zeroed). Called with the instance's lock held, from a
      * connection's thread: nothing slow belongs here (ask for latency in the answer). */
     void (*handle)(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out);
