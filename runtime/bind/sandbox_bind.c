@@ -149,8 +149,8 @@ static int setup_state(lua_State *L)
         LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
-    luaL_checktype(L, -1, LUA_TTABLE);
-    attach_validator(L, lua_gettop(L), svc);
+    if (lua_istable(L, -1))
+        attach_validator(L, lua_gettop(L), svc);
     lua_call(L, 1, 2); /* -> handle(request), control(name, args) */
     luaL_checktype(L, -2, LUA_TFUNCTION);
     luaL_checktype(L, -1, LUA_TFUNCTION);
