@@ -33,6 +33,10 @@ local M = {}
 
 local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
 M.READ_ONLY = READ_ONLY
+-- Operations whose answers' Results are data rows, not outcomes: redaction leaves them as
+-- they are (performlua.trace.redact_fields).
+local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
+local DATA_ROWS = {skip = {Results = true}}
 -- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
 -- answer with a well-formed envelope of another operation, which must not pass as success.
 local RESPONSE_ELEMENT = {}
@@ -92,7 +96,6 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
   end
   err.http_status = resp.status
   err.correlation_id = correlation_id
-  err.message = trace.redact(err.message, secrets)
   if err.kind == "fault" then
     if err.retryable or tonumber(err.code) == 17 then
       err.retryable = true
@@ -171,10 +174,19 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
           resp.elapsed), resp.body, secrets)
       end
     end
-    return classify(c, op, url, resp, idempotent, correlation_id, token)
+    local out = classify(c, op, url, resp, idempotent, correlation_id, token)
+    -- a server can echo the request (the token, the password) into any field of a fault or a
+    -- result: nothing it sent leaves with a secret in it
+    if out.err then trace.redact_fields(out.err, secrets) end
+    if out.body then
+      -- Retrieve's rows (Describe's, VersionInfo's) are what the account holds, kept as stored
+      trace.redact_fields(out.body, secrets, ROWS[op] and DATA_ROWS or nil)
+      trace.redact_fields(out.header, secrets)
+    end
+    return out
   end)
   c.slots:release()
-  if not ok then error(out, 0) end
+  if not ok then error(trace.redact_fields(out, c.auth:secret_values()), 0) end
   return out
 end
 

@@ -91,6 +91,30 @@ static const pl_flag sandbox_flags[] = {
              "  reset-after   request processed, connection closed without an answer\n"
              "  truncate      request processed, half of the answer sent\n"
              "  expire-token  \"Token Expired\" fault, the current tokens invalidated"},
+    {.names = "--max-body", .value = "BYTES", .kind = PL_FLAG_INTEGER, .key = "max_body",
+     .min = 1, .max = 0,
+     .help = "larger request bodies get HTTP 413 with a fault, refused from their\n"
+             "Content-Length before they are read (default 67108864, 64 MB)"},
+    {.names = "--body-budget", .value = "BYTES", .kind = PL_FLAG_INTEGER, .key = "body_budget",
+     .min = 1, .max = 0,
+     .help = "request bodies held at once over every connection; one that does not\n"
+             "fit gets HTTP 503, Retry-After and a fault (default 268435456, 256 MB)"},
+    {.names = "--max-connections", .value = "N", .kind = PL_FLAG_INTEGER,
+     .key = "max_connections", .min = 1, .max = 1000000,
+     .help = "connections served at once, one thread each; more are closed as they\n"
+             "come (default 1024)"},
+    {.names = "--max-per-ip", .value = "N", .kind = PL_FLAG_INTEGER,
+     .key = "max_connections_per_ip", .min = 1, .max = 1000000,
+     .help = "connections at once from one address; more are closed as they come\n"
+             "(default 256)"},
+    {.names = "--idle-timeout", .value = "S", .kind = PL_FLAG_INTEGER, .key = "idle_timeout",
+     .min = 1, .max = 86400,
+     .help = "seconds a connection may stay idle, or take to send a request's headers,\n"
+             "before it is closed (default 30)"},
+    {.names = "--min-rate", .value = "BYTES/S", .kind = PL_FLAG_INTEGER, .key = "min_rate",
+     .min = 1, .max = 1000000000,
+     .help = "a request body gets the idle timeout plus one second per BYTES/S bytes\n"
+             "received; a slower sender is dropped (default 1024)"},
     {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "this text"},
     {0},
 };

@@ -40,6 +40,14 @@ function M.main(opts)
   if o.wsdl then print("  validating requests against " .. o.wsdl) end
   if #o.faults > 0 then print("  injecting faults: " .. table.concat(o.faults, ", ")) end
   if o.latency and o.latency > 0 then print(string.format("  latency: %g ms", o.latency)) end
+  local limits = {}
+  for _, l in ipairs{{"max_body", "--max-body %d"}, {"body_budget", "--body-budget %d"},
+                     {"max_connections", "--max-connections %d"},
+                     {"max_connections_per_ip", "--max-per-ip %d"},
+                     {"idle_timeout", "--idle-timeout %d"}, {"min_rate", "--min-rate %d"}} do
+    if o[l[1]] then limits[#limits + 1] = string.format(l[2], o[l[1]]) end
+  end
+  if #limits > 0 then print("  limits: " .. table.concat(limits, " ")) end
   print("Stop with Ctrl-C.")
   io.stdout:flush()
   local signal = core.sandbox_wait_signal()
