@@ -4,7 +4,9 @@
 --   local sandbox = require "performlua.sandbox"
 --   local sb <close> = sandbox.start{port = 0, latency = 0, speed = 1, token_ttl = 1080,
 --     faults = {"throttle:3"}, wsdl = path, seed = path_or_table, client_id = "sandbox",
---     client_secret = "sandbox", username = "sandbox", password = "sandbox", account_id = MID}
+--     client_secret = "sandbox", username = "sandbox", password = "sandbox", account_id = MID,
+--     log = false}   log: one line per request on stderr (time, operation, object types,
+--     HTTP status, milliseconds, injected fault, what a validating sandbox dropped)
 --   sb.auth_url ("http://127.0.0.1:PORT/"; clients append v2/token), sb.token_url,
 --   sb.soap_url, sb.port, sb.client_id, sb.client_secret
 --   sb:stats()   {token_requests, soap_requests, by_operation, processed, sends_started,
@@ -81,7 +83,7 @@ function M.start(opts)
   if type(opts) ~= "table" then usage("options must be a table") end
   local known = {port = 1, host = 1, latency = 1, token_ttl = 1, speed = 1, faults = 1, wsdl = 1,
     seed = 1, client_id = 1, client_secret = 1, username = 1, password = 1, account_id = 1,
-    durations = 1}
+    durations = 1, log = 1}
   for k in pairs(opts) do
     if not known[k] then usage(string.format("unknown option '%s'", tostring(k))) end
   end
@@ -110,7 +112,7 @@ function M.start(opts)
   local config = {client_id = opts.client_id, client_secret = opts.client_secret,
     username = opts.username, password = opts.password, token_ttl = ttl, speed = speed,
     faults = faults, wsdl = opts.wsdl, seed = opts.seed, account_id = opts.account_id,
-    durations = opts.durations}
+    durations = opts.durations, log = opts.log and true or nil}
   local ok, text = pcall(serial.dump, config)
   if not ok then usage(text) end
   local server = core.sandbox_start{host = host, port = port,
