@@ -209,3 +209,28 @@ describe("core.read_like_service", function()
     end
   end)
 end)
+
+describe("the sandbox's --log line", function()
+  local service = require "performlua.sandbox.service"
+
+  wsdl.it("names the operation, object types, status, time and what was dropped", function()
+    local lines = {}
+    local handle = service.new{validator = wsdl.validator(), log = true,
+      log_sink = function(line) lines[#lines + 1] = line end, faults = {"throttle:2"}}
+    local function post(inner)
+      return handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Create"},
+        body = sh.envelope(inner, {username = "sandbox", password = "sandbox"})}
+    end
+    assert.are.equal(200, post(create("<ListName>Logged</ListName><Colour>red</Colour>")).status)
+    assert.are.equal(500, post(create("<ListName>Throttled</ListName>")).status)
+    assert.are.equal(500, post(create("<ListName>Bad</ListName><Type>Publik</Type>")).status)
+    local stamp = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ  "
+    assert.are.equal(3, #lines)
+    assert.matches(stamp .. "Create  List  200  [%d.]+ ms  DROPPED %(the service would ignore them%): "
+      .. "CreateRequest/Objects/Colour %(unknown element%)\n$", lines[1])
+    assert.matches(stamp .. "Create  500  [%d.]+ ms  injected fault throttle  fault: Rate Limited\n$", lines[2])
+    assert.matches(stamp .. "Create  500  [%d.]+ ms  fault: Server was unable to read request%. %-%-%-> "
+      .. "There is an error in the XML document%. %-%-%-> Instance validation error: 'Publik' is not "
+      .. "a valid value for ListTypeEnum%.", lines[3])
+  end)
+end)

@@ -9,10 +9,10 @@
 --   handle(request) -> {status=, body=, content_type=, fault=}   request: {method, path,
 --       headers (lower-case names), body}; fault = "reset-before" | "reset-after" | "truncate"
 --       tells the C side to close the connection (before or instead of answering) or to send
---       half of the body
---   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
+--       half of the body;
 --       headers = {Name = "value"} more headers (X-Sandbox-Dropped: what a validating sandbox
 --       took without the elements the service would skip)
+--   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
 -- config.log: one line per request on stderr (config.log_sink(line) instead, for specs).
 -- config.validator, an XSD validator already loaded (core.xsd_load), stands for config.wsdl:
 -- services made one after the other (the fuzz target) share one instead of loading the WSDL.
