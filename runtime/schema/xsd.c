@@ -553,9 +553,9 @@ static void reader_fault(service_reader *r, const xmlNode *node, const char *fmt
     append_path(&where, node, 0);
     r->fault = format("%s%s (sandbox: line %ld, %s)", SERVICE_UNREADABLE, what,
                       (long)xmlGetLineNo(node), pl_buffer_text(&where.text));
-    pl_buffer_free(&where.text);
     if (!r->fault || where.text.failed)
         r->out_of_memory = true;
+    pl_buffer_free(&where.text);
 }
 
 /* Records `node` as dropped and frees it (the caller holds its next sibling already). */
@@ -939,6 +939,9 @@ int pl_xsd_read_like_service(const char *xml, size_t len, pl_service_read *out)
     r.root = element;
     if (g && g->type)
         read_complex(&r, element, g->type, 0);
+    else if (element && !g) /* as XmlSerializer words a root it does not expect */
+        reader_fault(&r, element, "<%.200s xmlns='%.200s'> was not expected.",
+                     (const char *)element->name, element->ns ? (const char *)element->ns->href : "");
     int rc = 1;
     if (r.out_of_memory || r.dropped.failed) {
         rc = -1;

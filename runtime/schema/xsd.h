@@ -54,7 +54,8 @@ typedef struct pl_service_read {
 /* Returns 1 when the service would read the request (out->dropped and out->kept say what it
  * would skip), 0 when it would refuse it (out->fault), -1 when memory runs out. The request is
  * a SOAP Envelope (its Body's first element is read, Header before or after the Body) or the
- * message element itself; an element that is no request message is read as fine. */
+ * message element itself; an element that is no message of the partner namespace is refused
+ * ("<X xmlns='...'> was not expected."). */
 int pl_xsd_read_like_service(const char *xml, size_t len, pl_service_read *out);
 void pl_service_read_free(pl_service_read *r);
 

@@ -195,6 +195,11 @@ describe("core.read_like_service", function()
     local readable, message = core.read_like_service(env)
     assert.is_false(readable)
     assert.truthy(message:find("RetrieveRequestMsg/RetrieveRequest/Options/BatchSize", 1, true), message)
+    -- a message in another namespace is none the service knows
+    readable, message = core.read_like_service('<CreateRequest xmlns="urn:other"/>')
+    assert.is_false(readable)
+    assert.are.equal(UNREADABLE .. "<CreateRequest xmlns='urn:other'> was not expected. (sandbox: "
+      .. "line 1, CreateRequest)", message)
   end)
 
   it("takes an abstract field's value only with an xsi:type", function()
