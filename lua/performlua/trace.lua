@@ -123,6 +123,14 @@ function M.enabled_by_env()
   return v ~= nil and v ~= "" and v ~= "0"
 end
 
+--- The response headers a trace shows after its status: only X-Sandbox-Dropped (the elements a
+--- validating sandbox skipped, as the service would: performlua sandbox --wsdl); "" otherwise.
+function M.header_note(headers)
+  local dropped = type(headers) == "table" and headers["x-sandbox-dropped"]
+  if not dropped then return "" end
+  return "; X-Sandbox-Dropped: " .. tostring(dropped)
+end
+
 local sink = function(s) io.stderr:write(s) end
 --- Replaces where trace lines go (tests); returns the previous sink.
 function M.set_sink(fn)

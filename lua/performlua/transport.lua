@@ -170,8 +170,8 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
         trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
           resp.error, resp.sent and "sent" or "not sent"), nil, secrets)
       else
-        trace.write(string.format("%s response HTTP %d after %.3f s", op, resp.status,
-          resp.elapsed), resp.body, secrets)
+        trace.write(string.format("%s response HTTP %d after %.3f s%s", op, resp.status,
+          resp.elapsed, trace.header_note(resp.headers)), resp.body, secrets)
       end
     end
     local out = classify(c, op, url, resp, idempotent, correlation_id, token)

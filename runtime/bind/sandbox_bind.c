@@ -252,6 +252,17 @@ static int call_handle(lua_State *L)
                          : "text/xml; charset=utf-8";
     if (!pl_sandbox_answer_header(out, "Content-Type", ct))
         out->body.failed = true;
+    /* headers = {Name = "value"}: more headers of the answer (X-Sandbox-Dropped) */
+    if (lua_getfield(L, t, "headers") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING &&
+                !pl_sandbox_answer_header(out, lua_tostring(L, -2), lua_tostring(L, -1)))
+                out->body.failed = true;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     const char *fault = lua_getfield(L, t, "fault") == LUA_TSTRING ? lua_tostring(L, -1) : "";
     if (strcmp(fault, "reset-before") == 0)
         out->fault = PL_SANDBOX_RESET_BEFORE;

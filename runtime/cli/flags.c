@@ -69,10 +69,14 @@ static const pl_flag sandbox_flags[] = {
     {.names = "--port", .value = "N", .kind = PL_FLAG_INTEGER, .key = "port", .min = 0,
      .max = 65535, .help = "TCP port (default 0: a free port, printed at start)"},
     {.names = "--host", .value = "ADDRESS", .kind = PL_FLAG_TEXT, .key = "host",
-     .help = "address to listen on (default 127.0.0.1, loopback only)"},
+     .help = "address to listen on (default 127.0.0.1, loopback only); any other\naddress "
+             "prints a warning: the credentials are fixed and public"},
     {.names = "--wsdl", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "wsdl",
-     .help = "validate every request body against this WSDL's schema; invalid requests\nget "
-             "HTTP 500 with a soap:Client fault carrying the validator's message"},
+     .help = "check every request against this WSDL's schema as the service reads it:\n"
+             "a bad enumeration value, number, date or xsi:type gets HTTP 500 with the\n"
+             "service's soap:Client fault; an element the service would skip (unknown, a\n"
+             "repeated single field) is skipped too and named in an X-Sandbox-Dropped\n"
+             "header and the --log line; a missing Options or another order is fine"},
     {.names = "--seed", .value = "FILE.lua", .kind = PL_FLAG_TEXT, .key = "seed",
      .help = "a Lua file returning the account's objects (default: the built-in seed)"},
     {.names = "--latency", .value = "MS", .kind = PL_FLAG_NUMBER, .key = "latency", .min = 0,
@@ -91,6 +95,9 @@ static const pl_flag sandbox_flags[] = {
              "  reset-after   request processed, connection closed without an answer\n"
              "  truncate      request processed, half of the answer sent\n"
              "  expire-token  \"Token Expired\" fault, the current tokens invalidated"},
+    {.names = "--log", .kind = PL_FLAG_SWITCH, .key = "log",
+     .help = "print one line per request on stderr: time, operation, object types,\nHTTP "
+             "status, milliseconds, injected fault, what --wsdl dropped"},
     {.names = "--max-body", .value = "BYTES", .kind = PL_FLAG_INTEGER, .key = "max_body",
      .min = 1, .max = 0,
      .help = "larger request bodies get HTTP 413 with a fault, refused from their\n"
