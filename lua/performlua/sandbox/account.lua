@@ -226,10 +226,79 @@ function M:attach_rows(de)
       DataExtension = setmetatable({CustomerKey = key}, core.object_metatable("DataExtension"))}
     self:insert("DataExtensionField", field, rawget(de, "_mid"))
   end
-  local store = self.rows[key:lower()] or {list = {}}
+  local store = self.rows[key:lower()] or {list = {}, index = {}}
   store.de, store.columns = de, columns
+  store.pk = nil -- the primary key columns, read again from the fields when next needed
   self.rows[key:lower()] = store
+  M.reindex_rows(store)
   return store
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- data extension rows: `store.list` holds them in order, `store.index` maps each row's
+-- normalized primary key to its position in the list, so finding, adding, changing and removing
+-- one row costs the same with 10 rows as with a million (the list is never searched).
+
+local function primary_keys(store)
+  if store.pk then return store.pk end
+  local keys = {}
+  for _, f in ipairs(store.de.Fields or {}) do
+    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
+  end
+  store.pk = keys
+  return keys
+end
+
+--- The normalized primary key of `row` in `store`, or nil when the data extension has no
+--- primary key (then every row is a new one and none can be named). Values are compared as
+--- text without case, as the service's database compares keys ("ABC" and "abc" collide).
+function M.row_key(store, row)
+  local keys = primary_keys(store)
+  if #keys == 0 then return nil end
+  local parts = {}
+  for i, k in ipairs(keys) do
+    local v = row[k]
+    parts[i] = v == nil and "\0" or tostring(v):lower()
+  end
+  return table.concat(parts, "\31")
+end
+
+--- Appends a row (seeds and controls too); a row whose key is already stored is not indexed
+--- again: the first one keeps the key.
+function M.add_row(store, row)
+  local list = store.list
+  list[#list + 1] = row
+  local key = M.row_key(store, row)
+  if key and store.index[key] == nil then store.index[key] = #list end
+end
+
+--- Removes the row at position i: the last row takes its place (one move, not a shift of
+--- every later row), so the list's order is the order of arrival until rows are deleted.
+function M.remove_row(store, i)
+  local list = store.list
+  local n = #list
+  local key = M.row_key(store, list[i])
+  if key and store.index[key] == i then store.index[key] = nil end
+  if i ~= n then
+    local last = list[n]
+    list[i] = last
+    local last_key = M.row_key(store, last)
+    if last_key and store.index[last_key] == n then store.index[last_key] = i end
+  end
+  list[n] = nil
+end
+
+--- Rebuilds the index from the list (after the list was replaced or the keys changed).
+function M.reindex_rows(store)
+  store.index = {}
+  for i, row in ipairs(store.list) do
+    local key = M.row_key(store, row)
+    if key and store.index[key] == nil then store.index[key] = i end
+  end
+end
+
+function M.clear_rows(store)
+  store.list, store.index, store.generated = {}, {}, nil
 end
 
 function M:row_store(key)
@@ -323,7 +392,7 @@ function M:load_seed(seed)
       error(string.format("the seed has rows for data extension '%s' but no DataExtension with "
         .. "that CustomerKey", key), 0)
     end
-    for _, r in ipairs(rows) do store.list[#store.list + 1] = plain_copy(r) end
+    for _, r in ipairs(rows) do M.add_row(store, plain_copy(r)) end
   end
   for key, count in pairs(seed.generated or {}) do self:generate_rows(key, count) end
 end
@@ -795,25 +864,10 @@ local function row_from_properties(store, obj)
   return row
 end
 
-local function primary_keys(store)
-  local keys = {}
-  for _, f in ipairs(store.de.Fields or {}) do
-    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
-  end
-  return keys
-end
-
+-- The position of the stored row with the same primary key as `row`, or nil.
 local function find_row(store, row)
-  local keys = primary_keys(store)
-  if #keys == 0 then return nil end
-  for i, r in ipairs(store.list) do
-    local same = true
-    for _, k in ipairs(keys) do
-      if tostring(r[k]) ~= tostring(row[k]) then same = false break end
-    end
-    if same then return i end
-  end
-  return nil
+  local key = M.row_key(store, row)
+  return key and store.index[key] or nil
 end
 
 function M:row_store_for(obj)
@@ -869,13 +923,13 @@ local function existing_row(store, obj)
 end
 
 -- Update or Delete of the data extension row an object names by its primary key: `apply`
--- (list, index, row as sent) changes the stored rows.
+-- (store, index, row as sent) changes the stored rows.
 function M:change_row(obj, bracket_key, verb, apply)
   local store, refused = self:writable_store(obj, bracket_key)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
-  apply(store.list, i, row)
+  apply(store, i, row)
   return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
@@ -911,7 +965,7 @@ function M:create_one(obj, ctx)
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
     end
-    store.list[#store.list + 1] = row
+    M.add_row(store, row)
     return result("OK", "Created DataExtensionObject", {NewID = 0,
       Object = M.echo(obj, "DataExtensionObject")})
   end
@@ -936,8 +990,8 @@ end
 function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Updated", function(list, i, row)
-      for k, v in pairs(row) do list[i][k] = v end
+    return self:change_row(obj, bracket_key, "Updated", function(store, i, row)
+      for k, v in pairs(row) do store.list[i][k] = v end
     end)
   end
   local refused = no_handler(t)
@@ -957,7 +1011,7 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", table.remove)
+    return self:change_row(obj, bracket_key, "Deleted", M.remove_row)
   end
   local refused = no_handler(t)
   if refused then return refused end

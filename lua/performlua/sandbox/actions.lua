@@ -251,7 +251,7 @@ H.DataExtension = {
     local removed = 0
     if store then
       removed = store.generated and store.generated.count or #store.list
-      store.list, store.generated = {}, nil
+      account.clear_rows(store)
     end
     return result("OK", "ClearData performed", {Task = task(acct:new_task_id(),
       string.format("%d rows deleted", removed))})

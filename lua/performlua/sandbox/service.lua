@@ -732,7 +732,7 @@ function M.new(cfg)
     add_rows = function(args)
       local store = acct:row_store(args[1])
       if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
-      for _, r in ipairs(args[2]) do store.list[#store.list + 1] = r end
+      for _, r in ipairs(args[2]) do account_mod.add_row(store, r) end
       return #store.list
     end,
     generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,
