@@ -94,3 +94,99 @@ describe("sandbox data extension rows by primary key", function()
     assert.are.equal(1, n)
   end)
 end)
+
+local function upsert(option)
+  return {SaveOptions = {{PropertyName = "*", SaveAction = option}}}
+end
+
+describe("sandbox SaveOptions on Create and Update", function()
+  before_each(function()
+    auth._reset()
+    sb = sandbox.start{port = 0}
+    c = ch.connect(sb)
+  end)
+  after_each(function() if sb then sb:stop() end end)
+
+  it("UpdateAdd on Update creates a missing row and updates a stored one (the upsert)", function()
+    -- without SaveOptions an Update of a missing row is refused, as before
+    local r = c:update(member("upsert-1", "Ada", "Gold"))
+    assert.are.equal("Error", r.Results[1].StatusCode)
+    assert.are.equal("No row with the given primary key exists", r.Results[1].StatusMessage)
+    r = c:update({member("upsert-1", "Ada", "Gold"), member("loyal-0003", "Grace", "Platinum")},
+      upsert("UpdateAdd"))
+    assert.are.equal("OK", r.OverallStatus)
+    local rows, n = stored()
+    assert.are.equal(37, n)
+    assert.are.equal("Gold", rows["upsert-1"].Tier)
+    assert.are.equal("Platinum", rows["loyal-0003"].Tier)
+    assert.are.equal("Grace", rows["loyal-0003"].FirstName)
+    -- the same upsert again changes the row it created
+    r = c:update(member("upsert-1", "Ada", "Silver"), upsert("UpdateAdd"))
+    assert.are.equal("OK", r.OverallStatus)
+    rows, n = stored()
+    assert.are.equal(37, n)
+    assert.are.equal("Silver", rows["upsert-1"].Tier)
+  end)
+
+  it("UpdateAdd on Create updates a stored row instead of refusing it", function()
+    local r = c:create({member("loyal-0004", "Changed", "Gold"), member("create-1", "New", "Bronze")},
+      upsert("UpdateAdd"))
+    assert.are.equal("OK", r.OverallStatus)
+    local rows, n = stored()
+    assert.are.equal(37, n)
+    assert.are.equal("Changed", rows["loyal-0004"].FirstName)
+    assert.are.equal("New", rows["create-1"].FirstName)
+  end)
+
+  it("AddOnly only adds, UpdateOnly only updates, Nothing saves nothing", function()
+    local r = c:update({member("loyal-0006", "X", "Gold"), member("add-1", "Added", "Gold")},
+      upsert("AddOnly"))
+    assert.are.equal("Has Errors", r.OverallStatus)
+    assert.are.equal("Error", r.Results[1].StatusCode)
+    assert.are.equal(1, r.Results[1].ErrorCode)
+    assert.are.equal("OK", r.Results[2].StatusCode)
+    r = c:create({member("loyal-0007", "Updated", "Gold"), member("only-1", "Never", "Gold")},
+      upsert("UpdateOnly"))
+    assert.are.equal("Has Errors", r.OverallStatus)
+    assert.are.equal("OK", r.Results[1].StatusCode)
+    assert.are.equal("Error", r.Results[2].StatusCode)
+    assert.are.equal("No row with the given primary key exists", r.Results[2].StatusMessage)
+    r = c:update({member("loyal-0008", "Nope", "Gold"), member("nothing-1", "Nope", "Gold")},
+      upsert("Nothing"))
+    assert.are.equal("OK", r.OverallStatus)
+    assert.are.equal("Nothing saved: the SaveAction is Nothing", r.Results[1].StatusMessage)
+    local rows, n = stored()
+    assert.are.equal(37, n)
+    assert.are.equal("Added", rows["add-1"].FirstName)
+    assert.is_nil(rows["only-1"])
+    assert.are.equal("Updated", rows["loyal-0007"].FirstName)
+    assert.are_not.equal("Nope", rows["loyal-0008"].FirstName)
+    assert.is_nil(rows["nothing-1"])
+  end)
+
+  it("upserts Subscribers by SubscriberKey and Lists by ID", function()
+    local r = c:update({
+      mc.Subscriber{SubscriberKey = "ada@example.com", EmailAddress = "ada@example.com",
+        Status = "Held"},
+      mc.Subscriber{SubscriberKey = "new@example.com", EmailAddress = "new@example.com",
+        Status = "Active"}}, upsert("UpdateAdd"))
+    assert.are.equal("OK", r.OverallStatus)
+    local subs = {}
+    for _, s in ipairs(sb:objects("Subscriber")) do
+      subs[s.SubscriberKey] = (subs[s.SubscriberKey] or 0) + 1
+      if s.SubscriberKey == "ada@example.com" then assert.are.equal("Held", s.Status) end
+    end
+    assert.are.equal(1, subs["ada@example.com"])
+    assert.are.equal(1, subs["new@example.com"])
+    r = c:update({mc.List{ID = 101, Description = "Changed"},
+      mc.List{ID = 9001, ListName = "Upserted", Type = "Private"}}, upsert("UpdateAdd"))
+    assert.are.equal("OK", r.OverallStatus)
+    local lists = {}
+    for _, l in ipairs(sb:objects("List")) do lists[l.ID] = l end
+    assert.are.equal("Changed", lists[101].Description)
+    assert.are.equal("Upserted", lists[9001].ListName)
+    -- without SaveOptions, Update of a missing List is refused
+    r = c:update(mc.List{ID = 9002, ListName = "Missing"})
+    assert.are.equal("Error", r.Results[1].StatusCode)
+  end)
+end)

@@ -1008,6 +1008,76 @@ function M:update_one(obj, ctx)
   return result("OK", "Updated " .. t, {Object = M.present(t, stored)})
 end
 
+-- ----------------------------------------------------------------------------------------------
+-- SaveOptions: how Create and Update treat an object that is or is not stored (docs: SaveOption,
+-- SaveAction). A SaveOption whose PropertyName is "*" sets the action for the whole object;
+-- other PropertyNames name nested objects (Lists of a Subscriber, ...) and leave the object's
+-- own action at Default. They apply to the types the docs name (Subscriber, List,
+-- DataExtension, Send) and to data extension rows; other types always act as the method says.
+
+local SAVE_TYPES = {DataExtensionObject = true, Subscriber = true, List = true,
+  DataExtension = true, Send = true}
+local SAVE_ACTIONS = {AddOnly = true, Default = true, Nothing = true, UpdateAdd = true,
+  UpdateOnly = true, Delete = true}
+
+--- The SaveAction options give the whole object ("*"), or nil.
+function M.save_action(options)
+  local so = type(options) == "table" and options.SaveOptions
+  if type(so) ~= "table" then return nil end
+  so = so.SaveOption or so
+  if so.PropertyName ~= nil or so.SaveAction ~= nil then so = {so} end
+  local action
+  for _, o in ipairs(so) do
+    if type(o) == "table" and o.PropertyName == "*" and SAVE_ACTIONS[o.SaveAction] then
+      action = o.SaveAction
+    end
+  end
+  return action
+end
+
+-- Whether the object a Create or Update names is stored (in the token's business unit); nil
+-- and the Error result when its data extension cannot be written.
+function M:exists(obj, ctx)
+  local t, bracket_key = de_object_type(obj)
+  if t == "DataExtensionObject" then
+    local store, refused = self:writable_store(obj, bracket_key)
+    if not store then return nil, refused end
+    local row, err = row_from_properties(store, obj)
+    if not row then return nil, result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+    return find_row(store, row) ~= nil
+  end
+  if no_handler(t) then return false end
+  local stored = self:find(t, obj)
+  return stored ~= nil and self:owned(stored, {mids = {[ctx.mid or self.mid] = true}})
+end
+
+--- Create (`op` "create") or Update ("update") of one object under the request's Options:
+--- UpdateAdd updates a stored object and creates a missing one (the upsert), UpdateOnly only
+--- updates, AddOnly only creates (a stored one is refused as a duplicate), Nothing saves
+--- nothing, Default (or no SaveOptions) does what the method says.
+function M:save(op, obj, ctx, options)
+  local t = de_object_type(obj)
+  local action = SAVE_TYPES[t] and M.save_action(options) or "Default"
+  local r
+  if action == "Nothing" then
+    return result("OK", "Nothing saved: the SaveAction is Nothing", {Object = M.echo(obj)})
+  elseif action == "Delete" then
+    return result("Error", "The SaveAction Delete is reserved for future use: use Delete to "
+      .. "remove objects", {ErrorCode = M.ERR.invalid_request})
+  elseif action == "Default" then
+    r = op == "create" and self:create_one(obj, ctx) or self:update_one(obj, ctx)
+  elseif action == "AddOnly" then
+    r = self:create_one(obj, ctx)
+  else
+    local exists, refused = self:exists(obj, ctx)
+    if exists == nil then return refused end
+    if exists or action == "UpdateOnly" then r = self:update_one(obj, ctx)
+    else r = self:create_one(obj, ctx) end
+  end
+  if op == "update" then r.NewID, r.NewObjectID = nil, nil end -- not fields of UpdateResult
+  return r
+end
+
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then

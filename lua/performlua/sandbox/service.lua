@@ -296,7 +296,9 @@ function M.new(cfg)
       local function process()
       local results = {}
       for i, obj in ipairs(objects) do
-        local r = acct[method](acct, obj, ctx)
+        local r
+        if method == "delete_one" then r = acct:delete_one(obj, ctx)
+        else r = acct:save(method, obj, ctx, body.Options) end
         r.OrdinalID = i - 1
         if op ~= "Create" and r.Object == nil then
           -- an object refused: echo what identifies it (its other fields may be what was wrong)
@@ -395,8 +397,8 @@ function M.new(cfg)
   end
 
   local handlers = {
-    Create = crud("Create", "create_one", "CreateResponse"),
-    Update = crud("Update", "update_one", "UpdateResponse"),
+    Create = crud("Create", "create", "CreateResponse"),
+    Update = crud("Update", "update", "UpdateResponse"),
     Delete = crud("Delete", "delete_one", "DeleteResponse"),
     Retrieve = function(body, ctx)
       local rr = body.RetrieveRequest or {}
