@@ -29,6 +29,7 @@ M.ERR = {
   esd_not_found = 42002,       -- "ESD_Not Found"
   audience_not_found = 409002, -- Audience Builder range
   invalid_request = 6,
+  subscriber_exists = 12014,   -- "The subscriber is already on the list" (Create of a stored key)
 }
 
 -- ----------------------------------------------------------------------------------------------
@@ -426,6 +427,15 @@ function M:find(type_name, ref)
     return nil, nil, string.format("Name '%s'", name)
   end
   return nil, nil, nil
+end
+
+--- The subscriber with this SubscriberKey in All Subscribers, or nil.
+function M:find_subscriber(key)
+  local c = self.types.Subscriber
+  for _, o in ipairs(c and c.list or {}) do
+    if rawget(o, "SubscriberKey") == key then return o end
+  end
+  return nil
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -974,6 +984,20 @@ function M:create_one(obj, ctx)
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
+  if t == "Subscriber" then
+    -- one subscriber per SubscriberKey in All Subscribers (the EmailAddress stands for the
+    -- key when none is given, as in accounts without subscriber keys)
+    local skey = rawget(obj, "SubscriberKey") or rawget(obj, "EmailAddress")
+    if skey == nil or skey == "" then
+      return result("Error", "A Subscriber needs a SubscriberKey or an EmailAddress",
+        {ErrorCode = M.ERR.invalid_request})
+    end
+    if rawget(obj, "SubscriberKey") == nil then rawset(obj, "SubscriberKey", skey) end
+    if self:find_subscriber(skey) then
+      return result("Error", "The subscriber is already on the list",
+        {ErrorCode = M.ERR.subscriber_exists})
+    end
+  end
   local key = rawget(obj, "CustomerKey")
   if key then
     local existing = self:find(t, {CustomerKey = key})

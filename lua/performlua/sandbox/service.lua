@@ -462,10 +462,20 @@ function M.new(cfg)
         RequestID = ctx.request_id, Results = results}
     end,
     Configure = function(body, ctx)
+      -- the request's Action says what happens to every configuration: create, update or
+      -- delete (any case); without one, or with another, each is refused and nothing changes
       local results = {}
+      local action = type(body.Action) == "string" and body.Action:lower() or ""
+      local method = ({create = "create_one", update = "update_one", delete = "delete_one"})[action]
       for i, obj in ipairs(body.Configurations or {}) do
-        local existing = acct:find(core.typeof(obj), obj)
-        local r = existing and acct:update_one(obj, ctx) or acct:create_one(obj, ctx)
+        local r
+        if method then r = acct[method](acct, obj, ctx)
+        else
+          r = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_action,
+            StatusMessage = body.Action == nil and "Configure needs an Action: create, update or delete"
+              or string.format("The Configure action '%s' is not supported: use create, update or "
+                .. "delete", tostring(body.Action))}
+        end
         results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
           ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.echo(obj)}
       end
