@@ -30,6 +30,8 @@ M.ERR = {
   audience_not_found = 409002, -- Audience Builder range
   invalid_request = 6,
   subscriber_exists = 12014,   -- "The subscriber is already on the list" (Create of a stored key)
+  audience_exists = 409007,    -- Audience Builder: "already exists for this Name" (clone)
+  audience_filter = 409002,    -- Audience Builder: "GetFilterSQL: could not get filter SQL"
 }
 
 -- ----------------------------------------------------------------------------------------------
@@ -466,7 +468,7 @@ function M:refresh_job(job)
     elseif finished then
       o.Status = "Complete"
       o.NumberSent = o.NumberTargeted
-      o.NumberDelivered = o.NumberTargeted
+      o.NumberDelivered = job.delivered or o.NumberTargeted
       o.SentDate = o.SentDate or finish_time
       job.done = true
     elseif job.paused then o.Status = "Paused"
@@ -474,7 +476,7 @@ function M:refresh_job(job)
     else
       o.Status = "Sending"
       o.NumberSent = math.floor((o.NumberTargeted or 0) * fraction)
-      o.NumberDelivered = o.NumberSent
+      o.NumberDelivered = math.floor((job.delivered or o.NumberTargeted or 0) * fraction)
     end
   elseif job.kind == "import" then
     if finished then
