@@ -537,12 +537,14 @@ function M:tick()
   self.jobs = keep
 end
 
-function M:job_of_send(send)
+--- The job that moves `obj` (a Send, an AsyncActivityStatus, ...), or nil once it is done.
+function M:job_of(obj)
   for _, job in ipairs(self.jobs) do
-    if job.obj == send then return job end
+    if job.obj == obj then return job end
   end
   return nil
 end
+M.job_of_send = M.job_of
 
 -- ----------------------------------------------------------------------------------------------
 -- output shapes

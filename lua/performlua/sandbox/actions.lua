@@ -85,17 +85,19 @@ end
 local H = {}
 
 H.AudienceDefinition = {
-  -- build: an activity on the clock; when it completes, the data extension the audience
-  -- publishes into (CustomerKey = the audience's) holds the people it counts at that moment
+  -- build: the data extension the audience publishes into (CustomerKey = the audience's) holds
+  -- the people it counts now. The sandbox builds at once, and the task's AsyncActivityStatus is
+  -- Complete when the answer leaves: a script follows it as it must against the service, and
+  -- goes on at its first look whatever the sandbox clock's speed.
   build = function(acct, obj)
-    local n, err = audience.audience_count(acct, obj)
+    local n, err = audience.build(acct, obj)
     if not n then return error_result(ERR.audience_filter, err) end
     local id = acct:new_task_id()
-    activity_status(acct, "AudienceDefinition", obj, id, function(a, job)
-      local built = audience.build(a, obj)
-      if built then job.obj.TotalCount, job.obj.ProcessedCount = tostring(built), tostring(built) end
-    end, n)
-    return result("OK", "AudienceDefinition performed", {Task = task(id, "Build queued",
+    local status = activity_status(acct, "AudienceDefinition", obj, id, nil, n)
+    local job = acct:job_of(status)
+    job.progress = acct.durations.total
+    acct:refresh_job(job)
+    return result("OK", "AudienceDefinition performed", {Task = task(id, "Build complete",
       {InteractionObjectID = obj.ObjectID})})
   end,
   clone = function(acct, obj, def, ctx)
