@@ -43,6 +43,14 @@ describe("sandbox subscribers and Configure", function()
     r = c:create(mc.Subscriber{EmailAddress = "keyless@example.com"})
     assert.are.equal("OK", r.OverallStatus)
     assert.are.equal(1, count_of("Subscriber", "SubscriberKey", "keyless@example.com"))
+    -- and an upsert by EmailAddress alone finds that subscriber instead of making another
+    r = c:update(mc.Subscriber{EmailAddress = "keyless@example.com", Status = "Held"},
+      {SaveOptions = {{PropertyName = "*", SaveAction = "UpdateAdd"}}})
+    assert.are.equal("OK", r.OverallStatus)
+    assert.are.equal(1, count_of("Subscriber", "SubscriberKey", "keyless@example.com"))
+    for _, o in ipairs(sb:objects("Subscriber")) do
+      if o.SubscriberKey == "keyless@example.com" then assert.are.equal("Held", o.Status) end
+    end
   end)
 
   it("Configure creates, updates or deletes as its Action says", function()

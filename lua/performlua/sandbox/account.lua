@@ -1085,6 +1085,11 @@ end
 --- nothing, Default (or no SaveOptions) does what the method says.
 function M:save(op, obj, ctx, options)
   local t = de_object_type(obj)
+  if t == "Subscriber" and rawget(obj, "SubscriberKey") == nil and rawget(obj, "ID") == nil
+      and rawget(obj, "ObjectID") == nil and type(rawget(obj, "EmailAddress")) == "string" then
+    -- a subscriber named by its EmailAddress alone: that is its key (as Create makes it)
+    rawset(obj, "SubscriberKey", rawget(obj, "EmailAddress"))
+  end
   local action = SAVE_TYPES[t] and M.save_action(options) or "Default"
   local r
   if action == "Nothing" then
