@@ -332,7 +332,9 @@ function M.new(cfg)
       local function process()
       local results = {}
       for i, obj in ipairs(objects) do
-        local r = acct[method](acct, obj, ctx)
+        local r
+        if method == "delete_one" then r = acct:delete_one(obj, ctx)
+        else r = acct:save(method, obj, ctx, body.Options) end
         r.OrdinalID = i - 1
         if op ~= "Create" and r.Object == nil then
           -- an object refused: echo what identifies it (its other fields may be what was wrong)
@@ -431,8 +433,8 @@ function M.new(cfg)
   end
 
   local handlers = {
-    Create = crud("Create", "create_one", "CreateResponse"),
-    Update = crud("Update", "update_one", "UpdateResponse"),
+    Create = crud("Create", "create", "CreateResponse"),
+    Update = crud("Update", "update", "UpdateResponse"),
     Delete = crud("Delete", "delete_one", "DeleteResponse"),
     Retrieve = function(body, ctx)
       local rr = body.RetrieveRequest or {}
@@ -496,10 +498,20 @@ function M.new(cfg)
         RequestID = ctx.request_id, Results = results}
     end,
     Configure = function(body, ctx)
+      -- the request's Action says what happens to every configuration: create, update or
+      -- delete (any case); without one, or with another, each is refused and nothing changes
       local results = {}
+      local action = type(body.Action) == "string" and body.Action:lower() or ""
+      local method = ({create = "create_one", update = "update_one", delete = "delete_one"})[action]
       for i, obj in ipairs(body.Configurations or {}) do
-        local existing = acct:find(core.typeof(obj), obj)
-        local r = existing and acct:update_one(obj, ctx) or acct:create_one(obj, ctx)
+        local r
+        if method then r = acct[method](acct, obj, ctx)
+        else
+          r = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_action,
+            StatusMessage = body.Action == nil and "Configure needs an Action: create, update or delete"
+              or string.format("The Configure action '%s' is not supported: use create, update or "
+                .. "delete", tostring(body.Action))}
+        end
         results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
           ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.echo(obj)}
       end
@@ -828,7 +840,7 @@ function M.new(cfg)
     add_rows = function(args)
       local store = acct:row_store(args[1])
       if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
-      for _, r in ipairs(args[2]) do store.list[#store.list + 1] = r end
+      for _, r in ipairs(args[2]) do account_mod.add_row(store, r) end
       return #store.list
     end,
     generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,
