@@ -168,8 +168,8 @@ describe("sandbox account store", function()
     assert.is_nil(blank("<e:Envelope><e:Body><m/></e:Body><e:Header><t/></e:Envelope>"))
   end)
 
-  it("validates requests with a validator it is given, as with the WSDL's path", function()
-    local validator = core.xsd_load(assert(os.getenv("PERFORMLUA_WSDL")))
+  require("wsdl_helper").it("validates requests with a validator it is given, as with the WSDL's path", function()
+    local validator = core.xsd_load(require("wsdl_helper").path())
     local handle = service.new{validator = validator}
     local r = handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Retrieve"},
       body = core.encode("Retrieve", {RetrieveRequest = {ObjectType = "Send", Properties = {"ID"}}},
