@@ -521,14 +521,20 @@ function M:defer(due, run)
 end
 
 function M:tick()
-  -- take due requests out before running them: running one may tick again
-  local now, due, waiting = self:now(), {}, {}
-  for _, p in ipairs(self.pending) do
-    if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
+  -- take due requests out before running them: running one may tick again. Running one may
+  -- also queue work that is already due (a schedule's next occurrence when the clock jumped
+  -- past several): those run too, in time order, before the jobs are refreshed.
+  local now = self:now()
+  while true do
+    local due, waiting = {}, {}
+    for _, p in ipairs(self.pending) do
+      if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
+    end
+    if #due == 0 then break end
+    self.pending = waiting
+    table.sort(due, function(a, b) return a.due < b.due end)
+    for _, p in ipairs(due) do p.run(self) end
   end
-  self.pending = waiting
-  table.sort(due, function(a, b) return a.due < b.due end)
-  for _, p in ipairs(due) do p.run(self) end
   local keep = {}
   for _, job in ipairs(self.jobs) do
     self:refresh_job(job)

@@ -21,6 +21,7 @@ local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
 local clock_mod = require "performlua.sandbox.clock"
+local schedule_op = require "performlua.sandbox.schedule"
 
 local M = {}
 
@@ -532,54 +533,11 @@ function M.new(cfg)
           .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
           .. "as the WSDL requires")
       end
-      local results = {}
-      local action = type(body.Action) == "string" and body.Action:lower() or ""
-      local at = schedule.StartDateTime
-      if type(at) == "string" then at = clock_mod.parse(at) end
-      for i, obj in ipairs(body.Interactions or {}) do
-        local t = core.typeof(obj)
-        local r = {OrdinalID = i - 1, Object = schedule}
-        local stored, _, how = acct:find(t or "", obj)
-        -- only the token's business unit's definitions can be scheduled
-        if stored and not acct:owned(stored, {mids = {[ctx.mid or acct.mid] = true}}) then stored = nil end
-        if action ~= "start" then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_action
-          r.StatusMessage = string.format("The Schedule action '%s' is not supported: use start",
-            tostring(body.Action))
-        elseif t ~= "EmailSendDefinition" and t ~= "Automation" then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.unsupported_object
-          r.StatusMessage = string.format("The Schedule method is not supported for the %s object", tostring(t))
-        elseif not stored then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.not_found
-          r.StatusMessage = string.format("%s not found: no %s with %s exists in this account", t, t,
-            how or "that identity")
-        elseif type(at) ~= "number" then
-          local given = type(body.Schedule) == "table" and body.Schedule.StartDateTime
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_request
-          r.StatusMessage = given and string.format("The ScheduleDefinition's StartDateTime '%s' "
-            .. "is not a dateTime", tostring(given)) or "The ScheduleDefinition needs a StartDateTime"
-        else
-          local id = acct:new_task_id()
-          -- the scheduled send: kept until its time, then started as Perform start would
-          local record = {ID = id, Type = t, ObjectID = stored.ObjectID, CustomerKey = stored.CustomerKey,
-            StartDateTime = clock_mod.format(at), Status = "Scheduled"}
-          acct.scheduled = acct.scheduled or {}
-          acct.scheduled[#acct.scheduled + 1] = record
-          local def = setmetatable({CustomerKey = stored.CustomerKey, ObjectID = stored.ObjectID},
-            core.object_metatable(t))
-          acct:defer(at, function()
-            local perform = {Action = "start", Definitions = {def}}
-            local response = actions.perform(acct, perform, ctx)
-            count_sends(response.Results, perform)
-            record.Status = response.Results[1].StatusCode == "OK" and "Started" or "Error"
-          end)
-          r.StatusCode, r.StatusMessage = "OK", "Scheduled"
-          r.Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(id),
-            InteractionObjectID = stored.ObjectID}
-        end
-        r.Task = r.Task or {StatusCode = "Error", StatusMessage = r.StatusMessage}
-        results[i] = r
-      end
+      local results = schedule_op.run(acct, body, schedule, ctx, {started = function(esd)
+        stats.sends_started = stats.sends_started + 1
+        local key = esd.CustomerKey or esd.ObjectID or "?"
+        stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
+      end})
       return "ScheduleResponseMsg", {Results = results,
         OverallStatus = #results == 0 and "Error" or overall_of(results),
         OverallStatusMessage = "", RequestID = ctx.request_id}
