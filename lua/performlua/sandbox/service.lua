@@ -282,16 +282,32 @@ function M.new(cfg)
     return errors == #results and "Error" or "Has Errors"
   end
 
-  local function record_async(op, results, objects, ctx)
+  -- The answer the request would have had, synchronously: the body of the response message,
+  -- kept as a queued request's ResultDetailXML (the Task.ID of a queued start, the NewID of a
+  -- queued Create are there).
+  local function result_detail(element, response)
+    local ok, xml = pcall(core.encode_message, element, response, {})
+    return ok and xml:match("<soap:Body>(.*)</soap:Body>") or nil
+  end
+
+  -- The outcome of a queued request, retrievable as the docs show: one ResultMessage for the
+  -- request, one ResultItem per object, under its RequestID and the Options' ConversationID.
+  local function record_async(op, element, response, objects, ctx, options)
+    local results = response.Results
     local overall = overall_of(results)
-    acct:insert("ResultMessage", {RequestID = ctx.request_id, OverallStatusCode = overall,
-      StatusCode = overall == "OK" and "OK" or "Error",
+    options = type(options) == "table" and options or {}
+    local conversation = options.ConversationID
+    acct:insert("ResultMessage", {RequestID = ctx.request_id, ConversationID = conversation,
+      OverallStatusCode = overall, StatusCode = overall == "OK" and "OK" or "Error",
       StatusMessage = overall == "OK" and (op .. " completed") or (op .. " completed with errors"),
-      RequestType = "Asynchronous", ResultType = op}, ctx.mid)
+      RequestType = "Asynchronous", ResultType = op, ResultDetailXML = result_detail(element, response),
+      SequenceCode = math.tointeger(tonumber(options.SequenceCode)),
+      CallsInConversation = math.tointeger(tonumber(options.CallsInConversation))}, ctx.mid)
     for i, r in ipairs(results) do
-      acct:insert("ResultItem", {RequestID = ctx.request_id, StatusCode = r.StatusCode,
-        StatusMessage = r.StatusMessage, OrdinalID = i - 1, ErrorCode = r.ErrorCode,
-        RequestType = "Asynchronous", RequestObjectType = core.typeof(objects[i])}, ctx.mid)
+      acct:insert("ResultItem", {RequestID = ctx.request_id, ConversationID = conversation,
+        StatusCode = r.StatusCode, StatusMessage = r.StatusMessage, OrdinalID = i - 1,
+        ErrorCode = r.ErrorCode, RequestType = "Asynchronous",
+        RequestObjectType = core.typeof(objects[i])}, ctx.mid)
     end
   end
 
@@ -352,11 +368,16 @@ function M.new(cfg)
       return results
       end
       if is_async(body.Options) then
-        acct:defer(async_due(body.Options), function() record_async(op, process(), objects, ctx) end)
+        acct:defer(async_due(body.Options), function()
+          local results = process()
+          record_async(op, element, {Results = results, RequestID = ctx.request_id,
+            OverallStatus = overall_of(results)}, objects, ctx, body.Options)
+        end)
         local ack = {}
         for i, obj in ipairs(objects) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
             RequestType = "Asynchronous", NewID = op == "Create" and 0 or nil,
+            ConversationID = body.Options.ConversationID,
             Object = op ~= "Create" and account_mod.echo(obj) or nil}
         end
         return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
@@ -448,12 +469,14 @@ function M.new(cfg)
         acct:defer(async_due(body.Options), function()
           local response = actions.perform(acct, body, ctx)
           count_sends(response.Results, body)
-          record_async("Perform", response.Results, body.Definitions or {}, ctx)
+          record_async("Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
+            body.Options)
         end)
         local ack = {}
         for i, def in ipairs(body.Definitions or {}) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
             RequestType = "Asynchronous", Object = account_mod.echo(def),
+            ConversationID = body.Options.ConversationID,
             Task = {StatusCode = "OK", StatusMessage = "Queued"}}
         end
         return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
