@@ -535,6 +535,9 @@ function M:tick()
     table.sort(due, function(a, b) return a.due < b.due end)
     for _, p in ipairs(due) do p.run(self) end
   end
+  if self.held_triggered and #self.held_triggered > 0 then
+    require("performlua.sandbox.triggered").release_held(self)
+  end
   local keep = {}
   for _, job in ipairs(self.jobs) do
     self:refresh_job(job)
@@ -994,6 +997,7 @@ function M:create_one(obj, ctx)
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
+  if t == "TriggeredSend" then return require("performlua.sandbox.triggered").create(self, obj, ctx) end
   if t == "Subscriber" then
     -- one subscriber per SubscriberKey in All Subscribers (the EmailAddress stands for the
     -- key when none is given, as in accounts without subscriber keys)
