@@ -12,6 +12,7 @@ local page = require "performlua.perform"
 local account = require "performlua.sandbox.account"
 local audience = require "performlua.sandbox.audience"
 local clock = require "performlua.sandbox.clock"
+local tracking = require "performlua.sandbox.tracking"
 
 local M = {}
 local ERR = account.ERR
@@ -218,8 +219,12 @@ end
 -- clock time already past (a scheduled occurrence the clock jumped over), is when it began.
 function M.launch(acct, send, who, at)
   send.NumberTargeted, send.NumberExcluded = who.targeted, who.excluded
+  -- when it completes, its recipients' tracking events are stored (tracking.lua)
   local job = acct:add_job({kind = "send", obj = send, delivered = who.targeted - who.bounced,
-    who = who})
+    who = who, on_complete = function(a, j)
+      tracking.record(a, j.obj, who, clock.parse(j.obj.SentDate) or a:now(),
+        rawget(j.obj, "_tsd_object_id"))
+    end})
   if at and at < acct:now() then
     job.progress = acct:now() - at
     job.last = acct:now()

@@ -202,8 +202,8 @@ local function add_people(acct, sdl, into)
     .. "(CustomObjectID)"
 end
 
---- Who a send of `esd` reaches: {members=, targeted=, excluded=, bounced=, recipients = {{key=,
---- bounced=}, ...} (the targeted people by SubscriberKey, in key order)}, or nil and a
+--- Who a send of `esd` reaches: {members=, targeted=, excluded=, bounced=, recipients = the
+--- targeted people's SubscriberKeys in order, bounced_keys = {key = true}}, or nil and a
 --- message. Definitions without a SendDefinitionList reach nobody (a seed's `_targets` = n
 --- stands for n active people).
 function M.of_definition(acct, esd)
@@ -222,7 +222,8 @@ function M.of_definition(acct, esd)
   for _, sub in ipairs(acct:collection("Subscriber").list) do
     if sub.SubscriberKey ~= nil then status[sub.SubscriberKey] = sub.Status end
   end
-  local out = {members = 0, targeted = 0, excluded = 0, bounced = 0, recipients = {}}
+  local out = {members = 0, targeted = 0, excluded = 0, bounced = 0, recipients = {},
+    bounced_keys = {}}
   for key, membership in pairs(sources) do
     out.members = out.members + 1
     local s = status[key]
@@ -230,12 +231,15 @@ function M.of_definition(acct, esd)
       out.excluded = out.excluded + 1
     else
       out.targeted = out.targeted + 1
-      out.recipients[#out.recipients + 1] = {key = key, bounced = s == "Bounced"}
-      if s == "Bounced" then out.bounced = out.bounced + 1 end
+      out.recipients[#out.recipients + 1] = key
+      if s == "Bounced" then
+        out.bounced = out.bounced + 1
+        out.bounced_keys[key] = true
+      end
     end
   end
   -- in key order: the tracking events a send leaves come out the same on every run
-  table.sort(out.recipients, function(a, b) return a.key < b.key end)
+  table.sort(out.recipients)
   return out
 end
 

@@ -33,7 +33,7 @@ local function list_of(v)
   return v
 end
 
--- Starts the Send of a triggered request: who = {recipients=, targeted=, bounced=, excluded=}
+-- Starts the Send of a triggered request: who as audience.of_definition answers it
 local function start(acct, tsd, who, ctx)
   local actions = require "performlua.sandbox.actions"
   local sender = actions.sender_of(acct, tsd, {}, ctx)
@@ -83,7 +83,8 @@ function M.create(acct, obj, ctx)
     return refuse("A TriggeredSend needs at least one Subscriber (SubscriberKey or EmailAddress)",
       ERR_SUBSCRIBERS)
   end
-  local who = {recipients = {}, targeted = 0, bounced = 0, excluded = 0, members = 0}
+  local who = {recipients = {}, bounced_keys = {}, targeted = 0, bounced = 0, excluded = 0,
+    members = 0}
   local failures = {}
   for i, s in ipairs(subscribers) do
     local key = type(s) == "table" and (s.SubscriberKey or s.EmailAddress) or nil
@@ -108,8 +109,11 @@ function M.create(acct, obj, ctx)
           Ordinal = i - 1}
       else
         who.targeted = who.targeted + 1
-        who.recipients[#who.recipients + 1] = {key = sub.SubscriberKey, bounced = sub.Status == "Bounced"}
-        if sub.Status == "Bounced" then who.bounced = who.bounced + 1 end
+        who.recipients[#who.recipients + 1] = sub.SubscriberKey
+        if sub.Status == "Bounced" then
+          who.bounced = who.bounced + 1
+          who.bounced_keys[sub.SubscriberKey] = true
+        end
       end
     end
   end
