@@ -192,6 +192,29 @@ describe("sandbox Schedule recurrence", function()
     end
   end)
 
+  it("an Automation runs at each occurrence, and no more after its range ends", function()
+    local function last_run()
+      local a = c:retrieve("Automation", {"CustomerKey", "LastRunInstanceID"},
+        mc.SimpleFilterPart{Property = "CustomerKey", SimpleOperator = "equals", Value = "nightly-refresh"})
+      return a.Results[1].LastRunInstanceID
+    end
+    local before = last_run()
+    local r = c:schedule("start", mc.ScheduleDefinition{Name = "twice", StartDateTime = "2030-01-01T02:00:00Z",
+      Recurrence = mc.DailyRecurrence{DailyRecurrencePatternType = "Interval", DayInterval = 1},
+      RecurrenceRangeType = "EndAfter", Occurrences = 2}, mc.Automation{CustomerKey = "nightly-refresh"})
+    assert.are.equal("OK", r.OverallStatus)
+    advance_to("2030-01-01T01:00:00Z")
+    assert.are.equal(before, last_run())
+    advance_to("2030-01-01T03:00:00Z")
+    local first = last_run()
+    assert.are_not.equal(before, first)
+    advance_to("2030-01-02T03:00:00Z")
+    local second = last_run()
+    assert.are_not.equal(first, second)
+    advance_to("2030-01-10T03:00:00Z")
+    assert.are.equal(second, last_run())
+  end)
+
   it("refuses a recurrence or range it cannot read, and a schedule with no occurrence", function()
     local _, res = schedule{Name = "bad", StartDateTime = "2030-01-01T00:00:00Z",
       Recurrence = mc.MinutelyRecurrence{MinutelyRecurrencePatternType = "Interval", MinuteInterval = 0}}

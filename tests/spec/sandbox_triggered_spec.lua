@@ -40,6 +40,13 @@ describe("sandbox TriggeredSend", function()
     assert.are.equal("Complete", sends.Results[1].Status)
     assert.are.equal(2, sends.Results[1].NumberSent)
     assert.are.equal("Acme Support", sends.Results[1].FromName)
+    -- its tracking names the definition
+    local sent = c:retrieve("SentEvent", {"SendID", "SubscriberKey", "TriggeredSendDefinitionObjectID"},
+      mc.SimpleFilterPart{Property = "SendID", SimpleOperator = "equals", Value = tostring(sends.Results[1].ID)})
+    assert.are.equal(2, #sent.Results)
+    local tsd = c:retrieve("TriggeredSendDefinition", {"ObjectID"}, mc.SimpleFilterPart{Property = "CustomerKey",
+      SimpleOperator = "equals", Value = "welcome-trigger"}).Results[1]
+    assert.are.equal(tsd.ObjectID, sent.Results[1].TriggeredSendDefinitionObjectID)
     local subs = c:retrieve("Subscriber", {"SubscriberKey", "Status"},
       mc.SimpleFilterPart{Property = "SubscriberKey", SimpleOperator = "equals", Value = "new-person"})
     assert.are.equal(1, #subs.Results)
