@@ -160,8 +160,10 @@ describe("sandbox Schedule", function()
     assert.are.equal(107, d.Results[2].ErrorCode)
     assert.are.equal("EmailSendDefinition not found: no EmailSendDefinition with CustomerKey "
       .. "'no-such-send' exists in this account", d.Results[2].StatusMessage)
+    -- the scheduled Send is stored at once (ID = Task.ID, Scheduled) and waits for its time
     sb:clock_advance(1800)
-    assert.are.equal(before, #sb:objects("Send"))
+    assert.are.equal(before + 1, #sb:objects("Send"))
+    assert.is_nil(sb:stats().sends_by_definition["spring-sale-send"])
     sb:clock_advance(1801)
     assert.are.equal(before + 1, #sb:objects("Send"))
     assert.are.equal(1, sb:stats().sends_by_definition["spring-sale-send"])

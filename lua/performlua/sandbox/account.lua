@@ -521,14 +521,23 @@ function M:defer(due, run)
 end
 
 function M:tick()
-  -- take due requests out before running them: running one may tick again
-  local now, due, waiting = self:now(), {}, {}
-  for _, p in ipairs(self.pending) do
-    if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
+  -- take due requests out before running them: running one may tick again. Running one may
+  -- also queue work that is already due (a schedule's next occurrence when the clock jumped
+  -- past several): those run too, in time order, before the jobs are refreshed.
+  local now = self:now()
+  while true do
+    local due, waiting = {}, {}
+    for _, p in ipairs(self.pending) do
+      if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
+    end
+    if #due == 0 then break end
+    self.pending = waiting
+    table.sort(due, function(a, b) return a.due < b.due end)
+    for _, p in ipairs(due) do p.run(self) end
   end
-  self.pending = waiting
-  table.sort(due, function(a, b) return a.due < b.due end)
-  for _, p in ipairs(due) do p.run(self) end
+  if self.held_triggered and #self.held_triggered > 0 then
+    require("performlua.sandbox.triggered").release_held(self)
+  end
   local keep = {}
   for _, job in ipairs(self.jobs) do
     self:refresh_job(job)
@@ -988,6 +997,7 @@ function M:create_one(obj, ctx)
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
+  if t == "TriggeredSend" then return require("performlua.sandbox.triggered").create(self, obj, ctx) end
   if t == "Subscriber" then
     -- one subscriber per SubscriberKey in All Subscribers (the EmailAddress stands for the
     -- key when none is given, as in accounts without subscriber keys)

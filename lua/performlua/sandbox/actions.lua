@@ -11,6 +11,8 @@ local core = require "performlua.core"
 local page = require "performlua.perform"
 local account = require "performlua.sandbox.account"
 local audience = require "performlua.sandbox.audience"
+local clock = require "performlua.sandbox.clock"
+local tracking = require "performlua.sandbox.tracking"
 
 local M = {}
 local ERR = account.ERR
@@ -195,22 +197,48 @@ local function sender_of(acct, esd, def, ctx)
   return sender
 end
 
--- who = {targeted=, excluded=, bounced=} (audience.of_definition)
-local function start_send(acct, esd, def, ctx, who, message)
-  local sender, err = sender_of(acct, esd, def, ctx)
-  if not sender then return err end
-  local id = acct:new_task_id()
+M.sender_of = sender_of
+
+-- A Send of `esd` as `sender` sends it, not started yet (Status Scheduled, nobody counted):
+-- what Perform start makes at once and a Schedule makes for each occurrence ahead of its time
+-- (SendDate = `at`), so the scheduled Send can be seen and canceled before it goes out.
+function M.new_send(acct, esd, sender, ctx, at)
   local email = type(esd.Email) == "table" and acct:find("Email", esd.Email) or nil
-  local send = acct:insert("Send", {
-    ID = id, EmailName = email and email.Name or esd.Name, Subject = esd.EmailSubject
-      or (email and email.Subject), FromName = sender.FromName, FromAddress = sender.FromAddress,
-    SendDate = acct:now_text(), NumberTargeted = who.targeted, NumberSent = 0,
-    NumberDelivered = 0, NumberErrored = 0, NumberExcluded = who.excluded, Status = "Scheduled",
+  return acct:insert("Send", {
+    ID = acct:new_task_id(), EmailName = email and email.Name or esd.Name,
+    Subject = esd.EmailSubject or (email and email.Subject), FromName = sender.FromName,
+    FromAddress = sender.FromAddress, SendDate = at and clock.format(at) or acct:now_text(),
+    NumberTargeted = 0, NumberSent = 0, NumberDelivered = 0, NumberErrored = 0,
+    NumberExcluded = 0, Status = "Scheduled",
     EmailSendDefinition = setmetatable({CustomerKey = esd.CustomerKey, ObjectID = esd.ObjectID},
       core.object_metatable("EmailSendDefinition")),
   }, ctx.mid)
-  acct:add_job({kind = "send", obj = send, delivered = who.targeted - who.bounced})
-  return result("OK", message, {Task = task(id, message, {InteractionObjectID = esd.ObjectID})})
+end
+
+-- Starts `send` to `who` ({targeted=, excluded=, bounced=}, audience.of_definition); `at`, a
+-- clock time already past (a scheduled occurrence the clock jumped over), is when it began.
+function M.launch(acct, send, who, at)
+  send.NumberTargeted, send.NumberExcluded = who.targeted, who.excluded
+  -- when it completes, its recipients' tracking events are stored (tracking.lua)
+  local job = acct:add_job({kind = "send", obj = send, delivered = who.targeted - who.bounced,
+    who = who, on_complete = function(a, j)
+      tracking.record(a, j.obj, who, clock.parse(j.obj.SentDate) or a:now(),
+        rawget(j.obj, "_tsd_object_id"))
+    end})
+  if at and at < acct:now() then
+    job.progress = acct:now() - at
+    job.last = acct:now()
+    acct:refresh_job(job)
+  end
+  return job
+end
+
+local function start_send(acct, esd, def, ctx, who, message)
+  local sender, err = sender_of(acct, esd, def, ctx)
+  if not sender then return err end
+  local send = M.new_send(acct, esd, sender, ctx)
+  M.launch(acct, send, who)
+  return result("OK", message, {Task = task(send.ID, message, {InteractionObjectID = esd.ObjectID})})
 end
 
 H.EmailSendDefinition = {
@@ -257,6 +285,14 @@ H.Send = {
   resume = set_paused(false, "resumed", "Send resumed", "Resumed"),
   cancel = function(acct, send)
     local job = send_job(acct, send)
+    -- a scheduled Send not due yet (docs: "Cancel a Scheduled Send"): it never goes out, and
+    -- neither do the schedule's later occurrences
+    local series = not job and acct.series_of and acct.series_of[send]
+    if series and send.Status == "Scheduled" then
+      send.Status = "Canceled"
+      series.canceled = true
+      return result("OK", "Send canceled", {Task = task(send.ID, "Canceled")})
+    end
     if not job then
       return error_result(ERR.invalid_state, string.format("Send %s is %s and cannot be canceled",
         tostring(send.ID), tostring(send.Status)))

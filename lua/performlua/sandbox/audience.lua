@@ -26,6 +26,7 @@ local filter = require "performlua.sandbox.filter"
 local M = {}
 
 local EXCLUDED_STATUS = {Unsubscribed = true, Held = true, Deleted = true}
+M.EXCLUDED_STATUS = EXCLUDED_STATUS
 local EXCLUSION_TYPES = {ExclusionList = true, OptOutList = true, DomainExclusion = true}
 
 local function by_lower(store)
@@ -201,7 +202,8 @@ local function add_people(acct, sdl, into)
     .. "(CustomObjectID)"
 end
 
---- Who a send of `esd` reaches: {members=, targeted=, excluded=, bounced=}, or nil and a
+--- Who a send of `esd` reaches: {members=, targeted=, excluded=, bounced=, recipients = the
+--- targeted people's SubscriberKeys in order, bounced_keys = {key = true}}, or nil and a
 --- message. Definitions without a SendDefinitionList reach nobody (a seed's `_targets` = n
 --- stands for n active people).
 function M.of_definition(acct, esd)
@@ -220,7 +222,8 @@ function M.of_definition(acct, esd)
   for _, sub in ipairs(acct:collection("Subscriber").list) do
     if sub.SubscriberKey ~= nil then status[sub.SubscriberKey] = sub.Status end
   end
-  local out = {members = 0, targeted = 0, excluded = 0, bounced = 0}
+  local out = {members = 0, targeted = 0, excluded = 0, bounced = 0, recipients = {},
+    bounced_keys = {}}
   for key, membership in pairs(sources) do
     out.members = out.members + 1
     local s = status[key]
@@ -228,9 +231,15 @@ function M.of_definition(acct, esd)
       out.excluded = out.excluded + 1
     else
       out.targeted = out.targeted + 1
-      if s == "Bounced" then out.bounced = out.bounced + 1 end
+      out.recipients[#out.recipients + 1] = key
+      if s == "Bounced" then
+        out.bounced = out.bounced + 1
+        out.bounced_keys[key] = true
+      end
     end
   end
+  -- in key order: the tracking events a send leaves come out the same on every run
+  table.sort(out.recipients)
   return out
 end
 

@@ -27,6 +27,8 @@
 --                          people; sender marketing-team), welcome-series-send
 --                          (Loyalty_Members: 36 people)
 --   SenderProfile          marketing-team, spring-team, support-team
+--   TriggeredSendDefinition welcome-trigger (Active), paused-trigger (Inactive), draft-trigger
+--                          (New)
 --   Email                  spring-sale-email, welcome-email
 --   DataExtension          Customers (40 rows), Loyalty_Members (36 rows, sendable),
 --                          Web_Visitors (2,611 rows, sendable), Spring_Sale_Customers
@@ -194,6 +196,17 @@ return {
      SenderProfile = {CustomerKey = "support-team"}, Email = {ID = 8802},
      SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
        CustomObjectID = LOYALTY_MEMBERS_ID, Name = "Loyalty members"}}},
+  },
+  -- triggered sends: one Active (sends at once), one Inactive (holds requests), one New
+  TriggeredSendDefinition = {
+    {CustomerKey = "welcome-trigger", Name = "Welcome trigger", TriggeredSendStatus = "Active",
+     TriggeredSendType = "Continuous", EmailSubject = "Welcome to Acme", Email = {ID = 8802},
+     SenderProfile = {CustomerKey = "support-team"}},
+    {CustomerKey = "paused-trigger", Name = "Paused trigger", TriggeredSendStatus = "Inactive",
+     TriggeredSendType = "Continuous", EmailSubject = "Your receipt", Email = {ID = 8802},
+     SenderProfile = {CustomerKey = "support-team"}},
+    {CustomerKey = "draft-trigger", Name = "Draft trigger", TriggeredSendStatus = "New",
+     TriggeredSendType = "Continuous", Email = {ID = 8802}},
   },
   DataExtension = {
     de("Customers", "Customers", {

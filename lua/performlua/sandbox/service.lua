@@ -21,6 +21,7 @@ local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
 local clock_mod = require "performlua.sandbox.clock"
+local schedule_op = require "performlua.sandbox.schedule"
 
 local M = {}
 
@@ -281,16 +282,32 @@ function M.new(cfg)
     return errors == #results and "Error" or "Has Errors"
   end
 
-  local function record_async(op, results, objects, ctx)
+  -- The answer the request would have had, synchronously: the body of the response message,
+  -- kept as a queued request's ResultDetailXML (the Task.ID of a queued start, the NewID of a
+  -- queued Create are there).
+  local function result_detail(element, response)
+    local ok, xml = pcall(core.encode_message, element, response, {})
+    return ok and xml:match("<soap:Body>(.*)</soap:Body>") or nil
+  end
+
+  -- The outcome of a queued request, retrievable as the docs show: one ResultMessage for the
+  -- request, one ResultItem per object, under its RequestID and the Options' ConversationID.
+  local function record_async(op, element, response, objects, ctx, options)
+    local results = response.Results
     local overall = overall_of(results)
-    acct:insert("ResultMessage", {RequestID = ctx.request_id, OverallStatusCode = overall,
-      StatusCode = overall == "OK" and "OK" or "Error",
+    options = type(options) == "table" and options or {}
+    local conversation = options.ConversationID
+    acct:insert("ResultMessage", {RequestID = ctx.request_id, ConversationID = conversation,
+      OverallStatusCode = overall, StatusCode = overall == "OK" and "OK" or "Error",
       StatusMessage = overall == "OK" and (op .. " completed") or (op .. " completed with errors"),
-      RequestType = "Asynchronous", ResultType = op}, ctx.mid)
+      RequestType = "Asynchronous", ResultType = op, ResultDetailXML = result_detail(element, response),
+      SequenceCode = math.tointeger(tonumber(options.SequenceCode)),
+      CallsInConversation = math.tointeger(tonumber(options.CallsInConversation))}, ctx.mid)
     for i, r in ipairs(results) do
-      acct:insert("ResultItem", {RequestID = ctx.request_id, StatusCode = r.StatusCode,
-        StatusMessage = r.StatusMessage, OrdinalID = i - 1, ErrorCode = r.ErrorCode,
-        RequestType = "Asynchronous", RequestObjectType = core.typeof(objects[i])}, ctx.mid)
+      acct:insert("ResultItem", {RequestID = ctx.request_id, ConversationID = conversation,
+        StatusCode = r.StatusCode, StatusMessage = r.StatusMessage, OrdinalID = i - 1,
+        ErrorCode = r.ErrorCode, RequestType = "Asynchronous",
+        RequestObjectType = core.typeof(objects[i])}, ctx.mid)
     end
   end
 
@@ -351,11 +368,16 @@ function M.new(cfg)
       return results
       end
       if is_async(body.Options) then
-        acct:defer(async_due(body.Options), function() record_async(op, process(), objects, ctx) end)
+        acct:defer(async_due(body.Options), function()
+          local results = process()
+          record_async(op, element, {Results = results, RequestID = ctx.request_id,
+            OverallStatus = overall_of(results)}, objects, ctx, body.Options)
+        end)
         local ack = {}
         for i, obj in ipairs(objects) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
             RequestType = "Asynchronous", NewID = op == "Create" and 0 or nil,
+            ConversationID = body.Options.ConversationID,
             Object = op ~= "Create" and account_mod.echo(obj) or nil}
         end
         return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
@@ -447,12 +469,14 @@ function M.new(cfg)
         acct:defer(async_due(body.Options), function()
           local response = actions.perform(acct, body, ctx)
           count_sends(response.Results, body)
-          record_async("Perform", response.Results, body.Definitions or {}, ctx)
+          record_async("Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
+            body.Options)
         end)
         local ack = {}
         for i, def in ipairs(body.Definitions or {}) do
           ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
             RequestType = "Asynchronous", Object = account_mod.echo(def),
+            ConversationID = body.Options.ConversationID,
             Task = {StatusCode = "OK", StatusMessage = "Queued"}}
         end
         return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
@@ -532,54 +556,11 @@ function M.new(cfg)
           .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
           .. "as the WSDL requires")
       end
-      local results = {}
-      local action = type(body.Action) == "string" and body.Action:lower() or ""
-      local at = schedule.StartDateTime
-      if type(at) == "string" then at = clock_mod.parse(at) end
-      for i, obj in ipairs(body.Interactions or {}) do
-        local t = core.typeof(obj)
-        local r = {OrdinalID = i - 1, Object = schedule}
-        local stored, _, how = acct:find(t or "", obj)
-        -- only the token's business unit's definitions can be scheduled
-        if stored and not acct:owned(stored, {mids = {[ctx.mid or acct.mid] = true}}) then stored = nil end
-        if action ~= "start" then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_action
-          r.StatusMessage = string.format("The Schedule action '%s' is not supported: use start",
-            tostring(body.Action))
-        elseif t ~= "EmailSendDefinition" and t ~= "Automation" then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.unsupported_object
-          r.StatusMessage = string.format("The Schedule method is not supported for the %s object", tostring(t))
-        elseif not stored then
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.not_found
-          r.StatusMessage = string.format("%s not found: no %s with %s exists in this account", t, t,
-            how or "that identity")
-        elseif type(at) ~= "number" then
-          local given = type(body.Schedule) == "table" and body.Schedule.StartDateTime
-          r.StatusCode, r.ErrorCode = "Error", account_mod.ERR.invalid_request
-          r.StatusMessage = given and string.format("The ScheduleDefinition's StartDateTime '%s' "
-            .. "is not a dateTime", tostring(given)) or "The ScheduleDefinition needs a StartDateTime"
-        else
-          local id = acct:new_task_id()
-          -- the scheduled send: kept until its time, then started as Perform start would
-          local record = {ID = id, Type = t, ObjectID = stored.ObjectID, CustomerKey = stored.CustomerKey,
-            StartDateTime = clock_mod.format(at), Status = "Scheduled"}
-          acct.scheduled = acct.scheduled or {}
-          acct.scheduled[#acct.scheduled + 1] = record
-          local def = setmetatable({CustomerKey = stored.CustomerKey, ObjectID = stored.ObjectID},
-            core.object_metatable(t))
-          acct:defer(at, function()
-            local perform = {Action = "start", Definitions = {def}}
-            local response = actions.perform(acct, perform, ctx)
-            count_sends(response.Results, perform)
-            record.Status = response.Results[1].StatusCode == "OK" and "Started" or "Error"
-          end)
-          r.StatusCode, r.StatusMessage = "OK", "Scheduled"
-          r.Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(id),
-            InteractionObjectID = stored.ObjectID}
-        end
-        r.Task = r.Task or {StatusCode = "Error", StatusMessage = r.StatusMessage}
-        results[i] = r
-      end
+      local results = schedule_op.run(acct, body, schedule, ctx, {started = function(esd)
+        stats.sends_started = stats.sends_started + 1
+        local key = esd.CustomerKey or esd.ObjectID or "?"
+        stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
+      end})
       return "ScheduleResponseMsg", {Results = results,
         OverallStatus = #results == 0 and "Error" or overall_of(results),
         OverallStatusMessage = "", RequestID = ctx.request_id}
