@@ -888,7 +888,9 @@ int pl_l_decode(lua_State *L)
         xmlParseChunk(d->ctxt, xml + at, n, at + n == total);
         at += n;
         /* Malformed: the parser's diagnosis comes before whatever this chunk's events would
-         * say (as the reader reported an error before the nodes of the input it came in). */
+         * say (the reader, too, reported an error before the nodes of the 512-byte push it
+         * came in). A document both malformed and not SOAP within one chunk is named
+         * malformed; nothing that decoded before decodes differently. */
         if (d->error.message[0] || !d->ctxt->wellFormed)
             break;
         apply_events(L, d, base);
