@@ -902,7 +902,7 @@ int pl_l_decode(lua_State *L)
     if (!d->ctxt->wellFormed || error[0]) {
         /* The streaming parser reports a cut-off document in several ways; say what it is. */
         if (d->sax_depth > 0 && (strncmp(error, "Premature end of data", 21) == 0 ||
-                             strncmp(error, "Extra content at the end", 24) == 0))
+                                 strncmp(error, "Extra content at the end", 24) == 0))
             raise_xml(L, "malformed XML: the document ends before its elements are closed "
                             "(truncated?) (line %d)", d->error.line);
         if (error[0]) {
