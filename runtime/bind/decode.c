@@ -510,7 +510,8 @@ typedef struct attrs {
 
 static void read_attributes(const decoder *d, const event *e, attrs *a)
 {
-    memcpy(a->type, d->chars.data + e->off, e->len); /* len <= 127; chars non-empty when > 0 */
+    if (e->len) /* len <= 127 */
+        memcpy(a->type, d->chars.data + e->off, e->len);
     a->type[e->len] = '\0';
     a->nil = e->nil;
 }
