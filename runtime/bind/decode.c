@@ -1,10 +1,11 @@
 /* SOAP envelopes -> Lua tables: core.decode(xml) -> body, element_name, header.
  *
- * One pass of libxml2's pull reader (no DOM). Each open element is a frame; an element the
- * schema declares complex (or that carries xsi:type) becomes a table as soon as it starts
- * and is stored into its parent at once, so the Lua stack holds exactly the chain of open
- * tables. Leaves collect their text and are typed by the schema when they end. An element
- * the schema does not know starts as a leaf and turns into a table if a child appears.
+ * One pass of libxml2's SAX2 push parser (no DOM, no reader nodes). Each open element is a
+ * frame; an element the schema declares complex (or that carries xsi:type) becomes a table as
+ * soon as it starts and is stored into its parent at once, so the Lua stack holds exactly the
+ * chain of open tables. Leaves collect their text and are typed by the schema when they end.
+ * An element the schema does not know starts as a leaf and turns into a table if a child
+ * appears.
  *
  *   - values typed by the schema: int/long/short/byte -> integer, double -> number,
  *     boolean -> boolean, everything else a string (text that does not parse as its declared
@@ -18,15 +19,22 @@
  *     alike; unknown elements are kept (leaf -> string, with children -> table, repeated ->
  *     array);
  *   - a soap:Fault raises kind "fault"; anything that is not a SOAP envelope raises kind
- *     "xml". An empty answer, an HTML page, text or a DOCTYPE are refused before the reader
- *     parses anything (codec/precheck.c: libxml2 itself first reads the prolog, in whatever
- *     encoding it detects or is told, and stops at a DOCTYPE before its DTD, so no DTD,
- *     entity or external resource is ever processed), the parser never touches the network,
+ *     "xml". An empty answer, an HTML page, text or a DOCTYPE are refused before the parser
+ *     reads the document (codec/precheck.c: libxml2 itself first reads the prolog, in
+ *     whatever encoding it detects or is told, and stops at a DOCTYPE before its DTD, so no
+ *     DTD, entity or external resource is ever processed; the decoder's own parser stops at
+ *     a DOCTYPE too), the parser never touches the network, entities are never substituted,
  *     and nesting is bounded.
- * The reader and the text buffer belong to a to-be-closed userdata: an error raised at any
- * point (including out-of-memory in Lua) frees them. No Lua call happens inside a libxml2
- * callback: the error handlers only copy the message into the decoder, and every message
- * libxml2 has (structured or generic) goes to them while decoding, so nothing is printed. */
+ *
+ * No Lua call happens inside a libxml2 callback (a Lua error would longjmp across libxml2's
+ * frames): the SAX callbacks only append compact events (start with its interned local name,
+ * prefix and namespace and the resolved xsi:type / xsi:nil; end; a span of text) to C arrays,
+ * and the document is fed in chunks of DECODE_CHUNK bytes, the events of each chunk applied
+ * to the Lua tables (on_start, on_end, on_text) after xmlParseChunk returns. The error
+ * handlers only copy the message into the decoder, and every message libxml2 has (structured
+ * or generic) goes to them while decoding, so nothing is printed. The parser, the events and
+ * the text buffers belong to a to-be-closed userdata: an error raised at any point (including
+ * out-of-memory in Lua) frees them. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -35,7 +43,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <libxml/xmlreader.h>
+#include <libxml/parser.h>
 
 #include "bind/codec.h"
 #include "bind/errors.h"
@@ -45,9 +53,12 @@
 #include "codec/value.h"
 #include "schema/schema.h"
 #include "util/buffer.h"
+#include "util/xml.h"
 
-#define DECODER_METATABLE "performlua.xmlreader"
+#define DECODER_METATABLE "performlua.xmldecoder"
 #define FIELD_CACHE_SIZE 512
+/* Bytes given to xmlParseChunk at a time: the events of one chunk are applied before the next. */
+#define DECODE_CHUNK 65536
 
 typedef enum frame_kind {
     F_SKIP,        /* ignored subtree */
@@ -64,7 +75,7 @@ typedef struct frame {
     frame_kind kind;
     const pl_type *type;        /* F_OBJECT: type whose fields name the children (NULL: none) */
     const pl_element *decl;     /* declaration in the parent (F_ARRAY: the wrapper's) */
-    const char *name;           /* local name, interned by the reader's dictionary */
+    const char *name;           /* local name, interned by the parser's dictionary */
     int slot;                   /* F_OBJECT/F_ARRAY: stack index of the table */
     lua_Integer count;          /* F_ARRAY: items so far */
     bool pass;                  /* F_OBJECT: a redundant wrapper sharing its parent's table */
@@ -76,8 +87,42 @@ typedef struct field_cache_entry {
     const pl_element *decl;
 } field_cache_entry;
 
+/* What the SAX callbacks saw, applied to the Lua tables once xmlParseChunk returns. */
+typedef enum event_kind {
+    EV_START,   /* an element starts */
+    EV_END,     /* the open element ends */
+    EV_TEXT,    /* text (character data, CDATA, whitespace) of the open element */
+    EV_REFUSE   /* an entity reference was reported: refused as a DOCTYPE is */
+} event_kind;
+
+typedef struct event {
+    event_kind kind;
+    bool nil;                   /* EV_START: xsi:nil="true" or "1" */
+    const char *name;           /* EV_START: local name, interned by the parser's dictionary */
+    const char *prefix;         /* EV_START: its prefix (interned) or NULL */
+    const char *ns;             /* EV_START: its namespace URI (interned) or NULL */
+    size_t off, len;            /* EV_TEXT: the text; EV_START: the xsi:type's local part
+                                 * (len 0: none, or an XML Schema built-in), in `chars` */
+} event;
+
+/* A namespace in scope, as the parser declared it (both interned; prefix NULL: default). */
+typedef struct ns_binding {
+    const char *prefix;
+    const char *uri;
+} ns_binding;
+
 typedef struct decoder {
-    xmlTextReaderPtr reader;
+    xmlParserCtxtPtr ctxt;
+    /* filled by the SAX callbacks while a chunk is parsed, emptied when it is applied */
+    event *events;
+    size_t n_events, cap_events;
+    pl_buffer chars;            /* the text and type names the events point into */
+    bool sax_failed;            /* out of memory in a callback: the parser was stopped */
+    int sax_depth;              /* elements open in the parser */
+    ns_binding *ns;             /* namespaces in scope, innermost last */
+    size_t n_ns, cap_ns;
+    size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
+    /* applying the events */
     pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
     pl_xml_error error;         /* the parser's first error */
     /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
@@ -99,9 +144,14 @@ static void decoder_release(decoder *d)
         pl_xml_restore_errors(&d->saved_handlers);
         d->handler_set = false;
     }
-    if (d->reader)
-        xmlFreeTextReader(d->reader);
-    d->reader = NULL;
+    if (d->ctxt)
+        xmlFreeParserCtxt(d->ctxt);
+    d->ctxt = NULL;
+    free(d->events);
+    d->events = NULL;
+    free(d->ns);
+    d->ns = NULL;
+    pl_buffer_free(&d->chars);
     pl_buffer_free(&d->text);
 }
 
@@ -125,9 +175,167 @@ static void on_generic_error(void *arg, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- the SAX callbacks: C only, they record events ---- */
+
+static void sax_fail(decoder *d)
+{
+    d->sax_failed = true;
+    xmlStopParser(d->ctxt);
+}
+
+static event *new_event(decoder *d, event_kind kind)
+{
+    if (d->n_events == d->cap_events) {
+        size_t cap = d->cap_events ? d->cap_events * 2 : 1024;
+        event *grown = realloc(d->events, cap * sizeof *grown);
+        if (!grown) {
+            sax_fail(d);
+            return NULL;
+        }
+        d->events = grown;
+        d->cap_events = cap;
+    }
+    event *e = &d->events[d->n_events++];
+    e->kind = kind;
+    return e;
+}
+
+/* The namespace bound to `prefix` (`len` bytes, not NUL-terminated) where the element that
+ * just started stands; NULL when none is. As xmlSearchNs: "xml" is always bound, and no
+ * prefix (not even "") names the default namespace. */
+static const char *lookup_prefix(const decoder *d, const char *prefix, size_t len)
+{
+    if (len == 3 && memcmp(prefix, "xml", 3) == 0)
+        return (const char *)XML_XML_NAMESPACE;
+    for (size_t i = d->n_ns; i-- > 0;) {
+        const char *p = d->ns[i].prefix;
+        if (p && strlen(p) == len && memcmp(p, prefix, len) == 0)
+            return d->ns[i].uri;
+    }
+    return NULL;
+}
+
+/* xsi:type="[prefix:]Local": keeps the local part (at most 127 bytes) in `chars` for `e`,
+ * unless the prefix names XML Schema (xsi:type="xsd:string" and the like describe a simple
+ * value, not an object). */
+static void record_type(decoder *d, event *e, const char *value, size_t len)
+{
+    const char *colon = NULL;
+    for (size_t i = len; i-- > 0;)
+        if (value[i] == ':') {
+            colon = value + i;
+            break;
+        }
+    const char *local = colon ? colon + 1 : value;
+    size_t local_len = len - (size_t)(local - value);
+    if (local_len > 127)
+        local_len = 127;
+    e->len = 0;
+    if (colon) {
+        size_t prefix_len = (size_t)(colon - value);
+        if (prefix_len > 63)
+            prefix_len = 63;
+        const char *uri = lookup_prefix(d, value, prefix_len);
+        if (uri && strcmp(uri, PL_XSD_NS) == 0)
+            return;
+    }
+    e->off = d->chars.len;
+    if (local_len && pl_buffer_append(&d->chars, local, local_len))
+        e->len = local_len;
+}
+
+static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                      const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                      int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    (void)nb_defaulted;
+    decoder *d = ((xmlParserCtxtPtr)ctx)->_private;
+    if (d->sax_depth > PL_DECODE_MAX_DEPTH) /* the parser was stopped: nothing more */
+        return;
+    d->ns_marks[d->sax_depth++] = d->n_ns;
+    if (nb_namespaces > 0) {
+        size_t need = d->n_ns + (size_t)nb_namespaces;
+        if (need > d->cap_ns) {
+            size_t cap = need < 16 ? 16 : need * 2;
+            ns_binding *grown = realloc(d->ns, cap * sizeof *grown);
+            if (!grown) {
+                sax_fail(d);
+                return;
+            }
+            d->ns = grown;
+            d->cap_ns = cap;
+        }
+        for (int i = 0; i < nb_namespaces; i++)
+            d->ns[d->n_ns++] = (ns_binding){(const char *)namespaces[2 * i],
+                                            (const char *)namespaces[2 * i + 1]};
+    }
+    event *e = new_event(d, EV_START);
+    if (!e)
+        return;
+    e->name = (const char *)localname;
+    e->prefix = (const char *)prefix;
+    e->ns = (const char *)uri;
+    e->nil = false;
+    e->off = e->len = 0;
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
+        if (!a[2] || strcmp((const char *)a[2], PL_XSI_NS) != 0)
+            continue;
+        const char *local = (const char *)a[0];
+        const char *value = (const char *)a[3];
+        size_t len = (size_t)(a[4] - a[3]);
+        if (strcmp(local, "type") == 0)
+            record_type(d, e, value, len);
+        else if (strcmp(local, "nil") == 0)
+            e->nil = (len == 4 && memcmp(value, "true", 4) == 0) || (len == 1 && value[0] == '1');
+    }
+    if (d->chars.failed)
+        sax_fail(d);
+    /* Deeper than the decoder goes: applying this start raises, nothing after it matters. */
+    if (d->sax_depth > PL_DECODE_MAX_DEPTH)
+        xmlStopParser(d->ctxt);
+}
+
+static void sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                    const xmlChar *uri)
+{
+    (void)localname, (void)prefix, (void)uri;
+    decoder *d = ((xmlParserCtxtPtr)ctx)->_private;
+    if (d->sax_depth <= 0 || d->sax_depth > PL_DECODE_MAX_DEPTH)
+        return;
+    d->n_ns = d->ns_marks[--d->sax_depth];
+    new_event(d, EV_END);
+}
+
+static void sax_text(void *ctx, const xmlChar *ch, int len)
+{
+    decoder *d = ((xmlParserCtxtPtr)ctx)->_private;
+    if (len <= 0 || d->sax_failed)
+        return;
+    event *last = d->n_events ? &d->events[d->n_events - 1] : NULL;
+    if (!(last && last->kind == EV_TEXT && last->off + last->len == d->chars.len)) {
+        last = new_event(d, EV_TEXT);
+        if (!last)
+            return;
+        last->off = d->chars.len;
+        last->len = 0;
+    }
+    if (!pl_buffer_append(&d->chars, ch, (size_t)len)) {
+        sax_fail(d);
+        return;
+    }
+    last->len += (size_t)len;
+}
+
+static void sax_reference(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    new_event(((xmlParserCtxtPtr)ctx)->_private, EV_REFUSE);
+}
+
 /* ---- errors ---- */
 
-/* The decoder's owner (a to-be-closed slot) releases the reader when the error unwinds. */
+/* The decoder's owner (a to-be-closed slot) releases the parser when the error unwinds. */
 static int raise_xml(lua_State *L, const char *fmt, ...)
 {
     va_list ap;
@@ -300,37 +508,12 @@ typedef struct attrs {
     bool nil;
 } attrs;
 
-static void read_attributes(xmlTextReaderPtr r, attrs *a)
+static void read_attributes(const decoder *d, const event *e, attrs *a)
 {
-    a->type[0] = '\0';
-    a->nil = false;
-    if (xmlTextReaderHasAttributes(r) != 1)
-        return;
-    while (xmlTextReaderMoveToNextAttribute(r) == 1) {
-        const char *ns = (const char *)xmlTextReaderConstNamespaceUri(r);
-        if (!ns || strcmp(ns, PL_XSI_NS) != 0)
-            continue;
-        const char *local = (const char *)xmlTextReaderConstLocalName(r);
-        const char *value = (const char *)xmlTextReaderConstValue(r);
-        if (!local || !value)
-            continue;
-        if (strcmp(local, "type") == 0) {
-            const char *colon = strrchr(value, ':');
-            snprintf(a->type, sizeof a->type, "%s", colon ? colon + 1 : value);
-            if (colon) {
-                /* xsi:type="xsd:string" and the like describe a simple value, not an object */
-                char prefix[64];
-                snprintf(prefix, sizeof prefix, "%.*s", (int)(colon - value), value);
-                xmlChar *uri = xmlTextReaderLookupNamespace(r, (const xmlChar *)prefix);
-                if (uri && strcmp((const char *)uri, PL_XSD_NS) == 0)
-                    a->type[0] = '\0';
-                xmlFree(uri);
-            }
-        } else if (strcmp(local, "nil") == 0) {
-            a->nil = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
-        }
-    }
-    xmlTextReaderMoveToElement(r);
+    if (e->len) /* len <= 127 */
+        memcpy(a->type, d->chars.data + e->off, e->len);
+    a->type[e->len] = '\0';
+    a->nil = e->nil;
 }
 
 /* A frame for the element `name` whose table is on the top of the stack (it stays there,
@@ -453,11 +636,10 @@ static const char *fault_key(const char *local)
     return NULL;
 }
 
-static void on_start(lua_State *L, decoder *d, int base)
+static void on_start(lua_State *L, decoder *d, int base, const event *e)
 {
-    xmlTextReaderPtr r = d->reader;
-    const char *name = (const char *)xmlTextReaderConstLocalName(r);
-    const char *ns = (const char *)xmlTextReaderConstNamespaceUri(r);
+    const char *name = e->name;
+    const char *ns = e->ns;
     bool soap_ns = ns && strcmp(ns, PL_SOAP_ENV_NS) == 0;
     if (!name)
         name = "";
@@ -469,7 +651,9 @@ static void on_start(lua_State *L, decoder *d, int base)
             raise_xml(L,
                       "not a SOAP envelope: the root element is <%s>%s%s, expected "
                       "soap:Envelope in " PL_SOAP_ENV_NS,
-                      (const char *)xmlTextReaderConstName(r), ns ? " in " : "", ns ? ns : "");
+                      lua_pushfstring(L, "%s%s%s", e->prefix ? e->prefix : "",
+                                      e->prefix ? ":" : "", name),
+                      ns ? " in " : "", ns ? ns : "");
         d->frames[++d->depth] = (frame){.kind = F_ENVELOPE, .name = name};
         return;
     }
@@ -497,7 +681,7 @@ static void on_start(lua_State *L, decoder *d, int base)
             break;
         }
         {
-            read_attributes(r, &a);
+            read_attributes(d, e, &a);
             const pl_global_element *g = pl_schema_global(name);
             const pl_type *t = g ? g->type : NULL;
             if (a.type[0] && pl_schema_type(a.type))
@@ -524,12 +708,12 @@ static void on_start(lua_State *L, decoder *d, int base)
         break;
     case F_LEAF: /* the leaf has a child: it becomes an object */
         leaf_to_object(L, d, base);
-        read_attributes(r, &a);
+        read_attributes(d, e, &a);
         start_value(L, d, base, name, &a);
         break;
     case F_OBJECT:
     case F_ARRAY:
-        read_attributes(r, &a);
+        read_attributes(d, e, &a);
         start_value(L, d, base, name, &a);
         break;
     }
@@ -576,14 +760,38 @@ static void on_end(lua_State *L, decoder *d, int base)
     d->depth--;
 }
 
-static void on_text(decoder *d)
+static void on_text(decoder *d, const event *e)
 {
     frame *f = &d->frames[d->depth];
     if (f->kind != F_LEAF && !(d->depth > 2 && (f->kind == F_HEADER || f->kind == F_FAULT)))
         return;
-    const char *value = (const char *)xmlTextReaderConstValue(d->reader);
-    if (value)
-        pl_buffer_append_str(&d->text, value);
+    pl_buffer_append(&d->text, d->chars.data + e->off, e->len);
+}
+
+/* Applies the events the last xmlParseChunk recorded, in order, and forgets them. */
+static void apply_events(lua_State *L, decoder *d, int base)
+{
+    if (d->sax_failed || d->chars.failed)
+        luaL_error(L, "not enough memory");
+    for (size_t i = 0; i < d->n_events; i++) {
+        const event *e = &d->events[i];
+        switch (e->kind) {
+        case EV_START:
+            on_start(L, d, base, e);
+            break;
+        case EV_END:
+            on_end(L, d, base);
+            break;
+        case EV_TEXT:
+            on_text(d, e);
+            break;
+        case EV_REFUSE:
+            raise_xml(L, "%s", PL_SOAP_DOCTYPE_REFUSED);
+            break;
+        }
+    }
+    d->n_events = 0;
+    pl_buffer_clear(&d->chars);
 }
 
 /* Raises the error table for the fault collected in the fault slot. */
@@ -653,44 +861,49 @@ int pl_l_decode(lua_State *L)
     }
     d->saved_handlers = pl_xml_take_errors(d, on_parse_error, on_generic_error);
     d->handler_set = true;
-    d->reader = xmlReaderForMemory(xml, (int)len, NULL, NULL, options);
-    if (!d->reader)
-        luaL_error(L, "not enough memory for the XML reader");
-    xmlTextReaderSetStructuredErrorHandler(d->reader, on_parse_error, d);
 
-    int status;
-    while ((status = xmlTextReaderRead(d->reader)) == 1) {
-        switch (xmlTextReaderNodeType(d->reader)) {
-        case XML_READER_TYPE_ELEMENT: {
-            bool empty = xmlTextReaderIsEmptyElement(d->reader) == 1;
-            on_start(L, d, base);
-            if (empty)
-                on_end(L, d, base);
+    /* Only the callbacks the decoder needs: no tree, no entity lookups (so none is ever
+     * substituted), a DOCTYPE stops the parser before its DTD. Whitespace and CDATA (with
+     * XML_PARSE_NOCDATA) come as characters. */
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = sax_start;
+    sax.endElementNs = sax_end;
+    sax.characters = sax_text;
+    sax.ignorableWhitespace = sax_text;
+    sax.reference = sax_reference;
+    pl_xml_stop_at_doctype(&sax);
+
+    /* As pl_soap_check_prolog does (and xmlTextReader did): the first 4 bytes let libxml2
+     * detect the encoding, then the rest in chunks. */
+    const int total = (int)len; /* pl_soap_precheck refused more than INT_MAX */
+    int at = total < 4 ? total : 4;
+    d->ctxt = xmlCreatePushParserCtxt(&sax, NULL, xml, at, NULL);
+    if (!d->ctxt)
+        return luaL_error(L, "not enough memory for the XML parser");
+    d->ctxt->_private = d;
+    xmlCtxtUseOptions(d->ctxt, options);
+    do {
+        int n = total - at < DECODE_CHUNK ? total - at : DECODE_CHUNK;
+        xmlParseChunk(d->ctxt, xml + at, n, at + n == total);
+        at += n;
+        /* Malformed: the parser's diagnosis comes before whatever this chunk's events would
+         * say (the reader, too, reported an error before the nodes of the 512-byte push it
+         * came in). A document both malformed and not SOAP within one chunk is named
+         * malformed; nothing that decoded before decodes differently. */
+        if (d->error.message[0] || !d->ctxt->wellFormed)
             break;
-        }
-        case XML_READER_TYPE_END_ELEMENT:
-            on_end(L, d, base);
-            break;
-        case XML_READER_TYPE_TEXT:
-        case XML_READER_TYPE_CDATA:
-        case XML_READER_TYPE_WHITESPACE:
-        case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-            on_text(d);
-            break;
-        case XML_READER_TYPE_DOCUMENT_TYPE:
-        case XML_READER_TYPE_ENTITY_REFERENCE:
-        case XML_READER_TYPE_ENTITY:
-            raise_xml(L, "%s", PL_SOAP_DOCTYPE_REFUSED);
-            break;
-        default:
-            break;
-        }
-    }
+        apply_events(L, d, base);
+    } while (at < total && d->ctxt->instate != XML_PARSER_EOF);
+    if (pl_xml_stopped_at_doctype(d->ctxt))
+        raise_xml(L, "%s", PL_SOAP_DOCTYPE_REFUSED);
+
     const char *error = d->error.message;
-    if (status < 0 || error[0]) {
+    if (!d->ctxt->wellFormed || error[0]) {
         /* The streaming parser reports a cut-off document in several ways; say what it is. */
-        if (d->depth > 0 && (strncmp(error, "Premature end of data", 21) == 0 ||
-                             strncmp(error, "Extra content at the end", 24) == 0))
+        if (d->sax_depth > 0 && (strncmp(error, "Premature end of data", 21) == 0 ||
+                                 strncmp(error, "Extra content at the end", 24) == 0))
             raise_xml(L, "malformed XML: the document ends before its elements are closed "
                             "(truncated?) (line %d)", d->error.line);
         if (error[0]) {

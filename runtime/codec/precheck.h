@@ -56,7 +56,7 @@ typedef enum pl_prolog_verdict {
     PL_PROLOG_NO_MEMORY
 } pl_prolog_verdict;
 
-/* Has libxml2's push parser (the one inside xmlTextReader, with the reader's `options`) read
+/* Has libxml2's push parser (as the decoder makes it, with the decoder's `options`) read
  * the prolog of the `len` bytes at `xml`, up to the root element's start tag, and says what
  * it found; for PL_PROLOG_DOCTYPE and PL_PROLOG_MALFORMED the reason is in `why` (`cap` bytes;
  * 512 hold any). A prolog it cannot read to the root is one a reader would read no better, but
