@@ -197,12 +197,47 @@ function M.backoff(base_delay, attempt)
   return delay * (0.5 + 0.5 * core.random())
 end
 
+-- The error of a call interrupted by a signal (SIGINT, SIGTERM; loop.http says whether the
+-- request had left): kind "interrupted", outcome_unknown when a request that changes something
+-- may have reached the service, with the correlation id to quote. Other errors pass unchanged.
+local function interrupted_call(err, op, idempotent, correlation_id)
+  if not (errors.is_error(err) and err.kind == "interrupted") or err.operation then return err end
+  local sent = err.sent == true
+  local e = errors.new{kind = "interrupted", signal = err.signal, operation = op,
+    correlation_id = correlation_id, sent = sent}
+  local what = tostring(err.message)
+  if sent and not idempotent then
+    e.outcome_unknown = true
+    e.request_id = correlation_id
+    e.message = string.format("%s %s after its request was sent: the service may have done it "
+      .. "(correlation id %s); check what it changed before running this again", op, what,
+      correlation_id)
+  elseif sent then
+    e.message = string.format("%s %s while waiting for its answer (it changes nothing)", op, what)
+  else
+    e.message = string.format("%s %s before its request was sent: nothing was sent", op, what)
+  end
+  return loop.note_interrupted(e)
+end
+
 -- One logical call with the retry policy. Returns the decoded answer.
 local function call(c, op, request, options)
   local idempotent = READ_ONLY[op] or false
+  local correlation_id = core.uuid()
+  local ok, out = pcall(M.call_once, c, op, request, options, idempotent, correlation_id)
+  if ok then return out end
+  error(interrupted_call(out, op, idempotent, correlation_id), 0)
+end
+
+-- The retry loop of one logical call.
+function M.call_once(c, op, request, options, idempotent, correlation_id)
+  local signal = loop.signal_pending()
+  if signal then -- the run was interrupted: nothing more is sent
+    error(errors.new{kind = "interrupted", signal = signal, sent = false,
+      message = loop.interrupted_error(signal).message}, 0)
+  end
   local timeout = options and options.timeout
     or (op == "Retrieve" and c.retrieve_timeout or c.timeout)
-  local correlation_id = core.uuid()
   local started = loop.now()
   local attempts, refreshed = 0, false
   while true do

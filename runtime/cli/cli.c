@@ -157,6 +157,8 @@ static int msghandler(lua_State *L)
     int usage = pl_error_is_kind(L, 1, "usage");
     if (usage)
         last_error_usage = 1;
+    /* an interruption is no bug of the script: its message says what may have happened */
+    int quiet = usage || pl_error_is_kind(L, 1, "interrupted");
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -164,7 +166,10 @@ static int msghandler(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
-    if (usage && !debug_tracebacks) {
+    if (quiet && !debug_tracebacks) {
+        /* an interruption's message says it all; its rendering would repeat the ids */
+        if (!usage && lua_getfield(L, 1, "message") == LUA_TSTRING)
+            return 1;
         lua_pushstring(L, msg);
         return 1;
     }
@@ -577,6 +582,7 @@ static void start_repl(lua_State *L)
     pl_cli_print_banner();
     print_sandbox_hint(L);
     pl_repl_run(L);
+    pl_interrupt_forget(); /* Ctrl-C stopped a line, not the session */
 }
 
 static int stdin_is_tty(void)
@@ -596,6 +602,7 @@ static int pmain(lua_State *L)
     }
     luaL_openlibs(L);
     pl_interrupt_track_coroutines(L);
+    pl_interrupt_open(L);
     pl_core_install(L);
     publish_flags(L, o);
     if (o->flags & OPT_WARN)
@@ -689,6 +696,16 @@ int pl_cli_main(int argc, char **argv)
     int exit_status = ok                          ? o.exit_status
                       : pl_cli_last_error_usage() ? PL_EXIT_USAGE
                                                   : PL_EXIT_FAILED;
+    int sig = pl_interrupt_last_signal();
+    if (sig) {
+        /* 130 for SIGINT, 143 for SIGTERM, as a shell reports a process the signal ended;
+         * also when the script caught the interruption and ended on its own */
+        if (ok)
+            fprintf(stderr, "%s: %s arrived and the script stopped early: what it was doing "
+                            "may be half done\n",
+                    PROGNAME, pl_interrupt_signal_name(sig));
+        exit_status = 128 + sig;
+    }
     finish_run_log(L, exit_status);
     pl_interrupt_set_state(NULL);
     /* Closing the state runs every finalizer: the sandbox stops, HTTP handles are freed. */
