@@ -49,6 +49,16 @@ local audience_key = opts.positional[1] or "spring-prospects"
 local send_key = opts.positional[2] or "spring-sale-send"
 local sender_key = opts.positional[3] or "spring-team"
 
+-- The steps that change something run once per run (mc.step, the run journal): after a
+-- failure, a Ctrl-C or a kill, running the same command again continues this run: a finished
+-- step gives back what it recorded, and one cut short is first checked against the account
+-- (the copy by its name, the send by its definition) so nothing is cloned or sent twice.
+-- A dry run changes nothing and journals nothing.
+local function once(name, how, fn)
+  if opts.dry_run then return fn() end
+  return mc.step(name, how, fn)
+end
+
 local step_number, step_count = 0, 6
 local function step(fmt, ...)
   step_number = step_number + 1
@@ -91,13 +101,19 @@ local function main()
       "Perform", {Action = "clone", Definitions = {clone_def}})
     copy = mc.AudienceDefinition{CustomerKey = audience_key, Name = copy_name}
   else
-    local r = c:perform("clone", clone_def)
-    r:check()
-    copy = r.Results[1].Object
-    if not copy or not copy.CustomerKey then
-      stop("The clone was accepted but Marketing Cloud did not return the copy's key; look "
-        .. "for an audience named '%s' before running this again.", copy_name)
-    end
+    copy = once("clone the audience", {
+      -- an earlier run's clone that lost its answer: the copy it made, found by its name
+      resume = function(found) return {CustomerKey = found.CustomerKey, Name = found.Name} end,
+    }, function()
+      local r = c:perform("clone", clone_def)
+      r:check()
+      local made = r.Results[1].Object
+      if not made or not made.CustomerKey then
+        stop("The clone was accepted but Marketing Cloud did not return the copy's key; look "
+          .. "for an audience named '%s' before running this again.", copy_name)
+      end
+      return {CustomerKey = made.CustomerKey, Name = made.Name or copy_name}
+    end)
     say("  Created the copy '%s' (key %s).", tostring(copy.Name or copy_name), copy.CustomerKey)
     summary.copy_key, summary.copy_name = copy.CustomerKey, copy.Name or copy_name
   end
@@ -157,19 +173,24 @@ local function main()
       tostring(copy.Name or copy_name), copy.CustomerKey)
     return 3
   end
-  -- Started at most once: when no answer comes back, perform_once stops and says so.
-  local started = workflow.perform_once(c, "start", send_def,
-    string.format("start the send '%s'", tostring(definition.Name)),
-    "Look for it with: performlua scripts/manage_send.lua list")
-  started:check()
-  local send_id = started.Results[1].Task and started.Results[1].Task.ID
+  -- Started at most once: when no answer comes back, perform_once stops and says so, and a
+  -- re-run looks for the send it may have started before sending anything.
+  local send_id = once("start the send", {
+    resume = function(found) return found.ID end, -- the Send an earlier run started
+  }, function()
+    local started = workflow.perform_once(c, "start", send_def,
+      string.format("start the send '%s'", tostring(definition.Name)),
+      "Look for it with: performlua scripts/manage_send.lua list")
+    started:check()
+    return started.Results[1].Task and started.Results[1].Task.ID
+  end)
   say("  Started: send job %s.", tostring(send_id))
   summary.send_started, summary.send_id = true, send_id
 
   -- Follow the send. It is not started again whatever happens from here on.
   step("Waiting for the send to finish (checking every few seconds, up to %s s)",
     thousands(opts.timeout))
-  local send = workflow.follow(c, started, {
+  local send = workflow.follow(c, mc.Send{ID = math.tointeger(tonumber(send_id)) or send_id}, {
     what = string.format("The send (job %s)", tostring(send_id)), timeout = opts.timeout,
     status = function(last)
       return tostring(last.Status) .. (last.NumberSent and last.NumberTargeted

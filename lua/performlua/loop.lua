@@ -170,6 +170,13 @@ local function current_task()
 end
 M.in_task = function() return current_task() ~= nil end
 
+--- The coroutine that started task `co` (nil when co is no task): the run journal's steps
+--- reach the calls of their mc.map / mc.parallel this way.
+function M.parent_of(co)
+  local task = tasks[co]
+  return task and task.parent or nil
+end
+
 -- Waits until the `wake` function given to register(wake) is called; returns wake's arguments.
 local function suspend(register)
   local task = current_task()
@@ -202,7 +209,7 @@ M.suspend = suspend
 
 -- Starts a function as a task; on_done(task) is called when it finishes.
 local function spawn(fn, on_done)
-  local task = {on_done = on_done}
+  local task = {on_done = on_done, parent = coroutine.running()}
   local function handler(e)
     task.traceback = debug.traceback(nil, 2)
     return e
@@ -260,7 +267,13 @@ end
 --- request had begun to leave (so the service may have it).
 function M.http(request)
   local m = get_multi()
+  local on_sent = request.on_sent -- a test hook (transport's PERFORMLUA_TEST_STOP_AT)
+  request.on_sent = nil
   local id = m:start(request)
+  if on_sent then
+    while m:sent(id) == false do m:poll(0.01) end
+    on_sent()
+  end
   local ok, resp = pcall(suspend, function(wake) waiters[id] = wake end)
   if ok then return resp end
   waiters[id] = nil

@@ -140,6 +140,26 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
     message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
 end
 
+-- A test hook (tests/e2e/journal_kill.sh): PERFORMLUA_TEST_STOP_AT=N:WHEN kills this process
+-- with SIGKILL at the N-th SOAP request: WHEN is before (it never leaves), inflight (once its
+-- body was handed to the connection) or after (its answer arrived, nothing recorded it yet).
+local stop_at_n, stop_at_when
+do
+  local v = os.getenv("PERFORMLUA_TEST_STOP_AT")
+  if v then
+    local n, when = v:match("^(%d+):(%a+)$")
+    stop_at_n, stop_at_when = tonumber(n), when
+  end
+end
+local soap_requests = 0
+
+local function kill_self()
+  io.stdout:flush()
+  io.stderr:flush()
+  os.execute("kill -KILL " .. core.getpid())
+end
+M.kill_self = kill_self
+
 -- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
 -- {err=, retry=bool, refresh=token}.
 local function exchange(c, op, request, idempotent, correlation_id, timeout)
@@ -158,10 +178,18 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
       trace.write(string.format("%s request POST %s (correlation id %s)", op, url,
         correlation_id), envelope, secrets)
     end
+    local stop
+    if stop_at_n then
+      soap_requests = soap_requests + 1
+      if soap_requests == stop_at_n then stop = stop_at_when end
+      if stop == "before" then kill_self() end
+    end
     local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
       timeout = timeout, connect_timeout = c.connect_timeout, ca_file = c.ca_file,
       headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
-                 "X-Correlation-ID: " .. correlation_id}}
+                 "X-Correlation-ID: " .. correlation_id},
+      on_sent = stop == "inflight" and kill_self or nil}
+    if stop == "after" then kill_self() end
     if c.trace then
       if resp.curl_code ~= 0 then
         trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
@@ -221,9 +249,9 @@ local function interrupted_call(err, op, idempotent, correlation_id)
 end
 
 -- One logical call with the retry policy. Returns the decoded answer.
-local function call(c, op, request, options)
+local function call(c, op, request, options, correlation_id)
   local idempotent = READ_ONLY[op] or false
-  local correlation_id = core.uuid()
+  correlation_id = correlation_id or core.uuid()
   local ok, out = pcall(M.call_once, c, op, request, options, idempotent, correlation_id)
   if ok then return out end
   error(interrupted_call(out, op, idempotent, correlation_id), 0)
@@ -284,11 +312,17 @@ end
 
 --- One logical call with the retry policy: the decoded answer, or the error raised. With
 --- --log-json, each call is also one line of the run log (performlua.runlog).
+--- Inside a step of the run journal (mc.step), a call that changes something is written down
+--- before it is sent and when it ends (performlua.journal).
 function M.call(c, op, request, options)
-  if not runlog.enabled() then return call(c, op, request, options) end
+  local journal = package.loaded["performlua.journal"]
+  if not runlog.enabled() and not journal then return call(c, op, request, options) end
+  local correlation_id = core.uuid()
+  local entry = journal and journal.before_call(op, request, correlation_id)
   local started = loop.now()
-  local ok, out = pcall(call, c, op, request, options)
-  runlog.call(op, request, ok, out, loop.now() - started)
+  local ok, out = pcall(call, c, op, request, options, correlation_id)
+  if entry then journal.after_call(entry, ok, out) end
+  if runlog.enabled() then runlog.call(op, request, ok, out, loop.now() - started) end
   if not ok then error(out, 0) end
   return out
 end

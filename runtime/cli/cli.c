@@ -510,18 +510,26 @@ static int start_run_log(lua_State *L, cli_options *o)
     return pl_cli_report(L, status);
 }
 
-/* The run log's last line, with the exit status (when a log was opened). */
-static void finish_run_log(lua_State *L, int exit_status)
+/* module.finish(exit_status), when the module was loaded. */
+static void call_finish(lua_State *L, const char *module, int exit_status)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, "performlua.runlog") == LUA_TTABLE &&
+    if (lua_getfield(L, -1, module) == LUA_TTABLE &&
         lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
         lua_pushinteger(L, exit_status);
-        /* the log is a convenience: its failure must not change the status */
+        /* its failure must not change the status */
         if (lua_pcall(L, 1, 0, 0) != LUA_OK)
             lua_pop(L, 1);
     }
     lua_settop(L, 0);
+}
+
+/* The run log's last line, with the exit status (when a log was opened), and the run
+ * journal's run marked finished (exit status 0) or not (when a step was journalled). */
+static void finish_run_log(lua_State *L, int exit_status)
+{
+    call_finish(L, "performlua.journal", exit_status);
+    call_finish(L, "performlua.runlog", exit_status);
 }
 
 /* --sandbox: start the embedded sandbox as the default account; the handle is kept in the

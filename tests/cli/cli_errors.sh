@@ -82,6 +82,7 @@ check "stdin script error: status" 1 "$rc"
 # Ctrl-C (SIGINT) and SIGTERM stop a running script with one line saying so (no traceback, no
 # internal text), exit 130 and 143 as a shell reports a process the signal ended
 for sig in INT TERM; do
+  rm -f "$work/.out" # a start-up is seen in this process's own output, not the last one's
   "$PERFORMLUA" -e 'io.write("started\n"); io.stdout:flush(); while true do end' >"$work/.out" 2>"$work/.err" &
   pid=$!
   # Wait until the script runs (its handler is installed by then): under ASan on a busy machine
@@ -100,6 +101,7 @@ for sig in INT TERM; do
 done
 
 # the script's own pcall cannot swallow the interruption and carry on
+rm -f "$work/.out"
 "$PERFORMLUA" -e 'io.write("started\n"); io.stdout:flush()
   local ok = pcall(function() while true do end end)
   io.write("carried on\n")' >"$work/.out" 2>"$work/.err" &

@@ -18,6 +18,7 @@ print("sent another")
 LUA
 
 for sig in INT TERM; do
+  rm -f "$work/.out" # wait for this process's own output, not the last one's
   "$PERFORMLUA" send.lua >"$work/.out" 2>"$work/.err" </dev/null &
   pid=$!
   for _ in $(seq 600); do grep -q sending "$work/.out" && break; sleep 0.05; done
