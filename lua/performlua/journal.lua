@@ -178,6 +178,10 @@ local function current()
   end)
   state = {db = db, path = path, run = run.id, resumed = run.resumed, key = key,
     command = command, account = account, names = {}}
+  if run.resumed then
+    io.stderr:write(string.format("performlua: continuing run %d of this command from the "
+      .. "journal (performlua runs show %d; --new-run starts over)\n", run.id, run.id))
+  end
   M.install_exit_hook()
   return state
 end
@@ -228,7 +232,7 @@ local function ids_of(answer)
       local e = {StatusCode = r.StatusCode, NewID = r.NewID, NewObjectID = r.NewObjectID}
       if type(r.Task) == "table" then e.Task = r.Task.ID end
       if type(r.Object) == "table" then
-        e.CustomerKey, e.ObjectID = r.Object.CustomerKey, r.Object.ObjectID
+        e.CustomerKey, e.ObjectID, e.Name = r.Object.CustomerKey, r.Object.ObjectID, r.Object.Name
       end
       for k, v in pairs(e) do if type(v) ~= "string" and type(v) ~= "number" then e[k] = nil end end
       out[#out + 1] = e
@@ -294,10 +298,22 @@ local function look_up(c, call, opts)
       filter{
         Property = "EmailSendDefinition.CustomerKey", SimpleOperator = "equals",
         Value = obj.CustomerKey})
-    -- the service's clock may differ from ours a little: look from a minute before
+    -- the service's clock may differ from ours a little: look from a minute before, leaving
+    -- out the sends the journal knows another call started
+    local known = {}
+    for _, row in ipairs(state.db:query("SELECT result FROM calls WHERE operation = 'Perform' "
+        .. "AND result IS NOT NULL AND id <> ?", call.id)) do
+      local v = decode(row.result)
+      if type(v) == "table" then
+        if v.found_id then known[tostring(v.found_id)] = true end
+        for _, e in ipairs(v) do
+          if type(e) == "table" and e.Task then known[tostring(e.Task)] = true end
+        end
+      end
+    end
     for _, send in ipairs(r.Results or {}) do
       local t = parse_time(send.SendDate or send.CreatedDate)
-      if t and t >= call.at - 60 then return send, what end
+      if t and t >= call.at - 60 and not known[tostring(send.ID)] then return send, what end
     end
     return false, what
   end
@@ -340,15 +356,36 @@ end
 
 -- Reconciles the calls of step row `row` that have no outcome (or an unknown one). Returns
 -- the step's result when one proved done (through opts.resume), or nil to run the step again.
+-- A call of the step that the service answered with a success: what it made ({ID =, ...}),
+-- or nil when every result it returned was a refusal (nothing changed).
+local function made_by(call)
+  for _, e in ipairs(decode(call.result) or {}) do
+    if type(e) == "table" and lower(e.StatusCode) == "ok" then
+      return {ID = e.Task or e.NewID, CustomerKey = e.CustomerKey, ObjectID = e.ObjectID
+        or e.NewObjectID, Name = e.Name}
+    end
+  end
+  return nil
+end
+
 local function reconcile(row, opts)
   local db = state.db
   local doubtful = db:query("SELECT * FROM calls WHERE step = ? AND (outcome IS NULL OR "
-    .. "outcome = 'unknown') ORDER BY id", row.id)
+    .. "outcome IN ('unknown', 'ok')) ORDER BY id", row.id)
   if #doubtful == 0 then return nil end
-  local c = opts.client or (require "performlua.client").connect()
+  local c
   for _, call in ipairs(doubtful) do
     call.objects = decode(call.objects) or {}
-    local ok, found, what = pcall(look_up, c, call, opts)
+    local ok, found, what
+    if call.outcome == "ok" then
+      -- answered, but the step ended before recording its result (a kill, Ctrl-C, an error
+      -- after the call): what the answer said it made is done
+      ok, found, what = true, made_by(call), "the answer the earlier run received"
+      if not found then goto next_call end
+    else
+      c = c or opts.client or (require "performlua.client").connect()
+      ok, found, what = pcall(look_up, c, call, opts)
+    end
     if not ok then
       error(journal_error(string.format("step '%s' of run %d: the earlier run sent %s and its "
         .. "outcome is not known; checking it failed: %s. Run the same command again to retry "
@@ -366,8 +403,10 @@ local function reconcile(row, opts)
         {run = state.run, step = row.name, correlation_id = call.correlation_id}), 0)
     end
     if found then
-      db:run("UPDATE calls SET outcome = 'done', ended = ?, result = ? WHERE id = ?", iso(),
-        encode{found = what}, call.id)
+      if call.outcome ~= "ok" then
+        db:run("UPDATE calls SET outcome = 'done', ended = ?, result = ? WHERE id = ?", iso(),
+          encode{found = what, found_id = found.ID or found.CustomerKey}, call.id)
+      end
       if not opts.resume then
         error(journal_error(string.format("step '%s' of run %d: the earlier run's %s was done "
           .. "(found %s), but the step has no resume function to carry on from it. Nothing was "
@@ -378,6 +417,7 @@ local function reconcile(row, opts)
       return table.pack(opts.resume(found, call))
     end
     db:run("UPDATE calls SET outcome = 'not_done', ended = ? WHERE id = ?", iso(), call.id)
+    ::next_call::
   end
   return nil
 end

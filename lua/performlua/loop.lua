@@ -270,9 +270,21 @@ function M.http(request)
   local on_sent = request.on_sent -- a test hook (transport's PERFORMLUA_TEST_STOP_AT)
   request.on_sent = nil
   local id = m:start(request)
+  local mine
   if on_sent then
-    while m:sent(id) == false do m:poll(0.01) end
+    while m:sent(id) == false do
+      for _, response in ipairs(m:poll(0.01)) do
+        if response.id == id then
+          mine = response
+        else
+          local wake = waiters[response.id]
+          waiters[response.id] = nil
+          if wake then wake(response) end
+        end
+      end
+    end
     on_sent()
+    if mine then return mine end
   end
   local ok, resp = pcall(suspend, function(wake) waiters[id] = wake end)
   if ok then return resp end

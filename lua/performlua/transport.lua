@@ -142,7 +142,8 @@ end
 
 -- A test hook (tests/e2e/journal_kill.sh): PERFORMLUA_TEST_STOP_AT=N:WHEN kills this process
 -- with SIGKILL at the N-th SOAP request: WHEN is before (it never leaves), inflight (once its
--- body was handed to the connection) or after (its answer arrived, nothing recorded it yet).
+-- body was handed to the connection) or after (its answer arrived, nothing recorded it yet);
+-- sigint sends the process SIGINT (Ctrl-C) once the body was handed to the connection.
 local stop_at_n, stop_at_when
 do
   local v = os.getenv("PERFORMLUA_TEST_STOP_AT")
@@ -153,10 +154,12 @@ do
 end
 local soap_requests = 0
 
-local function kill_self()
+local function kill_self(signal)
   io.stdout:flush()
   io.stderr:flush()
-  os.execute("kill -KILL " .. core.getpid())
+  -- io.popen, not os.execute: system() ignores SIGINT in the caller while its child runs
+  local p = io.popen("kill -" .. (signal or "KILL") .. " " .. core.getpid())
+  if p then p:close() end
 end
 M.kill_self = kill_self
 
@@ -188,7 +191,8 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
       timeout = timeout, connect_timeout = c.connect_timeout, ca_file = c.ca_file,
       headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
                  "X-Correlation-ID: " .. correlation_id},
-      on_sent = stop == "inflight" and kill_self or nil}
+      on_sent = (stop == "inflight" and kill_self)
+        or (stop == "sigint" and function() kill_self("INT") end) or nil}
     if stop == "after" then kill_self() end
     if c.trace then
       if resp.curl_code ~= 0 then
