@@ -231,8 +231,8 @@ static int l_remove_stale_temporaries(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    const char *dir = slash ? lua_pushlstring(L, path, (size_t)(slash - path + (slash == path)))
-                            : ".";
+    const char *dir =
+        slash ? lua_pushlstring(L, path, (size_t)(slash - path + (slash == path))) : ".";
     const char *prefix = lua_pushfstring(L, "%s.tmp.", base);
     size_t prefix_len = strlen(prefix);
     lua_Integer removed = 0;

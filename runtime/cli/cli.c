@@ -157,8 +157,10 @@ static int msghandler(lua_State *L)
     int usage = pl_error_is_kind(L, 1, "usage");
     if (usage)
         last_error_usage = 1;
-    /* an interruption is no bug of the script: its message says what may have happened */
-    int quiet = usage || pl_error_is_kind(L, 1, "interrupted");
+    /* an interruption, or a journal that cannot prove what an earlier run did, is no bug of
+     * the script: its message says what may have happened and what to do */
+    int quiet =
+        usage || pl_error_is_kind(L, 1, "interrupted") || pl_error_is_kind(L, 1, "journal");
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -167,7 +169,7 @@ static int msghandler(lua_State *L)
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     if (quiet && !debug_tracebacks) {
-        /* an interruption's message says it all; its rendering would repeat the ids */
+        /* such a message says it all; its rendering would repeat the ids */
         if (!usage && lua_getfield(L, 1, "message") == LUA_TSTRING)
             return 1;
         lua_pushstring(L, msg);

@@ -143,6 +143,7 @@ static const pl_command doctor_command = {
 /* ---------------------------------------------------------------------------------------- */
 /* performlua runs [show ID | forget ID]: lua/performlua/journal.lua                          */
 
+/* clang-format off */
 static const pl_flag runs_flags[] = {
     {.names = "show ID", .kind = PL_FLAG_LIST, .key = "words",
      .help = "the steps and calls of run ID (forget ID: drop it, so the\nnext run of its "
@@ -150,6 +151,7 @@ static const pl_flag runs_flags[] = {
     {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "this text"},
     {0},
 };
+/* clang-format on */
 
 static const pl_command runs_command = {
     .name = "runs",
