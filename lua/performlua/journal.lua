@@ -261,6 +261,12 @@ function M.after_call(id, ok, out)
   if not id or not state then return end
   local outcome = ok and "ok" or (type(out) == "table" and out.outcome_unknown and "unknown")
     or "failed"
+  if outcome == "unknown" and errors.is_error(out) then
+    -- what to do next, for the one reading the message: the journal makes a re-run safe
+    out.message = string.format("%s. It is in the run journal: running the same command again "
+      .. "checks the account for it before sending anything (performlua runs show %d)",
+      tostring(out.message), state.run)
+  end
   state.db:run("UPDATE calls SET ended = ?, outcome = ?, result = ? WHERE id = ?", iso(), outcome,
     ok and encode(ids_of(out)) or encode{error = tostring(type(out) == "table" and out.message
       or out)}, id)

@@ -82,12 +82,16 @@ static const char NOTED_KEY[] = "performlua.signal.noted";
  * xpcall handlers and __close/__gc are interrupted as well; a second signal kills. */
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
+    if (interrupt_requested == 0) { /* set during an earlier chunk (a REPL line): it is over */
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
     /* performlua's own code raises at its next wait (see above); C functions have no source */
     if (lua_getinfo(L, "S", ar) && (ar->what[0] == 'C' || is_own_source(ar->source)))
         return;
     if (lua_getfield(L, LUA_REGISTRYINDEX, NOTED_KEY) == LUA_TNIL) {
         lua_pop(L, 1);
-        push_interrupted(L, interrupt_requested ? interrupt_requested : SIGINT);
+        push_interrupted(L, interrupt_requested);
     }
     lua_error(L);
 }
