@@ -17,6 +17,8 @@
 -- sent again:
 --   Perform start (or test) of an EmailSendDefinition: a Send of that definition created
 --     since shortly before the intent (Retrieve Send by EmailSendDefinition.CustomerKey);
+--   Perform start of an ImportDefinition: its ImportResultsSummary started since then;
+--   (a Send or import another call of the journal started is never taken for this one)
 --   Perform clone of an AudienceDefinition: an audience with the copy's Name;
 --   Create of an object with a CustomerKey: that object, retrieved by its key;
 --   anything else: opts.check(call) -> true (it was done), false (it was not), nil (unknown).
@@ -289,6 +291,23 @@ local function parse_time(text)
   return t + (t - os.time(utc))
 end
 
+-- The task ids other calls of the journal started (their answers, or what reconciling found):
+-- a Send or an import of theirs is never taken for the one `call` may have started.
+local function known_ids(call)
+  local known = {}
+  for _, row in ipairs(state.db:query("SELECT result FROM calls WHERE operation = 'Perform' "
+      .. "AND result IS NOT NULL AND id <> ?", call.id)) do
+    local v = decode(row.result)
+    if type(v) == "table" then
+      if v.found_id then known[tostring(v.found_id)] = true end
+      for _, e in ipairs(v) do
+        if type(e) == "table" and e.Task then known[tostring(e.Task)] = true end
+      end
+    end
+  end
+  return known
+end
+
 local function filter(fields) return require("performlua").SimpleFilterPart(fields) end
 
 -- What the service has for the call in doubt: found (a table), false (not done), nil (cannot
@@ -306,20 +325,26 @@ local function look_up(c, call, opts)
         Value = obj.CustomerKey})
     -- the service's clock may differ from ours a little: look from a minute before, leaving
     -- out the sends the journal knows another call started
-    local known = {}
-    for _, row in ipairs(state.db:query("SELECT result FROM calls WHERE operation = 'Perform' "
-        .. "AND result IS NOT NULL AND id <> ?", call.id)) do
-      local v = decode(row.result)
-      if type(v) == "table" then
-        if v.found_id then known[tostring(v.found_id)] = true end
-        for _, e in ipairs(v) do
-          if type(e) == "table" and e.Task then known[tostring(e.Task)] = true end
-        end
-      end
-    end
+    local known = known_ids(call)
     for _, send in ipairs(r.Results or {}) do
       local t = parse_time(send.SendDate or send.CreatedDate)
       if t and t >= call.at - 60 and not known[tostring(send.ID)] then return send, what end
+    end
+    return false, what
+  end
+  if call.operation == "Perform" and obj.type == "ImportDefinition" and obj.CustomerKey
+      and action == "start" then
+    local what = string.format("an ImportResultsSummary of the ImportDefinition '%s' started "
+      .. "since %s", obj.CustomerKey, call.started)
+    local r = c:retrieve("ImportResultsSummary", {"TaskResultID", "StartDate", "ImportStatus"},
+      filter{Property = "ImportDefinitionCustomerKey", SimpleOperator = "equals",
+        Value = obj.CustomerKey})
+    local known = known_ids(call)
+    for _, summary in ipairs(r.Results or {}) do
+      local t = parse_time(summary.StartDate)
+      if t and t >= call.at - 60 and not known[tostring(summary.TaskResultID)] then
+        return {ID = summary.TaskResultID, summary = summary}, what
+      end
     end
     return false, what
   end

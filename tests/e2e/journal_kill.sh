@@ -127,6 +127,26 @@ for stop in 1:inflight 2:after 2:sigint; do
     || fail "start_many $stop: sends per definition '$out' (before: '$sends_before')"
 done
 
+# an import start in doubt is looked up by its ImportResultsSummary
+cat > imports.lua <<'LUA'
+local mc = require "performlua"
+print(#mc.connect():retrieve("ImportResultsSummary", {"TaskResultID"}, mc.SimpleFilterPart{
+  Property = "ImportDefinitionCustomerKey", SimpleOperator = "equals",
+  Value = "daily-subscriber-import"}).Results)
+LUA
+IMPORT=("$PERFORMLUA" "$SCRIPTS/start_many.lua" ImportDefinition:daily-subscriber-import)
+for stop in 1:inflight 1:after; do
+  run "$PERFORMLUA" imports.lua; imports_before=$out
+  set +e
+  PERFORMLUA_TEST_STOP_AT="$stop" "${IMPORT[@]}" >/dev/null 2>&1 </dev/null
+  set -e
+  run "${IMPORT[@]}"
+  expect_status "import after $stop" 0
+  grep -Fq "continuing run" <<<"$err" || fail "import $stop: the re-run did not continue"
+  run "$PERFORMLUA" imports.lua
+  [ "$out" = "$(( imports_before + 1 ))" ] || fail "import $stop: $out imports (before: $imports_before)"
+done
+
 # runs show / forget
 id=$("$PERFORMLUA" runs | grep -F 'clone_count_send.lua --yes' | head -n1 | awk '{print $1}')
 run "$PERFORMLUA" runs show "$id"
