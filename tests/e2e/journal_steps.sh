@@ -70,6 +70,30 @@ for mode in none check-false check-true; do
   esac
 done
 
+# a Create with a CustomerKey in doubt is looked up by that key: killed after its answer, the
+# re-run finds the data extension and resumes, and no second Create is sent (it would fail)
+cat > create.lua <<'LUA'
+local mc = require "performlua"
+local c = mc.connect()
+local made = mc.step("create the data extension", {
+  resume = function(found) return "found " .. found.CustomerKey end,
+}, function()
+  local r = c:create(mc.DataExtension{CustomerKey = "journal-test-de", Name = "Journal test",
+    Fields = {mc.DataExtensionField{Name = "Email", FieldType = "EmailAddress"}}})
+  r:check()
+  return "created"
+end)
+print("step: " .. made)
+LUA
+set +e
+PERFORMLUA_TEST_STOP_AT=1:inflight "$PERFORMLUA" --journal "$work/c.sqlite3" create.lua >/dev/null 2>&1 </dev/null
+rc=$?
+set -e
+[ "$rc" = 137 ] || fail "create: not killed"
+run "$PERFORMLUA" --journal "$work/c.sqlite3" create.lua
+expect_status "create resumed" 0
+expect_line "create: found by its key" "step: found journal-test-de"
+
 # --new-run: an unfinished run is left, a new one starts
 set +e
 PERFORMLUA_TEST_STOP_AT=1:before "$PERFORMLUA" --journal "$work/j.sqlite3" query.lua new >/dev/null 2>&1 </dev/null
