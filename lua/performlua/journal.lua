@@ -42,8 +42,9 @@ CREATE TABLE IF NOT EXISTS runs (
   command TEXT NOT NULL,      -- for people: script and arguments
   account TEXT,               -- for people: the account's endpoint and client id / MID
   started TEXT NOT NULL, updated TEXT NOT NULL,
-  status TEXT NOT NULL,       -- running, failed, finished
-  exit_status INTEGER);
+  status TEXT NOT NULL,       -- running, failed, finished, abandoned (--new-run)
+  exit_status INTEGER,
+  pid INTEGER);               -- the process running it (status running)
 CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key, id);
 CREATE TABLE IF NOT EXISTS steps (
   id INTEGER PRIMARY KEY,
@@ -163,21 +164,36 @@ local function current()
   local command = table.concat(words, " ")
   local account = account_of()
   local key = core.hash_hex(table.concat(words, "\0") .. "\0\0" .. account)
+  local pid = core.getpid()
   local run = db:transaction(function()
-    local last = db:first("SELECT id, status FROM runs WHERE key = ? ORDER BY id DESC LIMIT 1",
-      key)
+    local last = db:first("SELECT id, status, pid FROM runs WHERE key = ? ORDER BY id DESC "
+      .. "LIMIT 1", key)
     local now = iso()
+    if last and last.status == "running" and last.pid and last.pid ~= pid
+        and core.file_info("/proc/" .. last.pid) then
+      -- two processes of one command (a cron job overlapping the last one) would both carry
+      -- the run on, and both send
+      return {busy = last}
+    end
     if last and last.status ~= "finished" and not cli_flag("new_run") then
-      db:run("UPDATE runs SET status = 'running', updated = ? WHERE id = ?", now, last.id)
+      db:run("UPDATE runs SET status = 'running', updated = ?, pid = ? WHERE id = ?", now, pid,
+        last.id)
       return {id = last.id, resumed = true}
     end
     if last and last.status ~= "finished" then -- --new-run: the old one is left as it was
       db:run("UPDATE runs SET status = 'abandoned', updated = ? WHERE id = ?", now, last.id)
     end
-    local _, id = db:run("INSERT INTO runs (key, command, account, started, updated, status) "
-      .. "VALUES (?, ?, ?, ?, ?, 'running')", key, command, account, now, now)
+    local _, id = db:run("INSERT INTO runs (key, command, account, started, updated, status, "
+      .. "pid) VALUES (?, ?, ?, ?, ?, 'running', ?)", key, command, account, now, now, pid)
     return {id = id, resumed = false}
   end)
+  if run.busy then
+    db:close()
+    error(journal_error(string.format("run %d of this command is still running in process %d: "
+      .. "two runs of one command at once could do its work twice. Wait for it to end (or stop "
+      .. "it), then run the command again.", run.busy.id, run.busy.pid),
+      {run = run.busy.id, pid = run.busy.pid}), 0)
+  end
   state = {db = db, path = path, run = run.id, resumed = run.resumed, key = key,
     command = command, account = account, names = {}}
   if run.resumed then

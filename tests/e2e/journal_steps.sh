@@ -94,6 +94,23 @@ run "$PERFORMLUA" --journal "$work/c.sqlite3" create.lua
 expect_status "create resumed" 0
 expect_line "create: found by its key" "step: found journal-test-de"
 
+# one command running twice at once (a cron job overlapping the last one): the second stops
+cat > slow.lua <<'LUA'
+local mc = require "performlua"
+mc.step("slow", function() io.stdout:write("in the step\n"); io.stdout:flush(); mc.sleep(3) end)
+LUA
+rm -f "$work/slow.out"
+"$PERFORMLUA" --journal "$work/s.sqlite3" slow.lua >"$work/slow.out" 2>&1 </dev/null &
+slow_pid=$!
+for _ in $(seq 600); do grep -q "in the step" "$work/slow.out" 2>/dev/null && break; sleep 0.05; done
+run "$PERFORMLUA" --journal "$work/s.sqlite3" slow.lua
+expect_status "the same command while it runs" 1
+grep -Eq "^performlua: run [0-9]+ of this command is still running in process $slow_pid: two runs of one command at once could do its work twice\." <<<"$err" \
+  || fail "the same command while it runs: message"
+wait "$slow_pid" || fail "the first run failed: $(cat "$work/slow.out")"
+run "$PERFORMLUA" --journal "$work/s.sqlite3" slow.lua
+expect_status "the same command after it ended" 0
+
 # --new-run: an unfinished run is left, a new one starts
 set +e
 PERFORMLUA_TEST_STOP_AT=1:before "$PERFORMLUA" --journal "$work/j.sqlite3" query.lua new >/dev/null 2>&1 </dev/null
