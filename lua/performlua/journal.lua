@@ -116,7 +116,15 @@ local function open_db(path, readonly)
   end
   local db = core.sqlite_open(path, {wal = not readonly or nil, readonly = readonly or nil,
     create = not readonly})
-  if not readonly then db:exec(SCHEMA) end
+  if not readonly then
+    db:exec(SCHEMA)
+    -- a journal from before runs.pid
+    local has_pid = false
+    for _, col in ipairs(db:query("SELECT name FROM pragma_table_info('runs')")) do
+      if col.name == "pid" then has_pid = true end
+    end
+    if not has_pid then db:exec("ALTER TABLE runs ADD COLUMN pid INTEGER") end
+  end
   return db
 end
 

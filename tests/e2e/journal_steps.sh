@@ -132,6 +132,20 @@ run "$PERFORMLUA" plain.lua
 expect_status "default place" 0
 [ -f "$work/state/performlua/journal.sqlite3" ] || fail "no journal in \$XDG_STATE_HOME/performlua"
 
+# a journal made before runs had their process id is brought up to date
+cat > old_journal.lua <<'LUA'
+local db = require("performlua.core").sqlite_open(arg[1])
+db:exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, key TEXT NOT NULL, command TEXT NOT NULL, "
+  .. "account TEXT, started TEXT NOT NULL, updated TEXT NOT NULL, status TEXT NOT NULL, "
+  .. "exit_status INTEGER)")
+db:close()
+LUA
+run "$PERFORMLUA" old_journal.lua "$work/old.sqlite3"
+expect_status "an old journal" 0
+run "$PERFORMLUA" --journal "$work/old.sqlite3" plain.lua
+expect_status "a run in an old journal" 0
+expect_line "a run in an old journal: its step" "1"
+
 # usage errors: exit 2, one line
 cat > twice.lua <<'LUA'
 local mc = require "performlua"
