@@ -167,7 +167,14 @@ local function current()
     errors.usage("mc.step: no place for the run journal: set XDG_STATE_HOME or HOME, or pass "
       .. "--journal FILE", 0)
   end
-  local db = open_db(path)
+  local opened, db = pcall(open_db, path)
+  if not opened then
+    if errors.is_error(db) then
+      db.message = string.format("the run journal (mc.step) cannot be kept: %s; pass --journal "
+        .. "FILE (or set PERFORMLUA_JOURNAL) to a writable place", tostring(db.message))
+    end
+    error(db, 0)
+  end
   local words = command_of()
   local command = table.concat(words, " ")
   local account = account_of()

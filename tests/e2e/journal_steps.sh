@@ -146,6 +146,15 @@ run "$PERFORMLUA" --journal "$work/old.sqlite3" plain.lua
 expect_status "a run in an old journal" 0
 expect_line "a run in an old journal: its step" "1"
 
+# a journal that cannot be kept says so and where to keep it instead
+touch "$work/a-file"
+run "$PERFORMLUA" --journal "$work/a-file/j.sqlite3" plain.lua
+expect_status "no place for the journal" 1
+grep -Fq "the run journal (mc.step) cannot be kept: cannot open $work/a-file/j.sqlite3" <<<"$err" \
+  || fail "no place for the journal: message"
+grep -Fq "pass --journal FILE (or set PERFORMLUA_JOURNAL) to a writable place" <<<"$err" \
+  || fail "no place for the journal: what to do"
+
 # usage errors: exit 2, one line
 cat > twice.lua <<'LUA'
 local mc = require "performlua"
