@@ -592,7 +592,8 @@ static void start_repl(lua_State *L)
     pl_cli_print_banner();
     print_sandbox_hint(L);
     pl_repl_run(L);
-    pl_interrupt_forget(); /* Ctrl-C stopped a line, not the session */
+    if (pl_interrupt_last_signal() != SIGTERM)
+        pl_interrupt_forget(); /* Ctrl-C stopped a line, not the session */
 }
 
 static int stdin_is_tty(void)

@@ -113,4 +113,19 @@ check "SIGINT in pcall: status" 130 "$rc"
 check "SIGINT in pcall: not carried on" "started" "$(cat "$work/.out")"
 check "SIGINT in pcall: message" "performlua: interrupted by Ctrl-C (SIGINT)" "$(cat "$work/.err")"
 
+# In the REPL, Ctrl-C stops the line; SIGTERM ends the session too, with 143
+mkfifo "$work/repl-in"
+rm -f "$work/.out"
+"$PERFORMLUA" -i <"$work/repl-in" >"$work/.out" 2>"$work/.err" &
+pid=$!
+exec 3>"$work/repl-in"
+echo 'io.write("looping\n") io.stdout:flush() while true do end' >&3
+for _ in $(seq 600); do grep -q looping "$work/.out" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$pid"
+echo 'print("after the signal")' >&3
+exec 3>&-
+set +e; wait "$pid"; rc=$?; set -e
+check "SIGTERM in the REPL: status" 143 "$rc"
+! grep -q "after the signal" "$work/.out" || { echo "FAIL: the REPL went on after SIGTERM"; exit 1; }
+
 echo "cli_errors: all passed"
