@@ -153,6 +153,7 @@ function M.new(settings, options)
     self.username, p.password = settings.username, settings.password
     self.fixed_soap_url = settings.soap_url
     p.secrets[1] = settings.password
+    trace.add_secret(settings.password)
     return self
   end
   self.mode = "oauth"
@@ -166,6 +167,7 @@ function M.new(settings, options)
   end
   self.fixed_soap_url = settings.soap_url and M.normalize_soap_url(settings.soap_url)
   p.secrets[1] = settings.client_secret
+  trace.add_secret(settings.client_secret)
   -- On disk: one token per auth URL, client id and account. In memory the secret is part of
   -- the key too, so a client built with a wrong secret never borrows another client's token.
   local key = table.concat({self.token_url, self.client_id, self.account_id or ""}, "\n")
@@ -222,6 +224,7 @@ end
 
 local function adopt(state, data)
   state.token = data.access_token
+  trace.add_secret(data.access_token, true)
   state.expires_at = data.expires_at
   state.lifetime = data.lifetime
   local url = data.soap_instance_url
@@ -317,6 +320,8 @@ function Auth:request_token()
         code = type(data) == "table" and data.error or nil,
         http_status = resp.status, retryable = retry}
     end
+    -- the server's words (its error code too) may echo the request: every field is redacted
+    trace.redact_fields(last_err, self:secret_values())
     if not retry then error(last_err, 0) end
     if attempt == attempts then error(transport.gave_up(last_err, attempt, "retries"), 0) end
     local delay = transport.backoff(o.retry_base_delay or default.retry_base_delay, attempt)

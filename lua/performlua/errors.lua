@@ -3,7 +3,10 @@
 -- Everything performlua raises (from Lua here, from C through runtime/bind/errors.c) is a
 -- table with the metatable "performlua.error":
 --   kind            one of KINDS below
---   message         for people; never contains a token, secret or password
+--   message         for people
+-- The errors of a call (transport, token requests, faults, r:check, retrieve paging) pass
+-- performlua.trace.redact_fields: none of their fields (message, detail, faultactor, code, the
+-- results they carry) holds a token, secret or password.
 --   code            a stable code for programs (apifault Code, curl code, ErrorCode) or nil
 --   http_status     the HTTP status when there was a response
 --   request_id      the service's RequestID (or, when the outcome is unknown, the correlation

@@ -333,6 +333,10 @@ local function known_ids(call)
       if v.found_id then known[tostring(v.found_id)] = true end
       for _, e in ipairs(v) do
         if type(e) == "table" and e.Task then known[tostring(e.Task)] = true end
+        -- what a successful call made (a copy's key): never another call's in doubt
+        if type(e) == "table" and lower(e.StatusCode) == "ok" and e.CustomerKey then
+          known[tostring(e.CustomerKey)] = true
+        end
       end
     end
   end
@@ -385,7 +389,10 @@ local function look_up(c, call, opts)
     local r = c:retrieve("AudienceDefinition", {"CustomerKey", "Name", "ObjectID"},
       filter{Property = "Name",
         SimpleOperator = "equals", Value = obj.Name})
-    if r.Results and r.Results[1] then return r.Results[1], what end
+    local known = known_ids(call)
+    for _, a in ipairs(r.Results or {}) do
+      if not known[tostring(a.CustomerKey)] then return a, what end
+    end
     return false, what
   end
   if call.operation == "Create" and obj.CustomerKey and #call.objects == 1 then

@@ -157,12 +157,10 @@ local Printer = {}
 Printer.__index = Printer
 
 -- A function of performlua's API in words (performlua.help), or nil: the REPL shows
--- mc.EmailSendDefinition as what it builds, not as an address.
+-- mc.EmailSendDefinition as what it builds, not as an address. Required here, not at the top:
+-- help's own modules print values through this one.
 local function api_function_text(fn)
-  local ok, help = pcall(require, "performlua.help")
-  if not ok then return nil end
-  local described, text = pcall(help.function_text, fn)
-  return described and text or nil
+  return require("performlua.help").function_text(fn)
 end
 
 -- Text for a value that is not laid out as a table (or nil when it is one to lay out).

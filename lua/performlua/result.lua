@@ -21,6 +21,7 @@
 -- lives in a weak side table, not in r: pairs(r), printing and serialising show only what the
 -- service answered and the fields documented above.
 local errors = require "performlua.errors"
+local trace = require "performlua.trace"
 
 local M = {}
 
@@ -207,8 +208,10 @@ function Result:check()
       (self.OverallStatusMessage and self.OverallStatusMessage ~= "")
         and (" (" .. self.OverallStatusMessage .. ")") or "")
   end
-  error(errors.new{kind = "fault", message = message, code = code,
-    request_id = self.RequestID, result = self}, 2)
+  -- the answer's words were redacted when it arrived; the error is again, as every error
+  -- that leaves the client (performlua.trace.redact_fields)
+  error(trace.redact_fields(errors.new{kind = "fault", message = message, code = code,
+    request_id = self.RequestID, result = self}), 2)
 end
 
 return M

@@ -34,6 +34,7 @@
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 local naming = require "performlua.names"
+local trace = require "performlua.trace"
 
 local M = {}
 
@@ -79,7 +80,7 @@ local function check_page(page, delivered)
     err.message = string.format("%s (after %d objects had been delivered)", tostring(err.message),
       delivered)
   end
-  error(err, 0)
+  error(trace.redact_fields(err), 0)
 end
 
 local function property_names(definition)

@@ -19,6 +19,7 @@
 -- helper (mc.step) calls M.step(name, fields). Each costs one boolean test when the log is off.
 local core = require "performlua.core"
 local errors = require "performlua.errors"
+local trace = require "performlua.trace"
 
 local M = {}
 
@@ -46,6 +47,9 @@ end
 function M.write(record)
   if not M.enabled() then return end
   record.time = iso_time()
+  -- every line passes the redaction errors and traces pass (the secrets of every client of
+  -- the process, secret-shaped values), and is made safe to show
+  trace.redact_fields(record, nil, {text = true})
   local ok, line = pcall(core.json_encode, record)
   if not ok then
     -- a field that has no JSON form must not cost the run: keep what is plain
@@ -160,8 +164,18 @@ end
 --- One named step of a script (mc.step calls this); `fields` are added to the record.
 function M.step(name, fields)
   if not M.enabled() then return end
+  -- a copy: the record is redacted in place, and the script's tables must stay as they are
+  local copies = {}
+  local function copy(v)
+    if type(v) ~= "table" then return v end
+    if copies[v] then return copies[v] end
+    local t = {}
+    copies[v] = t
+    for k, x in pairs(v) do t[k] = copy(x) end
+    return t
+  end
   local record = {}
-  for k, v in pairs(fields or {}) do record[k] = v end
+  for k, v in pairs(fields or {}) do record[k] = copy(v) end
   record.event, record.name = "step", name
   M.write(record)
 end

@@ -15,17 +15,53 @@ local function plain(s)
   return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"))
 end
 
---- Returns text with the given secrets and every secret-shaped value replaced by ***, safe to
---- show (invalid UTF-8 and control characters other than tab and newline escaped).
-function M.redact(text, secrets)
-  text = tostring(text)
-  if secrets then
-    for _, s in pairs(secrets) do
-      if type(s) == "string" and #s >= 4 then
-        text = text:gsub(plain(s), "***")
-      end
+-- The secrets of every client of this process (performlua.auth adds its client secret or
+-- password, and each token it adopts), so that text written where no client is at hand (the
+-- run log) loses them too. Kept here, never exported. Tokens are many over a long run: the
+-- latest MAX_TOKENS are kept (an older one has long expired).
+local known = {}          -- secret -> true (client secrets, passwords)
+local tokens, token_at = {}, 0
+local MAX_TOKENS = 32
+
+--- Registers `s` as a secret every redaction replaces (`token`: one of many, only the latest
+--- are kept). Shorter than 4 bytes is ignored: it would blank ordinary words.
+function M.add_secret(s, token)
+  if type(s) ~= "string" or #s < 4 then return end
+  if not token then known[s] = true return end
+  for _, t in ipairs(tokens) do if t == s then return end end
+  token_at = token_at % MAX_TOKENS + 1
+  tokens[token_at] = s
+end
+
+-- Every secret to replace in one text: the given ones and the registered ones, longest first
+-- (a secret that contains another must go before the shorter one cuts it).
+local function all_secrets(secrets)
+  local list, seen = {}, {}
+  local function add(s)
+    if type(s) == "string" and #s >= 4 and not seen[s] then
+      seen[s] = true
+      list[#list + 1] = s
     end
   end
+  if secrets then for _, s in pairs(secrets) do add(s) end end
+  for s in pairs(known) do add(s) end
+  for _, s in ipairs(tokens) do add(s) end
+  table.sort(list, function(a, b) return #a > #b end)
+  return list
+end
+
+local function replace_values(text, list)
+  for _, s in ipairs(list) do
+    if text:find(s, 1, true) then text = text:gsub(plain(s), "***") end
+  end
+  return text
+end
+
+--- Returns text with the given secrets (and those registered with add_secret) and every
+--- secret-shaped value replaced by ***, safe to show (invalid UTF-8 and control characters
+--- other than tab and newline escaped).
+function M.redact(text, secrets)
+  text = replace_values(tostring(text), all_secrets(secrets))
   text = text:gsub("(<[%w_]*:?fueloauth[^>]*>)(.-)(</[%w_]*:?fueloauth>)", "%1***%3")
   text = text:gsub("(<[%w_]*:?Password[^>]*>)(.-)(</[%w_]*:?Password>)", "%1***%3")
   text = text:gsub("(<[%w_]*:?oAuthToken[^>]*>)(.-)(</[%w_]*:?oAuthToken>)", "%1***%3")
@@ -36,6 +72,48 @@ function M.redact(text, secrets)
   return core.safe_text(text, {lines = true})
 end
 
+-- Fields whose tables are the script's own values (the input object a result answers, the
+-- item of mc.map), not text from the outside: never rewritten.
+local SCRIPT_OWNED = {input = true, item = true}
+
+--- The one redaction for a whole table (an error, an answer, a log record), in place; returns
+--- value. Every string value in it and in the tables it holds (each table once: cycles are
+--- fine; keys are kept) loses the secrets. A string held directly by an error table (message,
+--- detail, faultactor, faultcode, code, ...), or any string when opts.text is true (a log
+--- record), is for people: M.redact, by value and by shape, made safe to show. Any other
+--- string is the service's answer (a result's StatusMessage, OverallStatusMessage, also under
+--- an error's .result): the secrets are replaced by value and its bytes are otherwise kept as
+--- they came. Fields `input` and `item` (the script's own objects) are not walked, nor the
+--- fields of `value` itself named in opts.skip (an answer's data rows: what the account holds
+--- is returned as it is stored).
+function M.redact_fields(value, secrets, opts)
+  if type(value) ~= "table" then return value end
+  local text, skip = opts and opts.text, opts and opts.skip
+  local list = all_secrets(secrets)
+  local seen = {}
+  local function walk(t, top)
+    if seen[t] then return end
+    seen[t] = true
+    local shown = text or core.is_error(t)
+    local changes
+    for k, v in next, t do
+      local tv = (top and skip and skip[k]) and "skipped" or type(v)
+      if tv == "string" then
+        local r = shown and M.redact(v, list) or replace_values(v, list)
+        if r ~= v then
+          changes = changes or {}
+          changes[k] = r
+        end
+      elseif tv == "table" and not SCRIPT_OWNED[k] then
+        walk(v, false)
+      end
+    end
+    if changes then for k, r in pairs(changes) do rawset(t, k, r) end end
+  end
+  walk(value, true)
+  return value
+end
+
 --- Whether clients trace unless told otherwise: `performlua --trace` (the command line's flags
 --- are package.loaded["performlua.cli"]), else PERFORMLUA_TRACE.
 function M.enabled_by_env()
@@ -43,6 +121,14 @@ function M.enabled_by_env()
   if type(cli) == "table" and cli.trace then return true end
   local v = os.getenv("PERFORMLUA_TRACE")
   return v ~= nil and v ~= "" and v ~= "0"
+end
+
+--- The response headers a trace shows after its status: only X-Sandbox-Dropped (the elements a
+--- validating sandbox skipped, as the service would: performlua sandbox --wsdl); "" otherwise.
+function M.header_note(headers)
+  local dropped = type(headers) == "table" and headers["x-sandbox-dropped"]
+  if not dropped then return "" end
+  return "; X-Sandbox-Dropped: " .. tostring(dropped)
 end
 
 local sink = function(s) io.stderr:write(s) end

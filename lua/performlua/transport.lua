@@ -33,6 +33,10 @@ local M = {}
 
 local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
 M.READ_ONLY = READ_ONLY
+-- Operations whose answers' Results are data rows, not outcomes: redaction leaves them as
+-- they are (performlua.trace.redact_fields).
+local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
+local DATA_ROWS = {skip = {Results = true}}
 -- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
 -- answer with a well-formed envelope of another operation, which must not pass as success.
 local RESPONSE_ELEMENT = {}
@@ -92,7 +96,6 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
   end
   err.http_status = resp.status
   err.correlation_id = correlation_id
-  err.message = trace.redact(err.message, secrets)
   if err.kind == "fault" then
     if err.retryable or tonumber(err.code) == 17 then
       err.retryable = true
@@ -144,15 +147,28 @@ end
 -- with SIGKILL at the N-th SOAP request: WHEN is before (it never leaves), inflight (once its
 -- body was handed to the connection) or after (its answer arrived, nothing recorded it yet);
 -- sigint sends the process SIGINT (Ctrl-C) once the body was handed to the connection.
+-- N may also name the request: an operation (Create) or a Perform action (start, clone): the
+-- first such request.
 local stop_at_n, stop_at_when
 do
   local v = os.getenv("PERFORMLUA_TEST_STOP_AT")
   if v then
-    local n, when = v:match("^(%d+):(%a+)$")
-    stop_at_n, stop_at_when = tonumber(n), when
+    local n, when = v:match("^(%w+):(%a+)$")
+    stop_at_n, stop_at_when = tonumber(n) or (n and n:lower()), when
   end
 end
 local soap_requests = 0
+
+local function stop_here(op, request)
+  soap_requests = soap_requests + 1
+  if type(stop_at_n) == "number" then return soap_requests == stop_at_n end
+  if op:lower() == stop_at_n or (op == "Perform" and tostring(request.Action):lower() == stop_at_n)
+  then
+    stop_at_n = nil -- the first one only
+    return true
+  end
+  return false
+end
 
 local function kill_self(signal)
   io.stdout:flush()
@@ -183,8 +199,7 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
     end
     local stop
     if stop_at_n then
-      soap_requests = soap_requests + 1
-      if soap_requests == stop_at_n then stop = stop_at_when end
+      if stop_here(op, request) then stop = stop_at_when end
       if stop == "before" then kill_self() end
     end
     local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
@@ -199,14 +214,23 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
         trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
           resp.error, resp.sent and "sent" or "not sent"), nil, secrets)
       else
-        trace.write(string.format("%s response HTTP %d after %.3f s", op, resp.status,
-          resp.elapsed), resp.body, secrets)
+        trace.write(string.format("%s response HTTP %d after %.3f s%s", op, resp.status,
+          resp.elapsed, trace.header_note(resp.headers)), resp.body, secrets)
       end
     end
-    return classify(c, op, url, resp, idempotent, correlation_id, token)
+    local out = classify(c, op, url, resp, idempotent, correlation_id, token)
+    -- a server can echo the request (the token, the password) into any field of a fault or a
+    -- result: nothing it sent leaves with a secret in it
+    if out.err then trace.redact_fields(out.err, secrets) end
+    if out.body then
+      -- Retrieve's rows (Describe's, VersionInfo's) are what the account holds, kept as stored
+      trace.redact_fields(out.body, secrets, ROWS[op] and DATA_ROWS or nil)
+      trace.redact_fields(out.header, secrets)
+    end
+    return out
   end)
   c.slots:release()
-  if not ok then error(out, 0) end
+  if not ok then error(trace.redact_fields(out, c.auth:secret_values()), 0) end
   return out
 end
 

@@ -2,9 +2,12 @@
  * Lua state of its own running lua/performlua/sandbox (the HTTP mechanics are
  * runtime/sandbox/server.c, which knows nothing of Lua).
  *
- *   core.sandbox_start{host=, port=, latency_ms=, config_lua=} -> server
+ *   core.sandbox_start{host=, port=, latency_ms=, config_lua=, max_body=, body_budget=,
+ *                      max_connections=, max_connections_per_ip=, idle_timeout=,
+ *                      min_rate=} -> server
  *       config_lua: Lua source returning the service's configuration (the caller's state and
- *       the server's never share values, only text)
+ *       the server's never share values, only text); the limits are pl_sandbox_options'
+ *       (sandbox/server.h), each absent or 0 for its default
  *   server:port() -> integer
  *   server:control(name, args_lua) -> result_lua   runs service control `name` in the server's
  *       state under its lock (stats, objects, clock, ...); arguments and result are Lua source
@@ -12,11 +15,20 @@
  *   core.sandbox_wait_signal() -> "SIGINT" | "SIGTERM"   blocks until one arrives
  *
  * Every call into the service's state goes through lua_pcall, so no Lua error ever unwinds
- * through a libmicrohttpd frame. */
+ * through a libmicrohttpd frame.
+ *
+ * The XSD validation of --wsdl runs outside the server's lock: the WSDL is loaded here in C
+ * (a pl_xsd is read-only, safe from many threads) and handed to the service as
+ * config.validator; the server's prepare hook validates each SOAP body in the connection's
+ * thread before the lock is taken, and the validator's validate(body), called by the service
+ * under the lock, returns that result when asked about the very body of the request (any
+ * other text, such as the body with a misplaced Header blanked out, is validated then). */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -25,6 +37,7 @@
 #include "bind/errors.h"
 #include "bind/scope.h"
 #include "sandbox/server.h"
+#include "schema/xsd.h"
 
 #define SERVER_MT "performlua.sandbox.server"
 #define REG_HANDLE "performlua.sandbox.handle"
@@ -38,10 +51,76 @@ typedef struct service_config {
     int latency_ms;
 } service_config;
 
+/* A body validated before the lock was taken (pl_xsd_validate's result). */
+typedef struct prevalidated {
+    int rc;
+    char *message;
+} prevalidated;
+
 typedef struct service {
     lua_State *L;
     int latency_ms;
+    pl_xsd *xsd;                 /* --wsdl's schema, read-only; NULL without one */
+    const char *current_body;    /* the request's body as the service's Lua string */
+    const prevalidated *current; /* what prepare found about it, or NULL */
 } service;
+
+#define VALIDATOR_MT "performlua.sandbox.validator"
+
+/* validator:validate(xml) -> true | false, message: the body of the request being handled was
+ * validated by prepare already; anything else is validated now. */
+static int l_validate(lua_State *L)
+{
+    service *svc = *(service **)luaL_checkudata(L, 1, VALIDATOR_MT);
+    size_t len;
+    const char *xml = luaL_checklstring(L, 2, &len);
+    int rc;
+    const char *text = NULL;
+    char **message = pl_push_scoped_string(L);
+    if (svc->current && xml == svc->current_body) {
+        rc = svc->current->rc;
+        text = svc->current->message;
+    } else {
+        rc = pl_xsd_validate(svc->xsd, xml, len, message);
+        text = *message;
+    }
+    if (rc == 1) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (rc < 0)
+        return luaL_error(L, "out of memory while validating");
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, text ? text : "invalid");
+    return 2;
+}
+
+/* config.wsdl -> config.validator, loaded here so the server can validate without the lock.
+ * A WSDL that cannot be loaded is left to the service, which says why. */
+static void attach_validator(lua_State *L, int config, service *svc)
+{
+    if (lua_getfield(L, config, "validator") != LUA_TNIL ||
+        lua_getfield(L, config, "wsdl") != LUA_TSTRING) {
+        lua_settop(L, config);
+        return;
+    }
+    char *message = NULL;
+    svc->xsd = pl_xsd_load(lua_tostring(L, -1), &message);
+    free(message);
+    lua_settop(L, config);
+    if (!svc->xsd)
+        return;
+    service **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = svc;
+    if (luaL_newmetatable(L, VALIDATOR_MT)) {
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, l_validate);
+        lua_setfield(L, -2, "validate");
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+    lua_setfield(L, config, "validator");
+}
 
 static void copy_error(lua_State *L, char *err, size_t errlen)
 {
@@ -58,6 +137,7 @@ static void copy_error(lua_State *L, char *err, size_t errlen)
 static int setup_state(lua_State *L)
 {
     const char *config_lua = lua_touserdata(L, 1);
+    service *svc = lua_touserdata(L, 2);
     lua_settop(L, 0);
     luaL_openlibs(L);
     pl_core_install(L);
@@ -69,6 +149,8 @@ static int setup_state(lua_State *L)
         LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
+    if (lua_istable(L, -1))
+        attach_validator(L, lua_gettop(L), svc);
     lua_call(L, 1, 2); /* -> handle(request), control(name, args) */
     luaL_checktype(L, -2, LUA_TFUNCTION);
     luaL_checktype(L, -1, LUA_TFUNCTION);
@@ -81,7 +163,27 @@ static void service_close(void *instance)
 {
     service *svc = instance;
     lua_close(svc->L);
+    pl_xsd_free(svc->xsd);
     free(svc);
+}
+
+/* Before the lock: a SOAP body is validated here when there is a schema (see the top). */
+static void *service_prepare(void *instance, const pl_sandbox_request *rq)
+{
+    service *svc = instance;
+    if (!svc->xsd || strcmp(rq->method, "POST") != 0 || strcasecmp(rq->path, "/Service.asmx"))
+        return NULL;
+    prevalidated *p = calloc(1, sizeof *p);
+    if (p)
+        p->rc = pl_xsd_validate(svc->xsd, rq->body, rq->body_len, &p->message);
+    return p;
+}
+
+static void service_release(void *prepared)
+{
+    prevalidated *p = prepared;
+    free(p->message);
+    free(p);
 }
 
 static void *service_open(void *ctx, char *err, size_t errlen)
@@ -96,7 +198,8 @@ static void *service_open(void *ctx, char *err, size_t errlen)
     svc->latency_ms = config->latency_ms > 0 ? config->latency_ms : 0;
     lua_pushcfunction(svc->L, setup_state);
     lua_pushlightuserdata(svc->L, (void *)config->config_lua);
-    if (lua_pcall(svc->L, 1, 0, 0) != LUA_OK) {
+    lua_pushlightuserdata(svc->L, svc);
+    if (lua_pcall(svc->L, 2, 0, 0) != LUA_OK) {
         copy_error(svc->L, err, errlen);
         service_close(svc);
         return NULL;
@@ -109,6 +212,7 @@ static int call_handle(lua_State *L)
 {
     const pl_sandbox_request *rq = lua_touserdata(L, 1);
     pl_sandbox_answer *out = lua_touserdata(L, 2);
+    service *svc = lua_touserdata(L, 3);
     lua_settop(L, 0);
     lua_getfield(L, LUA_REGISTRYINDEX, REG_HANDLE);
     lua_createtable(L, 0, 4);
@@ -116,7 +220,9 @@ static int call_handle(lua_State *L)
     lua_setfield(L, -2, "method");
     lua_pushstring(L, rq->path);
     lua_setfield(L, -2, "path");
-    lua_pushlstring(L, rq->body, rq->body_len);
+    /* the string stays alive in the request table for the whole call */
+    svc->current_body = lua_pushlstring(L, rq->body, rq->body_len);
+    svc->current = rq->prepared;
     lua_setfield(L, -2, "body");
     lua_createtable(L, 0, (int)rq->n_headers);
     for (size_t i = 0; i < rq->n_headers; i++) {
@@ -146,6 +252,17 @@ static int call_handle(lua_State *L)
                          : "text/xml; charset=utf-8";
     if (!pl_sandbox_answer_header(out, "Content-Type", ct))
         out->body.failed = true;
+    /* headers = {Name = "value"}: more headers of the answer (X-Sandbox-Dropped) */
+    if (lua_getfield(L, t, "headers") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING &&
+                !pl_sandbox_answer_header(out, lua_tostring(L, -2), lua_tostring(L, -1)))
+                out->body.failed = true;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     const char *fault = lua_getfield(L, t, "fault") == LUA_TSTRING ? lua_tostring(L, -1) : "";
     if (strcmp(fault, "reset-before") == 0)
         out->fault = PL_SANDBOX_RESET_BEFORE;
@@ -164,7 +281,11 @@ static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sand
     lua_pushcfunction(L, call_handle);
     lua_pushlightuserdata(L, (void *)rq);
     lua_pushlightuserdata(L, out);
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    lua_pushlightuserdata(L, svc);
+    int status = lua_pcall(L, 3, 0, 0);
+    svc->current_body = NULL;
+    svc->current = NULL;
+    if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         /* whatever the failed call wrote is replaced by the report */
         pl_sandbox_answer_clear(out);
@@ -244,12 +365,31 @@ static int l_start(lua_State *L)
     pl_sandbox_options o = {0};
     o.host = luaL_optstring(L, 2, "127.0.0.1");
     o.port = (int)luaL_optinteger(L, 3, 0);
+    static const char *const limits[] = {"max_body",        "body_budget",
+                                         "max_connections", "max_connections_per_ip",
+                                         "idle_timeout",    "min_rate"};
+    lua_Integer value[sizeof limits / sizeof *limits];
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        lua_getfield(L, 1, limits[i]);
+        value[i] = luaL_optinteger(L, -1, 0);
+        if (value[i] < 0 || (i >= 2 && value[i] > (lua_Integer)UINT_MAX))
+            return pl_error_raisef(L, "usage", "sandbox_start: %s is out of range", limits[i]);
+        lua_pop(L, 1);
+    }
+    o.max_body = (size_t)value[0];
+    o.body_budget = (size_t)value[1];
+    o.max_connections = (unsigned)value[2];
+    o.max_per_ip = (unsigned)value[3];
+    o.idle_timeout = (unsigned)value[4];
+    o.min_rate = (unsigned)value[5];
     service_config config = {
         .latency_ms = (int)luaL_optinteger(L, 4, 0),
         .config_lua = luaL_optstring(L, 5, "return {}"),
     };
     pl_sandbox_service svc = {
         .open = service_open,
+        .prepare = service_prepare,
+        .release = service_release,
         .handle = service_handle,
         .close = service_close,
         .ctx = &config,

@@ -21,6 +21,10 @@
  *                               opened, {kind="xml"} when it is no usable WSDL
  *       validator:validate(xml) -> true | false, message
  *       validator:close()       (idempotent; also __gc and __close)
+ *   core.read_like_service(xml) -> true, dropped, kept | false, faultstring
+ *       what the service's deserializer makes of a request (schema/xsd.h,
+ *       pl_xsd_read_like_service): dropped is a list of "Path/To/Element (why)" it would
+ *       skip and kept the request without them (both nil when nothing is skipped)
  *
  * kind is one of "string", "int", "long", "short", "byte", "double", "boolean", "dateTime",
  * "date", "time", "base64", "enum", "complex", "any". */
@@ -265,6 +269,43 @@ static int l_xsd_load(lua_State *L)
     return lua_error(L);
 }
 
+static int l_read_like_service(lua_State *L)
+{
+    size_t len;
+    const char *xml = luaL_checklstring(L, 1, &len);
+    pl_service_read r;
+    int rc = pl_xsd_read_like_service(xml, len, &r);
+    if (rc < 0)
+        return luaL_error(L, "out of memory while reading the request");
+    if (rc == 0) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, r.fault ? r.fault : "the request cannot be read");
+        pl_service_read_free(&r);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    if (!r.dropped) {
+        pl_service_read_free(&r);
+        return 1;
+    }
+    /* pushing may raise (memory): copy into Lua first, free, then build the list */
+    lua_pushstring(L, r.dropped);
+    lua_pushlstring(L, r.kept, r.kept_len);
+    pl_service_read_free(&r);
+    const char *text = lua_tostring(L, -2);
+    lua_newtable(L);
+    int i = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        lua_pushlstring(L, p, n);
+        lua_rawseti(L, -2, ++i);
+        p += n + (nl ? 1 : 0);
+    }
+    lua_replace(L, -3); /* the list where the text was */
+    return 3;
+}
+
 static const luaL_Reg validator_methods[] = {
     {"validate", validator_validate},
     {"close", validator_close},
@@ -286,6 +327,7 @@ static const luaL_Reg schema_functions[] = {
     {"schema_global", l_schema_global},
     {"schema_globals", l_schema_globals},
     {"xsd_load", l_xsd_load},
+    {"read_like_service", l_read_like_service},
     {NULL, NULL},
 };
 

@@ -76,10 +76,14 @@ static const pl_flag sandbox_flags[] = {
     {.names = "--port", .value = "N", .kind = PL_FLAG_INTEGER, .key = "port", .min = 0,
      .max = 65535, .help = "TCP port (default 0: a free port, printed at start)"},
     {.names = "--host", .value = "ADDRESS", .kind = PL_FLAG_TEXT, .key = "host",
-     .help = "address to listen on (default 127.0.0.1, loopback only)"},
+     .help = "address to listen on (default 127.0.0.1, loopback only); any other\naddress "
+             "prints a warning: the credentials are fixed and public"},
     {.names = "--wsdl", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "wsdl",
-     .help = "validate every request body against this WSDL's schema; invalid requests\nget "
-             "HTTP 500 with a soap:Client fault carrying the validator's message"},
+     .help = "check every request against this WSDL's schema as the service reads it:\n"
+             "a bad enumeration value, number, date or xsi:type gets HTTP 500 with the\n"
+             "service's soap:Client fault; an element the service would skip (unknown, a\n"
+             "repeated single field) is skipped too and named in an X-Sandbox-Dropped\n"
+             "header and the --log line; a missing Options or another order is fine"},
     {.names = "--seed", .value = "FILE.lua", .kind = PL_FLAG_TEXT, .key = "seed",
      .help = "a Lua file returning the account's objects (default: the built-in seed)"},
     {.names = "--latency", .value = "MS", .kind = PL_FLAG_NUMBER, .key = "latency", .min = 0,
@@ -98,6 +102,33 @@ static const pl_flag sandbox_flags[] = {
              "  reset-after   request processed, connection closed without an answer\n"
              "  truncate      request processed, half of the answer sent\n"
              "  expire-token  \"Token Expired\" fault, the current tokens invalidated"},
+    {.names = "--log", .kind = PL_FLAG_SWITCH, .key = "log",
+     .help = "print one line per request on stderr: time, operation, object types,\nHTTP "
+             "status, milliseconds, injected fault, what --wsdl dropped"},
+    {.names = "--max-body", .value = "BYTES", .kind = PL_FLAG_INTEGER, .key = "max_body",
+     .min = 1, .max = 0,
+     .help = "larger request bodies get HTTP 413 with a fault, refused from their\n"
+             "Content-Length before they are read (default 67108864, 64 MB)"},
+    {.names = "--body-budget", .value = "BYTES", .kind = PL_FLAG_INTEGER, .key = "body_budget",
+     .min = 1, .max = 0,
+     .help = "request bodies held at once over every connection; one that does not\n"
+             "fit gets HTTP 503, Retry-After and a fault (default 268435456, 256 MB)"},
+    {.names = "--max-connections", .value = "N", .kind = PL_FLAG_INTEGER,
+     .key = "max_connections", .min = 1, .max = 1000000,
+     .help = "connections served at once, one thread each; more are closed as they\n"
+             "come (default 1024)"},
+    {.names = "--max-per-ip", .value = "N", .kind = PL_FLAG_INTEGER,
+     .key = "max_connections_per_ip", .min = 1, .max = 1000000,
+     .help = "connections at once from one address; more are closed as they come\n"
+             "(default 256)"},
+    {.names = "--idle-timeout", .value = "S", .kind = PL_FLAG_INTEGER, .key = "idle_timeout",
+     .min = 1, .max = 86400,
+     .help = "seconds a connection may stay idle, or take to send a request's headers,\n"
+             "before it is closed (default 30)"},
+    {.names = "--min-rate", .value = "BYTES/S", .kind = PL_FLAG_INTEGER, .key = "min_rate",
+     .min = 1, .max = 1000000000,
+     .help = "a request body gets the idle timeout plus one second per BYTES/S bytes\n"
+             "received; a slower sender is dropped (default 1024)"},
     {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "this text"},
     {0},
 };

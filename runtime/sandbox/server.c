@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,8 +16,25 @@
 
 #include <microhttpd.h>
 
-#define MAX_BODY (64u * 1024u * 1024u) /* larger requests get 413 */
-#define MAX_HEADERS 256                /* enough to route a request; more refuse it */
+#define MAX_HEADERS 256 /* enough to route a request; more refuse it */
+#define WATCH_MS 200    /* how often the watchdog looks for slow senders */
+
+/* What a connection is doing, for the watchdog (see pl_sandbox_options). */
+typedef enum conn_phase {
+    CONN_WAITING, /* for a request's headers: at most idle_timeout seconds */
+    CONN_BODY,    /* receiving a body: idle_timeout seconds + one per min_rate bytes */
+    CONN_BUSY     /* the service or the answer: the server's own time, never dropped */
+} conn_phase;
+
+/* One open connection (MHD's socket context). Every field is guarded by conn_lock. */
+typedef struct conn {
+    struct conn *prev, *next;
+    int fd;
+    conn_phase phase;
+    double since;   /* monotonic seconds: when the phase began */
+    uint64_t bytes; /* body bytes received in CONN_BODY */
+    bool dropped;
+} conn;
 
 struct pl_sandbox {
     struct MHD_Daemon *daemon;
@@ -27,15 +45,82 @@ struct pl_sandbox {
     pthread_cond_t stop_cond;
     int stopping;
     int port;
+    pl_sandbox_options limits; /* every limit set (defaults filled in) */
+    pthread_mutex_t conn_lock; /* guards the connections and body_reserved */
+    conn *conns;
+    size_t body_reserved; /* bytes of body_budget the requests being received hold */
+    pthread_t watchdog;
+    bool watching;
 };
 
 /* A request being received: MHD calls on_request once to start it, then once per piece of
  * the body, then once more to answer. */
 typedef struct request {
     pl_buffer body;
-    bool too_large;
+    bool too_large;    /* over max_body: 413 when the body has ended */
+    bool over_budget;  /* over body_budget: 503 when the body has ended */
+    size_t reserved;   /* bytes of body_budget this request holds */
     pl_buffer headers; /* pl_sandbox_header items; the strings belong to MHD */
 } request;
+
+static double now_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* Moves the connection to `phase` (body bytes counted from 0). */
+static void conn_phase_set(pl_sandbox *s, struct MHD_Connection *c, conn_phase phase)
+{
+    pthread_mutex_lock(&s->conn_lock);
+    conn *k = conn_of(c);
+    if (k) {
+        k->phase = phase;
+        k->since = now_monotonic();
+        k->bytes = 0;
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void conn_received(pl_sandbox *s, struct MHD_Connection *c, size_t n)
+{
+    pthread_mutex_lock(&s->conn_lock);
+    conn *k = conn_of(c);
+    if (k)
+        k->bytes += n;
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* Takes n bytes of the body budget for rq; false when they do not fit. */
+static bool reserve_body(pl_sandbox *s, request *rq, size_t n)
+{
+    pthread_mutex_lock(&s->conn_lock);
+    bool fits = n <= s->limits.body_budget - s->body_reserved;
+    if (fits) {
+        s->body_reserved += n;
+        rq->reserved += n;
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+    return fits;
+}
+
+/* Frees rq's body and gives its share of the budget back. */
+static void release_body(pl_sandbox *s, request *rq)
+{
+    pl_buffer_free(&rq->body);
+    pthread_mutex_lock(&s->conn_lock);
+    s->body_reserved -= rq->reserved;
+    rq->reserved = 0;
+    pthread_mutex_unlock(&s->conn_lock);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Answers */
@@ -135,16 +220,80 @@ static void free_half(void *cls)
     free(hb);
 }
 
-static enum MHD_Result queue_plain(struct MHD_Connection *c, unsigned status, const char *text)
+/* The token endpoints answer JSON; everything else is the SOAP endpoint. */
+static bool is_token_path(const char *url)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    if (!r)
+    size_t n = strlen(url);
+    return (n >= 9 && strcmp(url + n - 9, "/v2/token") == 0) ||
+           (n >= 16 && strcmp(url + n - 16, "/v1/requestToken") == 0);
+}
+
+/* The server's own answer when a limit is hit: what a client of that endpoint can read (a
+ * soap:Client fault, or an OAuth error), with `message` (no markup, no quotes in it). */
+static enum MHD_Result queue_refusal(struct MHD_Connection *c, const char *url, unsigned status,
+                                     const char *message, const char *retry_after)
+{
+    pl_buffer b = {0};
+    if (is_token_path(url))
+        pl_buffer_appendf(&b, "{\"error\": \"%s\", \"error_description\": \"%s\"}\n",
+                          status == 413 ? "request_too_large" : "temporarily_unavailable",
+                          message);
+    else
+        pl_buffer_appendf(
+            &b,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+            "<soap:Body><soap:Fault><faultcode>soap:%s</faultcode>"
+            "<faultstring>%s</faultstring></soap:Fault></soap:Body>"
+            "</soap:Envelope>",
+            status == 413 ? "Client" : "Server", message);
+    size_t len = b.len;
+    char *body = b.failed ? NULL : pl_buffer_take(&b);
+    pl_buffer_free(&b);
+    if (!body)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type",
+                            is_token_path(url) ? "application/json"
+                                               : "text/xml; charset=utf-8");
+    if (retry_after)
+        MHD_add_response_header(r, "Retry-After", retry_after);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result refuse_too_large(pl_sandbox *s, struct MHD_Connection *c,
+                                        const char *url, unsigned long long declared)
+{
+    char message[256];
+    size_t limit =
+        s->limits.max_body < s->limits.body_budget ? s->limits.max_body : s->limits.body_budget;
+    if (declared)
+        snprintf(message, sizeof message,
+                 "Request body too large: %llu bytes, this sandbox accepts at most %zu "
+                 "(performlua sandbox --max-body)",
+                 declared, limit);
+    else
+        snprintf(message, sizeof message,
+                 "Request body too large: more than %zu bytes, the most this sandbox accepts "
+                 "(performlua sandbox --max-body)",
+                 limit);
+    return queue_refusal(c, url, 413, message, NULL);
+}
+
+static enum MHD_Result refuse_busy(pl_sandbox *s, struct MHD_Connection *c, const char *url)
+{
+    char message[256];
+    snprintf(message, sizeof message,
+             "Server busy: the request bodies being received exceed this sandbox's budget of "
+             "%zu bytes; retry shortly (performlua sandbox --body-budget)",
+             s->limits.body_budget);
+    return queue_refusal(c, url, 503, message, "1");
 }
 
 /* The MHD response for an answer (its body handed over), or NULL when the connection is to be
@@ -189,23 +338,56 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     pl_sandbox *s = cls;
     request *rq = *con_cls;
     if (!rq) {
+        /* the headers are in: the body is judged by its Content-Length before any of it is
+         * read, and an early answer means it never is (MHD sends no 100 Continue then) */
         rq = calloc(1, sizeof *rq);
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        conn_phase_set(s, c, CONN_BODY);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long declared = strtoull(cl, &end, 10);
+            if (end == cl || errno == ERANGE)
+                declared = ULLONG_MAX;
+            if (declared > s->limits.max_body || declared > s->limits.body_budget) {
+                conn_phase_set(s, c, CONN_BUSY);
+                return refuse_too_large(s, c, url, declared);
+            }
+            if (!reserve_body(s, rq, (size_t)declared)) {
+                conn_phase_set(s, c, CONN_BUSY);
+                return refuse_busy(s, c, url);
+            }
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rq->too_large || rq->body.len + n > MAX_BODY) {
+        conn_received(s, c, n);
+        if (rq->too_large || rq->over_budget)
+            return MHD_YES; /* the rest is read and dropped; the refusal comes at the end */
+        if (rq->body.len + n > s->limits.max_body) {
             rq->too_large = true;
+            release_body(s, rq);
+            return MHD_YES;
+        }
+        /* a chunked body (no Content-Length) takes its budget as it grows */
+        if (rq->body.len + n > rq->reserved &&
+            !reserve_body(s, rq, rq->body.len + n - rq->reserved)) {
+            rq->over_budget = true;
+            release_body(s, rq);
             return MHD_YES;
         }
         return pl_buffer_append(&rq->body, upload_data, n) ? MHD_YES : MHD_NO;
     }
+    conn_phase_set(s, c, CONN_BUSY);
     if (rq->too_large)
-        return queue_plain(c, 413, "request body larger than 64 MB\n");
+        return refuse_too_large(s, c, url, 0);
+    if (rq->over_budget)
+        return refuse_busy(s, c, url);
     if (is_stopping(s))
         return MHD_NO;
 
@@ -222,9 +404,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     };
     pl_sandbox_answer answer;
     memset(&answer, 0, sizeof answer);
+    if (s->service.prepare)
+        request.prepared = s->service.prepare(s->instance, &request); /* without the lock */
     pthread_mutex_lock(&s->lock);
     s->service.handle(s->instance, &request, &answer);
     pthread_mutex_unlock(&s->lock);
+    if (request.prepared && s->service.release)
+        s->service.release(request.prepared);
+    release_body(s, rq); /* not held while the latency is waited out and the answer sent */
 
     enum MHD_Result ret = MHD_NO; /* closes the connection without an answer */
     if (!wait_latency(s, answer.latency_ms)) {
@@ -241,16 +428,96 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
+    pl_sandbox *s = cls;
     (void)toe;
     request *rq = *con_cls;
     if (rq) {
-        pl_buffer_free(&rq->body);
+        release_body(s, rq);
         pl_buffer_free(&rq->headers);
         free(rq);
         *con_cls = NULL;
     }
+    conn_phase_set(s, c, CONN_WAITING); /* for the next request on this connection */
+}
+
+/* Every connection is known from its start to its end, for the watchdog. MHD calls CLOSED
+ * before it closes the socket, so the watchdog never touches a descriptor reused since. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    pl_sandbox *s = cls;
+    pthread_mutex_lock(&s->conn_lock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn *k = info ? calloc(1, sizeof *k) : NULL;
+        if (k) {
+            k->fd = info->connect_fd;
+            k->phase = CONN_WAITING;
+            k->since = now_monotonic();
+            k->next = s->conns;
+            if (s->conns)
+                s->conns->prev = k;
+            s->conns = k;
+        }
+        *socket_context = k;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn *k = *socket_context;
+        if (k->prev)
+            k->prev->next = k->next;
+        else
+            s->conns = k->next;
+        if (k->next)
+            k->next->prev = k->prev;
+        free(k);
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* Drops the connections that are too slow: headers not complete within idle_timeout, or a
+ * body arriving slower than min_rate (see pl_sandbox_options). shutdown() wakes the
+ * connection's thread, which closes it as a client that went away. */
+static void drop_slow(pl_sandbox *s)
+{
+    double now = now_monotonic();
+    double grace = (double)s->limits.idle_timeout;
+    pthread_mutex_lock(&s->conn_lock);
+    for (conn *k = s->conns; k; k = k->next) {
+        if (k->dropped || k->phase == CONN_BUSY)
+            continue;
+        double allowed = grace;
+        if (k->phase == CONN_BODY)
+            allowed += (double)k->bytes / (double)s->limits.min_rate;
+        if (now - k->since > allowed) {
+            shutdown(k->fd, SHUT_RDWR);
+            k->dropped = true;
+        }
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void *watchdog_main(void *arg)
+{
+    pl_sandbox *s = arg;
+    pthread_mutex_lock(&s->stop_lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WATCH_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->stop_lock);
+        drop_slow(s);
+        pthread_mutex_lock(&s->stop_lock);
+    }
+    pthread_mutex_unlock(&s->stop_lock);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -285,6 +552,7 @@ static void sandbox_free(pl_sandbox *s)
     if (s->instance)
         s->service.close(s->instance);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->conn_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
     free(s);
@@ -309,7 +577,21 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         return NULL;
     }
     s->service = *service;
+    s->limits = *opts;
+    if (!s->limits.max_body)
+        s->limits.max_body = PL_SANDBOX_DEFAULT_MAX_BODY;
+    if (!s->limits.body_budget)
+        s->limits.body_budget = PL_SANDBOX_DEFAULT_BODY_BUDGET;
+    if (!s->limits.max_connections)
+        s->limits.max_connections = PL_SANDBOX_DEFAULT_MAX_CONNECTIONS;
+    if (!s->limits.max_per_ip)
+        s->limits.max_per_ip = PL_SANDBOX_DEFAULT_MAX_PER_IP;
+    if (!s->limits.idle_timeout)
+        s->limits.idle_timeout = PL_SANDBOX_DEFAULT_IDLE_TIMEOUT;
+    if (!s->limits.min_rate)
+        s->limits.min_rate = PL_SANDBOX_DEFAULT_MIN_RATE;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->conn_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_cond_init(&s->stop_cond, NULL);
     /* Opened before listening: a bad seed or WSDL is reported, not met by the first request. */
@@ -332,12 +614,21 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
+                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                         MHD_OPTION_CONNECTION_LIMIT, s->limits.max_connections,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->limits.max_per_ip,
+                         MHD_OPTION_CONNECTION_TIMEOUT, s->limits.idle_timeout, MHD_OPTION_END);
     int saved = errno;
+    if (s->daemon)
+        s->watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!s->daemon) {
+    if (!s->daemon || !s->watching) {
+        if (s->daemon)
+            MHD_stop_daemon(s->daemon);
         snprintf(err, errlen, "cannot listen on %s port %d: %s", host, opts->port,
-                 saved ? strerror(saved) : "the HTTP server did not start");
+                 !s->daemon && saved ? strerror(saved)
+                 : s->daemon         ? "cannot start the watchdog thread"
+                                     : "the HTTP server did not start");
         sandbox_free(s);
         return NULL;
     }
@@ -367,6 +658,8 @@ void pl_sandbox_stop(pl_sandbox *s)
     s->stopping = 1;
     pthread_cond_broadcast(&s->stop_cond);
     pthread_mutex_unlock(&s->stop_lock);
+    if (s->watching)
+        pthread_join(s->watchdog, NULL);
     if (s->daemon)
         MHD_stop_daemon(s->daemon); /* closes connections, joins every thread */
     sandbox_free(s);

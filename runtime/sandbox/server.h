@@ -2,7 +2,9 @@
  * knows HTTP, threads and the mechanics of faults; what to answer comes from the service it is
  * given (bind/sandbox_bind.c runs lua/performlua/sandbox in a Lua state of its own for it).
  *
- * Concurrency: MHD serves each connection from its own thread. The service instance answers
+ * Concurrency: MHD serves each connection from its own thread (at most max_connections of
+ * them, see pl_sandbox_options for every limit). Bodies are received outside any lock, and
+ * the service's prepare hook runs outside it too. The service instance answers
  * one request at a time: the server holds the instance's lock around every call into it, and
  * control calls from the owner (pl_sandbox_with_service) take the same lock. Everything slow
  * happens outside the lock: the latency an answer asks for is waited out after the answer was
@@ -34,6 +36,7 @@ typedef struct pl_sandbox_request {
     size_t n_headers;
     const char *body; /* body_len bytes, NUL-terminated */
     size_t body_len;
+    void *prepared; /* what the service's prepare returned for this request (NULL without) */
 } pl_sandbox_request;
 
 /* What the server does with an answer. */
@@ -72,6 +75,12 @@ void pl_sandbox_answer_clear(pl_sandbox_answer *a);
 typedef struct pl_sandbox_service {
     /* Opens an instance; NULL with a message in err (errlen bytes) when it cannot. */
     void *(*open)(void *ctx, char *err, size_t errlen);
+    /* Optional: called for each request before the lock is taken, from the connection's
+     * thread, so work that is slow and safe from many threads at once (the XSD validation,
+     * with read-only state of the instance) does not hold up the other requests. What it
+     * returns is rq->prepared in handle, and is given to release afterwards. */
+    void *(*prepare)(void *instance, const pl_sandbox_request *rq);
+    void (*release)(void *prepared);
     /* Answers one request into `out` (zeroed). Called with the instance's lock held, from a
      * connection's thread: nothing slow belongs here (ask for latency in the answer). */
     void (*handle)(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out);
@@ -80,9 +89,37 @@ typedef struct pl_sandbox_service {
     void *ctx; /* given to open */
 } pl_sandbox_service;
 
+/* The limits a real server has, so that no client (a big body, many connections, a slow
+ * sender) can starve the others. A zero field takes the default beside it. Each answer the
+ * server gives on its own carries a SOAP fault (JSON on the token endpoints) naming the limit:
+ *   max_body        a request body larger than this gets 413, refused from its Content-Length
+ *                   before any of it is read (a chunked body: once it has grown past it)
+ *   body_budget     the request bodies held at once, over every connection: a request whose
+ *                   body does not fit gets 503 with Retry-After (from its Content-Length,
+ *                   before it is read)
+ *   max_connections connections at once (one thread each); more are closed as they come
+ *   max_per_ip      connections at once from one address; more are closed as they come
+ *   idle_timeout    seconds a connection may wait for a request's headers to be complete
+ *                   (also MHD's inactivity timeout): a client trickling them is dropped
+ *   min_rate        bytes per second a body must arrive at: a body gets idle_timeout seconds
+ *                   plus one second for each min_rate bytes received, then the connection is
+ *                   dropped (a slow sender cannot hold a connection a byte at a time) */
+#define PL_SANDBOX_DEFAULT_MAX_BODY (64u * 1024u * 1024u)
+#define PL_SANDBOX_DEFAULT_BODY_BUDGET (256u * 1024u * 1024u)
+#define PL_SANDBOX_DEFAULT_MAX_CONNECTIONS 1024u
+#define PL_SANDBOX_DEFAULT_MAX_PER_IP 256u
+#define PL_SANDBOX_DEFAULT_IDLE_TIMEOUT 30u
+#define PL_SANDBOX_DEFAULT_MIN_RATE 1024u
+
 typedef struct pl_sandbox_options {
     const char *host; /* numeric address to bind ("localhost" too); NULL: "127.0.0.1" */
     int port;         /* 0: a free port chosen by the kernel */
+    size_t max_body;
+    size_t body_budget;
+    unsigned max_connections;
+    unsigned max_per_ip;
+    unsigned idle_timeout; /* seconds */
+    unsigned min_rate;     /* bytes per second */
 } pl_sandbox_options;
 
 /* Opens the service and starts serving. On failure returns NULL and writes a message into

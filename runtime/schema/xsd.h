@@ -35,4 +35,28 @@ int pl_xsd_validate(const pl_xsd *xsd, const char *xml, size_t len, char **messa
 
 #define PL_XSD_MAX_ERRORS 10
 
+/* What the service's deserializer (.NET XmlSerializer behind Service.asmx) makes of a request,
+ * read with the schema model built into the binary (schema.h), not the XSD: it takes a request
+ * the XSD refuses for a missing required element (CreateRequest without Options) or for
+ * elements out of the sequence's order (it reads them in any order), skips elements it does
+ * not expect (an unknown name, one in another namespace, a second value of a field that holds
+ * one) and refuses only what it
+ * cannot convert: a value outside an enumeration, a number, boolean or date it cannot read, an
+ * xsi:type it does not know (or that does not derive from the declared type), an abstract type
+ * without xsi:type. */
+typedef struct pl_service_read {
+    char *fault;     /* the refusal, worded as the service's faultstring, or NULL */
+    char *dropped;   /* what it would skip, one "Path/To/Element (why)" a line, or NULL */
+    char *kept;      /* the request without what is skipped (when something is), UTF-8 */
+    size_t kept_len;
+} pl_service_read;
+
+/* Returns 1 when the service would read the request (out->dropped and out->kept say what it
+ * would skip), 0 when it would refuse it (out->fault), -1 when memory runs out. The request is
+ * a SOAP Envelope (its Body's first element is read, Header before or after the Body) or the
+ * message element itself; an element that is no message of the partner namespace is refused
+ * ("<X xmlns='...'> was not expected."). */
+int pl_xsd_read_like_service(const char *xml, size_t len, pl_service_read *out);
+void pl_service_read_free(pl_service_read *r);
+
 #endif

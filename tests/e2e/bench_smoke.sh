@@ -18,6 +18,12 @@ grep -Eq '^lib=performlua rows=300 seconds=[0-9.]+ peak_rss_kb=[0-9]+ ' <<<"$out
 grep -Eq '^lib=performlua rows=3000 seconds=[0-9.]+ peak_rss_kb=[0-9]+ ' <<<"$out" || fail "big stream"
 grep -Eq '^rows x10 -> peak RSS x[0-9.]+ ' <<<"$out" || fail "no ratio line"
 
+out=$("$PERFORMLUA" "$bench/bench_beside_big.lua" 300)
+printf '%s\n' "$out"
+grep -Eq '^big_create rows=300 body_mb=[0-9.]+ seconds=[0-9.]+ validating=no$' <<<"$out" || fail "no big Create line"
+grep -Eq '^small_beside_big n=[0-9]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ max_ms=[0-9.]+$' <<<"$out" || fail "no beside line"
+grep -Eq '^small_alone +n=[0-9]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ max_ms=[0-9.]+$' <<<"$out" || fail "no alone line"
+
 out=$(PERFORMLUA="$PERFORMLUA" BENCH_PERFORMS=20 BENCH_PAGES=2 BENCH_ROUNDS=1 BENCH_STARTS=2 \
   BENCH_NODE=0 BENCH_INSTALL=0 bash "$bench/side_by_side.sh" "$(dirname "$PERFORMLUA")")
 printf '%s\n' "$out"

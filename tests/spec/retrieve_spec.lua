@@ -29,8 +29,8 @@ describe("streamed retrieves (sandbox)", function()
       seen[s.SubscriberKey] = s.Status
       count = count + 1
     end
-    assert.are.equal(5, count)
-    assert.are.equal(3, calls("Retrieve") - before) -- 2 + 2 + 1
+    assert.are.equal(8, count) -- the seed's All Subscribers
+    assert.are.equal(4, calls("Retrieve") - before) -- 2 + 2 + 2 + 2
     assert.are.equal("Unsubscribed", seen["alan@example.com"])
   end)
 

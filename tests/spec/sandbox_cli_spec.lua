@@ -118,7 +118,7 @@ describe("performlua sandbox (command line)", function()
       .. 'EmailSendDefinition = {{CustomerKey = "s1", Name = "S1", FromName = "Me", '
       .. 'FromAddress = "me@example.com", _targets = 5}}}')
     local pid, out, text = spawn("--port 0 --host 127.0.0.1 --wsdl " .. require("wsdl_helper").path()
-      .. " --seed " .. seed .. " --latency 150 --token-ttl 3 --speed 1000 --fault throttle:3 --fault http503:4")
+      .. " --seed " .. seed .. " --latency 150 --token-ttl 6 --speed 1000 --fault throttle:3 --fault http503:4")
     os.remove(seed)
     assert.truthy(text:find("validating requests against", 1, true), text)
     assert.truthy(text:find("injecting faults: throttle:3, http503:4", 1, true), text)
@@ -128,7 +128,7 @@ describe("performlua sandbox (command line)", function()
       client_id = "sandbox", client_secret = "sandbox"}, {"Content-Type: application/json"})
     local issued = core.monotonic()
     local token = core.json_decode(r.body)
-    assert.are.equal(3, token.expires_in)                                  -- --token-ttl
+    assert.are.equal(6, token.expires_in)                                  -- --token-ttl
     local statuses, t0 = {}, core.monotonic()
     local function call(op, request)
       local res = sh.call(sb, token.access_token, op, request)
@@ -154,7 +154,9 @@ describe("performlua sandbox (command line)", function()
     assert.are.same({200, 500, 500, 503, 200, 500, 200}, statuses)          -- --fault, from 1
     assert.are.equal("Complete", send.decoded.Results[1].Status)          -- --speed
     assert.are.equal(5, send.decoded.Results[1].NumberSent)
-    core.sleep(math.max(0, issued + 3.05 - core.monotonic()))
+    -- the token must still be valid for the seven calls above (about 1 s with the latency; 6 s
+    -- leaves room for a loaded machine), then it expires
+    core.sleep(math.max(0, issued + 6.05 - core.monotonic()))
     call("GetSystemStatus", {})                                              -- 8: http503
     call("GetSystemStatus", {})                                              -- 9: throttle
     local expired = call("Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ID"}}})

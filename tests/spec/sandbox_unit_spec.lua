@@ -168,16 +168,25 @@ describe("sandbox account store", function()
     assert.is_nil(blank("<e:Envelope><e:Body><m/></e:Body><e:Header><t/></e:Envelope>"))
   end)
 
-  it("validates requests with a validator it is given, as with the WSDL's path", function()
-    local validator = core.xsd_load(assert(os.getenv("PERFORMLUA_WSDL")))
+  require("wsdl_helper").it("validates requests with a validator it is given, as with the WSDL's path", function()
+    local validator = core.xsd_load(require("wsdl_helper").path())
     local handle = service.new{validator = validator}
     local r = handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Retrieve"},
       body = core.encode("Retrieve", {RetrieveRequest = {ObjectType = "Send", Properties = {"ID"}}},
         {header = {username = "sandbox", password = "sandbox"}}):gsub("<ObjectType>", "<Bogus/>%0")}
+    -- the XSD refuses the unknown element; the service would skip it, and so does the sandbox
+    assert.are.equal(200, r.status)
+    assert.are.equal("RetrieveRequestMsg/RetrieveRequest/Bogus (unknown element)",
+      r.headers["X-Sandbox-Dropped"])
+    r = handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Retrieve"},
+      body = core.encode("Retrieve", {RetrieveRequest = {ObjectType = "Send", Properties = {"ID"},
+        Options = {BatchSize = 10}}}, {header = {username = "sandbox", password = "sandbox"}})
+        :gsub("<BatchSize>10<", "<BatchSize>ten<")}
     assert.are.equal(500, r.status)
     local ok, err = pcall(core.decode, r.body)
     assert.is_false(ok)
-    assert.truthy(err.message:find("Element 'Bogus': This element is not expected", 1, true), err.message)
+    assert.truthy(err.message:find("Input string was not in a correct format. ('ten' is not a "
+      .. "whole number)", 1, true), err.message)
   end)
 
   it("parses fault specs", function()

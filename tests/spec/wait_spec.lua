@@ -125,17 +125,17 @@ describe("c:wait (sandbox)", function()
     assert.matches("^gave up after 0%.4 s waiting for Send " .. r.Results[1].Task.ID, err.message)
   end)
 
-  it("waits for several sends side by side inside mc.map", function()
+  -- that the waits overlap is counted in wait_scripted_spec ("waits overlap"); here they run
+  -- against the sandbox's real Sends
+  it("waits for several sends started inside mc.map", function()
     start_box{port = 0, speed = 20, latency = 30}
     local c = connect()
     local esd = first_key(c, "EmailSendDefinition")
-    local t0 = loop.now()
     local sends = mc.map({1, 2, 3, 4}, function()
       local r = c:perform("start", mc.EmailSendDefinition{CustomerKey = esd})
       r:check()
       return c:wait(r, FAST)
     end, {concurrency = 4})
-    local took = loop.now() - t0
     local ids = {}
     for i = 1, 4 do
       assert.are.equal("Complete", sends[i].Status)
@@ -144,7 +144,6 @@ describe("c:wait (sandbox)", function()
     local distinct = 0
     for _ in pairs(ids) do distinct = distinct + 1 end
     assert.are.equal(4, distinct)
-    assert.is_true(took < 4, tostring(took))
   end)
 
   it("returns an array for a Perform with several definitions", function()

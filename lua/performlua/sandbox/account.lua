@@ -29,6 +29,9 @@ M.ERR = {
   esd_not_found = 42002,       -- "ESD_Not Found"
   audience_not_found = 409002, -- Audience Builder range
   invalid_request = 6,
+  subscriber_exists = 12014,   -- "The subscriber is already on the list" (Create of a stored key)
+  audience_exists = 409007,    -- Audience Builder: "already exists for this Name" (clone)
+  audience_filter = 409002,    -- Audience Builder: "GetFilterSQL: could not get filter SQL"
 }
 
 -- ----------------------------------------------------------------------------------------------
@@ -226,10 +229,79 @@ function M:attach_rows(de)
       DataExtension = setmetatable({CustomerKey = key}, core.object_metatable("DataExtension"))}
     self:insert("DataExtensionField", field, rawget(de, "_mid"))
   end
-  local store = self.rows[key:lower()] or {list = {}}
+  local store = self.rows[key:lower()] or {list = {}, index = {}}
   store.de, store.columns = de, columns
+  store.pk = nil -- the primary key columns, read again from the fields when next needed
   self.rows[key:lower()] = store
+  M.reindex_rows(store)
   return store
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- data extension rows: `store.list` holds them in order, `store.index` maps each row's
+-- normalized primary key to its position in the list, so finding, adding, changing and removing
+-- one row costs the same with 10 rows as with a million (the list is never searched).
+
+local function primary_keys(store)
+  if store.pk then return store.pk end
+  local keys = {}
+  for _, f in ipairs(store.de.Fields or {}) do
+    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
+  end
+  store.pk = keys
+  return keys
+end
+
+--- The normalized primary key of `row` in `store`, or nil when the data extension has no
+--- primary key (then every row is a new one and none can be named). Values are compared as
+--- text without case, as the service's database compares keys ("ABC" and "abc" collide).
+function M.row_key(store, row)
+  local keys = primary_keys(store)
+  if #keys == 0 then return nil end
+  local parts = {}
+  for i, k in ipairs(keys) do
+    local v = row[k]
+    parts[i] = v == nil and "\0" or tostring(v):lower()
+  end
+  return table.concat(parts, "\31")
+end
+
+--- Appends a row (seeds and controls too); a row whose key is already stored is not indexed
+--- again: the first one keeps the key.
+function M.add_row(store, row)
+  local list = store.list
+  list[#list + 1] = row
+  local key = M.row_key(store, row)
+  if key and store.index[key] == nil then store.index[key] = #list end
+end
+
+--- Removes the row at position i: the last row takes its place (one move, not a shift of
+--- every later row), so the list's order is the order of arrival until rows are deleted.
+function M.remove_row(store, i)
+  local list = store.list
+  local n = #list
+  local key = M.row_key(store, list[i])
+  if key and store.index[key] == i then store.index[key] = nil end
+  if i ~= n then
+    local last = list[n]
+    list[i] = last
+    local last_key = M.row_key(store, last)
+    if last_key and store.index[last_key] == n then store.index[last_key] = i end
+  end
+  list[n] = nil
+end
+
+--- Rebuilds the index from the list (after the list was replaced or the keys changed).
+function M.reindex_rows(store)
+  store.index = {}
+  for i, row in ipairs(store.list) do
+    local key = M.row_key(store, row)
+    if key and store.index[key] == nil then store.index[key] = i end
+  end
+end
+
+function M.clear_rows(store)
+  store.list, store.index, store.generated = {}, {}, nil
 end
 
 function M:row_store(key)
@@ -323,7 +395,7 @@ function M:load_seed(seed)
       error(string.format("the seed has rows for data extension '%s' but no DataExtension with "
         .. "that CustomerKey", key), 0)
     end
-    for _, r in ipairs(rows) do store.list[#store.list + 1] = plain_copy(r) end
+    for _, r in ipairs(rows) do M.add_row(store, plain_copy(r)) end
   end
   for key, count in pairs(seed.generated or {}) do self:generate_rows(key, count) end
 end
@@ -359,6 +431,15 @@ function M:find(type_name, ref)
   return nil, nil, nil
 end
 
+--- The subscriber with this SubscriberKey in All Subscribers, or nil.
+function M:find_subscriber(key)
+  local c = self.types.Subscriber
+  for _, o in ipairs(c and c.list or {}) do
+    if rawget(o, "SubscriberKey") == key then return o end
+  end
+  return nil
+end
+
 -- ----------------------------------------------------------------------------------------------
 -- asynchronous jobs (sends, imports, activities) on the clock
 
@@ -387,7 +468,7 @@ function M:refresh_job(job)
     elseif finished then
       o.Status = "Complete"
       o.NumberSent = o.NumberTargeted
-      o.NumberDelivered = o.NumberTargeted
+      o.NumberDelivered = job.delivered or o.NumberTargeted
       o.SentDate = o.SentDate or finish_time
       job.done = true
     elseif job.paused then o.Status = "Paused"
@@ -395,7 +476,7 @@ function M:refresh_job(job)
     else
       o.Status = "Sending"
       o.NumberSent = math.floor((o.NumberTargeted or 0) * fraction)
-      o.NumberDelivered = o.NumberSent
+      o.NumberDelivered = math.floor((job.delivered or o.NumberTargeted or 0) * fraction)
     end
   elseif job.kind == "import" then
     if finished then
@@ -456,12 +537,14 @@ function M:tick()
   self.jobs = keep
 end
 
-function M:job_of_send(send)
+--- The job that moves `obj` (a Send, an AsyncActivityStatus, ...), or nil once it is done.
+function M:job_of(obj)
   for _, job in ipairs(self.jobs) do
-    if job.obj == send then return job end
+    if job.obj == obj then return job end
   end
   return nil
 end
+M.job_of_send = M.job_of
 
 -- ----------------------------------------------------------------------------------------------
 -- output shapes
@@ -795,25 +878,10 @@ local function row_from_properties(store, obj)
   return row
 end
 
-local function primary_keys(store)
-  local keys = {}
-  for _, f in ipairs(store.de.Fields or {}) do
-    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
-  end
-  return keys
-end
-
+-- The position of the stored row with the same primary key as `row`, or nil.
 local function find_row(store, row)
-  local keys = primary_keys(store)
-  if #keys == 0 then return nil end
-  for i, r in ipairs(store.list) do
-    local same = true
-    for _, k in ipairs(keys) do
-      if tostring(r[k]) ~= tostring(row[k]) then same = false break end
-    end
-    if same then return i end
-  end
-  return nil
+  local key = M.row_key(store, row)
+  return key and store.index[key] or nil
 end
 
 function M:row_store_for(obj)
@@ -869,13 +937,13 @@ local function existing_row(store, obj)
 end
 
 -- Update or Delete of the data extension row an object names by its primary key: `apply`
--- (list, index, row as sent) changes the stored rows.
+-- (store, index, row as sent) changes the stored rows.
 function M:change_row(obj, bracket_key, verb, apply)
   local store, refused = self:writable_store(obj, bracket_key)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
-  apply(store.list, i, row)
+  apply(store, i, row)
   return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
@@ -911,7 +979,7 @@ function M:create_one(obj, ctx)
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
     end
-    store.list[#store.list + 1] = row
+    M.add_row(store, row)
     return result("OK", "Created DataExtensionObject", {NewID = 0,
       Object = M.echo(obj, "DataExtensionObject")})
   end
@@ -920,6 +988,20 @@ function M:create_one(obj, ctx)
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
+  if t == "Subscriber" then
+    -- one subscriber per SubscriberKey in All Subscribers (the EmailAddress stands for the
+    -- key when none is given, as in accounts without subscriber keys)
+    local skey = rawget(obj, "SubscriberKey") or rawget(obj, "EmailAddress")
+    if skey == nil or skey == "" then
+      return result("Error", "A Subscriber needs a SubscriberKey or an EmailAddress",
+        {ErrorCode = M.ERR.invalid_request})
+    end
+    if rawget(obj, "SubscriberKey") == nil then rawset(obj, "SubscriberKey", skey) end
+    if self:find_subscriber(skey) then
+      return result("Error", "The subscriber is already on the list",
+        {ErrorCode = M.ERR.subscriber_exists})
+    end
+  end
   local key = rawget(obj, "CustomerKey")
   if key then
     local existing = self:find(t, {CustomerKey = key})
@@ -936,8 +1018,8 @@ end
 function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Updated", function(list, i, row)
-      for k, v in pairs(row) do list[i][k] = v end
+    return self:change_row(obj, bracket_key, "Updated", function(store, i, row)
+      for k, v in pairs(row) do store.list[i][k] = v end
     end)
   end
   local refused = no_handler(t)
@@ -954,10 +1036,85 @@ function M:update_one(obj, ctx)
   return result("OK", "Updated " .. t, {Object = M.present(t, stored)})
 end
 
+-- ----------------------------------------------------------------------------------------------
+-- SaveOptions: how Create and Update treat an object that is or is not stored (docs: SaveOption,
+-- SaveAction). A SaveOption whose PropertyName is "*" sets the action for the whole object;
+-- other PropertyNames name nested objects (Lists of a Subscriber, ...) and leave the object's
+-- own action at Default. They apply to the types the docs name (Subscriber, List,
+-- DataExtension, Send) and to data extension rows; other types always act as the method says.
+
+local SAVE_TYPES = {DataExtensionObject = true, Subscriber = true, List = true,
+  DataExtension = true, Send = true}
+local SAVE_ACTIONS = {AddOnly = true, Default = true, Nothing = true, UpdateAdd = true,
+  UpdateOnly = true, Delete = true}
+
+--- The SaveAction options give the whole object ("*"), or nil.
+function M.save_action(options)
+  local so = type(options) == "table" and options.SaveOptions
+  if type(so) ~= "table" then return nil end
+  so = so.SaveOption or so
+  if so.PropertyName ~= nil or so.SaveAction ~= nil then so = {so} end
+  local action
+  for _, o in ipairs(so) do
+    if type(o) == "table" and o.PropertyName == "*" and SAVE_ACTIONS[o.SaveAction] then
+      action = o.SaveAction
+    end
+  end
+  return action
+end
+
+-- Whether the object a Create or Update names is stored (in the token's business unit); nil
+-- and the Error result when its data extension cannot be written.
+function M:exists(obj, ctx)
+  local t, bracket_key = de_object_type(obj)
+  if t == "DataExtensionObject" then
+    local store, refused = self:writable_store(obj, bracket_key)
+    if not store then return nil, refused end
+    local row, err = row_from_properties(store, obj)
+    if not row then return nil, result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
+    return find_row(store, row) ~= nil
+  end
+  if no_handler(t) then return false end
+  local stored = self:find(t, obj)
+  return stored ~= nil and self:owned(stored, {mids = {[ctx.mid or self.mid] = true}})
+end
+
+--- Create (`op` "create") or Update ("update") of one object under the request's Options:
+--- UpdateAdd updates a stored object and creates a missing one (the upsert), UpdateOnly only
+--- updates, AddOnly only creates (a stored one is refused as a duplicate), Nothing saves
+--- nothing, Default (or no SaveOptions) does what the method says.
+function M:save(op, obj, ctx, options)
+  local t = de_object_type(obj)
+  if t == "Subscriber" and rawget(obj, "SubscriberKey") == nil and rawget(obj, "ID") == nil
+      and rawget(obj, "ObjectID") == nil and type(rawget(obj, "EmailAddress")) == "string" then
+    -- a subscriber named by its EmailAddress alone: that is its key (as Create makes it)
+    rawset(obj, "SubscriberKey", rawget(obj, "EmailAddress"))
+  end
+  local action = SAVE_TYPES[t] and M.save_action(options) or "Default"
+  local r
+  if action == "Nothing" then
+    return result("OK", "Nothing saved: the SaveAction is Nothing", {Object = M.echo(obj)})
+  elseif action == "Delete" then
+    return result("Error", "The SaveAction Delete is reserved for future use: use Delete to "
+      .. "remove objects", {ErrorCode = M.ERR.invalid_request})
+  elseif action == "Default" then
+    r = op == "create" and self:create_one(obj, ctx) or self:update_one(obj, ctx)
+  elseif action == "AddOnly" then
+    r = self:create_one(obj, ctx)
+  else
+    local exists, refused = self:exists(obj, ctx)
+    if exists == nil then return refused end
+    if exists or action == "UpdateOnly" then r = self:update_one(obj, ctx)
+    else r = self:create_one(obj, ctx) end
+  end
+  if op == "update" then r.NewID, r.NewObjectID = nil, nil end -- not fields of UpdateResult
+  return r
+end
+
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", table.remove)
+    return self:change_row(obj, bracket_key, "Deleted", M.remove_row)
   end
   local refused = no_handler(t)
   if refused then return refused end

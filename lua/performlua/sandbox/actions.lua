@@ -10,6 +10,7 @@
 local core = require "performlua.core"
 local page = require "performlua.perform"
 local account = require "performlua.sandbox.account"
+local audience = require "performlua.sandbox.audience"
 
 local M = {}
 local ERR = account.ERR
@@ -57,20 +58,25 @@ local function find_owned(acct, type_name, def, ctx)
   return obj, how
 end
 
-local function activity_status(acct, type_name, obj, task_id)
+-- The AsyncActivityStatus of a started activity, moving on the clock; `on_complete(acct, job)`
+-- runs once when it completes, `total` is its TotalCount (default the object's `_rows`).
+local function activity_status(acct, type_name, obj, task_id, on_complete, total)
   local status = acct:insert("AsyncActivityStatus", {
     TaskID = tostring(task_id), Type = type_name, ActionType = "start", AsyncAction = "start",
     CustomerKey = obj.CustomerKey, InteractionID = obj.ObjectID, Status = "Queued",
-    StartDate = acct:now_text(), TotalCount = tostring(obj._rows or 100), ProcessedCount = "0",
-    ErrorCount = "0", DuplicateCount = "0", ClientID = tostring(obj._mid or acct.mid),
+    StartDate = acct:now_text(), TotalCount = tostring(total or obj._rows or 100),
+    ProcessedCount = "0", ErrorCount = "0", DuplicateCount = "0",
+    ClientID = tostring(obj._mid or acct.mid),
   })
-  acct:add_job({kind = "activity", obj = status})
+  acct:add_job({kind = "activity", obj = status, on_complete = on_complete})
   return status
 end
 
-local function audience_count(obj, total)
-  if total then return obj._total or obj._count or 0 end
-  return obj._count or 0
+local function counted(acct, obj, total)
+  local n, err = audience.audience_count(acct, obj, total)
+  if not n then return error_result(ERR.audience_filter, err) end
+  return result("OK", "Task status message holds the requested value.",
+    {Task = task(acct:new_task_id(), tostring(n))})
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -79,30 +85,40 @@ end
 local H = {}
 
 H.AudienceDefinition = {
+  -- build: the data extension the audience publishes into (CustomerKey = the audience's) holds
+  -- the people it counts now. The sandbox builds at once, and the task's AsyncActivityStatus is
+  -- Complete when the answer leaves: a script follows it as it must against the service, and
+  -- goes on at its first look whatever the sandbox clock's speed.
   build = function(acct, obj)
+    local n, err = audience.build(acct, obj)
+    if not n then return error_result(ERR.audience_filter, err) end
     local id = acct:new_task_id()
-    activity_status(acct, "AudienceDefinition", obj, id)
-    return result("OK", "AudienceDefinition performed", {Task = task(id, "Build queued",
+    local status = activity_status(acct, "AudienceDefinition", obj, id, nil, n)
+    local job = acct:job_of(status)
+    job.progress = acct.durations.total
+    acct:refresh_job(job)
+    return result("OK", "AudienceDefinition performed", {Task = task(id, "Build complete",
       {InteractionObjectID = obj.ObjectID})})
   end,
   clone = function(acct, obj, def, ctx)
+    local name = def.Name or ((obj.Name or "Audience") .. " copy")
+    for _, other in ipairs(acct:collection("AudienceDefinition").list) do
+      if other.Name == name and acct:owned(other, {mids = {[ctx.mid or acct.mid] = true}}) then
+        return error_result(ERR.audience_exists, string.format("An AudienceDefinition already "
+          .. "exists for this Name: '%s'", name))
+      end
+    end
     local copy = account.copy(obj)
     copy.ID, copy.ObjectID, copy.CustomerKey, copy.CreatedDate, copy.ModifiedDate = nil, nil, nil, nil, nil
-    copy.Name = def.Name or ((obj.Name or "Audience") .. " copy")
+    copy.Name = name
     if def.Description then copy.Description = def.Description end
     local stored = acct:insert("AudienceDefinition", copy, ctx.mid)
     return result("OK", "AudienceDefinition performed", {
       Object = account.present("AudienceDefinition", stored),
       Task = task(stored.ID, "Cloned", {InteractionObjectID = stored.ObjectID})})
   end,
-  count = function(acct, obj)
-    return result("OK", "Task status message holds the requested value.",
-      {Task = task(acct:new_task_id(), tostring(audience_count(obj)))})
-  end,
-  totalcount = function(acct, obj)
-    return result("OK", "Task status message holds the requested value.",
-      {Task = task(acct:new_task_id(), tostring(audience_count(obj, true)))})
-  end,
+  count = function(acct, obj) return counted(acct, obj) end,
+  totalcount = function(acct, obj) return counted(acct, obj, true) end,
 }
 
 H.AudienceSegmentDefinition = {
@@ -179,7 +195,8 @@ local function sender_of(acct, esd, def, ctx)
   return sender
 end
 
-local function start_send(acct, esd, def, ctx, targeted, message)
+-- who = {targeted=, excluded=, bounced=} (audience.of_definition)
+local function start_send(acct, esd, def, ctx, who, message)
   local sender, err = sender_of(acct, esd, def, ctx)
   if not sender then return err end
   local id = acct:new_task_id()
@@ -187,25 +204,31 @@ local function start_send(acct, esd, def, ctx, targeted, message)
   local send = acct:insert("Send", {
     ID = id, EmailName = email and email.Name or esd.Name, Subject = esd.EmailSubject
       or (email and email.Subject), FromName = sender.FromName, FromAddress = sender.FromAddress,
-    SendDate = acct:now_text(), NumberTargeted = targeted, NumberSent = 0, NumberDelivered = 0,
-    NumberErrored = 0, NumberExcluded = 0, Status = "Scheduled",
+    SendDate = acct:now_text(), NumberTargeted = who.targeted, NumberSent = 0,
+    NumberDelivered = 0, NumberErrored = 0, NumberExcluded = who.excluded, Status = "Scheduled",
     EmailSendDefinition = setmetatable({CustomerKey = esd.CustomerKey, ObjectID = esd.ObjectID},
       core.object_metatable("EmailSendDefinition")),
   }, ctx.mid)
-  acct:add_job({kind = "send", obj = send})
+  acct:add_job({kind = "send", obj = send, delivered = who.targeted - who.bounced})
   return result("OK", message, {Task = task(id, message, {InteractionObjectID = esd.ObjectID})})
 end
 
 H.EmailSendDefinition = {
   start = function(acct, obj, def, ctx)
-    return start_send(acct, obj, def, ctx, obj._targets or 0, "EmailSendDefinition performed")
+    local who, err = audience.of_definition(acct, obj)
+    if not who then return error_result(ERR.not_found, err) end
+    return start_send(acct, obj, def, ctx, who, "EmailSendDefinition performed")
   end,
   test = function(acct, obj, def, ctx)
-    return start_send(acct, obj, def, ctx, 1, "EmailSendDefinition test performed")
+    return start_send(acct, obj, def, ctx, {targeted = 1, excluded = 0, bounced = 0},
+      "EmailSendDefinition test performed")
   end,
+  -- the people the definition's SendDefinitionList holds, before exclusions
   getmaxcount = function(acct, obj)
+    local who, err = audience.of_definition(acct, obj)
+    if not who then return error_result(ERR.not_found, err) end
     return result("OK", "Task status message holds the requested value.",
-      {Task = task(acct:new_task_id(), tostring(obj._targets or 0))})
+      {Task = task(acct:new_task_id(), tostring(who.members))})
   end,
 }
 
@@ -251,7 +274,7 @@ H.DataExtension = {
     local removed = 0
     if store then
       removed = store.generated and store.generated.count or #store.list
-      store.list, store.generated = {}, nil
+      account.clear_rows(store)
     end
     return result("OK", "ClearData performed", {Task = task(acct:new_task_id(),
       string.format("%d rows deleted", removed))})

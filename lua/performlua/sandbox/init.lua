@@ -4,7 +4,12 @@
 --   local sandbox = require "performlua.sandbox"
 --   local sb <close> = sandbox.start{port = 0, latency = 0, speed = 1, token_ttl = 1080,
 --     faults = {"throttle:3"}, wsdl = path, seed = path_or_table, client_id = "sandbox",
---     client_secret = "sandbox", username = "sandbox", password = "sandbox", account_id = MID}
+--     client_secret = "sandbox", username = "sandbox", password = "sandbox", account_id = MID,
+--     max_body = bytes, body_budget = bytes, max_connections = n, max_connections_per_ip = n,
+--     idle_timeout = seconds, min_rate = bytes_per_second, log = false}
+--   (the limits: runtime/sandbox/server.h, pl_sandbox_options; each defaults there;
+--   log: one line per request on stderr (time, operation, object types, HTTP status,
+--   milliseconds, injected fault, what a validating sandbox dropped))
 --   sb.auth_url ("http://127.0.0.1:PORT/"; clients append v2/token), sb.token_url,
 --   sb.soap_url, sb.port, sb.client_id, sb.client_secret
 --   sb:stats()   {token_requests, soap_requests, by_operation, processed, sends_started,
@@ -81,7 +86,8 @@ function M.start(opts)
   if type(opts) ~= "table" then usage("options must be a table") end
   local known = {port = 1, host = 1, latency = 1, token_ttl = 1, speed = 1, faults = 1, wsdl = 1,
     seed = 1, client_id = 1, client_secret = 1, username = 1, password = 1, account_id = 1,
-    durations = 1}
+    durations = 1, log = 1, max_body = 1, body_budget = 1, max_connections = 1,
+    max_connections_per_ip = 1, idle_timeout = 1, min_rate = 1}
   for k in pairs(opts) do
     if not known[k] then usage(string.format("unknown option '%s'", tostring(k))) end
   end
@@ -110,11 +116,20 @@ function M.start(opts)
   local config = {client_id = opts.client_id, client_secret = opts.client_secret,
     username = opts.username, password = opts.password, token_ttl = ttl, speed = speed,
     faults = faults, wsdl = opts.wsdl, seed = opts.seed, account_id = opts.account_id,
-    durations = opts.durations}
+    durations = opts.durations, log = opts.log and true or nil}
   local ok, text = pcall(serial.dump, config)
   if not ok then usage(text) end
-  local server = core.sandbox_start{host = host, port = port,
-    latency_ms = math.floor(latency + 0.5), config_lua = text}
+  local start = {host = host, port = port, latency_ms = math.floor(latency + 0.5),
+    config_lua = text}
+  for _, limit in ipairs{"max_body", "body_budget", "max_connections", "max_connections_per_ip",
+                         "idle_timeout", "min_rate"} do
+    local v = check_number(opts, limit, 1, true)
+    if v and v > 2 ^ 31 and limit ~= "max_body" and limit ~= "body_budget" then
+      usage(limit .. " must be at most " .. math.tointeger(2 ^ 31))
+    end
+    start[limit] = v and math.tointeger(v)
+  end
+  local server = core.sandbox_start(start)
   local p = server:port()
   local url_host = host:find(":", 1, true) and ("[" .. host .. "]") or host
   local base = string.format("http://%s:%d/", url_host, p)

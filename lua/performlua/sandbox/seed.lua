@@ -5,26 +5,39 @@
 --         generated = {[DE key] = row_count}, account_id = MID}
 -- Objects are written as the API spells them. Nested objects whose declared type is a base
 -- type name their type with `_type`. Keys starting with "_" are the sandbox's own data:
---   AudienceDefinition/AudienceSegmentDefinition `_count` (count), `_total` (totalcount)
---   EmailSendDefinition `_targets` (people a send reaches: NumberTargeted, GetMaxCount)
+--   AudienceDefinition `_source` (the CustomerKey of the data extension its people come
+--     from) and `_filter` (a FilterPart over that data extension's columns): count and
+--     totalcount are computed from them, build publishes into the data extension with the
+--     audience's CustomerKey (sandbox/audience.lua has the whole model)
+--   AudienceSegmentDefinition `_count`; an AudienceDefinition without `_source`: `_count`,
+--     `_total`
+--   EmailSendDefinition: its audience is its SendDefinitionList (a List, or a data extension
+--     by CustomObjectID with an optional FilterDefinition); `_targets` = n (n active people)
+--     only where it has none
 --   ImportDefinition `_rows` (rows an import brings), activities `_rows` (TotalCount)
 --
 -- Keys the example scripts and the docs use (all CustomerKeys; case-sensitive):
 --   Account                ID 7281698 "Acme (sandbox)": the account itself
---   AudienceDefinition     spring-prospects (2,480 people), spring-sale-audience (1,250),
---                          loyalty-members-audience (36)
+--   AudienceDefinition     spring-prospects (2,480 people of Web_Visitors' 2,611: those who
+--                          browsed the spring collection; 2 of them are Unsubscribed or Held
+--                          in All Subscribers, 1 Bounced), spring-sale-audience (1,250 of
+--                          Spring_Sale_Customers' 1,302), loyalty-members-audience (36)
 --   AudienceSegmentDefinition spring-prospects-vip (312)
---   EmailSendDefinition    spring-sale-send (1,250 targets; sender marketing-team),
---                          welcome-series-send (36 targets)
+--   EmailSendDefinition    spring-sale-send (Spring_Sale_Customers where IsActive: 1,250
+--                          people; sender marketing-team), welcome-series-send
+--                          (Loyalty_Members: 36 people)
 --   SenderProfile          marketing-team, spring-team, support-team
 --   Email                  spring-sale-email, welcome-email
---   DataExtension          Customers (40 rows), Loyalty_Members (36 rows),
+--   DataExtension          Customers (40 rows), Loyalty_Members (36 rows, sendable),
+--                          Web_Visitors (2,611 rows, sendable), Spring_Sale_Customers
+--                          (1,302 rows, sendable),
 --                          Big_Generated (1,000,000 generated rows, computed at page time)
 --   ImportDefinition       daily-subscriber-import, daily-loyalty-import
 --   QueryDefinition        active-subscribers-query
 --   Automation             nightly-refresh
 --   Campaign               spring-campaign;  PlatformApplication  preference-center-app
---   List                   ID 101 "Newsletter", ID 102 "Spring Sale"; Subscribers ada@, ...
+--   List                   ID 101 "Newsletter" (4 members), ID 102 "Spring Sale" (2);
+--                          Subscribers ada@, ... and three web visitors (visitor-NNNN)
 --   Send                   ID 51999901 (Complete, 6 days ago), 51999902 (Complete, yesterday)
 --   and one of each start activity: DataExtractActivity daily-extract, ExtractDefinition
 --   tracking-extract, FileTransferActivity sftp-upload, FileTrigger inbound-file-trigger,
@@ -76,9 +89,57 @@ local function days_ago(days, plus_seconds)
   return os.date("!%Y-%m-%dT%H:%M:%S.000Z", t)
 end
 
-local function de(key, name, fields)
-  return {CustomerKey = key, Name = name, Description = name .. " (sandbox seed)", IsSendable = false,
-    Fields = fields}
+local function de(key, name, fields, sendable_on, object_id)
+  return {CustomerKey = key, Name = name, Description = name .. " (sandbox seed)",
+    IsSendable = sendable_on ~= nil, ObjectID = object_id,
+    SendableDataExtensionField = sendable_on and {Name = sendable_on} or nil, Fields = fields}
+end
+
+-- Fixed ObjectIDs of the sendable data extensions, so send definitions can name them
+-- (SendDefinitionList.CustomObjectID) in this file.
+local WEB_VISITORS_ID = "5a1d0c3e-0001-4e6f-9a7b-000000002611"
+local SPRING_SALE_CUSTOMERS_ID = "5a1d0c3e-0002-4e6f-9a7b-000000001302"
+local LOYALTY_MEMBERS_ID = "5a1d0c3e-0003-4e6f-9a7b-000000000036"
+
+-- i -> a position 0..n-1, a different one for each i (7919 is a prime that divides neither
+-- 2,611 nor 1,302): the people a filter keeps are spread through the rows, not the first ones
+local function spread(i, n) return (i * 7919) % n end
+
+-- 2,611 visitors of the web shop, 2,480 of whom browsed the spring collection
+local function web_visitors(n, browsed)
+  local rows = {}
+  for i = 1, n do
+    local first = first_names[(i * 5 - 1) % #first_names + 1]
+    rows[i] = {SubscriberKey = string.format("visitor-%04d", i),
+      EmailAddress = string.format("visitor%d@example.com", i), FirstName = first,
+      BrowsedSpring = spread(i, n) < browsed and "true" or "false",
+      LastVisit = string.format("2026-%02d-%02dT10:00:00", (i - 1) % 3 + 2, (i * 7 - 1) % 28 + 1)}
+  end
+  return rows
+end
+
+-- 1,302 customers of the spring sale, 1,250 of them active
+local function spring_customers(n, active)
+  local rows = {}
+  for i = 1, n do
+    rows[i] = {SubscriberKey = string.format("customer-%04d", i),
+      EmailAddress = string.format("customer%d@example.com", i),
+      FirstName = first_names[(i * 11 - 1) % #first_names + 1],
+      IsActive = spread(i, n) < active and "true" or "false"}
+  end
+  return rows
+end
+
+-- The first visitors (by row) who browsed the spring collection: some of them are known
+-- subscribers whose status a send to the spring prospects must respect.
+local visitors = web_visitors(2611, 2480)
+local browsers = {}
+for _, r in ipairs(visitors) do
+  if r.BrowsedSpring == "true" and #browsers < 3 then browsers[#browsers + 1] = r end
+end
+
+local function is_true(column)
+  return {_type = "SimpleFilterPart", Property = column, SimpleOperator = "equals", Value = {"true"}}
 end
 
 local function activity(key, name)
@@ -95,11 +156,13 @@ return {
 
   AudienceDefinition = {
     {CustomerKey = "spring-prospects", Name = "Spring prospects",
-     Description = "Everyone who browsed the spring collection", _count = 2480, _total = 2611},
+     Description = "Everyone who browsed the spring collection", _source = "Web_Visitors",
+     _filter = is_true("BrowsedSpring")},
     {CustomerKey = "spring-sale-audience", Name = "Spring sale audience",
-     Description = "Active customers for the spring sale", _count = 1250, _total = 1302},
+     Description = "Active customers for the spring sale", _source = "Spring_Sale_Customers",
+     _filter = is_true("IsActive")},
     {CustomerKey = "loyalty-members-audience", Name = "Loyalty members",
-     Description = "Members of the loyalty programme", _count = 36, _total = 36},
+     Description = "Members of the loyalty programme", _source = "Loyalty_Members"},
   },
   AudienceSegmentDefinition = {
     {CustomerKey = "spring-prospects-vip", Name = "Spring prospects: VIP",
@@ -123,10 +186,14 @@ return {
   EmailSendDefinition = {
     {CustomerKey = "spring-sale-send", Name = "Spring sale send", Description = "The spring sale email",
      EmailSubject = "Spring sale: 30% off everything", TestEmailAddr = "qa@acme.example",
-     SenderProfile = {CustomerKey = "marketing-team"},
-     Email = {ID = 8801}, _targets = 1250},
+     SenderProfile = {CustomerKey = "marketing-team"}, Email = {ID = 8801},
+     SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
+       CustomObjectID = SPRING_SALE_CUSTOMERS_ID, Name = "Active spring sale customers",
+       FilterDefinition = {Name = "Active", DataFilter = is_true("IsActive")}}}},
     {CustomerKey = "welcome-series-send", Name = "Welcome series send", EmailSubject = "Welcome to Acme",
-     SenderProfile = {CustomerKey = "support-team"}, Email = {ID = 8802}, _targets = 36},
+     SenderProfile = {CustomerKey = "support-team"}, Email = {ID = 8802},
+     SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
+       CustomObjectID = LOYALTY_MEMBERS_ID, Name = "Loyalty members"}}},
   },
   DataExtension = {
     de("Customers", "Customers", {
@@ -146,9 +213,23 @@ return {
       {Name = "Tier", FieldType = "Text", MaxLength = 20},
       {Name = "Points", FieldType = "Number"},
       {Name = "JoinedDate", FieldType = "Date"},
-    }),
+    }, "SubscriberKey", LOYALTY_MEMBERS_ID),
+    de("Web_Visitors", "Web visitors", {
+      {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+      {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+      {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+      {Name = "BrowsedSpring", FieldType = "Boolean"},
+      {Name = "LastVisit", FieldType = "Date"},
+    }, "SubscriberKey", WEB_VISITORS_ID),
+    de("Spring_Sale_Customers", "Spring sale customers", {
+      {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+      {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+      {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+      {Name = "IsActive", FieldType = "Boolean"},
+    }, "SubscriberKey", SPRING_SALE_CUSTOMERS_ID),
   },
-  rows = {Customers = customers(40), Loyalty_Members = loyalty(36)},
+  rows = {Customers = customers(40), Loyalty_Members = loyalty(36), Web_Visitors = visitors,
+    Spring_Sale_Customers = spring_customers(1302, 1250)},
   generated = {Big_Generated = 1000000},
   ImportDefinition = {
     {CustomerKey = "daily-subscriber-import", Name = "Daily subscriber import",
@@ -181,12 +262,23 @@ return {
     {ID = 101, ListName = "Newsletter", Type = "Public", Description = "Monthly newsletter"},
     {ID = 102, ListName = "Spring Sale", Type = "Private", Description = "Spring sale sign-ups"},
   },
+  -- All Subscribers; Lists = the lists each one is on (by List ID)
   Subscriber = {
-    {SubscriberKey = "ada@example.com", EmailAddress = "ada@example.com", Status = "Active"},
-    {SubscriberKey = "grace@example.com", EmailAddress = "grace@example.com", Status = "Active"},
-    {SubscriberKey = "alan@example.com", EmailAddress = "alan@example.com", Status = "Unsubscribed"},
-    {SubscriberKey = "edsger@example.com", EmailAddress = "edsger@example.com", Status = "Bounced"},
-    {SubscriberKey = "barbara@example.com", EmailAddress = "barbara@example.com", Status = "Active"},
+    {SubscriberKey = "ada@example.com", EmailAddress = "ada@example.com", Status = "Active",
+     Lists = {{ID = 101, Status = "Active"}, {ID = 102, Status = "Active"}}},
+    {SubscriberKey = "grace@example.com", EmailAddress = "grace@example.com", Status = "Active",
+     Lists = {{ID = 101, Status = "Active"}}},
+    {SubscriberKey = "alan@example.com", EmailAddress = "alan@example.com", Status = "Unsubscribed",
+     Lists = {{ID = 101, Status = "Active"}}},
+    {SubscriberKey = "edsger@example.com", EmailAddress = "edsger@example.com", Status = "Bounced",
+     Lists = {{ID = 101, Status = "Active"}}},
+    {SubscriberKey = "barbara@example.com", EmailAddress = "barbara@example.com", Status = "Active",
+     Lists = {{ID = 102, Status = "Unsubscribed"}}},
+    {SubscriberKey = browsers[1].SubscriberKey, EmailAddress = browsers[1].EmailAddress,
+     Status = "Unsubscribed"},
+    {SubscriberKey = browsers[2].SubscriberKey, EmailAddress = browsers[2].EmailAddress, Status = "Held"},
+    {SubscriberKey = browsers[3].SubscriberKey, EmailAddress = browsers[3].EmailAddress,
+     Status = "Bounced"},
   },
   Send = {
     {ID = 51999901, EmailName = "Spring teaser", Subject = "Something is coming", Status = "Complete",

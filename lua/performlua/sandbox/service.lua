@@ -9,8 +9,11 @@
 --   handle(request) -> {status=, body=, content_type=, fault=}   request: {method, path,
 --       headers (lower-case names), body}; fault = "reset-before" | "reset-after" | "truncate"
 --       tells the C side to close the connection (before or instead of answering) or to send
---       half of the body
+--       half of the body;
+--       headers = {Name = "value"} more headers (X-Sandbox-Dropped: what a validating sandbox
+--       took without the elements the service would skip)
 --   control(name, args_lua) -> result_lua   specs and the CLI: stats, objects, clock, ...
+-- config.log: one line per request on stderr (config.log_sink(line) instead, for specs).
 -- config.validator, an XSD validator already loaded (core.xsd_load), stands for config.wsdl:
 -- services made one after the other (the fuzz target) share one instead of loading the WSDL.
 local core = require "performlua.core"
@@ -71,7 +74,9 @@ local function header_shown(value)
   return core.safe_text(value, {max = 200})
 end
 
+local last_fault -- the faultstring of the last fault made, for the log line
 local function fault(status, faultcode, faultstring, extra)
+  last_fault = faultstring
   local f = extra or {}
   f.faultcode, f.faultstring = faultcode, shown(faultstring)
   return respond(status, core.encode_fault(f))
@@ -146,7 +151,38 @@ function M.new(cfg)
   local tokens = {} -- token -> {expires = monotonic seconds, mid = }
   local stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
     sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
-    invalid_requests = 0}
+    invalid_requests = 0, dropped_elements = 0}
+
+  -- what the log line of the request being handled says (one request at a time)
+  local current = {}
+  local log = cfg.log and (cfg.log_sink or function(line) io.stderr:write(line) end)
+
+  -- The object types a request names, for the log: its objects' xsi:types, a Retrieve's
+  -- ObjectType.
+  local LISTS = {"Objects", "Definitions", "Configurations", "Interactions", "Requests"}
+  local function note_types(op, body)
+    current.op = op
+    if type(body) ~= "table" then return end
+    local seen, types = {}, {}
+    local function add(t)
+      if type(t) == "string" and not seen[t] then
+        seen[t] = true
+        types[#types + 1] = t
+      end
+    end
+    if type(body.RetrieveRequest) == "table" then add(body.RetrieveRequest.ObjectType) end
+    if type(body.DescribeRequests) == "table" then
+      for _, d in ipairs(body.DescribeRequests) do
+        if type(d) == "table" then add(d.ObjectType) end
+      end
+    end
+    for _, name in ipairs(LISTS) do
+      if type(body[name]) == "table" then
+        for _, o in ipairs(body[name]) do add(core.typeof(o)) end
+      end
+    end
+    current.types = types
+  end
 
   -- --------------------------------------------------------------------------------------------
   -- auth
@@ -296,7 +332,9 @@ function M.new(cfg)
       local function process()
       local results = {}
       for i, obj in ipairs(objects) do
-        local r = acct[method](acct, obj, ctx)
+        local r
+        if method == "delete_one" then r = acct:delete_one(obj, ctx)
+        else r = acct:save(method, obj, ctx, body.Options) end
         r.OrdinalID = i - 1
         if op ~= "Create" and r.Object == nil then
           -- an object refused: echo what identifies it (its other fields may be what was wrong)
@@ -395,8 +433,8 @@ function M.new(cfg)
   end
 
   local handlers = {
-    Create = crud("Create", "create_one", "CreateResponse"),
-    Update = crud("Update", "update_one", "UpdateResponse"),
+    Create = crud("Create", "create", "CreateResponse"),
+    Update = crud("Update", "update", "UpdateResponse"),
     Delete = crud("Delete", "delete_one", "DeleteResponse"),
     Retrieve = function(body, ctx)
       local rr = body.RetrieveRequest or {}
@@ -460,10 +498,20 @@ function M.new(cfg)
         RequestID = ctx.request_id, Results = results}
     end,
     Configure = function(body, ctx)
+      -- the request's Action says what happens to every configuration: create, update or
+      -- delete (any case); without one, or with another, each is refused and nothing changes
       local results = {}
+      local action = type(body.Action) == "string" and body.Action:lower() or ""
+      local method = ({create = "create_one", update = "update_one", delete = "delete_one"})[action]
       for i, obj in ipairs(body.Configurations or {}) do
-        local existing = acct:find(core.typeof(obj), obj)
-        local r = existing and acct:update_one(obj, ctx) or acct:create_one(obj, ctx)
+        local r
+        if method then r = acct[method](acct, obj, ctx)
+        else
+          r = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_action,
+            StatusMessage = body.Action == nil and "Configure needs an Action: create, update or delete"
+              or string.format("The Configure action '%s' is not supported: use create, update or "
+                .. "delete", tostring(body.Action))}
+        end
         results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
           ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.echo(obj)}
       end
@@ -624,17 +672,32 @@ function M.new(cfg)
       return failure
     end
     stats.by_operation[op] = (stats.by_operation[op] or 0) + 1
+    current.op = op
     local ctx, denied = authenticate(header or {})
     if not ctx then return denied end
+    local dropped
     if validator then
-      local valid, message = validator:validate(req.body)
+      -- the XSD decides fast what is fine; what it refuses is read as the service's
+      -- deserializer would (core.read_like_service): refused only for a value or type it
+      -- cannot read, otherwise taken without what it would skip, which is said out loud
+      local valid = validator:validate(req.body)
       local blanked = not valid and header_after_body_blanked(req.body)
-      if blanked then valid, message = validator:validate(blanked) end
+      if blanked then valid = validator:validate(blanked) end
       if not valid then
-        stats.invalid_requests = stats.invalid_requests + 1
-        return fault(500, "soap:Client", message)
+        local readable, what, kept = core.read_like_service(req.body)
+        if not readable then
+          stats.invalid_requests = stats.invalid_requests + 1
+          return fault(500, "soap:Client", what)
+        end
+        if what then
+          dropped = what
+          stats.dropped_elements = stats.dropped_elements + #what
+          local okk, kept_body = pcall(core.decode, kept)
+          if okk then body = kept_body end
+        end
       end
     end
+    note_types(op, body)
     ctx.request_id = account_mod.uuid()
     -- queued asynchronous requests whose time has come are processed before this one
     local okh, resp_element, tbl = pcall(function(b, c) acct:tick() return handlers[op](b, c) end, body, ctx)
@@ -654,7 +717,12 @@ function M.new(cfg)
       return fault(500, "soap:Server", "The sandbox could not write its answer: "
         .. tostring(type(xml) == "table" and xml.message or xml), {code = 2, message = "UnexpectedError"})
     end
-    return respond(200, xml)
+    local r = respond(200, xml)
+    if dropped then
+      current.dropped = dropped
+      r.headers = {["X-Sandbox-Dropped"] = core.safe_text(table.concat(dropped, ", "), {max = 2000})}
+    end
+    return r
   end
 
   local function pick_fault(n)
@@ -671,6 +739,11 @@ function M.new(cfg)
     stats.soap_requests = stats.soap_requests + 1
     local kind = pick_fault(stats.soap_requests)
     if kind then stats.faults_injected[kind] = (stats.faults_injected[kind] or 0) + 1 end
+    current.injected = kind
+    -- until the body is read, the log names the operation after the SOAPAction header
+    local action = req.headers.soapaction
+    action = action and action:match('^%s*"?(.-)"?%s*$'):match("([^/]*)$")
+    if action and OPERATIONS[action] then current.op = action end
     if kind == "throttle" then
       return fault(500, "soap:Server", "Rate Limited", {code = 17, message = "Rate Limited"})
     elseif kind == "http503" then
@@ -690,13 +763,48 @@ function M.new(cfg)
     return r
   end
 
-  local function handle(req)
+  local function route(req)
     local path = (req.path or "/"):lower():gsub("%?.*$", "")
-    if path == "/v2/token" or path == "/v2/token/" then return token_endpoint(req) end
-    if path == "/service.asmx" then return soap_endpoint(req) end
-    if path == "/v1/requesttoken" then return legacy_token_endpoint(req) end
+    if path == "/v2/token" or path == "/v2/token/" then
+      current.op = "token"
+      return token_endpoint(req)
+    end
+    if path == "/service.asmx" then
+      current.op = "SOAP"
+      return soap_endpoint(req)
+    end
+    if path == "/v1/requesttoken" then
+      current.op = "token (v1)"
+      return legacy_token_endpoint(req)
+    end
+    current.op = "not found: " .. header_shown(req.path or "/")
     return respond(404, "Not found: the sandbox serves POST /v2/token and POST /Service.asmx\n",
       "text/plain; charset=utf-8")
+  end
+
+  -- --log: one line per request on stderr. The time is what the sandbox took, --latency not
+  -- included.
+  local function log_line(r, started)
+    local parts = {os.date("!%Y-%m-%dT%H:%M:%SZ"), current.op or "?"}
+    if current.types and #current.types > 0 then parts[#parts + 1] = table.concat(current.types, ",") end
+    parts[#parts + 1] = tostring(r.status)
+    parts[#parts + 1] = string.format("%.1f ms", (core.monotonic() - started) * 1000)
+    if current.injected then parts[#parts + 1] = "injected fault " .. current.injected end
+    if r.status ~= 200 and last_fault then
+      parts[#parts + 1] = "fault: " .. shown(last_fault, 300):gsub("\n", " | ")
+    end
+    if current.dropped then
+      parts[#parts + 1] = "DROPPED (the service would ignore them): " .. table.concat(current.dropped, ", ")
+    end
+    log(core.safe_text(table.concat(parts, "  "), {max = 4000}) .. "\n")
+  end
+
+  local function handle(req)
+    current, last_fault = {}, nil
+    local started = core.monotonic()
+    local r = route(req)
+    if log then log_line(r, started) end
+    return r
   end
 
   -- --------------------------------------------------------------------------------------------
@@ -732,7 +840,7 @@ function M.new(cfg)
     add_rows = function(args)
       local store = acct:row_store(args[1])
       if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
-      for _, r in ipairs(args[2]) do store.list[#store.list + 1] = r end
+      for _, r in ipairs(args[2]) do account_mod.add_row(store, r) end
       return #store.list
     end,
     generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,

@@ -41,6 +41,9 @@ expect_empty_err() { [ -z "$err" ] || fail "$1: stderr is not empty"; }
 # SANDBOX_AUTH_URL and points the PERFORMLUA_* account variables at it (as a user would point
 # them at a real account: scripts then run without --sandbox, so they act as in production).
 start_sandbox() {
+  # emptied first: the background start truncates it only when it gets to run, and the loop
+  # below would read the previous sandbox's URL until then
+  : >"$work/.sandbox.out"
   "$PERFORMLUA" sandbox --port 0 "$@" >"$work/.sandbox.out" 2>"$work/.sandbox.err" &
   sandbox_pid=$!
   local i

@@ -1,0 +1,77 @@
+-- Benchmark: creating data extension rows in Creates of 50 through the client, at two sizes,
+-- to show the cost grows linearly with the rows (each row is found by its primary key in an
+-- index, never by searching the stored rows). Not run by ctest; the figures depend on the
+-- machine.
+--
+--   performlua tests/bench/bench_rows.lua [SMALL] [BIG] [BATCH] [ROUNDS]   defaults 10000 100000 50 2
+--
+-- Each size gets a fresh sandbox (in this process, on its own threads and lua_State) with an
+-- empty data extension. Prints one key=value line per run (with the time of its first and its
+-- last tenth of the rows: equal when a row costs the same however many are stored) and the
+-- ratio of the best times, about BIG/SMALL (10 for the defaults) when the cost is linear.
+local mc = require "performlua"
+local core = require "performlua.core"
+local sandbox = require "performlua.sandbox"
+
+local small = math.tointeger(tonumber(arg[1] or "10000"))
+local big = math.tointeger(tonumber(arg[2] or "100000"))
+local batch = math.tointeger(tonumber(arg[3] or "50"))
+local rounds = math.tointeger(tonumber(arg[4] or "2"))
+if not small or not big or not batch or not rounds or small < 1 or big < 1 or batch < 1
+    or rounds < 1 then
+  io.stderr:write("usage: performlua bench_rows.lua [SMALL] [BIG] [BATCH] [ROUNDS] "
+    .. "(whole numbers)\n")
+  os.exit(2)
+end
+
+local function run(rows)
+  local sb <close> = sandbox.start{port = 0, latency = 0}
+  local c = mc.connect{auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
+    token_cache = false}
+  local made = c:create(mc.DataExtension{CustomerKey = "Bench_Rows", Name = "Bench rows",
+    Fields = {
+      {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true,
+       IsRequired = true},
+      {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+      {Name = "Points", FieldType = "Number"},
+    }})
+  made:check()
+  local t0, cpu0 = core.monotonic(), os.clock()
+  local tenth = math.max(1, rows // 10)
+  local first_tenth, last_tenth_from
+  local i = 0
+  while i < rows do
+    if i == rows - tenth then last_tenth_from = core.monotonic() end
+    local chunk = {}
+    for _ = 1, math.min(batch, rows - i) do
+      i = i + 1
+      chunk[#chunk + 1] = mc.DataExtensionObject{CustomerKey = "Bench_Rows", Properties = {
+        {Name = "SubscriberKey", Value = string.format("sub-%07d", i)},
+        {Name = "EmailAddress", Value = string.format("member%d@example.com", i)},
+        {Name = "Points", Value = tostring(i % 1000)}}}
+    end
+    c:create(chunk):check()
+    if not first_tenth and i >= tenth then first_tenth = core.monotonic() - t0 end
+  end
+  local seconds = core.monotonic() - t0
+  local last_tenth = core.monotonic() - (last_tenth_from or t0)
+  local stored = sb:rows("Bench_Rows")
+  assert(#stored == rows, "the sandbox holds " .. #stored .. " rows, not " .. rows)
+  print(string.format("rows=%d creates=%d seconds=%.2f cpu_seconds=%.2f us_per_row=%.1f "
+    .. "first_tenth_seconds=%.2f last_tenth_seconds=%.2f", rows, (rows + batch - 1) // batch,
+    seconds, os.clock() - cpu0, seconds / rows * 1e6, first_tenth, last_tenth))
+  return seconds, os.clock() - cpu0
+end
+
+-- best of ROUNDS runs of each size (other work on the machine only ever adds time)
+local t_small, t_big, cpu_small, cpu_big = math.huge, math.huge, math.huge, math.huge
+for _ = 1, rounds do
+  local t, cpu = run(small)
+  t_small, cpu_small = math.min(t_small, t), math.min(cpu_small, cpu)
+  t, cpu = run(big)
+  t_big, cpu_big = math.min(t_big, t), math.min(cpu_big, cpu)
+end
+-- CPU time (this process: the client and the sandbox's threads) moves far less than wall time
+-- on a machine other work shares
+print(string.format("ratio=%.2f cpu_ratio=%.2f (best time for %d rows / best time for %d rows; "
+  .. "linear: %.0f)", t_big / t_small, cpu_big / cpu_small, big, small, big / small))
