@@ -57,6 +57,16 @@ local audience_key = opts.positional[1] or "spring-prospects"
 local send_key = opts.positional[2] or "spring-sale-send"
 local sender_key = opts.positional[3] or "spring-team"
 
+-- The steps that change something run once per run (mc.step, the run journal): after a
+-- failure, a Ctrl-C or a kill, running the same command again continues this run: a finished
+-- step gives back what it recorded, and one cut short is first checked against the account
+-- (the copy by its name, the send definition by its key, the send by its definition) so
+-- nothing is cloned, created or sent twice. A dry run changes nothing and journals nothing.
+local function once(name, how, fn)
+  if opts.dry_run then return fn() end
+  return mc.step(name, how, fn)
+end
+
 local step_number, step_count = 0, 8
 local function step(fmt, ...)
   step_number = step_number + 1
@@ -117,23 +127,28 @@ local function clone(c, audience)
       {Action = "clone", Definitions = {mc.AudienceDefinition{CustomerKey = audience_key, Name = base}}})
     return nil
   end
-  local name, r = base, nil
-  for attempt = 1, 5 do
-    r = c:perform("clone", mc.AudienceDefinition{CustomerKey = audience_key, Name = name})
-    local res = r.Results[1]
-    if not (res and res.ErrorCode == 409007 and not opts.copy_name) then break end
-    name = string.format("%s #%d", base, attempt + 1)
-  end
-  if r.Results[1] and r.Results[1].ErrorCode == 409007 then
-    stop("An audience named '%s' already exists: pick another name with --copy-name.", name)
-  end
-  r:check()
-  local copy = r.Results[1].Object
-  if not copy or not copy.CustomerKey then
-    stop("The clone was accepted but Marketing Cloud did not return the copy's key; look for an "
-      .. "audience named '%s' before running this again.", name)
-  end
-  copy.Name = copy.Name or name
+  local copy = once("clone the audience", {
+    -- an earlier run's clone that lost its answer: the copy it made, found by its name
+    resume = function(found) return {CustomerKey = found.CustomerKey, Name = found.Name} end,
+  }, function()
+    local name, r = base, nil
+    for attempt = 1, 5 do
+      r = c:perform("clone", mc.AudienceDefinition{CustomerKey = audience_key, Name = name})
+      local res = r.Results[1]
+      if not (res and res.ErrorCode == 409007 and not opts.copy_name) then break end
+      name = string.format("%s #%d", base, attempt + 1)
+    end
+    if r.Results[1] and r.Results[1].ErrorCode == 409007 then
+      stop("An audience named '%s' already exists: pick another name with --copy-name.", name)
+    end
+    r:check()
+    local made = r.Results[1].Object
+    if not made or not made.CustomerKey then
+      stop("The clone was accepted but Marketing Cloud did not return the copy's key; look for "
+        .. "an audience named '%s' before running this again.", name)
+    end
+    return {CustomerKey = made.CustomerKey, Name = made.Name or name}
+  end)
   say("  Created the copy '%s' (key %s).", tostring(copy.Name), copy.CustomerKey)
   summary.copy_key, summary.copy_name = copy.CustomerKey, copy.Name
   return copy
@@ -207,7 +222,12 @@ local function aim(c, definition, de, counted)
     say("  (dry run) Its GetMaxCount would then have to equal the count before sending.")
     return run_key
   end
-  c:create(run_definition):check()
+  once("create the send definition for this run", {
+    resume = function() return run_key end, -- an earlier run created it: found by its key
+  }, function()
+    c:create(run_definition):check()
+    return run_key
+  end)
   summary.run_send_key = run_key
   say("  Created the send definition '%s' (key %s) for this run; '%s' is unchanged.",
     fields.Name, run_key, tostring(definition.Name))
@@ -248,15 +268,21 @@ local function start(c, definition, sender, run_key, counted)
       summary.copy_key)
     return nil, 3
   end
-  -- Started at most once: when no answer comes back, perform_once stops and says so.
-  local started = workflow.perform_once(c, "start", send_def,
-    string.format("start the send '%s'", tostring(definition.Name)),
-    "Look for it with: performlua scripts/manage_send.lua list")
-  started:check()
-  local send_id = started.Results[1].Task and started.Results[1].Task.ID
+  -- Started at most once: when no answer comes back, perform_once stops and says so, and a
+  -- re-run looks for the send it may have started before sending anything.
+  local send_id = once("start the send", {
+    resume = function(found) return found.ID end, -- the Send an earlier run started
+  }, function()
+    local started = workflow.perform_once(c, "start", send_def,
+      string.format("start the send '%s'", tostring(definition.Name)),
+      "Look for it with: performlua scripts/manage_send.lua list")
+    started:check()
+    return started.Results[1].Task and started.Results[1].Task.ID
+  end)
   say("  Started: send job %s.", tostring(send_id))
   summary.send_started, summary.send_id = true, send_id
-  return started, send_id
+  -- what c:wait follows: the Send (started now or by an earlier run of this command)
+  return mc.Send{ID = math.tointeger(tonumber(send_id)) or send_id}, send_id
 end
 
 -- Step 7. Follow the send. It is not started again whatever happens from here on.

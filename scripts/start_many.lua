@@ -73,18 +73,35 @@ end
 
 -- Starts one item, waits for it when asked; returns a line for the summary. Raises on failure
 -- (mc.map below turns each item's error into data, so one failure never stops the others).
+-- Each start is a step of the run journal (mc.step): running the same command again after a
+-- failure, a Ctrl-C or a kill gives back the starts already made (a start cut short is first
+-- looked for in the account) and starts only the others.
+local step_names = {}
+local function step_name(item)
+  local name = "start " .. item.type .. " " .. item.key
+  step_names[name] = (step_names[name] or 0) + 1
+  if step_names[name] > 1 then name = name .. " (" .. step_names[name] .. ")" end
+  return name
+end
+
 local function run_item(c, item)
   local definition = mc[item.type]{CustomerKey = item.key}
   local t0 = mc.now()
   -- started at most once: when no answer comes back, perform_once stops this item saying so
-  local r = workflow.perform_once(c, "start", definition, "start it",
-    "Check it in Marketing Cloud before starting it again.")
-  local res = r.Results[1]
-  if not r.ok then
-    error(string.format("did not start: %s", res and tostring(res.StatusMessage)
-      or tostring(r.OverallStatus)), 0)
-  end
-  local task_id = res.Task and res.Task.ID
+  local task_id = mc.step(item.step, {
+    resume = function(found) return found.ID end, -- the Send an earlier run started
+  }, function()
+    local r = workflow.perform_once(c, "start", definition, "start it",
+      "Check it in Marketing Cloud before starting it again.")
+    local res = r.Results[1]
+    if not r.ok then
+      error(string.format("did not start: %s", res and tostring(res.StatusMessage)
+        or tostring(r.OverallStatus)), 0)
+    end
+    return res.Task and res.Task.ID
+  end)
+  -- what c:wait follows: the task of the definition started (now or by an earlier run)
+  local r = {StatusCode = "OK", Task = {ID = task_id}, Object = definition}
   if opts.no_wait then
     return string.format("started (task %s)", tostring(task_id or "none"))
   end
@@ -122,6 +139,7 @@ local function main()
       .. "with --yes to start them.", senders)
   end
 
+  for _, item in ipairs(items) do item.step = step_name(item) end
   -- The concurrent part: each item in its own task; errors become data, per item.
   local outcomes = mc.map(items, function(item)
     local ok, line = pcall(run_item, c, item)

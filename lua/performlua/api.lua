@@ -34,6 +34,10 @@ M.functions = {
    purpose = "waits without holding up other tasks"},
   {name = "now", owner = "performlua.loop", signature = "mc.now() -> seconds",
    purpose = "a monotonic clock for durations: mc.now() - started"},
+  {name = "step", owner = "performlua.journal",
+   signature = "mc.step(name[, {check =, resume =}], fn) -> fn's results",
+   purpose = "runs fn once per run of the command: kept in the run journal, so a re-run after "
+     .. "a failure returns what it recorded and never sends a call in doubt again"},
   {name = "isatty", owner = "performlua.terminal", signature = "mc.isatty(stream) -> boolean",
    purpose = "whether \"stdin\", \"stdout\" or \"stderr\" is a terminal (someone can answer)"},
   {name = "pretty", owner = "performlua.pretty", signature = "mc.pretty(value[, opts]) -> text",

@@ -11,7 +11,9 @@
 --   * a disk cache in $XDG_CACHE_HOME/performlua/tokens/<hash>.json (file 0600, directory 0700)
 --     holding a token only for the client secret that fetched it, so repeated runs within a
 --     token's life make no token request (the service asks for at most one per 20 minutes per
---     machine). A token the server rejects is dropped and replaced.
+--     machine). A token the server rejects is dropped and replaced. The file is written
+--     atomically (a temporary file renamed over it); the temporary files of a process killed
+--     mid-write, each holding a live token, are removed when the cache is next used.
 -- WS-Security username/password (legacy accounts): no token; the header carries them.
 --
 -- Token request failures raise kind "auth" with the server's error / error_description and
@@ -74,8 +76,17 @@ local function cache_path(key)
   return dir .. "/" .. core.hash_hex(key) .. ".json", dir
 end
 
+-- A process killed while writing the cache leaves its temporary file, holding a live token:
+-- removed the first time this process uses the cache file.
+local function sweep_cache(state)
+  if state.swept or not state.cache_file then return end
+  state.swept = true
+  core.remove_stale_temporaries(state.cache_file)
+end
+
 local function read_cache(state)
   if not state.cache_file then return nil end
+  sweep_cache(state)
   local info = core.file_info(state.cache_file)
   if not info or not info.is_file then return nil end
   if info.uid ~= core.getuid() or info.mode & 0x3f ~= 0 then
@@ -117,6 +128,7 @@ local function write_cache(state, data)
   if not ok then return cache_warning("create the token cache directory " .. state.cache_dir,
     err) end
   core.chmod(state.cache_dir, 448)
+  sweep_cache(state)
   ok, err = core.write_file_atomic(state.cache_file, core.json_encode(data), 384) -- 0600
   if not ok then cache_warning("write the token cache in " .. state.cache_dir, err) end
 end

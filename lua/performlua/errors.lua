@@ -39,8 +39,10 @@ M.KINDS = {
   {name = "storage", means = "SQLite refused or failed (the sandbox's account, the run "
     .. "journal): .code is the extended result code's name (SQLITE_BUSY, ...), .database the "
     .. "file; retryable for SQLITE_BUSY and SQLITE_LOCKED"},
-  {name = "interrupted", means = "a call cancelled because the line or script that started "
-    .. "it was interrupted (Ctrl-C)"},
+  {name = "interrupted", means = "SIGINT (Ctrl-C) or SIGTERM stopped the call or the line: "
+    .. ".signal; outcome_unknown when its request may have reached the service (.correlation_id)"},
+  {name = "journal", means = "the run journal cannot prove what an earlier run of this command "
+    .. "did (a call in doubt): the message says what to verify, with the ids"},
 }
 
 local known = {}

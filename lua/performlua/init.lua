@@ -29,6 +29,8 @@ local owners = {
   json_encode = "performlua.json", json_decode = "performlua.json", json_null = "performlua.json",
   -- "did you mean", as performlua's own messages choose it
   suggest = "performlua.names",
+  -- named steps of a workflow, kept in the run journal so a re-run continues the run
+  step = "performlua.journal",
   -- what a type, an enumeration, a function or a method is (the REPL's ?Type)
   help = "performlua.help",
 }

@@ -30,12 +30,47 @@ local tasks = setmetatable({}, {__mode = "k"}) -- coroutine -> task
 
 M.now = core.monotonic
 
+-- The signal (SIGINT, SIGTERM) that interrupted the running chunk, or nil: the CLI's
+-- performlua.signal (runtime/cli/interrupt.c); a host without it is never interrupted.
+local function signal_pending()
+  local signal = package.loaded["performlua.signal"]
+  return signal and signal.pending() or nil
+end
+M.signal_pending = signal_pending
+
+--- Records `err` as the error that says what an interruption stopped: the CLI raises it again
+--- in the script's own code, so a pcall there cannot swallow it. Returns err.
+--- The task making the call keeps it too (the one in doubt, if any), so an interrupted mc.map
+--- counts the item right even when its function caught the error and returned.
+function M.note_interrupted(err)
+  local signal = package.loaded["performlua.signal"]
+  if signal and signal.note then signal.note(err) end
+  local co = coroutine.running()
+  local task = tasks[co]
+  if task and (task.interrupted == nil
+      or (err.outcome_unknown and not task.interrupted.outcome_unknown)) then
+    task.interrupted = err
+  end
+  return err
+end
+
+local SIGNAL_TEXT = {SIGINT = "interrupted by Ctrl-C (SIGINT)", SIGTERM = "stopped by SIGTERM"}
+
+--- The error a wait raises once the run was interrupted (kind "interrupted", .signal).
+function M.interrupted_error(signal)
+  signal = signal or signal_pending() or "SIGINT"
+  return errors.new{kind = "interrupted", signal = signal, message = SIGNAL_TEXT[signal]
+    or ("interrupted by " .. tostring(signal))}
+end
+local interrupted_error = M.interrupted_error
+
 local function get_multi()
   if not multi then multi = core.http_multi() end
   return multi
 end
 
 local usage = errors.usage
+local interrupted_group -- defined with run_group
 
 local function make_ready(co, ...)
   ready_tail = ready_tail + 1
@@ -96,10 +131,15 @@ local function run_ready()
 end
 
 -- Drives the loop until pred() is true.
+-- Once a signal arrived, no wait goes on (sticky: a script that caught the error and calls
+-- again is stopped again), and nothing more is polled, so a request that had not left when
+-- the signal came never leaves.
 local function run_until(pred)
   while true do
     run_ready()
     if pred() then return end
+    local signal = signal_pending()
+    if signal then error(interrupted_error(signal), 0) end
     if not fire_timers() then
       local pending = multi and multi:pending() or 0
       local timeout = 0.5 -- bounded, so an interrupt (Ctrl-C hook) is seen promptly
@@ -130,6 +170,13 @@ local function current_task()
 end
 M.in_task = function() return current_task() ~= nil end
 
+--- The coroutine that started task `co` (nil when co is no task): the run journal's steps
+--- reach the calls of their mc.map / mc.parallel this way.
+function M.parent_of(co)
+  local task = tasks[co]
+  return task and task.parent or nil
+end
+
 -- Waits until the `wake` function given to register(wake) is called; returns wake's arguments.
 local function suspend(register)
   local task = current_task()
@@ -143,6 +190,8 @@ local function suspend(register)
     end)
     local woke = table.pack(coroutine.yield(YIELD))
     if woke[1] == CANCEL then
+      local signal = signal_pending()
+      if signal then error(interrupted_error(signal), 0) end
       error(errors.new{kind = "interrupted", message = "interrupted: this call was "
         .. "cancelled because the line or script that started it was interrupted"}, 0)
     end
@@ -160,12 +209,19 @@ M.suspend = suspend
 
 -- Starts a function as a task; on_done(task) is called when it finishes.
 local function spawn(fn, on_done)
-  local task = {on_done = on_done}
+  local task = {on_done = on_done, parent = coroutine.running()}
   local function handler(e)
     task.traceback = debug.traceback(nil, 2)
     return e
   end
-  task.co = coroutine.create(function() return xpcall(fn, handler) end)
+  task.co = coroutine.create(function(first)
+    -- cancelled before it ever ran: it started nothing
+    if first == CANCEL then
+      task.not_started = true
+      return false, interrupted_error()
+    end
+    return xpcall(fn, handler)
+  end)
   tasks[task.co] = task
   make_ready(task.co)
   return task
@@ -207,9 +263,39 @@ function M.cancel_all()
 end
 
 --- HTTP: starts the transfer and waits for it; returns the response table of core.http_multi.
+--- Interrupted while the transfer runs, it raises kind "interrupted" with `sent`: whether the
+--- request had begun to leave (so the service may have it).
 function M.http(request)
-  local id = get_multi():start(request)
-  return suspend(function(wake) waiters[id] = wake end)
+  local m = get_multi()
+  local on_sent = request.on_sent -- a test hook (transport's PERFORMLUA_TEST_STOP_AT)
+  request.on_sent = nil
+  local id = m:start(request)
+  local mine
+  if on_sent then
+    while m:sent(id) == false do
+      for _, response in ipairs(m:poll(0.01)) do
+        if response.id == id then
+          mine = response
+        else
+          local wake = waiters[response.id]
+          waiters[response.id] = nil
+          if wake then wake(response) end
+        end
+      end
+    end
+    on_sent()
+    if mine then return mine end
+  end
+  local ok, resp = pcall(suspend, function(wake) waiters[id] = wake end)
+  if ok then return resp end
+  waiters[id] = nil
+  if errors.is_error(resp) and resp.kind == "interrupted" then
+    -- no answer once the handle is gone (cancel_all closed it): say it may have left
+    local known, sent = pcall(m.sent, m, id)
+    error(errors.new{kind = "interrupted", signal = resp.signal, message = resp.message,
+      sent = not (known and sent == false)}, 0)
+  end
+  error(resp, 0)
 end
 
 --- mc.sleep(seconds): pauses the caller; other tasks keep running.
@@ -313,6 +399,70 @@ local function group_error(api, noun, failures, results, name_of)
   return errors.new(err)
 end
 
+-- The signal interrupted the code waiting for a group: its tasks still pending are cancelled
+-- (each interrupted call says whether its request had left), and the error accounts for every
+-- member: done, failed, in doubt (interrupted after a request that changes something may have
+-- reached the service), stopped (interrupted with nothing in doubt: what was in flight had not
+-- left, or changes nothing), not started.
+interrupted_group = function(api, noun, count, cause, tasks_of, results, failures)
+  local group = {}
+  for _, task in pairs(tasks_of) do group[task.co] = task end
+  for _ = 1, 10 do
+    local pending = {}
+    for co, task in pairs(group) do
+      if not task.done and coroutine.status(co) == "suspended" then pending[#pending + 1] = co end
+    end
+    if #pending == 0 then break end
+    for _, co in ipairs(pending) do
+      if tasks[co] then step(co, table.pack(CANCEL)) end
+    end
+  end
+  local done, failed, in_doubt, stopped, not_started = {}, {}, {}, {}, {}
+  local failed_error = {}
+  for _, f in ipairs(failures) do failed_error[f.index] = f.error end
+  for i = 1, count do
+    local task = tasks_of[i]
+    local e = failed_error[i]
+    if not task or task.not_started then
+      not_started[#not_started + 1] = i
+    elseif task.interrupted then -- even when its function caught the error and returned
+      if task.interrupted.outcome_unknown then
+        in_doubt[#in_doubt + 1] = i
+      else
+        stopped[#stopped + 1] = i
+      end
+    elseif task.done and task.ok then
+      done[#done + 1] = i
+    elseif e ~= nil and errors.is_error(e) and e.kind == "interrupted" then
+      if e.outcome_unknown then in_doubt[#in_doubt + 1] = i else stopped[#stopped + 1] = i end
+    elseif e ~= nil then
+      failed[#failed + 1] = i
+    else
+      in_doubt[#in_doubt + 1] = i -- still running and could not be stopped
+    end
+  end
+  local function list(t)
+    if #t > 12 then return table.concat(t, ", ", 1, 12) .. ", ..." end
+    return table.concat(t, ", ")
+  end
+  local parts = {string.format("%d done", #done)}
+  if #failed > 0 then parts[#parts + 1] = string.format("%d failed (%s)", #failed, list(failed)) end
+  if #in_doubt > 0 then
+    parts[#parts + 1] = string.format("%d in doubt (%s: a request that changes something may "
+      .. "have reached the service; check them before running again)", #in_doubt, list(in_doubt))
+  end
+  if #stopped > 0 then
+    parts[#parts + 1] = string.format("%d stopped with nothing in doubt (%s)", #stopped,
+      list(stopped))
+  end
+  parts[#parts + 1] = string.format("%d not started", #not_started)
+  return M.note_interrupted(errors.new{kind = "interrupted", signal = cause.signal,
+    message = string.format("%s during %s of %d %ss: %s", tostring(cause.message), api, count,
+      noun, table.concat(parts, ", ")),
+    outcome_unknown = #in_doubt > 0 or nil, done = done, failed = failed, in_doubt = in_doubt,
+    stopped = stopped, not_started = not_started, results = results, failures = failures})
+end
+
 -- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
 -- have settled. After a failure no new member is started (what already runs may finish).
 local function run_group(api, noun, count, concurrency, call, name_of)
@@ -335,18 +485,27 @@ local function run_group(api, noun, count, concurrency, call, name_of)
       if wake_parent then wake_parent() end
     end
   end
+  local stopping = false
+  local tasks_of = {}
   launch = function()
-    while running < concurrency and next_index <= count and #failures == 0 do
+    while not stopping and running < concurrency and next_index <= count and #failures == 0 do
       local i = next_index
       next_index = next_index + 1
       running = running + 1
       local task = spawn(function() return call(i) end, on_done)
       task.index = i
+      tasks_of[i] = task
     end
   end
   launch()
   if not settled then
-    suspend(function(wake) wake_parent = wake end)
+    local ok, err = pcall(suspend, function(wake) wake_parent = wake end)
+    if not ok then
+      if not (errors.is_error(err) and err.kind == "interrupted") then error(err, 0) end
+      stopping = true
+      wake_parent = nil
+      error(interrupted_group(api, noun, count, err, tasks_of, results, failures), 0)
+    end
   end
   if #failures > 0 then
     error(group_error(api, noun, failures, results, name_of), 0)

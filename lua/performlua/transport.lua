@@ -143,6 +143,42 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
     message = string.format("%s: HTTP %d from %s: %s", op, status, host_of(url), snippet)}}
 end
 
+-- A test hook (tests/e2e/journal_kill.sh): PERFORMLUA_TEST_STOP_AT=N:WHEN kills this process
+-- with SIGKILL at the N-th SOAP request: WHEN is before (it never leaves), inflight (once its
+-- body was handed to the connection) or after (its answer arrived, nothing recorded it yet);
+-- sigint sends the process SIGINT (Ctrl-C) once the body was handed to the connection.
+-- N may also name the request: an operation (Create) or a Perform action (start, clone): the
+-- first such request.
+local stop_at_n, stop_at_when
+do
+  local v = os.getenv("PERFORMLUA_TEST_STOP_AT")
+  if v then
+    local n, when = v:match("^(%w+):(%a+)$")
+    stop_at_n, stop_at_when = tonumber(n) or (n and n:lower()), when
+  end
+end
+local soap_requests = 0
+
+local function stop_here(op, request)
+  soap_requests = soap_requests + 1
+  if type(stop_at_n) == "number" then return soap_requests == stop_at_n end
+  if op:lower() == stop_at_n or (op == "Perform" and tostring(request.Action):lower() == stop_at_n)
+  then
+    stop_at_n = nil -- the first one only
+    return true
+  end
+  return false
+end
+
+local function kill_self(signal)
+  io.stdout:flush()
+  io.stderr:flush()
+  -- io.popen, not os.execute: system() ignores SIGINT in the caller while its child runs
+  local p = io.popen("kill -" .. (signal or "KILL") .. " " .. core.getpid())
+  if p then p:close() end
+end
+M.kill_self = kill_self
+
 -- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
 -- {err=, retry=bool, refresh=token}.
 local function exchange(c, op, request, idempotent, correlation_id, timeout)
@@ -161,10 +197,18 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
       trace.write(string.format("%s request POST %s (correlation id %s)", op, url,
         correlation_id), envelope, secrets)
     end
+    local stop
+    if stop_at_n then
+      if stop_here(op, request) then stop = stop_at_when end
+      if stop == "before" then kill_self() end
+    end
     local resp = loop.http{url = url, body = envelope, idempotent = idempotent,
       timeout = timeout, connect_timeout = c.connect_timeout, ca_file = c.ca_file,
       headers = {"Content-Type: text/xml; charset=utf-8", "SOAPAction: " .. op,
-                 "X-Correlation-ID: " .. correlation_id}}
+                 "X-Correlation-ID: " .. correlation_id},
+      on_sent = (stop == "inflight" and kill_self)
+        or (stop == "sigint" and function() kill_self("INT") end) or nil}
+    if stop == "after" then kill_self() end
     if c.trace then
       if resp.curl_code ~= 0 then
         trace.write(string.format("%s failed after %.3f s: %s (request %s)", op, resp.elapsed,
@@ -209,12 +253,47 @@ function M.backoff(base_delay, attempt)
   return delay * (0.5 + 0.5 * core.random())
 end
 
+-- The error of a call interrupted by a signal (SIGINT, SIGTERM; loop.http says whether the
+-- request had left): kind "interrupted", outcome_unknown when a request that changes something
+-- may have reached the service, with the correlation id to quote. Other errors pass unchanged.
+local function interrupted_call(err, op, idempotent, correlation_id)
+  if not (errors.is_error(err) and err.kind == "interrupted") or err.operation then return err end
+  local sent = err.sent == true
+  local e = errors.new{kind = "interrupted", signal = err.signal, operation = op,
+    correlation_id = correlation_id, sent = sent}
+  local what = tostring(err.message)
+  if sent and not idempotent then
+    e.outcome_unknown = true
+    e.request_id = correlation_id
+    e.message = string.format("%s %s after its request was sent: the service may have done it "
+      .. "(correlation id %s); check what it changed before running this again", op, what,
+      correlation_id)
+  elseif sent then
+    e.message = string.format("%s %s while waiting for its answer (it changes nothing)", op, what)
+  else
+    e.message = string.format("%s %s before its request was sent: nothing was sent", op, what)
+  end
+  return loop.note_interrupted(e)
+end
+
 -- One logical call with the retry policy. Returns the decoded answer.
-local function call(c, op, request, options)
+local function call(c, op, request, options, correlation_id)
   local idempotent = READ_ONLY[op] or false
+  correlation_id = correlation_id or core.uuid()
+  local ok, out = pcall(M.call_once, c, op, request, options, idempotent, correlation_id)
+  if ok then return out end
+  error(interrupted_call(out, op, idempotent, correlation_id), 0)
+end
+
+-- The retry loop of one logical call.
+function M.call_once(c, op, request, options, idempotent, correlation_id)
+  local signal = loop.signal_pending()
+  if signal then -- the run was interrupted: nothing more is sent
+    error(errors.new{kind = "interrupted", signal = signal, sent = false,
+      message = loop.interrupted_error(signal).message}, 0)
+  end
   local timeout = options and options.timeout
     or (op == "Retrieve" and c.retrieve_timeout or c.timeout)
-  local correlation_id = core.uuid()
   local started = loop.now()
   local attempts, refreshed = 0, false
   while true do
@@ -261,11 +340,17 @@ end
 
 --- One logical call with the retry policy: the decoded answer, or the error raised. With
 --- --log-json, each call is also one line of the run log (performlua.runlog).
+--- Inside a step of the run journal (mc.step), a call that changes something is written down
+--- before it is sent and when it ends (performlua.journal).
 function M.call(c, op, request, options)
-  if not runlog.enabled() then return call(c, op, request, options) end
+  local journal = package.loaded["performlua.journal"]
+  if not runlog.enabled() and not journal then return call(c, op, request, options) end
+  local correlation_id = core.uuid()
+  local entry = journal and journal.before_call(op, request, correlation_id)
   local started = loop.now()
-  local ok, out = pcall(call, c, op, request, options)
-  runlog.call(op, request, ok, out, loop.now() - started)
+  local ok, out = pcall(call, c, op, request, options, correlation_id)
+  if entry then journal.after_call(entry, ok, out) end
+  if runlog.enabled() then runlog.call(op, request, ok, out, loop.now() - started) end
   if not ok then error(out, 0) end
   return out
 end

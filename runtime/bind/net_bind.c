@@ -249,6 +249,17 @@ static int l_pending(lua_State *L)
     return 1;
 }
 
+/* multi:sent(id) -> whether the transfer handed its body to libcurl; nil when unknown */
+static int l_sent(lua_State *L)
+{
+    multi_box *box = check_open(L);
+    int sent = pl_http_sent(box->m, (long)luaL_checkinteger(L, 2));
+    if (sent < 0)
+        return 0;
+    lua_pushboolean(L, sent);
+    return 1;
+}
+
 static int l_url_allowed(lua_State *L)
 {
     const char *url = luaL_checkstring(L, 1);
@@ -268,6 +279,7 @@ void pl_open_net(lua_State *L)
         {"start", l_start},
         {"poll", l_poll},
         {"pending", l_pending},
+        {"sent", l_sent},
         {"close", l_close},
         {NULL, NULL},
     };

@@ -14,6 +14,10 @@
  *       writes a temporary file in the same directory created with `mode` (never wider, whatever
  *       the umask), flushes it to disk and renames it over `path`: readers see the old or the new
  *       content, never a torn file, and the secret is never briefly world-readable.
+ *   core.remove_stale_temporaries(path) -> number removed
+ *       removes the temporary files write_file_atomic(path, ...) left behind when a process was
+ *       killed between creating and renaming one ("<path>.tmp.<pid>.<hex>" whose process is
+ *       gone, or is this one: its own writes finish before returning).
  *   core.random() -> float in [0, 1) from the kernel's generator (backoff jitter)
  *   core.random_hex(nbytes) -> hex string (tokens, temporary names)
  *   core.uuid() -> a random version 4 UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (ids)
@@ -25,8 +29,10 @@
  *       calls f(...) while the Lua state may allocate at most `bytes` more than it frees (a
  *       refused allocation raises "not enough memory" where it happens, like a real one);
  *       `reached` tells whether the limit refused one. An error of f's propagates. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,6 +226,39 @@ static int l_write_file_atomic(lua_State *L)
     return 1;
 }
 
+static int l_remove_stale_temporaries(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dir =
+        slash ? lua_pushlstring(L, path, (size_t)(slash - path + (slash == path))) : ".";
+    const char *prefix = lua_pushfstring(L, "%s.tmp.", base);
+    size_t prefix_len = strlen(prefix);
+    lua_Integer removed = 0;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, prefix, prefix_len) != 0)
+                continue;
+            char *end;
+            long pid = strtol(e->d_name + prefix_len, &end, 10);
+            if (end == e->d_name + prefix_len || *end != '.' || pid <= 0)
+                continue;
+            if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+                continue; /* its process may still be writing it */
+            const char *victim = lua_pushfstring(L, "%s/%s", dir, e->d_name);
+            if (unlink(victim) == 0)
+                removed++;
+            lua_pop(L, 1);
+        }
+        closedir(d);
+    }
+    lua_pushinteger(L, removed);
+    return 1;
+}
+
 static int random_failed(lua_State *L)
 {
     return luaL_error(L, "the kernel's random generator failed: %s", strerror(errno));
@@ -355,6 +394,7 @@ void pl_open_sys(lua_State *L)
         {"chmod", l_chmod},
         {"mkdir_p", l_mkdir_p},
         {"write_file_atomic", l_write_file_atomic},
+        {"remove_stale_temporaries", l_remove_stale_temporaries},
         {"random", l_random},
         {"random_hex", l_random_hex},
         {"uuid", l_uuid},

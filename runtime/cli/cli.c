@@ -157,6 +157,10 @@ static int msghandler(lua_State *L)
     int usage = pl_error_is_kind(L, 1, "usage");
     if (usage)
         last_error_usage = 1;
+    /* an interruption, or a journal that cannot prove what an earlier run did, is no bug of
+     * the script: its message says what may have happened and what to do */
+    int quiet =
+        usage || pl_error_is_kind(L, 1, "interrupted") || pl_error_is_kind(L, 1, "journal");
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -164,7 +168,10 @@ static int msghandler(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
-    if (usage && !debug_tracebacks) {
+    if (quiet && !debug_tracebacks) {
+        /* such a message says it all; its rendering would repeat the ids */
+        if (!usage && lua_getfield(L, 1, "message") == LUA_TSTRING)
+            return 1;
         lua_pushstring(L, msg);
         return 1;
     }
@@ -505,18 +512,26 @@ static int start_run_log(lua_State *L, cli_options *o)
     return pl_cli_report(L, status);
 }
 
-/* The run log's last line, with the exit status (when a log was opened). */
-static void finish_run_log(lua_State *L, int exit_status)
+/* module.finish(exit_status), when the module was loaded. */
+static void call_finish(lua_State *L, const char *module, int exit_status)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, "performlua.runlog") == LUA_TTABLE &&
+    if (lua_getfield(L, -1, module) == LUA_TTABLE &&
         lua_getfield(L, -1, "finish") == LUA_TFUNCTION) {
         lua_pushinteger(L, exit_status);
-        /* the log is a convenience: its failure must not change the status */
+        /* its failure must not change the status */
         if (lua_pcall(L, 1, 0, 0) != LUA_OK)
             lua_pop(L, 1);
     }
     lua_settop(L, 0);
+}
+
+/* The run log's last line, with the exit status (when a log was opened), and the run
+ * journal's run marked finished (exit status 0) or not (when a step was journalled). */
+static void finish_run_log(lua_State *L, int exit_status)
+{
+    call_finish(L, "performlua.journal", exit_status);
+    call_finish(L, "performlua.runlog", exit_status);
 }
 
 /* --sandbox: start the embedded sandbox as the default account; the handle is kept in the
@@ -577,6 +592,8 @@ static void start_repl(lua_State *L)
     pl_cli_print_banner();
     print_sandbox_hint(L);
     pl_repl_run(L);
+    if (pl_interrupt_last_signal() != SIGTERM)
+        pl_interrupt_forget(); /* Ctrl-C stopped a line, not the session */
 }
 
 static int stdin_is_tty(void)
@@ -596,6 +613,7 @@ static int pmain(lua_State *L)
     }
     luaL_openlibs(L);
     pl_interrupt_track_coroutines(L);
+    pl_interrupt_open(L);
     pl_core_install(L);
     publish_flags(L, o);
     if (o->flags & OPT_WARN)
@@ -689,6 +707,16 @@ int pl_cli_main(int argc, char **argv)
     int exit_status = ok                          ? o.exit_status
                       : pl_cli_last_error_usage() ? PL_EXIT_USAGE
                                                   : PL_EXIT_FAILED;
+    int sig = pl_interrupt_last_signal();
+    if (sig) {
+        /* 130 for SIGINT, 143 for SIGTERM, as a shell reports a process the signal ended;
+         * also when the script caught the interruption and ended on its own */
+        if (ok)
+            fprintf(stderr, "%s: %s arrived and the script stopped early: what it was doing "
+                            "may be half done\n",
+                    PROGNAME, pl_interrupt_signal_name(sig));
+        exit_status = 128 + sig;
+    }
     finish_run_log(L, exit_status);
     pl_interrupt_set_state(NULL);
     /* Closing the state runs every finalizer: the sandbox stops, HTTP handles are freed. */

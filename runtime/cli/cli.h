@@ -54,6 +54,14 @@ void pl_interrupt_track_coroutines(lua_State *L);
 struct sigaction;
 void pl_interrupt_begin_lua(struct sigaction *old);
 void pl_interrupt_end_lua(const struct sigaction *old);
+/* package.loaded["performlua.signal"] = {pending = fn}: the signal that interrupted the running
+ * chunk ("SIGINT", "SIGTERM" or nil), asked by the event loop at every wait. */
+void pl_interrupt_open(lua_State *L);
+/* The signal (SIGINT, SIGTERM) that interrupted a chunk of this run, or 0; the exit status is
+ * then 128 + its number even when the script caught the error. The REPL forgets it. */
+int pl_interrupt_last_signal(void);
+void pl_interrupt_forget(void);
+const char *pl_interrupt_signal_name(int sig);
 /* Installs the prompt handler (sets a flag, read() returns EINTR); returns whether a Ctrl-C
  * arrived since the last call to pl_interrupt_take_prompt(). */
 void pl_interrupt_begin_prompt(struct sigaction *old);

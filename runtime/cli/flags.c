@@ -50,6 +50,13 @@ static const pl_flag performlua_flags[] = {
      .needs = "a file name",
      .help = "append one JSON line per API call, wait progress and step to FILE\n(as "
              "PERFORMLUA_LOG_JSON=FILE; \"-\" is stderr)"},
+    {.names = "--journal", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "journal",
+     .needs = "a file name",
+     .help = "keep the run journal (mc.step) in FILE (default:\n"
+             "$XDG_STATE_HOME/performlua/journal.sqlite3)"},
+    {.names = "--new-run", .kind = PL_FLAG_SWITCH, .key = "new_run",
+     .help = "start the script's run over: do not continue an unfinished run\nof the same "
+             "command from its journal"},
     {.names = "--debug", .kind = PL_FLAG_SWITCH, .key = "debug",
      .help = "show full tracebacks, performlua's own frames included, for every\nerror, usage "
              "errors too (as PERFORMLUA_DEBUG=1)"},
@@ -164,7 +171,36 @@ static const pl_command doctor_command = {
     .usage_status = PL_EXIT_USAGE,
 };
 
-static const pl_command *const subcommands[] = {&sandbox_command, &doctor_command, NULL};
+/* ---------------------------------------------------------------------------------------- */
+/* performlua runs [show ID | forget ID]: lua/performlua/journal.lua                          */
+
+/* clang-format off */
+static const pl_flag runs_flags[] = {
+    {.names = "show ID", .kind = PL_FLAG_LIST, .key = "words",
+     .help = "the steps and calls of run ID (forget ID: drop it, so the\nnext run of its "
+             "command starts over)"},
+    {.names = "-h, --help", .kind = PL_FLAG_HELP, .help = "this text"},
+    {0},
+};
+/* clang-format on */
+
+static const pl_command runs_command = {
+    .name = "runs",
+    .module = "performlua.journal",
+    .synopsis = "[show ID | forget ID]",
+    .summary = "list the recent runs of the run journal, show one, forget one",
+    .intro = "\nThe run journal (mc.step) records each step of a script and every call that "
+             "changes\nsomething, so re-running a command that failed continues its run. "
+             "performlua's own\n--journal FILE applies: performlua --journal j.sqlite3 runs.\n\n",
+    .flags = runs_flags,
+    .unknown_format = "unknown option '%s'",
+    .needs_format = "%s needs %s",
+    .usage_status = PL_EXIT_USAGE,
+    .operands = &runs_flags[0],
+};
+
+static const pl_command *const subcommands[] = {&sandbox_command, &doctor_command,
+                                                &runs_command, NULL};
 
 const pl_command pl_cli_performlua = {
     .synopsis = "[options] [script [args]]",
@@ -365,6 +401,10 @@ int pl_flags_parse(const pl_command *cmd, int argc, char **argv, int first, pl_f
             else
                 out->script = i;
             return -1;
+        }
+        if (!performlua && cmd->operands && a[0] != '-') {
+            out->uses[out->n_uses++] = (pl_flag_use){.flag = cmd->operands, .value = a};
+            continue;
         }
         /* the spelling: the whole word, or its name before '=' (--profile=NAME), or its first
          * two characters (-eCODE), for a flag that takes a value */

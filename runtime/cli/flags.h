@@ -59,6 +59,9 @@ typedef struct pl_command {
     const char *unknown_format; /* one %s: the word as given */
     const char *needs_format;   /* two %s: the flag as given, what it needs */
     int usage_status;           /* exit status after a usage error */
+    /* a subcommand's words that are not flags ("runs show 3"), each a use of this PL_FLAG_LIST
+     * flag (which is also in `flags`, for its help line); NULL: such a word is refused */
+    const pl_flag *operands;
 } pl_command;
 
 /* performlua itself, and the subcommand named `name` (NULL when there is none). */

@@ -1,9 +1,14 @@
-/* Ctrl-C, the way lua.c does it.
+/* Ctrl-C and SIGTERM, much the way lua.c handles Ctrl-C.
  *
- * While Lua code runs, SIGINT does not kill the process: the handler only sets a debug hook
- * (lua_sethook is async-signal-safe), and the hook raises "interrupted!" at the next Lua
- * instruction, so the script unwinds through its error handling and the REPL stays alive.
- * The handler also restores the default action, so a second Ctrl-C still kills a program
+ * While Lua code runs, SIGINT and SIGTERM do not kill the process: the handler records the
+ * signal and sets a debug hook (lua_sethook is async-signal-safe). The hook raises an error of
+ * kind "interrupted" at the next instruction of the *script's* code; inside performlua's own
+ * modules it waits, because their event loop asks performlua.signal at every wait and raises
+ * there, where it can tell whether the request in flight had left (outcome_unknown). So the
+ * script unwinds through its error handling and the REPL stays alive. The signal stays
+ * recorded until the chunk ends: every later wait raises again, and the CLI exits 128 + the
+ * signal's number even when the script caught the error (pl_interrupt_last_signal).
+ * The handler also restores the default action, so a second signal still kills a program
  * stuck inside C code that never returns to Lua.
  *
  * Unlike lua.c, a line that loops inside a coroutine is interrupted too: a hook set on the
@@ -17,16 +22,20 @@
  * At the REPL prompt, SIGINT only sets a flag; the handler is installed without SA_RESTART
  * so the blocking read() returns EINTR and the line reader can abandon the line. */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 
+#include "bind/errors.h"
 #include "cli/cli.h"
 
 static lua_State *volatile interrupt_state;
 static lua_State *volatile running_coroutine; /* innermost coroutine resumed by Lua code */
-static volatile sig_atomic_t interrupt_requested; /* Ctrl-C during the current Lua call */
+static volatile sig_atomic_t interrupt_requested; /* the signal (SIGINT, SIGTERM) that arrived
+                                                   * during the current Lua call, or 0 */
 static volatile sig_atomic_t prompt_interrupted;
+static int last_signal; /* interrupt_requested when the last Lua call ended */
 
 #define STOP_HOOK_MASK (LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT)
 
@@ -35,17 +44,62 @@ void pl_interrupt_set_state(lua_State *L)
     interrupt_state = L;
 }
 
+/* Whether a chunk name is one of performlua's own modules: embedded ("@lua/performlua/...") or
+ * read from PERFORMLUA_LUA_DIR (cli.c's traceback filter knows the same two places). */
+static int is_own_source(const char *source)
+{
+    if (source == NULL || source[0] != '@')
+        return 0;
+    source++;
+    if (strncmp(source, "lua/performlua/", 15) == 0)
+        return 1;
+    const char *dev_dir = getenv("PERFORMLUA_LUA_DIR");
+    size_t dev_len = dev_dir ? strlen(dev_dir) : 0;
+    return dev_len > 0 && strncmp(source, dev_dir, dev_len) == 0 &&
+           strncmp(source + dev_len, "/performlua/", 12) == 0;
+}
+
+const char *pl_interrupt_signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
+/* Pushes the error a signal raises in the script's own code. */
+static void push_interrupted(lua_State *L, int sig)
+{
+    pl_error_push(L, "interrupted",
+                  sig == SIGTERM ? "stopped by SIGTERM" : "interrupted by Ctrl-C (SIGINT)");
+    lua_pushstring(L, pl_interrupt_signal_name(sig));
+    lua_setfield(L, -2, "signal");
+}
+
+/* The registry key of the error performlua raised for the interruption (performlua.signal's
+ * note): the hook raises that one again, so what the user reads says what was in flight. */
+static const char NOTED_KEY[] = "performlua.signal.noted";
+
+/* Raises the interruption in the script's code, and keeps doing so at each of its instructions
+ * (the hook stays set): a pcall in the script cannot catch it and carry on. The script's
+ * xpcall handlers and __close/__gc are interrupted as well; a second signal kills. */
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
+    if (interrupt_requested == 0) { /* set during an earlier chunk (a REPL line): it is over */
+        lua_sethook(L, NULL, 0, 0);
+        return;
+    }
+    /* performlua's own code raises at its next wait (see above); C functions have no source */
+    if (lua_getinfo(L, "S", ar) && (ar->what[0] == 'C' || is_own_source(ar->source)))
+        return;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, NOTED_KEY) == LUA_TNIL) {
+        lua_pop(L, 1);
+        push_interrupted(L, interrupt_requested);
+    }
+    lua_error(L);
 }
 
 static void on_sigint_in_lua(int sig)
 {
-    signal(sig, SIG_DFL); /* a second Ctrl-C kills, as in lua.c */
-    interrupt_requested = 1;
+    signal(sig, SIG_DFL); /* a second signal kills, as a second Ctrl-C does in lua.c */
+    interrupt_requested = sig;
     if (interrupt_state)
         lua_sethook(interrupt_state, stop_hook, STOP_HOOK_MASK, 1);
     lua_State *co = running_coroutine;
@@ -162,15 +216,29 @@ static void install(void (*handler)(int), struct sigaction *old)
     sigaction(SIGINT, &sa, old);
 }
 
+static struct sigaction old_sigterm;
+
 void pl_interrupt_begin_lua(struct sigaction *old)
 {
     interrupt_requested = 0;
+    if (interrupt_state) {
+        lua_pushnil(interrupt_state);
+        lua_setfield(interrupt_state, LUA_REGISTRYINDEX, NOTED_KEY);
+    }
     install(on_sigint_in_lua, old);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint_in_lua;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_sigterm);
 }
 
 void pl_interrupt_end_lua(const struct sigaction *old)
 {
     sigaction(SIGINT, old, NULL);
+    sigaction(SIGTERM, &old_sigterm, NULL);
+    if (interrupt_requested)
+        last_signal = interrupt_requested;
     interrupt_requested = 0;
     /* A Ctrl-C that arrived after the last Lua instruction must not fire in the next chunk. */
     if (interrupt_state && lua_gethook(interrupt_state) == stop_hook)
@@ -197,4 +265,48 @@ int pl_interrupt_take_prompt(void)
 int pl_interrupt_prompt_pending(void)
 {
     return prompt_interrupted;
+}
+
+int pl_interrupt_last_signal(void)
+{
+    return last_signal;
+}
+
+void pl_interrupt_forget(void)
+{
+    last_signal = 0;
+}
+
+/* performlua.signal.pending() -> "SIGINT" | "SIGTERM" | nil: the signal that arrived during
+ * the running chunk (the event loop raises "interrupted" at its waits while one is set). */
+static int l_pending(lua_State *L)
+{
+    int sig = interrupt_requested;
+    if (sig == 0)
+        return 0;
+    lua_pushstring(L, pl_interrupt_signal_name(sig));
+    return 1;
+}
+
+/* performlua.signal.note(err): the error that says what the interruption stopped; the hook
+ * raises it again in the script's code (only while a signal is pending). */
+static int l_note(lua_State *L)
+{
+    if (interrupt_requested == 0)
+        return 0;
+    lua_settop(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NOTED_KEY);
+    return 0;
+}
+
+void pl_interrupt_open(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_newtable(L);
+    lua_pushcfunction(L, l_pending);
+    lua_setfield(L, -2, "pending");
+    lua_pushcfunction(L, l_note);
+    lua_setfield(L, -2, "note");
+    lua_setfield(L, -2, "performlua.signal");
+    lua_pop(L, 1);
 }

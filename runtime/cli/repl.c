@@ -549,6 +549,8 @@ void pl_repl_run(lua_State *L)
             pl_cli_report(L, status);
             cancel_abandoned_tasks(L);
         }
+        if (pl_interrupt_last_signal() == SIGTERM)
+            break; /* SIGTERM ends the session (exit 143), Ctrl-C only the line */
     }
     completion_state = NULL;
     lua_pushnil(L);

@@ -128,6 +128,17 @@ void pl_http_multi_free(pl_http_multi *m)
     free(m);
 }
 
+int pl_http_sent(const pl_http_multi *m, long id)
+{
+    for (const transfer *t = m->running; t; t = t->next)
+        if (t->resp.id == id)
+            return t->has_body ? t->resp.sent : 1; /* a GET may have left: say so */
+    for (const transfer *t = m->done_head; t; t = t->next)
+        if (t->resp.id == id)
+            return t->resp.sent;
+    return -1;
+}
+
 int pl_http_pending(const pl_http_multi *m)
 {
     return m->n_running + m->n_done;

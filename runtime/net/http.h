@@ -76,6 +76,12 @@ int pl_http_poll(pl_http_multi *m, double timeout, char *why);
 pl_http_response *pl_http_next_done(pl_http_multi *m);
 void pl_http_response_free(pl_http_response *r);
 
+/* Whether transfer `id` (running, or completed and not yet taken) has handed a body byte to
+ * libcurl (see pl_http_response.sent): 1 yes, 0 no, -1 no such transfer. For a caller that
+ * abandons a transfer (an interrupted call) and must say whether it may have reached the
+ * server. */
+int pl_http_sent(const pl_http_multi *m, long id);
+
 /* Transfers started and not yet taken by pl_http_next_done. */
 int pl_http_pending(const pl_http_multi *m);
 

@@ -63,8 +63,7 @@ prompt >
 send while true do end\r
 sleep 300
 send \x03
-expect interrupted!
-expect in ?
+expect interrupted by Ctrl-C (SIGINT)
 prompt > 
 send half typed\x03
 prompt > 
@@ -114,7 +113,7 @@ has_line 'stdin:1: oops'
 has_line 'nil, false, "s"'
 # Ctrl-C stops the running line, not the REPL
 # (the terminal itself echoes ^C when echoctl is on)
-has_line_re '(\^C)?interrupted!'
+has_line_re '(\^C)?interrupted by Ctrl-C \(SIGINT\)'
 has_line '48'
 
 # history: lines are kept across sessions in $XDG_STATE_HOME/performlua/history

@@ -170,7 +170,7 @@ describe("error kinds", function()
       assert.is_true(type(k.means) == "string" and #k.means > 10, k.name)
     end
     assert.are.same({"usage", "auth", "fault", "http", "transport", "xml", "sandbox", "failed",
-      "timeout", "script", "storage", "interrupted"}, names)
+      "timeout", "script", "storage", "interrupted", "journal"}, names)
   end)
 
   it("refuse an unknown kind when an error is made: a bug in performlua, said as such", function()
