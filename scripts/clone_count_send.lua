@@ -121,8 +121,11 @@ end
 local function clone(c, audience)
   local base = opts.copy_name
     or string.format("%s copy %s", tostring(audience.Name), os.date("!%Y-%m-%d %H:%M:%S UTC"))
-  step("Cloning the audience '%s' as '%s'", tostring(audience.Name), base)
+  -- the copy's name is said once it exists: a re-run that continues an earlier run uses the
+  -- copy that run made, whose name holds that run's time
+  step("Cloning the audience '%s'", tostring(audience.Name))
   if opts.dry_run then
+    say("  The copy would be named '%s'.", base)
     workflow.show_envelope("  (dry run) Cloning would send this Perform request:", "Perform",
       {Action = "clone", Definitions = {mc.AudienceDefinition{CustomerKey = audience_key, Name = base}}})
     return nil
