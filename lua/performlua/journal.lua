@@ -310,16 +310,63 @@ end
 
 local function lower(s) return tostring(s or ""):lower() end
 
--- "2026-12-02T15:36:36.357Z" (or without Z/fraction) -> seconds since the epoch, as UTC
+-- "2026-12-02T15:36:36.357Z", "...+02:00" -> seconds since the epoch and true; a time written
+-- without a zone (as the real service writes most of its dates, in its own server time) -> the
+-- seconds read as if it were UTC and false: the caller cannot place it exactly.
 local function parse_time(text)
-  local y, mo, d, h, mi, s = tostring(text):match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
+  local y, mo, d, h, mi, s, rest =
+    tostring(text):match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)%.?%d*(.*)$")
   if not y then return nil end
   local t = os.time{year = tonumber(y), month = tonumber(mo), day = tonumber(d),
     hour = tonumber(h), min = tonumber(mi), sec = tonumber(s), isdst = false}
   -- os.time reads the fields as local time: correct by the offset of that moment
   local utc = os.date("!*t", t)
   utc.isdst = false
-  return t + (t - os.time(utc))
+  t = t + (t - os.time(utc))
+  if rest == "Z" then return t, true end
+  local sign, oh, om = rest:match("^([+-])(%d%d):?(%d%d)$")
+  if sign then
+    local offset = (tonumber(oh) * 60 + tonumber(om)) * 60
+    return sign == "+" and t - offset or t + offset, true
+  end
+  return t, false
+end
+
+-- Time zones reach from UTC-12 to UTC+14: a time without a zone is at most this far from UTC.
+local MOST_ZONE_OFFSET = 14 * 3600
+
+--- Which of `candidates` (what the service has: Sends of a definition, imports of an import
+--- definition) the call in doubt made. `at` is when the call was about to be sent; `id_of`
+--- and `time_of` read a candidate; `known` holds the ids other calls of the journal made.
+--- Returns the candidate, or false when none can be this call's, or nil and the ids that may
+--- be: a time without a zone that could fall after `at` under some zone proves nothing either
+--- way (taking it as UTC would miss a Send made minutes ago in US Central time, and send again).
+function M.placed(candidates, at, id_of, time_of, known)
+  local unplaced = {}
+  for _, candidate in ipairs(candidates) do
+    local id = tostring(id_of(candidate))
+    if not known[id] then
+      local t, zoned = parse_time(time_of(candidate))
+      if t and zoned then
+        -- the service's clock may differ from ours a little: from a minute before
+        if t >= at - 60 then return candidate end
+      elseif not t or t + MOST_ZONE_OFFSET >= at - 60 then
+        unplaced[#unplaced + 1] = id
+      end
+    end
+  end
+  if #unplaced > 0 then return nil, unplaced end
+  return false
+end
+
+-- What `placed` found, as look_up answers: a nil verdict says why, naming the ids.
+local function placed_answer(found, unplaced, what, noun)
+  if found == nil then
+    return nil, string.format("looking for %s found %s %s, whose times are written without a "
+      .. "time zone, so it cannot be proven whether one of them is this call's", what, noun,
+      table.concat(unplaced, ", "))
+  end
+  return found, what
 end
 
 -- The task ids other calls of the journal started (their answers, or what reconciling found):
@@ -346,7 +393,7 @@ end
 local function filter(fields) return require("performlua").SimpleFilterPart(fields) end
 
 -- What the service has for the call in doubt: found (a table), false (not done), nil (cannot
--- tell), plus a sentence saying what was looked for.
+-- tell), plus a sentence saying what was looked for (with nil: why it cannot tell).
 local function look_up(c, call, opts)
   local obj = call.objects[1] or {}
   local action = lower(call.action)
@@ -358,14 +405,10 @@ local function look_up(c, call, opts)
       filter{
         Property = "EmailSendDefinition.CustomerKey", SimpleOperator = "equals",
         Value = obj.CustomerKey})
-    -- the service's clock may differ from ours a little: look from a minute before, leaving
-    -- out the sends the journal knows another call started
-    local known = known_ids(call)
-    for _, send in ipairs(r.Results or {}) do
-      local t = parse_time(send.SendDate or send.CreatedDate)
-      if t and t >= call.at - 60 and not known[tostring(send.ID)] then return send, what end
-    end
-    return false, what
+    -- leaving out the sends the journal knows another call started
+    local found, unplaced = M.placed(r.Results or {}, call.at, function(send) return send.ID end,
+      function(send) return send.SendDate or send.CreatedDate end, known_ids(call))
+    return placed_answer(found, unplaced, what, "the Sends")
   end
   if call.operation == "Perform" and obj.type == "ImportDefinition" and obj.CustomerKey
       and action == "start" then
@@ -374,14 +417,11 @@ local function look_up(c, call, opts)
     local r = c:retrieve("ImportResultsSummary", {"TaskResultID", "StartDate", "ImportStatus"},
       filter{Property = "ImportDefinitionCustomerKey", SimpleOperator = "equals",
         Value = obj.CustomerKey})
-    local known = known_ids(call)
-    for _, summary in ipairs(r.Results or {}) do
-      local t = parse_time(summary.StartDate)
-      if t and t >= call.at - 60 and not known[tostring(summary.TaskResultID)] then
-        return {ID = summary.TaskResultID, summary = summary}, what
-      end
-    end
-    return false, what
+    local found, unplaced = M.placed(r.Results or {}, call.at,
+      function(summary) return summary.TaskResultID end,
+      function(summary) return summary.StartDate end, known_ids(call))
+    if found then found = {ID = found.TaskResultID, summary = found} end
+    return placed_answer(found, unplaced, what, "the imports")
   end
   if call.operation == "Perform" and obj.type == "AudienceDefinition" and action == "clone"
       and obj.Name then
@@ -407,7 +447,7 @@ local function look_up(c, call, opts)
     local v = opts.check(call)
     if v == true then return {}, "the step's check" end
     if v == false then return false, "the step's check" end
-    return nil, "the step's check"
+    return nil, "the step's check could not tell"
   end
   return nil, nil
 end
@@ -468,7 +508,7 @@ local function reconcile(row, opts)
         .. "outcome is not known%s. Nothing was sent again. Verify in Marketing Cloud whether "
         .. "it was done (quote the correlation id); then run `performlua runs forget %d` to "
         .. "start over, or give mc.step a check function that tells.", row.name, state.run,
-        describe_call(call), what and (": " .. what .. " could not tell") or "", state.run),
+        describe_call(call), what and (": " .. what) or "", state.run),
         {run = state.run, step = row.name, correlation_id = call.correlation_id}), 0)
     end
     if found then
