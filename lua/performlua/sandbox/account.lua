@@ -164,6 +164,7 @@ function M.new(cfg)
     next_id = 1000,
     next_task = 52000000,
     mid = cfg.account_id or 7281698,
+    units = {},                -- MID -> {ID=, Name=, ParentID=}: the seed's BusinessUnits
     durations = {queued = 0.2, total = 1.0},
   }, M)
   return self
@@ -398,6 +399,53 @@ function M:load_seed(seed)
     for _, r in ipairs(rows) do M.add_row(store, plain_copy(r)) end
   end
   for key, count in pairs(seed.generated or {}) do self:generate_rows(key, count) end
+  -- the enterprise: its BusinessUnits (the account itself is the top one)
+  for _, bu in ipairs((self.types.BusinessUnit or {list = {}}).list) do
+    local id = math.tointeger(tonumber(rawget(bu, "ID")))
+    if id then
+      self.units[id] = {ID = id, Name = rawget(bu, "Name"),
+        ParentID = math.tointeger(tonumber(rawget(bu, "ParentID")))}
+    end
+  end
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- business units
+
+--- Whether `mid` is a business unit of this enterprise. A seed without BusinessUnits is an
+--- account of one unit that predates them: any MID is taken as given (as before).
+function M:is_unit(mid)
+  if next(self.units) == nil then return mid ~= nil end
+  return mid == self.mid or self.units[mid] ~= nil
+end
+
+--- Whether a token of business unit `from` may act in (or read) business unit `to`: its own
+--- unit, and from a parent every unit below it.
+function M:may_reach(from, to)
+  from = from or self.mid
+  if from == to then return true end
+  if next(self.units) == nil then return true end
+  local seen = {}
+  local unit = self.units[to]
+  while unit and not seen[unit.ID] do
+    seen[unit.ID] = true
+    local parent = unit.ParentID
+    if parent == from then return true end
+    unit = parent and self.units[parent]
+  end
+  return false
+end
+
+--- The units a token of `from` reaches (QueryAllAccounts), or nil for "every object" when the
+--- seed has no BusinessUnits.
+function M:reachable(from)
+  if next(self.units) == nil then return nil end
+  from = from or self.mid
+  local mids = {[from] = true}
+  for id in pairs(self.units) do
+    if self:may_reach(from, id) then mids[id] = true end
+  end
+  return mids
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -725,11 +773,21 @@ function M:retrieve(rr, ctx)
     batch = math.min(batch, math.floor(tonumber(opts.BatchSize)))
   end
   local properties = rr.Properties or {}
-  local scope = {all = rr.QueryAllAccounts == true, mids = {}}
-  if rr.ClientIDs and #rr.ClientIDs > 0 then
+  local scope = {all = false, mids = {}}
+  if rr.QueryAllAccounts == true then
+    local reach = self:reachable(ctx.mid)
+    scope.all, scope.mids = reach == nil, reach or {}
+  elseif rr.ClientIDs and #rr.ClientIDs > 0 then
     for _, c in ipairs(rr.ClientIDs) do
-      local id = c.ID or c.ClientID
-      if id then scope.mids[tonumber(id)] = true end
+      local id = type(c) == "table" and math.tointeger(tonumber(c.ID or c.ClientID))
+      if id then
+        if not self:may_reach(ctx.mid, id) then
+          return retrieve_error(string.format("Error: ClientIDs names %d, which is not a "
+            .. "business unit this token's account (MID %d) can reach: give its own MID or "
+            .. "the MID of a business unit below it", id, ctx.mid or self.mid))
+        end
+        scope.mids[id] = true
+      end
     end
   else
     scope.mids[ctx.mid or self.mid] = true

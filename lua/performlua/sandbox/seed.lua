@@ -17,7 +17,11 @@
 --   ImportDefinition `_rows` (rows an import brings), activities `_rows` (TotalCount)
 --
 -- Keys the example scripts and the docs use (all CustomerKeys; case-sensitive):
---   Account                ID 7281698 "Acme (sandbox)": the account itself
+--   Account                ID 7281698 "Acme (sandbox)": the account itself (the parent
+--                          business unit); child units 7281701 "Acme Europe (sandbox)" (List
+--                          201, Europe_Customers 24 rows, europe-newsletter-send) and 7281702
+--                          "Acme Outlet (sandbox)" (List 301, Outlet_Shoppers 18 rows,
+--                          outlet-clearance-send); BusinessUnit objects for all three
 --   AudienceDefinition     spring-prospects (2,480 people of Web_Visitors' 2,611: those who
 --                          browsed the spring collection; 2 of them are Unsubscribed or Held
 --                          in All Subscribers, 1 Bounced), spring-sale-audience (1,250 of
@@ -148,12 +152,66 @@ local function activity(key, name)
   return {{CustomerKey = key, Name = name, Description = name .. " (sandbox seed)"}}
 end
 
+-- The enterprise: the parent business unit (the account, MID 7281698) and two child units,
+-- each with a few objects of its own (`_mid` = the unit that owns an object; objects without
+-- one belong to the parent).
+local PARENT_MID, EUROPE_MID, OUTLET_MID = 7281698, 7281701, 7281702
+local EUROPE_DE_ID = "5a1d0c3e-0101-4e6f-9a7b-000000000024"
+local OUTLET_DE_ID = "5a1d0c3e-0102-4e6f-9a7b-000000000018"
+
+local function in_unit(mid, obj)
+  obj._mid = mid
+  return obj
+end
+
+-- a child unit's sendable data extension of `n` people (SubscriberKey, EmailAddress, FirstName)
+local function unit_people(prefix, n)
+  local rows = {}
+  for i = 1, n do
+    rows[i] = {SubscriberKey = string.format("%s-%03d", prefix, i),
+      EmailAddress = string.format("%s%d@example.com", prefix, i),
+      FirstName = first_names[(i * 5 - 1) % #first_names + 1]}
+  end
+  return rows
+end
+
+local function unit_de(mid, key, name, object_id)
+  return in_unit(mid, de(key, name, {
+    {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+    {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+    {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+  }, "SubscriberKey", object_id))
+end
+
+local function unit_send(mid, key, name, subject, de_id)
+  return in_unit(mid, {CustomerKey = key, Name = name, EmailSubject = subject,
+    SenderProfile = {CustomerKey = "marketing-team"}, Email = {ID = 8801},
+    SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
+      CustomObjectID = de_id, Name = name .. " audience"}}})
+end
+
 return {
-  account_id = 7281698,
+  account_id = PARENT_MID,
+
+  -- the business units (Retrieve BusinessUnit with QueryAllAccounts lists all three)
+  BusinessUnit = {
+    in_unit(PARENT_MID, {ID = PARENT_MID, Name = "Acme (sandbox)", CustomerKey = "acme",
+      AccountType = "ENTERPRISE_2", IsActive = 1}),
+    in_unit(EUROPE_MID, {ID = EUROPE_MID, Name = "Acme Europe (sandbox)", CustomerKey = "acme-europe",
+      ParentID = PARENT_MID, ParentName = "Acme (sandbox)", AccountType = "BUSINESS_UNIT",
+      IsActive = 1, Description = "Child business unit: the European stores"}),
+    in_unit(OUTLET_MID, {ID = OUTLET_MID, Name = "Acme Outlet (sandbox)", CustomerKey = "acme-outlet",
+      ParentID = PARENT_MID, ParentName = "Acme (sandbox)", AccountType = "BUSINESS_UNIT",
+      IsActive = 1, Description = "Child business unit: the outlet stores"}),
+  },
 
   -- the account itself, as Retrieve Account answers it (performlua doctor shows it)
   Account = {
-    {ID = 7281698, Name = "Acme (sandbox)", AccountType = "ENTERPRISE_2", IsActive = 1},
+    {ID = PARENT_MID, Name = "Acme (sandbox)", AccountType = "ENTERPRISE_2", IsActive = 1},
+    in_unit(EUROPE_MID, {ID = EUROPE_MID, Name = "Acme Europe (sandbox)", ParentID = PARENT_MID,
+      ParentName = "Acme (sandbox)", AccountType = "BUSINESS_UNIT", IsActive = 1}),
+    in_unit(OUTLET_MID, {ID = OUTLET_MID, Name = "Acme Outlet (sandbox)", ParentID = PARENT_MID,
+      ParentName = "Acme (sandbox)", AccountType = "BUSINESS_UNIT", IsActive = 1}),
   },
 
   AudienceDefinition = {
@@ -196,6 +254,10 @@ return {
      SenderProfile = {CustomerKey = "support-team"}, Email = {ID = 8802},
      SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
        CustomObjectID = LOYALTY_MEMBERS_ID, Name = "Loyalty members"}}},
+    unit_send(EUROPE_MID, "europe-newsletter-send", "Europe newsletter send",
+      "News from Acme Europe", EUROPE_DE_ID),
+    unit_send(OUTLET_MID, "outlet-clearance-send", "Outlet clearance send",
+      "Outlet clearance: last pieces", OUTLET_DE_ID),
   },
   -- triggered sends: one Active (sends at once), one Inactive (holds requests), one New
   TriggeredSendDefinition = {
@@ -240,9 +302,12 @@ return {
       {Name = "FirstName", FieldType = "Text", MaxLength = 100},
       {Name = "IsActive", FieldType = "Boolean"},
     }, "SubscriberKey", SPRING_SALE_CUSTOMERS_ID),
+    unit_de(EUROPE_MID, "Europe_Customers", "Europe customers", EUROPE_DE_ID),
+    unit_de(OUTLET_MID, "Outlet_Shoppers", "Outlet shoppers", OUTLET_DE_ID),
   },
   rows = {Customers = customers(40), Loyalty_Members = loyalty(36), Web_Visitors = visitors,
-    Spring_Sale_Customers = spring_customers(1302, 1250)},
+    Spring_Sale_Customers = spring_customers(1302, 1250),
+    Europe_Customers = unit_people("europe", 24), Outlet_Shoppers = unit_people("outlet", 18)},
   generated = {Big_Generated = 1000000},
   ImportDefinition = {
     {CustomerKey = "daily-subscriber-import", Name = "Daily subscriber import",
@@ -274,6 +339,10 @@ return {
   List = {
     {ID = 101, ListName = "Newsletter", Type = "Public", Description = "Monthly newsletter"},
     {ID = 102, ListName = "Spring Sale", Type = "Private", Description = "Spring sale sign-ups"},
+    in_unit(EUROPE_MID, {ID = 201, ListName = "Europe newsletter", Type = "Public",
+      Description = "Newsletter of the European stores"}),
+    in_unit(OUTLET_MID, {ID = 301, ListName = "Outlet alerts", Type = "Public",
+      Description = "Clearance alerts of the outlet stores"}),
   },
   -- All Subscribers; Lists = the lists each one is on (by List ID)
   Subscriber = {

@@ -214,6 +214,13 @@ function M.new(cfg)
         return json_response(400, {error = "invalid_request",
           error_description = "account_id must be the MID of a business unit (a number)"})
       end
+      if not acct:is_unit(mid) then
+        -- the service issues tokens only for business units the package is installed in
+        return json_response(401, {error = "unauthorized_client", error_description = string.format(
+          "account_id %d is not a business unit of this account: use the MID of the parent "
+          .. "(%d) or of one of its business units", mid, acct.mid),
+          error_uri = "https://developer.salesforce.com/docs"})
+      end
     end
     local host = req.headers.host or "127.0.0.1"
     if not valid_host(host) then
@@ -680,6 +687,19 @@ function M.new(cfg)
     end
     note_types(op, body)
     ctx.request_id = account_mod.uuid()
+    -- Options.Client.ID: the request acts in that business unit (from its parent)
+    local options = type(body) == "table" and body.Options
+    local client = type(options) == "table" and options.Client
+    if type(client) == "table" and client.ID ~= nil and client.ID ~= "" then
+      local target = math.tointeger(tonumber(client.ID))
+      if not target or not acct:is_unit(target) or not acct:may_reach(ctx.mid, target) then
+        stats.invalid_requests = stats.invalid_requests + 1
+        return fault(500, "soap:Client", string.format("Options.Client.ID %s is not a business "
+          .. "unit this token's account (MID %d) can act in: give its own MID or the MID of a "
+          .. "business unit below it", tostring(client.ID), ctx.mid or acct.mid))
+      end
+      ctx.mid = target
+    end
     -- queued asynchronous requests whose time has come are processed before this one
     local okh, resp_element, tbl = pcall(function(b, c) acct:tick() return handlers[op](b, c) end, body, ctx)
     if okh and resp_element == nil then -- the handler refused the request with a fault
