@@ -60,10 +60,13 @@ M.methods = {
   {name = "perform", signature = "c:perform(action, definitions[, options]) -> result",
    purpose = "a Perform action (start, count, ...) on one definition or many; reserved "
      .. "actions need {allow_reserved = true}"},
-  {name = "create", signature = "c:create(objects[, options]) -> result", purpose = "creates objects"},
+  {name = "create", signature = "c:create(objects[, options]) -> result",
+   purpose = "creates objects ({client_id = MID} creates them in another business unit, as "
+     .. "update, delete, perform, configure and schedule take it)"},
   {name = "retrieve", signature = "c:retrieve(type[, properties[, filter[, options]]]) -> page",
    purpose = "one page of objects (page.more: c:continue(page) for the next); checked against "
-     .. "the schema before sending"},
+     .. "the schema before sending; options {business_units = {MID, ...}} or "
+     .. "{all_business_units = true} read other business units"},
   {name = "continue", signature = "c:continue(page) -> page | nil",
    purpose = "the next page of a retrieve, nil after the last"},
   {name = "each", signature = "for obj in c:each(type[, properties[, filter[, options]]])",

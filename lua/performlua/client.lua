@@ -141,7 +141,18 @@ local function as_list(v, what)
   return v
 end
 
+-- A business unit's MID given in an option (a whole number, or a string of one).
+local function mid_option(v, what, name)
+  local n = math.tointeger(tonumber(v))
+  if not n or n <= 0 or (type(v) ~= "number" and type(v) ~= "string") then
+    usage(string.format("%s: %s must be a business unit's MID (a number such as 7281698), got %s",
+      what, name, type(v) == "string" and ("'" .. v .. "'") or tostring(v)))
+  end
+  return n
+end
+
 -- Splits a user options table into performlua's control keys and the wire options.
+-- `client_id = MID` acts in that business unit (Options.Client.ID).
 local function split_options(options, what)
   if options == nil then return {}, nil end
   if type(options) ~= "table" then
@@ -152,10 +163,17 @@ local function split_options(options, what)
   for k, v in pairs(options) do
     if CONTROL_KEYS[k] then
       control[k] = v
-    else
+    elseif k ~= "client_id" then
       wire = wire or {}
       wire[k] = v
     end
+  end
+  if options.client_id ~= nil then
+    if options.Client ~= nil then
+      usage(what .. ": give the business unit either as client_id or as Client, not both")
+    end
+    wire = wire or {}
+    wire.Client = {ID = mid_option(options.client_id, what, "client_id")}
   end
   return control, wire
 end
@@ -276,6 +294,46 @@ local RETRIEVE_REQUEST_FIELDS = {ClientIDs = true, RespondTo = true, PartnerProp
   QueryAllAccounts = true, RetrieveAllSinceLastBatch = true, RepeatLastResult = true,
   Retrieves = true, Options = true}
 
+-- The business units a retrieve reads: `client_id = MID` (one unit), `business_units =
+-- {MID, ...}` (RetrieveRequest.ClientIDs), `all_business_units = true` (QueryAllAccounts:
+-- every unit the account reaches).
+local BU_KEYS = {client_id = true, business_units = true, all_business_units = true}
+local function business_units(req, options)
+  local what = "c:retrieve"
+  local given = {}
+  for k in pairs(BU_KEYS) do
+    if options[k] ~= nil then given[#given + 1] = k end
+  end
+  if #given == 0 then return end
+  table.sort(given)
+  if #given > 1 or req.ClientIDs ~= nil or req.QueryAllAccounts ~= nil then
+    usage(string.format("%s: give the business units one way (client_id, business_units, "
+      .. "all_business_units, ClientIDs or QueryAllAccounts), got %s%s", what,
+      table.concat(given, " and "), (req.ClientIDs ~= nil and " and ClientIDs")
+        or (req.QueryAllAccounts ~= nil and " and QueryAllAccounts") or ""))
+  end
+  local mids = options.business_units
+  if options.client_id ~= nil then
+    mids = {options.client_id}
+  elseif options.all_business_units ~= nil then
+    if type(options.all_business_units) ~= "boolean" then
+      usage(what .. ": all_business_units must be true or false, got "
+        .. tostring(options.all_business_units))
+    end
+    if options.all_business_units then req.QueryAllAccounts = true end
+    return
+  elseif type(mids) ~= "table" then
+    mids = {mids}
+  end
+  if #mids == 0 then usage(what .. ": business_units is empty; list one MID or more") end
+  local ids = {}
+  for i, mid in ipairs(mids) do
+    ids[i] = {ID = mid_option(mid, what, given[1] == "client_id" and "client_id"
+      or "each of business_units")}
+  end
+  req.ClientIDs = ids
+end
+
 function Client:retrieve(object_type, properties, filter, options)
   if type(object_type) ~= "string" or object_type == "" then
     usage("c:retrieve(object_type, properties, filter, options): object_type must be a type "
@@ -302,11 +360,12 @@ function Client:retrieve(object_type, properties, filter, options)
   for k, v in pairs(options or {}) do
     if CONTROL_KEYS[k] then control[k] = v
     elseif RETRIEVE_REQUEST_FIELDS[k] then req[k] = v
-    else
+    elseif not BU_KEYS[k] then
       retrieve_options = retrieve_options or {}
       retrieve_options[k] = v
     end
   end
+  business_units(req, options or {})
   if retrieve_options then
     if req.Options then
       usage("c:retrieve: give RetrieveOptions fields either directly in options or as "

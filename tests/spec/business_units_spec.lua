@@ -1,0 +1,120 @@
+-- Business units through the public API: the default sandbox is an enterprise (the parent
+-- 7281698 and two child units), mc.connect{account_id =} picks a unit, and the per-call
+-- options client_id, business_units and all_business_units act in or read other units.
+local mc = require "performlua"
+local auth = require "performlua.auth"
+local sandbox = require "performlua.sandbox"
+local ch = require "client_helper"
+local uh = require "usage_helper"
+
+local PARENT, EUROPE, OUTLET = 7281698, 7281701, 7281702
+
+local function ids(results, field)
+  local out = {}
+  for i, o in ipairs(results or {}) do out[i] = o[field or "ID"] end
+  table.sort(out, function(a, b)
+    if type(a) == "number" and type(b) == "number" then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  return out
+end
+
+describe("business units", function()
+  local sb, c
+  setup(function()
+    auth._reset()
+    sb = sandbox.start{port = 0, wsdl = require("wsdl_helper").path()}
+    c = ch.connect(sb)
+  end)
+  teardown(function() if sb then sb:stop() end end)
+
+  it("the parent sees its own objects; all_business_units reads every unit, with Client.ID", function()
+    assert.are.same({101, 102}, ids(c:retrieve("List", {"ID"}).Results))
+    local all = c:retrieve("List", {"ID", "Client.ID"}, nil, {all_business_units = true})
+    assert.is_true(all.ok)
+    local owner = {}
+    for _, l in ipairs(all.Results) do owner[l.ID] = l.Client.ID end
+    assert.are.same({[101] = PARENT, [102] = PARENT, [201] = EUROPE, [301] = OUTLET}, owner)
+    local units = c:retrieve("BusinessUnit", {"ID", "Name", "ParentID"}, nil, {all_business_units = true})
+    assert.are.same({PARENT, EUROPE, OUTLET}, ids(units.Results))
+    for _, u in ipairs(units.Results) do
+      if u.ID ~= PARENT then assert.are.equal(PARENT, u.ParentID) end
+    end
+    -- the account the token is for, as doctor reads it
+    assert.are.same({PARENT}, ids(c:retrieve("Account", {"ID", "Name"}).Results))
+    assert.are.same({"Europe_Customers", "Outlet_Shoppers"}, ids(c:retrieve("DataExtension",
+      {"CustomerKey"}, nil, {business_units = {EUROPE, OUTLET}}).Results, "CustomerKey"))
+  end)
+
+  it("a token for a child unit sees that unit's objects only", function()
+    local child = ch.connect(sb, {account_id = EUROPE})
+    assert.are.same({201}, ids(child:retrieve("List", {"ID"}).Results))
+    assert.are.same({"europe-newsletter-send"}, ids(child:retrieve("EmailSendDefinition",
+      {"CustomerKey"}).Results, "CustomerKey"))
+    assert.are.same({EUROPE}, ids(child:retrieve("Account", {"ID"}).Results))
+    -- all_business_units from a child reaches that child only
+    assert.are.same({201}, ids(child:retrieve("List", {"ID"}, nil, {all_business_units = true}).Results))
+    -- a child cannot read its parent or its sibling
+    local r = child:retrieve("List", {"ID"}, nil, {client_id = OUTLET})
+    assert.is_false(r.ok)
+    assert.matches("ClientIDs names 7281702, which is not a business unit", r.OverallStatus, 1, true)
+  end)
+
+  it("a MID outside the enterprise is refused at the token endpoint", function()
+    local stranger = ch.connect(sb, {account_id = 1234567, retries = 0})
+    local ok, err = pcall(stranger.retrieve, stranger, "List", {"ID"})
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+    assert.are.equal(401, err.http_status)
+    assert.matches("account_id 1234567 is not a business unit of this account", err.message, 1, true)
+    assert.is_nil(err.message:find("client_secret = ", 1, true))
+  end)
+
+  it("a script touches two units: creates in a child from the parent, retrieves across both", function()
+    local made = c:create(mc.List{ListName = "Made by the parent for Outlet"}, {client_id = OUTLET})
+    assert.is_true(made.ok)
+    local new_id = made.Results[1].NewID
+    -- not in the parent's own lists
+    assert.is_nil(ids(c:retrieve("List", {"ID"}).Results)[3])
+    local both = c:retrieve_all("List", {"ID", "ListName", "Client.ID"}, nil,
+      {business_units = {PARENT, OUTLET}})
+    local owner = {}
+    for _, l in ipairs(both) do owner[l.ID] = l.Client.ID end
+    assert.are.same({[101] = PARENT, [102] = PARENT, [301] = OUTLET, [new_id] = OUTLET}, owner)
+    -- the child's own token sees it
+    local outlet = ch.connect(sb, {account_id = OUTLET})
+    assert.are.same({301, new_id}, ids(outlet:retrieve("List", {"ID"}).Results))
+    -- update and delete in the child from the parent
+    assert.is_true(c:update(mc.List{ID = new_id, Description = "renamed"}, {client_id = OUTLET}).ok)
+    assert.is_false(c:delete(mc.List{ID = new_id}).ok) -- the parent's own unit has no such list
+    assert.is_true(c:delete(mc.List{ID = new_id}, {client_id = OUTLET}).ok)
+    assert.are.same({301}, ids(outlet:retrieve("List", {"ID"}).Results))
+  end)
+
+  it("Perform acts in the unit client_id names", function()
+    local send = mc.EmailSendDefinition{CustomerKey = "europe-newsletter-send"}
+    assert.is_false(c:perform("start", send).ok) -- the parent has no such definition
+    local r = c:perform("start", send, {client_id = EUROPE})
+    assert.is_true(r.ok, tostring(r.Results[1].StatusMessage))
+    -- a child cannot act in its sibling
+    local child = ch.connect(sb, {account_id = OUTLET})
+    local ok, err = pcall(child.perform, child, "start", send, {client_id = EUROPE})
+    assert.is_false(ok)
+    assert.are.equal("fault", err.kind)
+    assert.matches("Options.Client.ID 7281701 is not a business unit", err.message, 1, true)
+  end)
+
+  it("refuses business unit options that are not MIDs or given twice", function()
+    assert.are.equal("c:create: client_id must be a business unit's MID (a number such as "
+      .. "7281698), got 'europe'", uh.raised(pcall(c.create, c, mc.List{ListName = "x"}, {client_id = "europe"})))
+    assert.are.equal("c:create: give the business unit either as client_id or as Client, not both",
+      uh.raised(pcall(c.create, c, mc.List{ListName = "x"}, {client_id = EUROPE, Client = {ID = EUROPE}})))
+    assert.are.equal("c:retrieve: give the business units one way (client_id, business_units, "
+      .. "all_business_units, ClientIDs or QueryAllAccounts), got all_business_units and client_id",
+      uh.raised(pcall(c.retrieve, c, "List", {"ID"}, nil, {client_id = EUROPE, all_business_units = true})))
+    assert.are.equal("c:retrieve: business_units is empty; list one MID or more",
+      uh.raised(pcall(c.retrieve, c, "List", {"ID"}, nil, {business_units = {}})))
+    assert.are.equal("c:retrieve: all_business_units must be true or false, got yes",
+      uh.raised(pcall(c.retrieve, c, "List", {"ID"}, nil, {all_business_units = "yes"})))
+  end)
+end)
