@@ -86,14 +86,19 @@ describe("business units", function()
     assert.are.same({301, new_id}, ids(outlet:retrieve("List", {"ID"}).Results))
     -- update and delete in the child from the parent
     assert.is_true(c:update(mc.List{ID = new_id, Description = "renamed"}, {client_id = OUTLET}).ok)
-    assert.is_false(c:delete(mc.List{ID = new_id}).ok) -- the parent's own unit has no such list
+    local elsewhere = c:delete(mc.List{ID = new_id}) -- the parent's own unit has no such list
+    assert.is_false(elsewhere.ok)
+    assert.are.equal("No List with ID '" .. new_id .. "' exists", elsewhere.Results[1].StatusMessage)
     assert.is_true(c:delete(mc.List{ID = new_id}, {client_id = OUTLET}).ok)
     assert.are.same({301}, ids(outlet:retrieve("List", {"ID"}).Results))
   end)
 
   it("Perform acts in the unit client_id names", function()
     local send = mc.EmailSendDefinition{CustomerKey = "europe-newsletter-send"}
-    assert.is_false(c:perform("start", send).ok) -- the parent has no such definition
+    local elsewhere = c:perform("start", send) -- the parent has no such definition
+    assert.is_false(elsewhere.ok)
+    assert.are.equal("EmailSendDefinition not found: no EmailSendDefinition with CustomerKey "
+      .. "'europe-newsletter-send' exists in this account", elsewhere.Results[1].StatusMessage)
     local r = c:perform("start", send, {client_id = EUROPE})
     assert.is_true(r.ok, tostring(r.Results[1].StatusMessage))
     -- a child cannot act in its sibling

@@ -451,6 +451,16 @@ end
 -- ----------------------------------------------------------------------------------------------
 -- finding objects
 
+--- How a request names an object ("CustomerKey 'x'"), as M:find looks it up; nil if it does not.
+function M.named_by(ref)
+  if type(ref) ~= "table" then return nil end
+  for _, k in ipairs{"ObjectID", "ID", "CustomerKey", "SubscriberKey", "Name"} do
+    local v = rawget(ref, k)
+    if v ~= nil and v ~= "" then return string.format("%s '%s'", k, tostring(v)) end
+  end
+  return nil
+end
+
 --- The stored object a request names: by ObjectID, else ID, else CustomerKey, else
 --- SubscriberKey (how subscribers are named), else Name for types without those. Returns obj,
 --- index or nil, how it was looked up.
@@ -1026,7 +1036,10 @@ end
 -- or nil, nil and the Error result.
 function M:find_to_change(t, obj, ctx)
   local stored, index, how = self:find(t, obj)
-  if not stored or not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
+  if stored and not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
+    stored, how = nil, M.named_by(obj) -- another business unit's: not found in this one
+  end
+  if not stored then
     return nil, nil, result("Error", how and string.format("No %s with %s exists", t, how)
       or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
       {ErrorCode = M.ERR.not_found})

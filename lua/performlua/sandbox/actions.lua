@@ -56,7 +56,9 @@ end
 
 local function find_owned(acct, type_name, def, ctx)
   local obj, _, how = acct:find(type_name, def)
-  if obj and not acct:owned(obj, {mids = {[ctx.mid or acct.mid] = true}}) then obj = nil end
+  if obj and not acct:owned(obj, {mids = {[ctx.mid or acct.mid] = true}}) then
+    obj, how = nil, acct.named_by(def) -- another business unit's: not found in this one
+  end
   return obj, how
 end
 
