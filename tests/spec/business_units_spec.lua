@@ -109,6 +109,25 @@ describe("business units", function()
     assert.matches("Options.Client.ID 7281701 is not a business unit", err.message, 1, true)
   end)
 
+  it("a data extension's rows are found in its own unit only", function()
+    local parent_reads = c:retrieve("DataExtensionObject[Europe_Customers]", {"SubscriberKey"})
+    assert.is_false(parent_reads.ok)
+    assert.matches("Unable to find a handler for object type: DataExtensionObject[Europe_Customers]",
+      parent_reads.OverallStatus, 1, true)
+    assert.are.equal(24, #c:retrieve_all("DataExtensionObject[Europe_Customers]", {"SubscriberKey"},
+      nil, {client_id = EUROPE}))
+    local row = mc.DataExtensionObject{CustomerKey = "Europe_Customers", Properties = {
+      {Name = "SubscriberKey", Value = "europe-new"}, {Name = "EmailAddress", Value = "new@example.com"}}}
+    local refused = c:create(row)
+    assert.is_false(refused.ok)
+    assert.are.equal("No data extension with the CustomerKey or Name 'Europe_Customers' exists",
+      refused.Results[1].StatusMessage)
+    assert.is_true(c:create(row, {client_id = EUROPE}).ok)
+    local europe = ch.connect(sb, {account_id = EUROPE})
+    assert.are.equal(25, #europe:retrieve_all("DataExtensionObject[Europe_Customers]", {"SubscriberKey"}))
+    assert.is_false(europe:retrieve("DataExtensionObject[Customers]", {"CustomerID"}).ok)
+  end)
+
   it("refuses business unit options that are not MIDs or given twice", function()
     assert.are.equal("c:create: client_id must be a business unit's MID (a number such as "
       .. "7281698), got 'europe'", uh.raised(pcall(c.create, c, mc.List{ListName = "x"}, {client_id = "europe"})))

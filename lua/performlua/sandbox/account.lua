@@ -309,6 +309,15 @@ function M:row_store(key)
   return type(key) == "string" and self.rows[key:lower()] or nil
 end
 
+--- Whether a row store's data extension belongs to a unit of `scope` ({mids=, all=}) or, given
+--- a ctx, to the unit the request acts in: another unit's data extension does not exist here.
+function M:unit_has_store(store, ctx_or_scope)
+  if not ctx_or_scope or not store.de then return true end
+  local scope = ctx_or_scope.mids and ctx_or_scope
+    or {mids = {[ctx_or_scope.mid or self.mid] = true}}
+  return self:owned(store.de, scope)
+end
+
 --- Makes data extension `key` answer `count` generated rows (computed from the row number at
 --- page time, nothing stored): for benchmarks of multi-million-row retrieves.
 function M:generate_rows(key, count)
@@ -804,7 +813,9 @@ function M:retrieve(rr, ctx)
   end
 
   local de_key = de_key_of(object_type)
-  if de_key then return self:retrieve_rows(de_key, object_type, properties, rr.Filter, batch, request_id) end
+  if de_key then
+    return self:retrieve_rows(de_key, object_type, properties, rr.Filter, batch, request_id, scope)
+  end
   if object_type == "DataExtensionObject" then
     return retrieve_error("Error: Retrieve rows with the ObjectType DataExtensionObject[<data "
       .. "extension CustomerKey>], e.g. DataExtensionObject[Customers]")
@@ -851,8 +862,9 @@ function M:retrieve(rr, ctx)
   return self:page(cursor, request_id)
 end
 
-function M:retrieve_rows(key, object_type, properties, flt, batch, request_id)
+function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, scope)
   local store = self:row_store(key)
+  if store and scope and not self:unit_has_store(store, scope) then store = nil end
   if not store then return retrieve_error(string.format(M.NO_HANDLER, object_type)) end
   local by_lower = {}
   for _, c in ipairs(store.columns) do by_lower[c:lower()] = c end
@@ -982,7 +994,7 @@ end
 
 -- The row store a DataExtensionObject names (by the key in its type's brackets, else its
 -- CustomerKey or Name), or nil and the Error result. Generated stores are read-only.
-function M:writable_store(obj, bracket_key)
+function M:writable_store(obj, bracket_key, ctx)
   local store, key
   if bracket_key then
     key = bracket_key
@@ -990,6 +1002,7 @@ function M:writable_store(obj, bracket_key)
   else
     store, key = self:row_store_for(obj)
   end
+  if store and not self:unit_has_store(store, ctx) then store = nil end
   if not store then
     return nil, result("Error", string.format("No data extension with the CustomerKey or Name '%s' "
       .. "exists", tostring(key)), {ErrorCode = M.ERR.not_found})
@@ -1015,8 +1028,8 @@ end
 
 -- Update or Delete of the data extension row an object names by its primary key: `apply`
 -- (store, index, row as sent) changes the stored rows.
-function M:change_row(obj, bracket_key, verb, apply)
-  local store, refused = self:writable_store(obj, bracket_key)
+function M:change_row(obj, bracket_key, verb, apply, ctx)
+  local store, refused = self:writable_store(obj, bracket_key, ctx)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
@@ -1050,7 +1063,7 @@ end
 function M:create_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, refused = self:writable_store(obj, bracket_key)
+    local store, refused = self:writable_store(obj, bracket_key, ctx)
     if not store then return refused end
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
@@ -1101,7 +1114,7 @@ function M:update_one(obj, ctx)
   if t == "DataExtensionObject" then
     return self:change_row(obj, bracket_key, "Updated", function(store, i, row)
       for k, v in pairs(row) do store.list[i][k] = v end
-    end)
+    end, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end
@@ -1149,7 +1162,7 @@ end
 function M:exists(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    local store, refused = self:writable_store(obj, bracket_key)
+    local store, refused = self:writable_store(obj, bracket_key, ctx)
     if not store then return nil, refused end
     local row, err = row_from_properties(store, obj)
     if not row then return nil, result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
@@ -1195,7 +1208,7 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", M.remove_row)
+    return self:change_row(obj, bracket_key, "Deleted", M.remove_row, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end
