@@ -47,8 +47,12 @@ static int l_http_multi(lua_State *L)
     box->m = NULL;
     luaL_setmetatable(L, MULTI_METATABLE);
     box->m = pl_http_multi_new();
-    if (!box->m)
+    if (!box->m) {
+        char why[PL_HTTP_ERROR_SIZE];
+        if (!pl_http_load(why, sizeof why))
+            return pl_error_raisef(L, "transport", "%s", why);
         return pl_error_raisef(L, "transport", "could not initialise libcurl");
+    }
     return 1;
 }
 
@@ -264,6 +268,9 @@ static int l_url_allowed(lua_State *L)
 {
     const char *url = luaL_checkstring(L, 1);
     char why[PL_HTTP_ERROR_SIZE] = "";
+    /* The URL parser is libcurl's: without it, say so (not that the URL is bad). */
+    if (!pl_http_load(why, sizeof why))
+        return pl_error_raisef(L, "transport", "%s", why);
     if (pl_http_url_allowed(url, why)) {
         lua_pushboolean(L, 1);
         return 1;

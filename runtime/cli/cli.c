@@ -14,11 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xmlversion.h>
-#include <microhttpd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -26,6 +24,8 @@
 #include "bind/core.h"
 #include "bind/errors.h"
 #include "cli/flags.h"
+#include "net/http.h"
+#include "sandbox/server.h"
 
 #define PROGNAME "performlua"
 #define SANDBOX_HANDLE_KEY "performlua.cli.sandbox"
@@ -219,26 +219,27 @@ static void format_libxml2_version(char *out, size_t size)
 
 void pl_cli_print_versions(void)
 {
-    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-    char xml[32];
+    /* libcurl and libmicrohttpd are loaded on first use: asking their versions loads them. */
+    char curl[512], mhd[512], xml[32];
+    pl_http_library_version(curl, sizeof curl, true);
+    pl_sandbox_library_version(mhd, sizeof mhd);
     format_libxml2_version(xml, sizeof xml);
     printf("performlua %s\n", PERFORMLUA_VERSION);
     printf("%s\n", LUA_COPYRIGHT);
-    printf("libcurl %s%s%s%s\n", curl->version, curl->ssl_version ? " (" : "",
-           curl->ssl_version ? curl->ssl_version : "", curl->ssl_version ? ")" : "");
+    printf("libcurl %s\n", curl);
     printf("libxml2 %s\n", xml);
-    printf("libmicrohttpd %s\n", MHD_get_version());
+    printf("libmicrohttpd %s\n", mhd);
     printf("jansson %s\n", JANSSON_VERSION);
     fflush(stdout);
 }
 
 void pl_cli_print_banner(void)
 {
-    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-    char xml[32];
+    char curl[512], xml[32];
+    pl_http_library_version(curl, sizeof curl, false);
     format_libxml2_version(xml, sizeof xml);
     printf("performlua %s (%s, libcurl %s, libxml2 %s)\n", PERFORMLUA_VERSION, LUA_RELEASE,
-           curl->version, xml);
+           curl, xml);
     printf("`mc` is require \"performlua\": try mc.types() or mc.EmailSendDefinition{}; "
            "start with --sandbox for a local test account; Ctrl-D exits.\n");
     fflush(stdout);

@@ -30,6 +30,26 @@
 #include <lauxlib.h>
 
 #include "bind/scope.h"
+#include "util/dynlib.h"
+
+/* libedit is loaded when a REPL starts on a terminal (util/dynlib.h); variables of its API
+ * become pointers to them. */
+/* clang-format off */
+#define EDIT_SYMBOLS(X)                                                                        \
+    X(readline) X(rl_initialize) X(rl_resize_terminal) X(rl_completion_matches)                \
+    X(using_history) X(stifle_history) X(read_history) X(write_history) X(add_history)         \
+    X(history_get) X(history_base) X(history_length) X(rl_point) X(rl_line_buffer)             \
+    X(rl_attempted_completion_over) X(rl_readline_name) X(rl_catch_signals)                    \
+    X(rl_getc_function) X(rl_basic_word_break_characters) X(rl_completion_entry_function)      \
+    X(rl_attempted_completion_function) X(rl_completion_append_character)
+/* clang-format on */
+static struct edit_api {
+    EDIT_SYMBOLS(PL_DYNLIB_MEMBER)
+} edit_api;
+#define EDIT_ENTRY(name) PL_DYNLIB_ENTRY_IN(struct edit_api, name)
+static const pl_dynlib_symbol edit_symbols[] = {EDIT_SYMBOLS(EDIT_ENTRY)};
+static pl_dynlib edit_lib = PL_DYNLIB_INIT(PL_EDIT_SONAME, PL_EDIT_PACKAGE,
+                                           "line editing in the REPL", edit_symbols, &edit_api);
 
 #define PROMPT "> "
 #define PROMPT2 ">> "
@@ -89,7 +109,7 @@ static void save_history(repl *r)
     if (!r->history_path[0])
         return;
     /* libedit creates the file with mode 0600; a failure only costs the history. */
-    if (write_history(r->history_path) != 0 && !r->history_warned) {
+    if (edit_api.write_history(r->history_path) != 0 && !r->history_warned) {
         r->history_warned = 1;
         fprintf(stderr, "performlua: cannot save the REPL history to %s (continuing without)\n",
                 r->history_path);
@@ -113,10 +133,12 @@ static void remember_line(repl *r, const char *line)
 {
     if (!r->use_editline || line[0] == '\0' || looks_secret(line))
         return;
-    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+    int length = *edit_api.history_length;
+    HIST_ENTRY *last =
+        length > 0 ? edit_api.history_get(*edit_api.history_base + length - 1) : NULL;
     if (last && last->line && strcmp(last->line, line) == 0)
         return;
-    add_history(line);
+    edit_api.add_history(line);
     save_history(r);
 }
 
@@ -184,7 +206,7 @@ static int repl_getc(FILE *stream)
             return -1;
         if (window_resized) {
             window_resized = 0;
-            rl_resize_terminal();
+            edit_api.rl_resize_terminal();
         }
         if (pl_interrupt_prompt_pending())
             return -1; /* read_line sees the flag and abandons the line */
@@ -208,7 +230,7 @@ static read_status read_line(repl *r, lua_State *L, const char *prompt)
 
     read_status status;
     if (r->use_editline) {
-        *line = readline(prompt);
+        *line = edit_api.readline(prompt);
         if (pl_interrupt_take_prompt())
             status = READ_INTERRUPTED;
         else
@@ -271,8 +293,8 @@ static int compute_completions(lua_State *L)
     lua_call(L, 1, 1);
     lua_getfield(L, -1, "complete");
     lua_pushstring(L, text);
-    size_t point = rl_point > 0 ? (size_t)rl_point : 0;
-    const char *line = rl_line_buffer ? rl_line_buffer : "";
+    size_t point = *edit_api.rl_point > 0 ? (size_t)*edit_api.rl_point : 0;
+    const char *line = *edit_api.rl_line_buffer ? *edit_api.rl_line_buffer : "";
     size_t len = strlen(line);
     if (point > len)
         point = len;
@@ -323,8 +345,8 @@ static char **attempt_completion(const char *text, int start, int end)
 {
     (void)start;
     (void)end;
-    rl_attempted_completion_over = 1; /* nothing found means nothing, never file names */
-    return rl_completion_matches(text, complete_entry);
+    *edit_api.rl_attempted_completion_over = 1; /* nothing found: nothing, never file names */
+    return edit_api.rl_completion_matches(text, complete_entry);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -503,25 +525,33 @@ void pl_repl_run(lua_State *L)
     load_mc(L);
 
     if (r.use_editline) {
+        /* Without libedit the REPL still works, reading plain lines as from a pipe. */
+        char why[sizeof edit_lib.error];
+        if (!pl_dynlib_load(&edit_lib, why, sizeof why)) {
+            fprintf(stderr, "performlua: warning: no line editing or history: %s\n", why);
+            r.use_editline = 0;
+        }
+    }
+    if (r.use_editline) {
         /* libedit turns the characters repl_getc decodes back into bytes with the locale's
          * encoding; in the C locale it would drop every non-ASCII one, so use UTF-8 then. */
         if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
             setlocale(LC_CTYPE, "C.UTF-8");
-        rl_readline_name = "performlua";
-        rl_catch_signals = 0; /* ours: Ctrl-C abandons the line, resize handled in getc */
-        rl_getc_function = repl_getc;
+        *edit_api.rl_readline_name = "performlua";
+        *edit_api.rl_catch_signals = 0; /* ours: Ctrl-C abandons the line, resize in getc */
+        *edit_api.rl_getc_function = repl_getc;
         /* "." and ":" stay inside the word, so mc.Em<Tab> completes the whole name */
-        rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],&|";
-        rl_completion_entry_function = complete_entry;
-        rl_attempted_completion_function = attempt_completion;
-        rl_completion_append_character = '\0';
+        *edit_api.rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],&|";
+        *edit_api.rl_completion_entry_function = complete_entry;
+        *edit_api.rl_attempted_completion_function = attempt_completion;
+        *edit_api.rl_completion_append_character = '\0';
         completion_state = L;
-        rl_initialize();
-        using_history();
-        stifle_history(HISTORY_LIMIT);
+        edit_api.rl_initialize();
+        edit_api.using_history();
+        edit_api.stifle_history(HISTORY_LIMIT);
         errno = 0;
         if (find_history_path(&r) == 0) {
-            read_history(r.history_path); /* a missing file is an empty history */
+            edit_api.read_history(r.history_path); /* a missing file is an empty history */
         } else {
             /* silently losing every line typed is a surprise found too late: say it once */
             int why = errno;

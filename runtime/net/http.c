@@ -14,6 +14,30 @@
 #include <curl/curl.h>
 
 #include "util/buffer.h"
+#include "util/dynlib.h"
+
+/* libcurl is loaded on first use (util/dynlib.h): a run that makes no HTTP call does not load
+ * it, nor OpenSSL and the rest it brings. curl.h's type-checking wrappers of these two are
+ * function-like macros that cannot follow "curl_api."; the table's types still come from the
+ * header. */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+/* clang-format off */
+#define CURL_SYMBOLS(X)                                                                        \
+    X(curl_global_init) X(curl_version_info) X(curl_multi_init) X(curl_multi_cleanup)          \
+    X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_perform)                 \
+    X(curl_multi_poll) X(curl_multi_info_read) X(curl_multi_strerror) X(curl_easy_init)        \
+    X(curl_easy_cleanup) X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_strerror)        \
+    X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_set) X(curl_url_get)    \
+    X(curl_url_cleanup) X(curl_free)
+/* clang-format on */
+static struct curl_api {
+    CURL_SYMBOLS(PL_DYNLIB_MEMBER)
+} curl_api;
+#define CURL_ENTRY(name) PL_DYNLIB_ENTRY_IN(struct curl_api, name)
+static const pl_dynlib_symbol curl_symbols[] = {CURL_SYMBOLS(CURL_ENTRY)};
+static pl_dynlib curl_lib =
+    PL_DYNLIB_INIT(PL_CURL_SONAME, PL_CURL_PACKAGE, "HTTP requests", curl_symbols, &curl_api);
 
 #define DEFAULT_MAX_RESPONSE ((size_t)512 * 1024 * 1024)
 /* Idle connections older than this are not reused: servers and load balancers close idle
@@ -56,21 +80,49 @@ static double now_seconds(void)
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
+static char global_error[PL_HTTP_ERROR_SIZE];
 
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!pl_dynlib_load(&curl_lib, global_error, sizeof global_error)) {
+        global_rc = CURLE_FAILED_INIT;
+        return;
+    }
+    global_rc = curl_api.curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (global_rc != CURLE_OK)
+        snprintf(global_error, sizeof global_error, "could not initialise libcurl (%s)",
+                 curl_api.curl_easy_strerror(global_rc));
+}
+
+bool pl_http_load(char *why, size_t why_size)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK && why && why_size)
+        snprintf(why, why_size, "%s", global_error);
+    return global_rc == CURLE_OK;
+}
+
+void pl_http_library_version(char *out, size_t size, bool with_tls)
+{
+    if (!pl_http_load(NULL, 0)) {
+        snprintf(out, size, "(not loaded: %s)", global_error);
+        return;
+    }
+    const curl_version_info_data *v = curl_api.curl_version_info(CURLVERSION_NOW);
+    if (with_tls && v->ssl_version)
+        snprintf(out, size, "%s (%s)", v->version, v->ssl_version);
+    else
+        snprintf(out, size, "%s", v->version);
 }
 
 pl_http_multi *pl_http_multi_new(void)
 {
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
+    if (!pl_http_load(NULL, 0))
         return NULL;
     pl_http_multi *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    m->multi = curl_multi_init();
+    m->multi = curl_api.curl_multi_init();
     if (!m->multi) {
         free(m);
         return NULL;
@@ -82,10 +134,10 @@ pl_http_multi *pl_http_multi_new(void)
 static void transfer_release_request(transfer *t)
 {
     if (t->easy) {
-        curl_easy_cleanup(t->easy);
+        curl_api.curl_easy_cleanup(t->easy);
         t->easy = NULL;
     }
-    curl_slist_free_all(t->header_list);
+    curl_api.curl_slist_free_all(t->header_list);
     t->header_list = NULL;
     free(t->request_body);
     t->request_body = NULL;
@@ -114,7 +166,7 @@ void pl_http_multi_free(pl_http_multi *m)
     transfer *t = m->running;
     while (t) {
         transfer *next = t->next;
-        curl_multi_remove_handle(m->multi, t->easy);
+        curl_api.curl_multi_remove_handle(m->multi, t->easy);
         transfer_free(t);
         t = next;
     }
@@ -124,7 +176,7 @@ void pl_http_multi_free(pl_http_multi *m)
         transfer_free(t);
         t = next;
     }
-    curl_multi_cleanup(m->multi);
+    curl_api.curl_multi_cleanup(m->multi);
     free(m);
 }
 
@@ -160,14 +212,14 @@ static bool check_url(const char *url, char *why, bool *loopback)
     bool ok = false;
     *loopback = false;
     char *scheme = NULL, *host = NULL;
-    CURLU *u = curl_url();
+    CURLU *u = curl_api.curl_url();
     if (!u) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "out of memory");
         return false;
     }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    if (curl_api.curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_api.curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_api.curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "'%.160s' is not a valid absolute URL", url);
         goto cleanup;
     }
@@ -184,14 +236,16 @@ static bool check_url(const char *url, char *why, bool *loopback)
         snprintf(why, PL_HTTP_ERROR_SIZE, "unsupported URL scheme '%.40s' (use https://)", scheme);
     }
 cleanup:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    curl_api.curl_free(scheme);
+    curl_api.curl_free(host);
+    curl_api.curl_url_cleanup(u);
     return ok;
 }
 
 bool pl_http_url_allowed(const char *url, char *why)
 {
+    if (!pl_http_load(why, PL_HTTP_ERROR_SIZE))
+        return false;
     bool loopback;
     return check_url(url, why, &loopback);
 }
@@ -257,7 +311,7 @@ static long seconds_to_ms(double s)
 
 #define SETOPT(opt, val)                                                                       \
     do {                                                                                       \
-        if (curl_easy_setopt(e, opt, val) != CURLE_OK) {                                       \
+        if (curl_api.curl_easy_setopt(e, opt, val) != CURLE_OK) {                              \
             snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl rejected option %s", #opt);             \
             goto fail;                                                                         \
         }                                                                                      \
@@ -293,18 +347,18 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
         memcpy(t->request_body, req->body, req->body_len);
         t->request_len = req->body_len;
     }
-    CURL *e = t->easy = curl_easy_init();
+    CURL *e = t->easy = curl_api.curl_easy_init();
     if (!e) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "could not create a libcurl handle");
         goto fail;
     }
     /* "Expect:" suppresses 100-continue: one round trip less, and no half-sent state. */
-    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    struct curl_slist *list = curl_api.curl_slist_append(NULL, "Expect:");
     if (!list)
         goto oom;
     t->header_list = list;
     for (const char *const *h = req->headers; h && *h; h++) {
-        list = curl_slist_append(t->header_list, *h);
+        list = curl_api.curl_slist_append(t->header_list, *h);
         if (!list)
             goto oom;
         t->header_list = list;
@@ -348,7 +402,7 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
     if (strcmp(method, t->has_body ? "POST" : "GET") != 0)
         SETOPT(CURLOPT_CUSTOMREQUEST, method);
 
-    if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+    if (curl_api.curl_multi_add_handle(m->multi, e) != CURLM_OK) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "could not add the transfer to the multi handle");
         goto fail;
     }
@@ -372,9 +426,9 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
 {
     CURL *e = t->easy;
     long status = 0, connects = 0, request_size = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
-    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_size);
+    curl_api.curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_api.curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    curl_api.curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_size);
     t->resp.status = status;
     t->resp.reused = connects == 0 && rc != CURLE_COULDNT_CONNECT;
     t->resp.curl_code = (int)rc;
@@ -390,7 +444,7 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
                      "again because the server may already have received it");
         else
             snprintf(t->resp.error, sizeof t->resp.error, "%s",
-                     t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc));
+                     t->curl_error[0] ? t->curl_error : curl_api.curl_easy_strerror(rc));
     }
     t->resp.elapsed = now_seconds() - t->started;
     t->resp.body_len = t->body.len;
@@ -404,7 +458,7 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
             t->resp.curl_code = CURLE_OUT_OF_MEMORY;
         snprintf(t->resp.error, sizeof t->resp.error, "out of memory");
     }
-    curl_multi_remove_handle(m->multi, e);
+    curl_api.curl_multi_remove_handle(m->multi, e);
     transfer_release_request(t);
 
     /* unlink from running, append to done */
@@ -428,11 +482,11 @@ static void collect_done(pl_http_multi *m)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(m->multi, &left))) {
+    while ((msg = curl_api.curl_multi_info_read(m->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         transfer *t = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        curl_api.curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         if (t)
             finish(m, t, msg->data.result);
     }
@@ -443,9 +497,10 @@ int pl_http_poll(pl_http_multi *m, double timeout, char *why)
     double deadline = now_seconds() + (timeout > 0 ? timeout : 0);
     for (;;) {
         int running = 0;
-        CURLMcode mc = curl_multi_perform(m->multi, &running);
+        CURLMcode mc = curl_api.curl_multi_perform(m->multi, &running);
         if (mc != CURLM_OK) {
-            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s", curl_multi_strerror(mc));
+            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s",
+                     curl_api.curl_multi_strerror(mc));
             return -1;
         }
         collect_done(m);
@@ -455,9 +510,11 @@ int pl_http_poll(pl_http_multi *m, double timeout, char *why)
         if (remaining <= 0)
             return 0;
         double ms = remaining * 1000.0 + 1.0;
-        mc = curl_multi_poll(m->multi, NULL, 0, ms > INT_MAX ? INT_MAX : (int)ms, NULL);
+        mc =
+            curl_api.curl_multi_poll(m->multi, NULL, 0, ms > INT_MAX ? INT_MAX : (int)ms, NULL);
         if (mc != CURLM_OK) {
-            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s", curl_multi_strerror(mc));
+            snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl multi: %s",
+                     curl_api.curl_multi_strerror(mc));
             return -1;
         }
     }

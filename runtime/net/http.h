@@ -55,6 +55,17 @@ typedef struct pl_http_response {
     double elapsed;       /* seconds from start to completion */
 } pl_http_response;
 
+/* Loads libcurl and initialises it, once; every function below does so on first use (a run
+ * that makes no HTTP call never loads it). False with the reason in `why` (why_size bytes;
+ * PL_HTTP_ERROR_SIZE is enough) when libcurl is missing or failed to initialise. */
+bool pl_http_load(char *why, size_t why_size);
+
+/* libcurl's version, with its TLS library's when with_tls: "8.5.0 (OpenSSL/3.0.11)"; when it
+ * cannot be loaded, why not. Loads libcurl. */
+void pl_http_library_version(char *out, size_t size, bool with_tls);
+
+/* NULL when libcurl cannot be loaded or initialised (pl_http_load tells why), or out of
+ * memory. */
 pl_http_multi *pl_http_multi_new(void);
 /* Aborts every transfer still running and frees everything. NULL is accepted. */
 void pl_http_multi_free(pl_http_multi *m);

@@ -16,6 +16,33 @@
 
 #include <microhttpd.h>
 
+#include "util/dynlib.h"
+
+/* libmicrohttpd is loaded when the first sandbox starts (util/dynlib.h). */
+/* clang-format off */
+#define MHD_SYMBOLS(X)                                                                         \
+    X(MHD_get_version) X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_get_daemon_info)           \
+    X(MHD_get_connection_info) X(MHD_get_connection_values) X(MHD_lookup_connection_value)     \
+    X(MHD_create_response_from_buffer) X(MHD_create_response_from_callback)                    \
+    X(MHD_add_response_header) X(MHD_queue_response) X(MHD_destroy_response)
+/* clang-format on */
+static struct mhd_api {
+    MHD_SYMBOLS(PL_DYNLIB_MEMBER)
+} mhd_api;
+#define MHD_ENTRY(name) PL_DYNLIB_ENTRY_IN(struct mhd_api, name)
+static const pl_dynlib_symbol mhd_symbols[] = {MHD_SYMBOLS(MHD_ENTRY)};
+static pl_dynlib mhd_lib = PL_DYNLIB_INIT(PL_MHD_SONAME, PL_MHD_PACKAGE,
+                                          "the sandbox's HTTP server", mhd_symbols, &mhd_api);
+
+void pl_sandbox_library_version(char *out, size_t size)
+{
+    char why[sizeof mhd_lib.error];
+    if (pl_dynlib_load(&mhd_lib, why, sizeof why))
+        snprintf(out, size, "%s", mhd_api.MHD_get_version());
+    else
+        snprintf(out, size, "(not loaded: %s)", why);
+}
+
 #define MAX_HEADERS 256 /* enough to route a request; more refuse it */
 #define WATCH_MS 200    /* how often the watchdog looks for slow senders */
 
@@ -73,7 +100,7 @@ static double now_monotonic(void)
 static conn *conn_of(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        mhd_api.MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
 }
 
@@ -252,18 +279,19 @@ static enum MHD_Result queue_refusal(struct MHD_Connection *c, const char *url, 
     pl_buffer_free(&b);
     if (!body)
         return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r =
+        mhd_api.MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type",
-                            is_token_path(url) ? "application/json"
-                                               : "text/xml; charset=utf-8");
+    mhd_api.MHD_add_response_header(r, "Content-Type",
+                                    is_token_path(url) ? "application/json"
+                                                       : "text/xml; charset=utf-8");
     if (retry_after)
-        MHD_add_response_header(r, "Retry-After", retry_after);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+        mhd_api.MHD_add_response_header(r, "Retry-After", retry_after);
+    enum MHD_Result ret = mhd_api.MHD_queue_response(c, status, r);
+    mhd_api.MHD_destroy_response(r);
     return ret;
 }
 
@@ -316,16 +344,16 @@ static struct MHD_Response *make_response(pl_sandbox_answer *a)
         }
         hb->data = body;
         hb->half = len / 2;
-        r = MHD_create_response_from_callback(len, 4096, send_half, hb, free_half);
+        r = mhd_api.MHD_create_response_from_callback(len, 4096, send_half, hb, free_half);
         if (!r)
             free_half(hb);
     } else {
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        r = mhd_api.MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
         if (!r)
             free(body);
     }
     for (size_t i = 0; r && i < a->n_headers; i++)
-        MHD_add_response_header(r, a->headers[i].name, a->headers[i].value);
+        mhd_api.MHD_add_response_header(r, a->headers[i].name, a->headers[i].value);
     return r;
 }
 
@@ -345,7 +373,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = rq;
         conn_phase_set(s, c, CONN_BODY);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *cl =
+            mhd_api.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
             char *end;
             errno = 0;
@@ -391,7 +420,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (is_stopping(s))
         return MHD_NO;
 
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, rq);
+    mhd_api.MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, rq);
     if (rq->headers.failed)
         return MHD_NO;
     pl_sandbox_request request = {
@@ -417,8 +446,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!wait_latency(s, answer.latency_ms)) {
         struct MHD_Response *r = make_response(&answer);
         if (r) {
-            ret = MHD_queue_response(c, (unsigned)answer.status, r);
-            MHD_destroy_response(r);
+            ret = mhd_api.MHD_queue_response(c, (unsigned)answer.status, r);
+            mhd_api.MHD_destroy_response(r);
         }
     }
     pl_sandbox_answer_clear(&answer);
@@ -449,7 +478,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     pthread_mutex_lock(&s->conn_lock);
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+            mhd_api.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         conn *k = info ? calloc(1, sizeof *k) : NULL;
         if (k) {
             k->fd = info->connect_fd;
@@ -567,6 +596,8 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
                  opts->port);
         return NULL;
     }
+    if (!pl_dynlib_load(&mhd_lib, err, errlen))
+        return NULL;
     struct sockaddr_storage addr;
     if (parse_address(host, opts->port, &addr, err, errlen) != 0)
         return NULL;
@@ -610,21 +641,21 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
                      MHD_USE_POLL | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon =
-        MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                         MHD_OPTION_CONNECTION_LIMIT, s->limits.max_connections,
-                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->limits.max_per_ip,
-                         MHD_OPTION_CONNECTION_TIMEOUT, s->limits.idle_timeout, MHD_OPTION_END);
+    s->daemon = mhd_api.MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
+                                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                         MHD_OPTION_CONNECTION_LIMIT, s->limits.max_connections,
+                                         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                         s->limits.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+                                         s->limits.idle_timeout, MHD_OPTION_END);
     int saved = errno;
     if (s->daemon)
         s->watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!s->daemon || !s->watching) {
         if (s->daemon)
-            MHD_stop_daemon(s->daemon);
+            mhd_api.MHD_stop_daemon(s->daemon);
         snprintf(err, errlen, "cannot listen on %s port %d: %s", host, opts->port,
                  !s->daemon && saved ? strerror(saved)
                  : s->daemon         ? "cannot start the watchdog thread"
@@ -633,7 +664,7 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         return NULL;
     }
     const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        mhd_api.MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? (int)info->port : opts->port;
     return s;
 }
@@ -661,7 +692,7 @@ void pl_sandbox_stop(pl_sandbox *s)
     if (s->watching)
         pthread_join(s->watchdog, NULL);
     if (s->daemon)
-        MHD_stop_daemon(s->daemon); /* closes connections, joins every thread */
+        mhd_api.MHD_stop_daemon(s->daemon); /* closes connections, joins every thread */
     sandbox_free(s);
 }
 

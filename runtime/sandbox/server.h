@@ -122,6 +122,10 @@ typedef struct pl_sandbox_options {
     unsigned min_rate;     /* bytes per second */
 } pl_sandbox_options;
 
+/* libmicrohttpd's version; when it cannot be loaded, why not. Loads it (a sandbox loads it when
+ * it starts, and reports a missing library as its error). */
+void pl_sandbox_library_version(char *out, size_t size);
+
 /* Opens the service and starts serving. On failure returns NULL and writes a message into
  * err (errlen bytes). The service description is copied. */
 pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_service *service,

@@ -1,12 +1,14 @@
 /* Unit tests of runtime/util: the growable buffer, the randomness (bytes, fractions,
- * version 4 UUIDs) and stopping libxml2 at a DOCTYPE. */
+ * version 4 UUIDs), stopping libxml2 at a DOCTYPE and loading libraries on first use. */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "util/buffer.h"
+#include "util/dynlib.h"
 #include "util/random.h"
 #include "util/xml.h"
 
@@ -145,8 +147,46 @@ static void test_stop_at_doctype(void)
     CHECK(!parse_stopping_at_doctype("<a><b/></a>", 11) && parser_errors == 0);
 }
 
+/* A table filled from the library (types from math.h), a missing library and a missing
+ * symbol reported with what to install, every later use giving the same answer. */
+#define MATH_SYMBOLS(X) X(cos) X(sqrt)
+static struct math_api {
+    MATH_SYMBOLS(PL_DYNLIB_MEMBER)
+} math_api;
+#define MATH_ENTRY(name) PL_DYNLIB_ENTRY_IN(struct math_api, name)
+static const pl_dynlib_symbol math_symbols[] = {MATH_SYMBOLS(MATH_ENTRY)};
+
+static void test_dynlib(void)
+{
+    char why[512] = "";
+    pl_dynlib m = PL_DYNLIB_INIT("libm.so.6", "libc6", "arithmetic", math_symbols, &math_api);
+    CHECK(pl_dynlib_load(&m, why, sizeof why));
+    CHECK(math_api.cos && math_api.cos(0.0) == 1.0 && math_api.sqrt(16.0) == 4.0);
+    CHECK(pl_dynlib_load(&m, why, sizeof why)); /* once loaded, stays loaded */
+
+    pl_dynlib absent = PL_DYNLIB_INIT("libperformlua-absent.so.9", "libperformlua-absent9",
+                                      "a test", math_symbols, &math_api);
+    CHECK(!pl_dynlib_load(&absent, why, sizeof why));
+    CHECK(strstr(why, "cannot load the shared library libperformlua-absent.so.9 for a test ("));
+    CHECK(strstr(why, "): install the Debian package libperformlua-absent9"));
+    char again[512] = "";
+    CHECK(!pl_dynlib_load(&absent, again, sizeof again) && strcmp(why, again) == 0);
+    CHECK(!pl_dynlib_load(&absent, NULL, 0)); /* the reason is optional */
+
+    struct math_api other = {0};
+    static const pl_dynlib_symbol missing[] = {{"cos", offsetof(struct math_api, cos)},
+                                               {"pl_no_such_symbol",
+                                                offsetof(struct math_api, sqrt)}};
+    pl_dynlib old = PL_DYNLIB_INIT("libm.so.6", "libc6", "a test", missing, &other);
+    CHECK(!pl_dynlib_load(&old, why, sizeof why));
+    CHECK(strstr(why,
+                 "the shared library libm.so.6 has no pl_no_such_symbol, needed for a test"));
+    CHECK(strstr(why, "install the current Debian package libc6"));
+}
+
 int main(void)
 {
+    test_dynlib();
     test_buffer();
     test_uuid();
     test_random();

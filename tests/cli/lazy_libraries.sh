@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# libcurl, libmicrohttpd and libedit are loaded on first use (runtime/util/dynlib.h): a run
+# that needs none of them starts without them, and one that needs a missing one gets a clear
+# error naming the library and its Debian package, never a crash. The libraries are hidden
+# by mounting /dev/null over them in a private mount namespace (unshare), so the test is
+# skipped where unprivileged user namespaces are not allowed.
+source "$(dirname "$0")/lib/pty.sh"
+command -v unshare >/dev/null && unshare -rm true 2>/dev/null \
+  || { echo "SKIP: unshare -rm (user and mount namespaces) is not available"; exit 77; }
+
+# lib SONAME: where the dynamic linker finds it
+lib() {
+  local path
+  path=$(/sbin/ldconfig -p | awk -v n="$1" '$1 == n && /x86-64|64bit|AArch64|aarch64/ {print $NF; exit}')
+  [ -n "$path" ] || path=$(/sbin/ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}')
+  [ -n "$path" ] || { echo "FAIL: $1 not in the linker cache"; exit 1; }
+  readlink -f "$path"
+}
+curl=$(lib libcurl.so.4)
+mhd=$(lib libmicrohttpd.so.12)
+edit=$(lib libedit.so.2)
+
+# without LIBS... COMMAND...: runs COMMAND with those libraries unreadable; sets rc, out, err
+without() {
+  local hide=()
+  while [ "$1" != -- ]; do hide+=("$1"); shift; done
+  shift
+  set +e
+  unshare -rm sh -c 'n=$1; shift; i=0
+    while [ $i -lt $n ]; do mount --bind /dev/null "$1" || exit 125; shift; i=$((i+1)); done
+    exec "$@"' sh "${#hide[@]}" "${hide[@]}" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  set -e
+  out=$(cat "$work/out"); err=$(cat "$work/err")
+}
+expect_rc() { [ "$rc" = "$1" ] || { echo "FAIL: $2: status $rc, not $1"; echo "$out"; echo "$err"; exit 1; }; }
+has() { grep -qF -- "$2" <<<"$1" || { echo "FAIL: $3: no '$2' in:"; echo "$1"; exit 1; }; }
+
+# 1. Scripts that make no HTTP call, start no sandbox and open no REPL need none of them.
+without "$curl" "$mhd" "$edit" -- "$PERFORMLUA" -e 'local mc = require "performlua"
+  print(1 + 1, type(mc.EmailSendDefinition), mc.core ~= nil or true)'
+expect_rc 0 "a plain script without the libraries"
+[ "$(head -1 <<<"$out")" = "$(printf '2\tfunction\ttrue')" ] || [ "$(head -1 <<<"$out")" = "$(printf '2\ttable\ttrue')" ] \
+  || { echo "FAIL: plain script output: $out / $err"; exit 1; }
+
+# 2. No libcurl: the first call fails with a transport error naming it and its package.
+without "$curl" -- "$PERFORMLUA" --sandbox -e \
+  'local mc = require "performlua"; mc.connect():retrieve("Sends", {"ID"})'
+expect_rc 1 "a call without libcurl"
+has "$err" "cannot load the shared library libcurl.so.4 for HTTP requests" "no libcurl"
+has "$err" "install the Debian package libcurl4" "no libcurl"
+# --version says so instead of crashing
+without "$curl" -- "$PERFORMLUA" --version
+expect_rc 0 "--version without libcurl"
+has "$out" "libcurl (not loaded: cannot load the shared library libcurl.so.4" "--version without libcurl"
+
+# 3. No libmicrohttpd: the sandbox does not start, and says why.
+without "$mhd" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
+[ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without libmicrohttpd: status $rc"; echo "$err"; exit 1; }
+has "$err" "cannot load the shared library libmicrohttpd.so.12 for the sandbox's HTTP server" "no libmicrohttpd"
+has "$err" "install the Debian package libmicrohttpd12" "no libmicrohttpd"
+grep -qx ran <<<"$out" && { echo "FAIL: the script ran without its sandbox"; exit 1; }
+
+# 4. No libedit: the REPL on a terminal warns once and reads plain lines.
+without "$edit" -- "$ptyrun" -t 20 -o "$work/transcript" -- "$PERFORMLUA" <<'STEPS'
+expect > 
+send 6*7\r
+expect 42
+send os.exit(0)\r
+STEPS
+expect_rc 0 "the REPL without libedit"
+grep -qF "no line editing or history: cannot load the shared library libedit.so.2 for line editing in the REPL" \
+  "$work/transcript" || fail "no warning about libedit"
+grep -qF "install the Debian package libedit2" "$work/transcript" || fail "no package named for libedit"
+grep -qx "42" <(tr -d '\r' <"$work/transcript") || fail "the REPL did not answer without libedit"
+echo "lazy libraries: none needed to start; each missing one is named with its package"
