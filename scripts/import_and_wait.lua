@@ -60,12 +60,21 @@ local function main()
     say("The import was NOT started.")
     return 3
   end
-  -- Started at most once: when no answer comes back, perform_once stops and says so.
-  local started = workflow.perform_once(c, "start", start_def,
-    string.format("start the import '%s'", tostring(def.Name)),
-    "Check the import's recent runs in Marketing Cloud before running this again.")
-  started:check()
-  local task_id = started.Results[1].Task and started.Results[1].Task.ID
+  -- Started at most once: when no answer comes back, perform_once stops and says so, and the
+  -- start is a step of the run journal (mc.step): running the same command again after a
+  -- failure, Ctrl-C or a kill follows the import an earlier run started (a start cut short is
+  -- first looked for among the definition's ImportResultsSummary) instead of starting another.
+  local task_id = mc.step("start the import", {
+    resume = function(found) return found.ID end, -- the import an earlier run started
+  }, function()
+    local r = workflow.perform_once(c, "start", start_def,
+      string.format("start the import '%s'", tostring(def.Name)),
+      "Check the import's recent runs in Marketing Cloud before running this again.")
+    r:check()
+    return r.Results[1].Task and r.Results[1].Task.ID
+  end)
+  -- what c:wait follows: the task of the import started (now or by an earlier run)
+  local started = {StatusCode = "OK", Task = {ID = task_id}, Object = start_def}
   say("Started (task %s). Waiting for it to finish...", tostring(task_id))
   summary.started, summary.task_id = true, task_id
 

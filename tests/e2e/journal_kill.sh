@@ -4,7 +4,8 @@
 # send start is in flight, then run again with the same command until it finishes: the
 # sandbox (its own process, where the state lives) ends with exactly one copy of the audience
 # and one send per finished run. A finished run followed by the same command sends again (the
-# next day's job); another command (other arguments) never takes over this one's run.
+# next day's job); another command (other arguments) never takes over this one's run. The
+# same for start_many.lua (sends and an import) and import_and_wait.lua.
 # PERFORMLUA_TEST_STOP_AT=N:WHEN (lua/performlua/transport.lua) kills at the N-th SOAP request.
 source "$(dirname "$0")/lib/scripts.sh"
 export XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
@@ -146,6 +147,24 @@ for stop in 1:inflight 1:after; do
   grep -Fq "continuing run" <<<"$err" || fail "import $stop: the re-run did not continue"
   run "$PERFORMLUA" imports.lua
   [ "$out" = "$(( imports_before + 1 ))" ] || fail "import $stop: $out imports (before: $imports_before)"
+done
+
+# scripts/import_and_wait.lua: its start is a step too; the re-run follows the import the
+# killed run started instead of starting another
+WAIT_IMPORT=("$PERFORMLUA" "$SCRIPTS/import_and_wait.lua" daily-subscriber-import --yes)
+for stop in start:inflight start:after; do
+  run "$PERFORMLUA" imports.lua; imports_before=$out
+  set +e
+  PERFORMLUA_TEST_STOP_AT="$stop" "${WAIT_IMPORT[@]}" >/dev/null 2>&1 </dev/null
+  rc=$?
+  set -e
+  [ "$rc" = 137 ] || fail "import_and_wait $stop: not killed (exit status $rc)"
+  run "${WAIT_IMPORT[@]}"
+  expect_status "import_and_wait after $stop" 0
+  grep -Fq "continuing run" <<<"$err" || fail "import_and_wait $stop: the re-run did not continue"
+  run "$PERFORMLUA" imports.lua
+  [ "$out" = "$(( imports_before + 1 ))" ] \
+    || fail "import_and_wait $stop: $out imports (before: $imports_before)"
 done
 
 # runs show / forget
