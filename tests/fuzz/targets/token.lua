@@ -54,7 +54,12 @@ return function(input)
   end
   local all = table.concat(traced)
   check_text(all, "the trace")
+  -- the token request's line is traced before any token exists: a token that happens to be a
+  -- word of it ("exam" in auth.fuzz.example) is not a leak. Everything traced after it must not
+  -- hold the token.
+  local after_request = table.concat(traced, "", 2)
   if ok and #token >= 4 then
-    check(not all:find(token, 1, true), "the trace holds the token %s: %s", show(token), show(all))
+    check(not after_request:find(token, 1, true), "the trace holds the token %s: %s", show(token),
+      show(all))
   end
 end
