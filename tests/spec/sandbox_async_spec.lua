@@ -2,8 +2,6 @@
 -- and the queued work's outcome is retrievable as ResultMessage (with ResultDetailXML, where the
 -- Send ID of a queued start is) and ResultItem, by RequestID or ConversationID.
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local ch = require "client_helper"
 
 local sb, c
@@ -13,12 +11,7 @@ local function by(property, value)
 end
 
 describe("sandbox asynchronous requests (client)", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0, speed = 0.001}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox({speed = 0.001}, function(box, client) sb, c = box, client end)
 
   it("a queued Perform start keeps its ConversationID; its ResultMessage holds the Send ID", function()
     local ack = c:perform("start", mc.EmailSendDefinition{CustomerKey = "welcome-series-send"},

@@ -2,8 +2,6 @@
 -- SubscriberKey, Configure does what its Action says, and the audience-to-send model (lists,
 -- sendable data extensions, audiences, send definitions and the sends they make).
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local ch = require "client_helper"
 
 local sb, c
@@ -17,12 +15,7 @@ local function count_of(type_name, field, value)
 end
 
 describe("sandbox subscribers and Configure", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox(nil, function(box, client) sb, c = box, client end)
 
   it("refuses a second Subscriber with a stored SubscriberKey, as the service does", function()
     local r = c:create({mc.Subscriber{SubscriberKey = "ada@example.com", EmailAddress = "ada@example.com"},
@@ -94,12 +87,7 @@ describe("sandbox subscribers and Configure", function()
 end)
 
 describe("sandbox audiences and the sends they reach", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0, speed = 100}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox({speed = 100}, function(box, client) sb, c = box, client end)
 
   local function task_value(r)
     assert.are.equal("OK", r.OverallStatus, r.Results[1].StatusMessage)

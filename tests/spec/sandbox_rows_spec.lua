@@ -2,8 +2,6 @@
 -- key (a duplicate key is refused, Update and Delete find the row by key), and the SaveOptions
 -- of Create and Update decide what happens to a row that exists or does not (upsert).
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local ch = require "client_helper"
 
 local sb, c
@@ -32,12 +30,7 @@ local function stored()
 end
 
 describe("sandbox data extension rows by primary key", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox(nil, function(box, client) sb, c = box, client end)
 
   it("refuses a second row with the same primary key, in the same call or a later one", function()
     local r = c:create({member("new-1", "Ada"), member("new-2", "Grace"), member("new-1", "Alan")})
@@ -100,12 +93,7 @@ local function upsert(option)
 end
 
 describe("sandbox SaveOptions on Create and Update", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox(nil, function(box, client) sb, c = box, client end)
 
   it("UpdateAdd on Update creates a missing row and updates a stored one (the upsert)", function()
     -- without SaveOptions an Update of a missing row is refused, as before

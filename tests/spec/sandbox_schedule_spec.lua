@@ -2,8 +2,6 @@
 -- range on the sandbox clock, the SenderProfile override of the scheduled send, and a
 -- scheduled Send canceled before it goes out.
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local ch = require "client_helper"
 
 local sb, c
@@ -49,12 +47,7 @@ local function schedule(fields, interaction)
 end
 
 describe("sandbox Schedule recurrence", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0, speed = 0.001}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox({speed = 0.001}, function(box, client) sb, c = box, client end)
 
   it("DailyRecurrence Interval with EndAfter: the Send waits visibly, then every DayInterval days, Occurrences times", function()
     local r, res = schedule{Name = "every other day", StartDateTime = "2030-01-01T09:30:00Z",

@@ -3,8 +3,6 @@
 -- SubscriberKey) open, click and unsubscribe; the events are retrieved by SendID and EventDate
 -- as the service returns them, and an unsubscribe leaves the subscriber Unsubscribed.
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local tracking = require "performlua.sandbox.tracking"
 local ch = require "client_helper"
 
@@ -39,12 +37,7 @@ local function send_to_list(key, list_id)
 end
 
 describe("sandbox tracking events", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0, speed = 0.001}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox({speed = 0.001}, function(box, client) sb, c = box, client end)
 
   it("a completed send leaves a SentEvent per recipient and a BounceEvent per bounced one", function()
     -- Newsletter (List 101): ada, grace active, alan unsubscribed (excluded), edsger bounced

@@ -3,8 +3,6 @@
 -- with the service's codes; an Inactive one holds the request until it is Active; excluded
 -- subscribers come back in SubscriberFailures as the service answers them.
 local mc = require "performlua"
-local auth = require "performlua.auth"
-local sandbox = require "performlua.sandbox"
 local ch = require "client_helper"
 
 local sb, c
@@ -19,12 +17,7 @@ local function trigger(key, subscribers)
 end
 
 describe("sandbox TriggeredSend", function()
-  before_each(function()
-    auth._reset()
-    sb = sandbox.start{port = 0, speed = 0.001}
-    c = ch.connect(sb)
-  end)
-  after_each(function() if sb then sb:stop() end end)
+  ch.each_sandbox({speed = 0.001}, function(box, client) sb, c = box, client end)
 
   it("an Active definition sends one email to its subscribers; a new address joins All Subscribers", function()
     local before = sends_total()
