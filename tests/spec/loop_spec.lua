@@ -13,7 +13,8 @@ end
 describe("mc.sleep", function()
   it("pauses the main script", function()
     local took = elapsed(function() loop.sleep(0.1) end)
-    assert.is_true(took >= 0.095 and took < 0.5, "took " .. took)
+    -- only the lower bound: a loaded machine may wake the script late, never early
+    assert.is_true(took >= 0.095, "took " .. took)
   end)
 
   it("rejects a bad duration with a usage error", function()
@@ -45,9 +46,10 @@ describe("mc.parallel", function()
         function() order[#order + 1] = "c"; return "C" end)
     end)
     assert.are.same({"A", "B", "C"}, {a, b, c})
+    -- one after the other, a (started first) would finish first: c, b, a proves the waits
+    -- overlapped, without a clock bound that a loaded machine could break
     assert.are.same({"c", "b", "a"}, order)
-    -- one after the other: 0.7 s; overlapped: 0.4 s
-    assert.is_true(took >= 0.39 and took < 0.65, "took " .. took)
+    assert.is_true(took >= 0.39, "took " .. took)
   end)
 
   it("raises after the others settled, naming the failed function and keeping the error", function()
@@ -117,20 +119,17 @@ describe("mc.map", function()
     local items = {}
     for i = 1, 12 do items[i] = i end
     local results
-    local took = elapsed(function()
-      results = loop.map(items, function(item, index)
-        assert.are.equal(item, index)
-        in_flight = in_flight + 1
-        peak = math.max(peak, in_flight)
-        loop.sleep(0.05 * ((13 - item) % 3 + 1))
-        in_flight = in_flight - 1
-        return item * 10
-      end, {concurrency = 4})
-    end)
+    results = loop.map(items, function(item, index)
+      assert.are.equal(item, index)
+      in_flight = in_flight + 1
+      peak = math.max(peak, in_flight)
+      loop.sleep(0.05 * ((13 - item) % 3 + 1))
+      in_flight = in_flight - 1
+      return item * 10
+    end, {concurrency = 4})
     for i = 1, 12 do assert.are.equal(i * 10, results[i]) end
+    -- the peak proves 4 ran at once (one by one it would be 1); no clock bound
     assert.are.equal(4, peak)
-    -- 12 items at 0.05..0.15 s, 4 at a time: about 0.3 s; one by one it would be 1.2 s
-    assert.is_true(took < 0.6, "took " .. took)
   end)
 
   it("stops starting items after a failure and says which item failed", function()
@@ -279,8 +278,9 @@ describe("loop.cancel_all after an interrupted line", function()
     loop.cancel_all()
     assert.are.equal(1, cleaned)
     -- both slots' worth of waiting is gone: the one slot is free again, nothing hangs
+    -- a slot still held by the cancelled task would make this wait for its 5 s sleep
     local took = elapsed(function() sem:acquire() end)
-    assert.is_true(took < 0.1, "took " .. took)
+    assert.is_true(took < 4, "took " .. took)
     sem:release()
   end)
 

@@ -1,6 +1,7 @@
--- Decoding speed: one full Retrieve page (2,500 DataExtensionObject rows of 10 properties,
--- about 2 MB) must decode in milliseconds, not seconds. A normal build takes about 35 ms;
--- the bound is 0.5 s there, and 3 s in the sanitizer build (tests/memory/asan.sh).
+-- One full Retrieve page (2,500 DataExtensionObject rows of 10 properties, about 2 MB)
+-- decodes completely: every row, every property, the last one included. How fast is the
+-- benchmark's job, never a test's (tests/bench/side_by_side.sh, its `decode` line), since a
+-- loaded or sanitizer machine makes any clock bound either flaky or meaningless.
 local mc = require "performlua"
 
 local function page(rows, fields)
@@ -20,18 +21,17 @@ local function page(rows, fields)
   return table.concat(parts)
 end
 
-describe("decoding speed", function()
-  it("decodes a 2,500-row DataExtensionObject page quickly and completely", function()
-    local xml = page(2500, 10)
-    mc.decode(xml) -- warm up (metatables, allocator)
-    local t0 = os.clock()
-    local body = mc.decode(xml)
-    local elapsed = os.clock() - t0
+describe("a full page", function()
+  it("decodes 2,500 DataExtensionObject rows completely", function()
+    local body = mc.decode(page(2500, 10))
     assert.equal(2500, #body.Results)
+    assert.equal("MoreDataAvailable", body.OverallStatus)
+    for i = 1, 2500, 499 do
+      local props = body.Results[i].Properties
+      assert.equal(10, #props)
+      assert.same({ Name = "Field10", Value = ("value %d-10"):format(i) }, props[10])
+    end
     assert.same({ Name = "Field10", Value = "value 2500-10" }, body.Results[2500].Properties[10])
     assert.equal("DataExtensionObject", mc.typeof(body.Results[1]))
-    local sanitized = (os.getenv("PERFORMLUA_BUILD_DIR") or ""):find("asan", 1, true)
-    local bound = sanitized and 3.0 or 0.5
-    assert.is_true(elapsed < bound, ("decoding took %.3f s (bound %.1f s)"):format(elapsed, bound))
   end)
 end)
