@@ -144,8 +144,9 @@ describe("sandbox latency and lifecycle", function()
     assert.is_true(one >= 0.4, "one request took " .. one)
     local elapsed, codes = concurrent(sb, 8)
     assert.are.same({"200", "200", "200", "200", "200", "200", "200", "200"}, codes)
-    -- serialised, 8 requests would take 3.2 s
-    assert.is_true(elapsed >= 0.4 and elapsed < 1.6, "8 concurrent requests took " .. elapsed)
+    -- serialised, 8 requests take at least 8 x 0.4 = 3.2 s whatever the machine's load; the
+    -- bound sits just under that floor so that only serialising can break it
+    assert.is_true(elapsed >= 0.4 and elapsed < 3.0, "8 concurrent requests took " .. elapsed)
   end)
 
   it("stops promptly with connections open and requests waiting", function()
@@ -161,7 +162,8 @@ describe("sandbox latency and lifecycle", function()
     local out = p:read("a")
     p:close()
     idle:close()
-    assert.is_true(took < 2, "stop took " .. took)
+    -- waiting for the request would take the 10 s latency
+    assert.is_true(took < 6, "stop took " .. took)
     assert.are.equal("000 52", out:match("^%s*(.-)%s*$"))
     local ok, err = pcall(sb.stats, sb)
     assert.is_false(ok)
