@@ -29,6 +29,9 @@
 --
 -- Where: --journal FILE, else PERFORMLUA_JOURNAL, else $XDG_STATE_HOME/performlua/
 -- journal.sqlite3. `performlua runs` lists recent runs; `runs show ID`, `runs forget ID`.
+-- Runs that finished or were abandoned are dropped KEEP_DAYS after their last record, when a
+-- new run starts (a daily cron job would otherwise grow the file forever); a failed or running
+-- run is never dropped: it may hold a call in doubt.
 local core = require "performlua.core"
 local errors = require "performlua.errors"
 local loop = require "performlua.loop"
@@ -72,6 +75,9 @@ CREATE TABLE IF NOT EXISTS calls (
 local ASKS = {getmaxcount = true, count = true}
 local READ_ONLY = {Retrieve = true, Describe = true, VersionInfo = true, GetSystemStatus = true}
 
+local KEEP_DAYS = 90
+M.KEEP_DAYS = KEEP_DAYS
+
 local state -- {db =, path =, run =, key =, command =, account =, steps_seen = {}}
 local contexts = setmetatable({}, {__mode = "k"}) -- coroutine -> step row being run
 
@@ -114,8 +120,9 @@ local function open_db(path, readonly)
     local dir = path:match("^(.*)/[^/]*$")
     if dir and dir ~= "" then core.mkdir_p(dir, 448) end
   end
+  -- foreign keys on: forgetting or dropping a run takes its steps and calls with it
   local db = core.sqlite_open(path, {wal = not readonly or nil, readonly = readonly or nil,
-    create = not readonly})
+    create = not readonly, foreign_keys = true})
   if not readonly then
     db:exec(SCHEMA)
     -- a journal from before runs.pid
@@ -198,6 +205,11 @@ local function current()
     if last and last.status ~= "finished" then -- --new-run: the old one is left as it was
       db:run("UPDATE runs SET status = 'abandoned', updated = ? WHERE id = ?", now, last.id)
     end
+    db:run("DELETE FROM runs WHERE status IN ('finished', 'abandoned') AND updated < ?",
+      iso(core.realtime() - KEEP_DAYS * 86400))
+    -- what `runs forget` left behind before foreign keys were enforced
+    db:run("DELETE FROM calls WHERE run NOT IN (SELECT id FROM runs)")
+    db:run("DELETE FROM steps WHERE run NOT IN (SELECT id FROM runs)")
     local _, id = db:run("INSERT INTO runs (key, command, account, started, updated, status, "
       .. "pid) VALUES (?, ?, ?, ?, ?, 'running', ?)", key, command, account, now, now, pid)
     return {id = id, resumed = false}

@@ -146,6 +146,48 @@ run "$PERFORMLUA" --journal "$work/old.sqlite3" plain.lua
 expect_status "a run in an old journal" 0
 expect_line "a run in an old journal: its step" "1"
 
+# old runs are dropped when a new run starts: finished and abandoned ones past 90 days, with
+# their steps and calls; a failed one (it may hold a call in doubt) and recent ones stay; a run
+# that `runs forget` dropped takes its steps and calls with it
+run "$PERFORMLUA" --journal "$work/prune.sqlite3" plain.lua
+expect_status "prune: a first run" 0
+cat > age_runs.lua <<'LUA'
+local db = require("performlua.core").sqlite_open(arg[1])
+local old = os.date("!%Y-%m-%dT%H:%M:%S.000Z", os.time() - 100 * 86400)
+local recent = os.date("!%Y-%m-%dT%H:%M:%S.000Z", os.time() - 10 * 86400)
+for _, r in ipairs{{"finished", old}, {"abandoned", old}, {"failed", old}, {"finished", recent}} do
+  local _, id = db:run("INSERT INTO runs (key, command, account, started, updated, status) "
+    .. "VALUES (?, ?, 'a', ?, ?, ?)", r[1] .. r[2], r[1] .. " " .. r[2], r[2], r[2], r[1])
+  local _, step = db:run("INSERT INTO steps (run, name, status, started) VALUES (?, 's', 'done', ?)",
+    id, r[2])
+  db:run("INSERT INTO calls (run, step, operation, objects, correlation_id, started, at) "
+    .. "VALUES (?, ?, 'Create', '[]', 'c', ?, 0)", id, step, r[2])
+end
+db:close()
+LUA
+run "$PERFORMLUA" age_runs.lua "$work/prune.sqlite3"
+expect_status "prune: aging runs" 0
+run "$PERFORMLUA" --journal "$work/prune.sqlite3" --new-run plain.lua
+expect_status "prune: a new run" 0
+cat > count_runs.lua <<'LUA'
+local db = require("performlua.core").sqlite_open(arg[1], {readonly = true})
+local function n(sql) return db:first(sql).n end
+print(n("SELECT count(*) AS n FROM runs WHERE command LIKE 'finished%' OR command LIKE 'abandoned%' "
+  .. "OR command LIKE 'failed%'"), n("SELECT count(*) AS n FROM runs WHERE status = 'failed'"),
+  n("SELECT count(*) AS n FROM steps WHERE run NOT IN (SELECT id FROM runs)"),
+  n("SELECT count(*) AS n FROM calls WHERE run NOT IN (SELECT id FROM runs)"),
+  n("SELECT count(*) AS n FROM calls"))
+db:close()
+LUA
+run "$PERFORMLUA" count_runs.lua "$work/prune.sqlite3"
+# the recent finished and the old failed run stay (2, one failed), nothing orphaned, their 2 calls
+expect_line "prune: what stays" "$(printf '2\t1\t0\t0\t2')"
+failed_id=$("$PERFORMLUA" --journal "$work/prune.sqlite3" runs | awk '$2 == "failed" {print $1}')
+run "$PERFORMLUA" --journal "$work/prune.sqlite3" runs forget "$failed_id"
+expect_status "prune: forget" 0
+run "$PERFORMLUA" count_runs.lua "$work/prune.sqlite3"
+expect_line "prune: forget takes the steps and calls" "$(printf '1\t0\t0\t0\t1')"
+
 # a journal that cannot be kept says so and where to keep it instead
 touch "$work/a-file"
 run "$PERFORMLUA" --journal "$work/a-file/j.sqlite3" plain.lua
