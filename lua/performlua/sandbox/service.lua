@@ -21,6 +21,7 @@ local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
 local clock_mod = require "performlua.sandbox.clock"
+local jobs = require "performlua.sandbox.jobs"
 local schedule_op = require "performlua.sandbox.schedule"
 
 local M = {}
@@ -375,7 +376,7 @@ function M.new(cfg)
       return results
       end
       if is_async(body.Options) then
-        acct:defer(async_due(body.Options), function()
+        jobs.defer(acct, async_due(body.Options), function()
           local results = process()
           record_async(op, element, {Results = results, RequestID = ctx.request_id,
             OverallStatus = overall_of(results)}, objects, ctx, body.Options)
@@ -473,7 +474,7 @@ function M.new(cfg)
     end,
     Perform = function(body, ctx)
       if is_async(body.Options) then
-        acct:defer(async_due(body.Options), function()
+        jobs.defer(acct, async_due(body.Options), function()
           local response = actions.perform(acct, body, ctx)
           count_sends(response.Results, body)
           record_async("Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
@@ -595,7 +596,7 @@ function M.new(cfg)
             StartDate = acct:now_text(), TotalCount = "100", ProcessedCount = "0", ErrorCount = "0",
             DuplicateCount = "0", ClientID = tostring(ctx.mid or acct.mid),
             StatusMessage = table.concat(params, "; ")}, ctx.mid)
-          acct:add_job({kind = "activity", obj = status})
+          jobs.add(acct, {kind = "activity", obj = status})
           res.StatusCode, res.StatusMessage, res.RequestID = "OK", "Extract queued", id
         end
         results[i] = res
@@ -701,7 +702,7 @@ function M.new(cfg)
       ctx.mid = target
     end
     -- queued asynchronous requests whose time has come are processed before this one
-    local okh, resp_element, tbl = pcall(function(b, c) acct:tick() return handlers[op](b, c) end, body, ctx)
+    local okh, resp_element, tbl = pcall(function(b, c) jobs.tick(acct) return handlers[op](b, c) end, body, ctx)
     if okh and resp_element == nil then -- the handler refused the request with a fault
       stats.invalid_requests = stats.invalid_requests + 1
       return tbl
@@ -822,7 +823,7 @@ function M.new(cfg)
   local controls = {
     stats = function() return stats end,
     objects = function(type_name)
-      acct:tick()
+      jobs.tick(acct)
       local out = {}
       local c = acct.types[type_name]
       for i, o in ipairs(c and c.list or {}) do out[i] = plain(o) end
@@ -847,7 +848,7 @@ function M.new(cfg)
     generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,
     clock_advance = function(seconds)
       acct.clock:advance(seconds)
-      acct:tick()
+      jobs.tick(acct)
       return acct:now()
     end,
     set_speed = function(speed)
