@@ -23,6 +23,10 @@ local actions = require "performlua.sandbox.actions"
 local clock_mod = require "performlua.sandbox.clock"
 local jobs = require "performlua.sandbox.jobs"
 local schedule_op = require "performlua.sandbox.schedule"
+local reply = require "performlua.sandbox.reply"
+
+local respond, json_response, fault = reply.respond, reply.json, reply.fault
+local shown, header_shown, overall_of = reply.shown, reply.header_shown, reply.overall_of
 
 local M = {}
 
@@ -52,36 +56,6 @@ local BY_ELEMENT = {} -- request element -> name
 for _, op in ipairs(core.operations()) do
   OPERATIONS[op.name] = op
   BY_ELEMENT[op.request] = op.name
-end
-
-local XML = "text/xml; charset=utf-8"
-
-local function respond(status, body, content_type)
-  return {status = status, body = body, content_type = content_type or XML}
-end
-
-local function json_response(status, tbl)
-  return respond(status, core.json_encode(tbl), "application/json; charset=utf-8")
-end
-
--- Text from the request (a header, the decoder's or the validator's words about the body) as an
--- answer may carry it: UTF-8 without control characters (escaped), at most `max` bytes. Raw, it
--- could make the fault unwritable (the request then got a bare 500) or a log line misleading.
-local function shown(text, max)
-  return core.safe_text(tostring(text), {lines = true, max = max})
-end
-
--- A header's value, which is one line (a tab in it is escaped too).
-local function header_shown(value)
-  return core.safe_text(value, {max = 200})
-end
-
-local last_fault -- the faultstring of the last fault made, for the log line
-local function fault(status, faultcode, faultstring, extra)
-  last_fault = faultstring
-  local f = extra or {}
-  f.faultcode, f.faultstring = faultcode, shown(faultstring)
-  return respond(status, core.encode_fault(f))
 end
 
 -- A Host header is a host name or address and maybe a port; the token answer builds its URLs
@@ -280,15 +254,6 @@ function M.new(cfg)
 
   -- --------------------------------------------------------------------------------------------
   -- operations
-
-  local function overall_of(results)
-    local errors = 0
-    for _, r in ipairs(results) do
-      if r.StatusCode ~= "OK" then errors = errors + 1 end
-    end
-    if errors == 0 then return "OK" end
-    return errors == #results and "Error" or "Has Errors"
-  end
 
   -- The answer the request would have had, synchronously: the body of the response message,
   -- kept as a queued request's ResultDetailXML (the Task.ID of a queued start, the NewID of a
@@ -792,8 +757,8 @@ function M.new(cfg)
     parts[#parts + 1] = tostring(r.status)
     parts[#parts + 1] = string.format("%.1f ms", (core.monotonic() - started) * 1000)
     if current.injected then parts[#parts + 1] = "injected fault " .. current.injected end
-    if r.status ~= 200 and last_fault then
-      parts[#parts + 1] = "fault: " .. shown(last_fault, 300):gsub("\n", " | ")
+    if r.status ~= 200 and r.faultstring then
+      parts[#parts + 1] = "fault: " .. shown(r.faultstring, 300):gsub("\n", " | ")
     end
     if current.dropped then
       parts[#parts + 1] = "DROPPED (the service would ignore them): " .. table.concat(current.dropped, ", ")
@@ -802,7 +767,7 @@ function M.new(cfg)
   end
 
   local function handle(req)
-    current, last_fault = {}, nil
+    current = {}
     local started = core.monotonic()
     local r = route(req)
     if log then log_line(r, started) end
