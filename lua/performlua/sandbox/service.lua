@@ -24,8 +24,9 @@ local clock_mod = require "performlua.sandbox.clock"
 local jobs = require "performlua.sandbox.jobs"
 local schedule_op = require "performlua.sandbox.schedule"
 local reply = require "performlua.sandbox.reply"
+local auth = require "performlua.sandbox.auth"
 
-local respond, json_response, fault = reply.respond, reply.json, reply.fault
+local respond, fault = reply.respond, reply.fault
 local shown, header_shown, overall_of = reply.shown, reply.header_shown, reply.overall_of
 
 local M = {}
@@ -56,13 +57,6 @@ local BY_ELEMENT = {} -- request element -> name
 for _, op in ipairs(core.operations()) do
   OPERATIONS[op.name] = op
   BY_ELEMENT[op.request] = op.name
-end
-
--- A Host header is a host name or address and maybe a port; the token answer builds its URLs
--- from it.
-local function valid_host(host)
-  return host:match("^[%w%.%-_]+$") or host:match("^[%w%.%-_]+:%d+$")
-    or host:match("^%[[%x:%.]+%]$") or host:match("^%[[%x:%.]+%]:%d+$")
 end
 
 local function load_seed(seed)
@@ -101,11 +95,6 @@ M.header_after_body_blanked = header_after_body_blanked
 
 function M.new(cfg)
   cfg = cfg or {}
-  local client_id = cfg.client_id or "sandbox"
-  local client_secret = cfg.client_secret or "sandbox"
-  local username = cfg.username or "sandbox"
-  local password = cfg.password or "sandbox"
-  local token_ttl = cfg.token_ttl or 1080
   local faults = {}
   for i, spec in ipairs(cfg.faults or {}) do faults[i] = M.parse_fault(spec) end
   local validator = cfg.validator
@@ -124,10 +113,18 @@ function M.new(cfg)
     for k, v in pairs(cfg.durations) do acct.durations[k] = v end
   end
 
-  local tokens = {} -- token -> {expires = monotonic seconds, mid = }
-  local stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
-    sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
-    invalid_requests = 0, dropped_elements = 0}
+  -- the sandbox's state, passed to the modules that do its jobs (one request at a time)
+  local sb = {
+    acct = acct,
+    credentials = {client_id = cfg.client_id or "sandbox", client_secret = cfg.client_secret
+      or "sandbox", username = cfg.username or "sandbox", password = cfg.password or "sandbox"},
+    token_ttl = cfg.token_ttl or 1080,
+    tokens = {}, -- token -> {expires = monotonic seconds, mid = }
+    stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
+      sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
+      invalid_requests = 0, dropped_elements = 0},
+  }
+  local stats = sb.stats
 
   -- what the log line of the request being handled says (one request at a time)
   local current = {}
@@ -158,98 +155,6 @@ function M.new(cfg)
       end
     end
     current.types = types
-  end
-
-  -- --------------------------------------------------------------------------------------------
-  -- auth
-
-  local function token_endpoint(req)
-    stats.token_requests = stats.token_requests + 1
-    if req.method ~= "POST" then
-      return json_response(405, {error = "invalid_request", error_description = "use POST"})
-    end
-    local ok, body = pcall(core.json_decode, req.body)
-    if not ok or type(body) ~= "table" then
-      return json_response(400, {error = "invalid_request",
-        error_description = "The request body must be a JSON object"})
-    end
-    if body.grant_type ~= "client_credentials" then
-      return json_response(400, {error = "unsupported_grant_type",
-        error_description = "The sandbox supports grant_type client_credentials"})
-    end
-    if body.client_id ~= client_id or body.client_secret ~= client_secret then
-      return json_response(401, {error = "invalid_client",
-        error_description = "Client authentication failed.",
-        error_uri = "https://developer.salesforce.com/docs"})
-    end
-    local mid = acct.mid
-    if body.account_id ~= nil and body.account_id ~= "" then
-      mid = math.tointeger(tonumber(body.account_id))
-      if not mid then
-        return json_response(400, {error = "invalid_request",
-          error_description = "account_id must be the MID of a business unit (a number)"})
-      end
-      if not acct:is_unit(mid) then
-        -- the service issues tokens only for business units the package is installed in
-        return json_response(401, {error = "unauthorized_client", error_description = string.format(
-          "account_id %d is not a business unit of this account: use the MID of the parent "
-          .. "(%d) or of one of its business units", mid, acct.mid),
-          error_uri = "https://developer.salesforce.com/docs"})
-      end
-    end
-    local host = req.headers.host or "127.0.0.1"
-    if not valid_host(host) then
-      return json_response(400, {error = "invalid_request", error_description = string.format(
-        "The Host header '%s' is not a host name or address with an optional port",
-        header_shown(host))})
-    end
-    local token = core.random_hex(32)
-    tokens[token] = {expires = core.monotonic() + token_ttl, mid = mid}
-    local base = "http://" .. host .. "/"
-    return json_response(200, {access_token = token, token_type = "Bearer",
-      expires_in = token_ttl, scope = "offline email_read email_send data_extensions_read "
-        .. "data_extensions_write automations_execute",
-      soap_instance_url = base, rest_instance_url = base})
-  end
-
-  -- The legacy v1 endpoint (FuelSDK's default: {clientId, clientSecret} -> accessToken), for
-  -- old clients pointed at the sandbox; its token works in fueloauth and oAuth/oAuthToken.
-  local function legacy_token_endpoint(req)
-    stats.token_requests = stats.token_requests + 1
-    local ok, body = pcall(core.json_decode, req.body)
-    if req.method ~= "POST" or not ok or type(body) ~= "table" then
-      return json_response(400, {message = "POST a JSON object {clientId, clientSecret}",
-        errorcode = 10001, documentation = ""})
-    end
-    if body.clientId ~= client_id or body.clientSecret ~= client_secret then
-      return json_response(401, {message = "Unauthorized", errorcode = 1, documentation = ""})
-    end
-    local token = core.random_hex(32)
-    tokens[token] = {expires = core.monotonic() + token_ttl, mid = acct.mid}
-    return json_response(200, {accessToken = token, expiresIn = token_ttl})
-  end
-
-  local function security_fault(message)
-    stats.auth_failures = stats.auth_failures + 1
-    return fault(500, "q0:Security", message)
-  end
-
-  -- -> ctx or nil, response
-  local function authenticate(header)
-    local token = header.fueloauth or header.oauth_token
-    if token then
-      local t = tokens[token]
-      if not t then return nil, security_fault("Login Failed") end
-      if t.expires <= core.monotonic() then return nil, security_fault("Token Expired") end
-      return {mid = t.mid}
-    end
-    if header.username then
-      if header.username == username and header.password == password then
-        return {mid = acct.mid}
-      end
-      return nil, security_fault("Login Failed")
-    end
-    return nil, security_fault("Login Failed")
   end
 
   -- --------------------------------------------------------------------------------------------
@@ -627,7 +532,7 @@ function M.new(cfg)
     end
     stats.by_operation[op] = (stats.by_operation[op] or 0) + 1
     current.op = op
-    local ctx, denied = authenticate(header or {})
+    local ctx, denied = auth.authenticate(sb, header or {})
     if not ctx then return denied end
     local dropped
     if validator then
@@ -722,8 +627,8 @@ function M.new(cfg)
       r.fault = "reset-before"
       return r
     elseif kind == "expire-token" then
-      for _, t in pairs(tokens) do t.expires = 0 end
-      return security_fault("Token Expired")
+      auth.expire_tokens(sb)
+      return auth.security_fault(sb, "Token Expired")
     end
     local r = process_soap(req)
     if kind == "reset-after" or kind == "truncate" then r.fault = kind end
@@ -734,7 +639,7 @@ function M.new(cfg)
     local path = (req.path or "/"):lower():gsub("%?.*$", "")
     if path == "/v2/token" or path == "/v2/token/" then
       current.op = "token"
-      return token_endpoint(req)
+      return auth.token_endpoint(sb, req)
     end
     if path == "/service.asmx" then
       current.op = "SOAP"
@@ -742,7 +647,7 @@ function M.new(cfg)
     end
     if path == "/v1/requesttoken" then
       current.op = "token (v1)"
-      return legacy_token_endpoint(req)
+      return auth.legacy_token_endpoint(sb, req)
     end
     current.op = "not found: " .. header_shown(req.path or "/")
     return respond(404, "Not found: the sandbox serves POST /v2/token and POST /Service.asmx\n",
@@ -822,7 +727,7 @@ function M.new(cfg)
     end,
     now = function() return acct:now() end,
     expire_tokens = function()
-      for _, t in pairs(tokens) do t.expires = 0 end
+      auth.expire_tokens(sb)
       return true
     end,
     set_faults = function(list)
