@@ -20,10 +20,15 @@ local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
-local clock_mod = require "performlua.sandbox.clock"
 local jobs = require "performlua.sandbox.jobs"
 local schedule_op = require "performlua.sandbox.schedule"
 local reply = require "performlua.sandbox.reply"
+local crud = require "performlua.sandbox.crud"
+local queued = require "performlua.sandbox.queued"
+
+local create = crud.handler("Create", "create", "CreateResponse")
+local update = crud.handler("Update", "update", "UpdateResponse")
+local delete = crud.handler("Delete", "delete_one", "DeleteResponse")
 local auth = require "performlua.sandbox.auth"
 
 local respond, fault = reply.respond, reply.fault
@@ -160,48 +165,6 @@ function M.new(cfg)
   -- --------------------------------------------------------------------------------------------
   -- operations
 
-  -- The answer the request would have had, synchronously: the body of the response message,
-  -- kept as a queued request's ResultDetailXML (the Task.ID of a queued start, the NewID of a
-  -- queued Create are there).
-  local function result_detail(element, response)
-    local ok, xml = pcall(core.encode_message, element, response, {})
-    return ok and xml:match("<soap:Body>(.*)</soap:Body>") or nil
-  end
-
-  -- The outcome of a queued request, retrievable as the docs show: one ResultMessage for the
-  -- request, one ResultItem per object, under its RequestID and the Options' ConversationID.
-  local function record_async(op, element, response, objects, ctx, options)
-    local results = response.Results
-    local overall = overall_of(results)
-    options = type(options) == "table" and options or {}
-    local conversation = options.ConversationID
-    acct:insert("ResultMessage", {RequestID = ctx.request_id, ConversationID = conversation,
-      OverallStatusCode = overall, StatusCode = overall == "OK" and "OK" or "Error",
-      StatusMessage = overall == "OK" and (op .. " completed") or (op .. " completed with errors"),
-      RequestType = "Asynchronous", ResultType = op, ResultDetailXML = result_detail(element, response),
-      SequenceCode = math.tointeger(tonumber(options.SequenceCode)),
-      CallsInConversation = math.tointeger(tonumber(options.CallsInConversation))}, ctx.mid)
-    for i, r in ipairs(results) do
-      acct:insert("ResultItem", {RequestID = ctx.request_id, ConversationID = conversation,
-        StatusCode = r.StatusCode, StatusMessage = r.StatusMessage, OrdinalID = i - 1,
-        ErrorCode = r.ErrorCode, RequestType = "Asynchronous",
-        RequestObjectType = core.typeof(objects[i])}, ctx.mid)
-    end
-  end
-
-  local function is_async(options)
-    return type(options) == "table" and options.RequestType == "Asynchronous"
-  end
-
-  -- When a queued asynchronous request is processed: at Options.ScheduledTime when given, else
-  -- a moment after it arrives (the queue delay of the sandbox clock), never at once.
-  local function async_due(options)
-    local at = options.ScheduledTime
-    if type(at) == "string" then at = clock_mod.parse(at) end
-    if type(at) == "number" and at > acct:now() then return at end
-    return acct:now() + acct.durations.queued
-  end
-
   local function count_sends(results, body)
     for i, r in ipairs(results) do
       local def = body.Definitions[i]
@@ -212,57 +175,6 @@ function M.new(cfg)
         local key = (r.Object and r.Object.CustomerKey) or def.CustomerKey or def.ObjectID or "?"
         stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
       end
-    end
-  end
-
-  local function crud(op, method, element)
-    return function(body, ctx)
-      local objects = body.Objects or {}
-      if #objects == 0 then
-        -- the response needs one Result per object (Results 1..n): with none, a Client
-        -- fault is the only answer that stays valid against the WSDL
-        return nil, fault(500, "soap:Client", string.format("The %s request has no objects: "
-          .. "give at least one in Objects", op))
-      end
-      local function process()
-      local results = {}
-      for i, obj in ipairs(objects) do
-        local r
-        if method == "delete_one" then r = acct:delete_one(obj, ctx)
-        else r = acct:save(method, obj, ctx, body.Options) end
-        r.OrdinalID = i - 1
-        if op ~= "Create" and r.Object == nil then
-          -- an object refused: echo what identifies it (its other fields may be what was wrong)
-          local t = core.typeof(obj)
-          local known = t and account_mod.fields_of(t) and not account_mod.de_key_of(t)
-          local echo = {}
-          for _, k in ipairs{"ID", "ObjectID", "CustomerKey"} do echo[k] = rawget(obj, k) end
-          if type(echo.ID) ~= "number" then echo.ID = nil end
-          r.Object = setmetatable(echo, core.object_metatable(known and t or "APIObject"))
-        end
-        if op == "Create" and r.NewID == nil then r.NewID = 0 end
-        results[i] = r
-      end
-      return results
-      end
-      if is_async(body.Options) then
-        jobs.defer(acct, async_due(body.Options), function()
-          local results = process()
-          record_async(op, element, {Results = results, RequestID = ctx.request_id,
-            OverallStatus = overall_of(results)}, objects, ctx, body.Options)
-        end)
-        local ack = {}
-        for i, obj in ipairs(objects) do
-          ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
-            RequestType = "Asynchronous", NewID = op == "Create" and 0 or nil,
-            ConversationID = body.Options.ConversationID,
-            Object = op ~= "Create" and account_mod.echo(obj) or nil}
-        end
-        return element, {Results = ack, RequestID = ctx.request_id, OverallStatus = "OK"}
-      end
-      local results = process()
-      local overall = #results == 0 and "Error" or overall_of(results)
-      return element, {Results = results, RequestID = ctx.request_id, OverallStatus = overall}
     end
   end
 
@@ -333,9 +245,9 @@ function M.new(cfg)
   end
 
   local handlers = {
-    Create = crud("Create", "create", "CreateResponse"),
-    Update = crud("Update", "update", "UpdateResponse"),
-    Delete = crud("Delete", "delete_one", "DeleteResponse"),
+    Create = function(body, ctx) return create(sb, body, ctx) end,
+    Update = function(body, ctx) return update(sb, body, ctx) end,
+    Delete = function(body, ctx) return delete(sb, body, ctx) end,
     Retrieve = function(body, ctx)
       local rr = body.RetrieveRequest or {}
       local r = acct:retrieve(rr, ctx)
@@ -343,11 +255,11 @@ function M.new(cfg)
         RequestID = r.RequestID or ctx.request_id, Results = r.Results}
     end,
     Perform = function(body, ctx)
-      if is_async(body.Options) then
-        jobs.defer(acct, async_due(body.Options), function()
+      if queued.is_async(body.Options) then
+        jobs.defer(acct, queued.due(acct, body.Options), function()
           local response = actions.perform(acct, body, ctx)
           count_sends(response.Results, body)
-          record_async("Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
+          queued.record(acct, "Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
             body.Options)
         end)
         local ack = {}
