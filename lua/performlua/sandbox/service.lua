@@ -19,20 +19,13 @@
 local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
-local actions = require "performlua.sandbox.actions"
 local jobs = require "performlua.sandbox.jobs"
-local schedule_op = require "performlua.sandbox.schedule"
 local reply = require "performlua.sandbox.reply"
-local crud = require "performlua.sandbox.crud"
-local queued = require "performlua.sandbox.queued"
-
-local create = crud.handler("Create", "create", "CreateResponse")
-local update = crud.handler("Update", "update", "UpdateResponse")
-local delete = crud.handler("Delete", "delete_one", "DeleteResponse")
 local auth = require "performlua.sandbox.auth"
+local operations = require "performlua.sandbox.operations"
 
 local respond, fault = reply.respond, reply.fault
-local shown, header_shown, overall_of = reply.shown, reply.header_shown, reply.overall_of
+local shown, header_shown = reply.shown, reply.header_shown
 
 local M = {}
 
@@ -125,6 +118,7 @@ function M.new(cfg)
       or "sandbox", username = cfg.username or "sandbox", password = cfg.password or "sandbox"},
     token_ttl = cfg.token_ttl or 1080,
     tokens = {}, -- token -> {expires = monotonic seconds, mid = }
+    describe_cache = {}, -- type -> its ObjectDefinition
     stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
       sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
       invalid_requests = 0, dropped_elements = 0},
@@ -161,242 +155,6 @@ function M.new(cfg)
     end
     current.types = types
   end
-
-  -- --------------------------------------------------------------------------------------------
-  -- operations
-
-  local function count_sends(results, body)
-    for i, r in ipairs(results) do
-      local def = body.Definitions[i]
-      if r.StatusCode == "OK" and core.typeof(def) == "EmailSendDefinition"
-          and type(body.Action) == "string" and (body.Action:lower() == "start"
-            or body.Action:lower() == "test") then
-        stats.sends_started = stats.sends_started + 1
-        local key = (r.Object and r.Object.CustomerKey) or def.CustomerKey or def.ObjectID or "?"
-        stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
-      end
-    end
-  end
-
-  -- Execute requests by Name (soap-api: ExecuteRequest Name + Parameters APIProperty*).
-  local execute_requests = {
-    -- LogUnsubEvent: unsubscribes a subscriber (by SubscriberKey, else EmailAddress) from
-    -- the account, or from one list when ListID is given; the event is kept as an UnsubEvent.
-    LogUnsubEvent = function(p, ctx)
-      local sub
-      if p.SubscriberKey and p.SubscriberKey ~= "" then
-        sub = acct:find("Subscriber", {SubscriberKey = p.SubscriberKey})
-      elseif p.EmailAddress and p.EmailAddress ~= "" then
-        for _, o in ipairs(acct:collection("Subscriber").list) do
-          if type(o.EmailAddress) == "string" and o.EmailAddress:lower() == p.EmailAddress:lower() then
-            sub = o
-            break
-          end
-        end
-      else
-        return {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_request,
-          StatusMessage = "LogUnsubEvent needs a SubscriberKey or EmailAddress parameter"}
-      end
-      if not sub then
-        return {StatusCode = "Error", ErrorCode = account_mod.ERR.not_found,
-          StatusMessage = string.format("No Subscriber with %s '%s' exists",
-            p.SubscriberKey and "SubscriberKey" or "EmailAddress", tostring(p.SubscriberKey or p.EmailAddress))}
-      end
-      if p.ListID and p.ListID ~= "" then
-        local changed = false
-        for _, l in ipairs(type(sub.Lists) == "table" and sub.Lists or {}) do
-          if type(l) == "table" and tostring(l.ID) == tostring(p.ListID) then
-            l.Status = "Unsubscribed"
-            changed = true
-          end
-        end
-        if not changed then sub.Status = "Unsubscribed" end
-      else
-        sub.Status = "Unsubscribed"
-      end
-      sub.UnsubscribedDate = acct:now_text()
-      acct:insert("UnsubEvent", {SubscriberKey = sub.SubscriberKey, EventDate = acct:now_text(),
-        EventType = "Unsubscribe", SendID = tonumber(p.JobID), BatchID = tonumber(p.BatchID)}, ctx.mid)
-      return {StatusCode = "OK", StatusMessage = "Event posted", Results = {}}
-    end,
-  }
-
-  local describe_cache = {}
-  local function describe_one(req)
-    local t = req.ObjectType
-    local fields = type(t) == "string" and account_mod.fields_of(t)
-    if not fields or not account_mod.known_type(t) then return nil end
-    if describe_cache[t] then return describe_cache[t] end
-    local props = {}
-    for _, f in ipairs(core.schema_type(t).fields) do
-      -- nested objects are not retrievable as a whole (the service lists scalars such as
-      -- Client.ID instead), so default property lists built from Describe stay retrievable
-      props[#props + 1] = {Name = f.name, DataType = f.type, IsRetrievable = f.kind ~= "complex",
-        IsUpdatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
-        IsCreatable = f.name ~= "ObjectID" and f.name ~= "ID" and f.name ~= "CreatedDate",
-        IsFilterable = f.kind ~= "complex", IsNillable = f.nillable, IsRequired = f.min > 0,
-        IsViewable = true}
-    end
-    local d = {ObjectType = t, Name = t, IsCreatable = true, IsUpdatable = true,
-      IsRetrievable = true, IsQueryable = false, IsReference = false, IsObjectCollection = false,
-      IsPropertyCollection = "false", Properties = props}
-    describe_cache[t] = d
-    return d
-  end
-
-  local handlers = {
-    Create = function(body, ctx) return create(sb, body, ctx) end,
-    Update = function(body, ctx) return update(sb, body, ctx) end,
-    Delete = function(body, ctx) return delete(sb, body, ctx) end,
-    Retrieve = function(body, ctx)
-      local rr = body.RetrieveRequest or {}
-      local r = acct:retrieve(rr, ctx)
-      return "RetrieveResponseMsg", {OverallStatus = r.OverallStatus,
-        RequestID = r.RequestID or ctx.request_id, Results = r.Results}
-    end,
-    Perform = function(body, ctx)
-      if queued.is_async(body.Options) then
-        jobs.defer(acct, queued.due(acct, body.Options), function()
-          local response = actions.perform(acct, body, ctx)
-          count_sends(response.Results, body)
-          queued.record(acct, "Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
-            body.Options)
-        end)
-        local ack = {}
-        for i, def in ipairs(body.Definitions or {}) do
-          ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
-            RequestType = "Asynchronous", Object = account_mod.echo(def),
-            ConversationID = body.Options.ConversationID,
-            Task = {StatusCode = "OK", StatusMessage = "Queued"}}
-        end
-        return "PerformResponseMsg", {Results = ack, OverallStatus = "OK",
-          OverallStatusMessage = "", RequestID = ctx.request_id}
-      end
-      local response = actions.perform(acct, body, ctx)
-      count_sends(response.Results, body)
-      return "PerformResponseMsg", response
-    end,
-    Query = function(_, ctx)
-      return "QueryResponseMsg", {OverallStatus = "Error: The Query method is reserved for "
-        .. "future use. Use Retrieve.", RequestID = ctx.request_id}
-    end,
-    Describe = function(body, ctx)
-      local defs = {}
-      local reqs = body.DescribeRequests or {}
-      for _, r in ipairs(reqs.ObjectDefinitionRequest or reqs) do
-        local d = describe_one(r)
-        if d then defs[#defs + 1] = d end
-      end
-      return "DefinitionResponseMsg", {ObjectDefinition = defs, RequestID = ctx.request_id}
-    end,
-    Execute = function(body, ctx)
-      local results = {}
-      for i, r in ipairs(body.Requests or {}) do
-        local run = execute_requests[r.Name]
-        local res
-        if run then
-          local params = {}
-          for _, p in ipairs(r.Parameters or {}) do
-            if type(p) == "table" and p.Name then params[p.Name] = p.Value end
-          end
-          res = run(params, ctx)
-        else
-          res = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_request,
-            StatusMessage = string.format("Unknown Execute request Name '%s': the sandbox "
-              .. "knows LogUnsubEvent", tostring(r.Name))}
-        end
-        res.OrdinalID = i - 1
-        results[i] = res
-      end
-      return "ExecuteResponseMsg", {OverallStatus = #results == 0 and "Error" or overall_of(results),
-        RequestID = ctx.request_id, Results = results}
-    end,
-    Configure = function(body, ctx)
-      -- the request's Action says what happens to every configuration: create, update or
-      -- delete (any case); without one, or with another, each is refused and nothing changes
-      local results = {}
-      local action = type(body.Action) == "string" and body.Action:lower() or ""
-      local method = ({create = "create_one", update = "update_one", delete = "delete_one"})[action]
-      for i, obj in ipairs(body.Configurations or {}) do
-        local r
-        if method then r = acct[method](acct, obj, ctx)
-        else
-          r = {StatusCode = "Error", ErrorCode = account_mod.ERR.invalid_action,
-            StatusMessage = body.Action == nil and "Configure needs an Action: create, update or delete"
-              or string.format("The Configure action '%s' is not supported: use create, update or "
-                .. "delete", tostring(body.Action))}
-        end
-        results[i] = {StatusCode = r.StatusCode, StatusMessage = r.StatusMessage,
-          ErrorCode = r.ErrorCode, OrdinalID = i - 1, Object = r.Object or account_mod.echo(obj)}
-      end
-      return "ConfigureResponseMsg", {Results = results, OverallStatus = overall_of(results),
-        OverallStatusMessage = "", RequestID = ctx.request_id}
-    end,
-    Schedule = function(body, ctx)
-      -- every ScheduleResult carries the ScheduleDefinition back, and the WSDL requires its
-      -- Recurrence (an abstract type: a DailyRecurrence, WeeklyRecurrence, ...). It is judged
-      -- as the echo carries it: one of a type the model does not know (xsi:type="Daily(") or
-      -- that is no Recurrence (xsi:type="Subscriber") does not fit the field and is left out.
-      local schedule = type(body.Schedule) == "table"
-        and account_mod.echo(body.Schedule, "ScheduleDefinition")
-      local rec = schedule and rawget(schedule, "Recurrence")
-      local rec_type = type(rec) == "table" and core.typeof(rec)
-      if not rec_type or rec_type == "Recurrence" then
-        return nil, fault(500, "soap:Client", "The Schedule request needs a Schedule with a "
-          .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
-          .. "as the WSDL requires")
-      end
-      local results = schedule_op.run(acct, body, schedule, ctx, {started = function(esd)
-        stats.sends_started = stats.sends_started + 1
-        local key = esd.CustomerKey or esd.ObjectID or "?"
-        stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
-      end})
-      return "ScheduleResponseMsg", {Results = results,
-        OverallStatus = #results == 0 and "Error" or overall_of(results),
-        OverallStatusMessage = "", RequestID = ctx.request_id}
-    end,
-    Extract = function(body, ctx)
-      local results = {}
-      for i, r in ipairs(body.Requests or {}) do
-        -- the request echoed: ExtractRequest requires ID and Options, which a request may lack
-        local echo = account_mod.echo(r, "ExtractRequest")
-        echo.ID, echo.Options = echo.ID or "", echo.Options or {}
-        local res = {OrdinalID = i - 1, Request = echo}
-        if type(r.ID) ~= "string" or r.ID == "" then
-          res.StatusCode, res.ErrorCode = "Error", account_mod.ERR.invalid_request
-          res.StatusMessage = "The ExtractRequest needs the ID of an extract definition"
-        else
-          -- ExtractResult has no Task: the task's ID goes in Result.RequestID and its status
-          -- is an AsyncActivityStatus (Type ExtractRequest) moving on the clock like an activity
-          local id = tostring(acct:new_task_id())
-          local params = {}
-          for _, p in ipairs((type(r.Parameters) == "table" and (r.Parameters.Parameter or r.Parameters)) or {}) do
-            if type(p) == "table" and p.Name then params[#params + 1] = p.Name .. "=" .. tostring(p.Value) end
-          end
-          local status = acct:insert("AsyncActivityStatus", {TaskID = id, Type = "ExtractRequest",
-            ActionType = "extract", AsyncAction = "extract", CustomerKey = r.ID, Status = "Queued",
-            StartDate = acct:now_text(), TotalCount = "100", ProcessedCount = "0", ErrorCount = "0",
-            DuplicateCount = "0", ClientID = tostring(ctx.mid or acct.mid),
-            StatusMessage = table.concat(params, "; ")}, ctx.mid)
-          jobs.add(acct, {kind = "activity", obj = status})
-          res.StatusCode, res.StatusMessage, res.RequestID = "OK", "Extract queued", id
-        end
-        results[i] = res
-      end
-      return "ExtractResponseMsg", {OverallStatus = #results == 0 and "Error" or overall_of(results),
-        RequestID = ctx.request_id, Results = results}
-    end,
-    VersionInfo = function(_, ctx)
-      return "VersionInfoResponseMsg", {VersionInfo = {Version = "performlua sandbox " .. core.version,
-        VersionDate = "2026-01-01T00:00:00Z", Notes = "An emulated Marketing Cloud account"},
-        RequestID = ctx.request_id}
-    end,
-    GetSystemStatus = function(_, ctx)
-      return "SystemStatusResponseMsg", {Results = {{StatusCode = "OK",
-        StatusMessage = "System Status Retrieved", SystemStatus = "OK"}}, OverallStatus = "OK",
-        OverallStatusMessage = "", RequestID = ctx.request_id}
-    end,
-  }
 
   -- --------------------------------------------------------------------------------------------
   -- SOAP
@@ -484,7 +242,8 @@ function M.new(cfg)
       ctx.mid = target
     end
     -- queued asynchronous requests whose time has come are processed before this one
-    local okh, resp_element, tbl = pcall(function(b, c) jobs.tick(acct) return handlers[op](b, c) end, body, ctx)
+    local okh, resp_element, tbl = pcall(function(b, c) jobs.tick(acct) return operations.handlers[op](sb, b, c) end,
+      body, ctx)
     if okh and resp_element == nil then -- the handler refused the request with a fault
       stats.invalid_requests = stats.invalid_requests + 1
       return tbl
