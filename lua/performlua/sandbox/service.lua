@@ -20,36 +20,18 @@ local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
 local jobs = require "performlua.sandbox.jobs"
-local reply = require "performlua.sandbox.reply"
 local auth = require "performlua.sandbox.auth"
 local soap = require "performlua.sandbox.soap"
+local routing = require "performlua.sandbox.routing"
+local fault_injection = require "performlua.sandbox.faults"
 local request_log = require "performlua.sandbox.request_log"
-
-local respond, fault = reply.respond, reply.fault
-local header_shown = reply.header_shown
 
 local M = {}
 
-local FAULT_KINDS = {throttle = true, http503 = true, ["reset-before"] = true,
-  ["reset-after"] = true, truncate = true, ["expire-token"] = true}
-M.FAULT_KINDS = {"throttle", "http503", "reset-before", "reset-after", "truncate", "expire-token"}
-
---- Parses "KIND:N" into {kind=, every=}; raises a message naming what is wrong.
-function M.parse_fault(spec)
-  local kind, n = tostring(spec):match("^([%w%-]+):(%d+)$")
-  if not kind then
-    error(string.format("fault '%s' is not KIND:N (e.g. throttle:3; kinds: %s)", tostring(spec),
-      table.concat(M.FAULT_KINDS, ", ")), 0)
-  end
-  if not FAULT_KINDS[kind] then
-    error(string.format("unknown fault kind '%s' (kinds: %s)", kind, table.concat(M.FAULT_KINDS, ", ")), 0)
-  end
-  n = math.tointeger(tonumber(n))
-  if not n or n < 1 then
-    error(string.format("fault '%s': N must be a whole number of at least 1 (every Nth SOAP request)", spec), 0)
-  end
-  return {kind = kind, every = n}
-end
+-- the fault kinds and the parser of --fault KIND:N, for the CLI and sandbox.start to check
+-- their arguments before a server starts
+M.FAULT_KINDS = fault_injection.KINDS
+M.parse_fault = fault_injection.parse
 
 local function load_seed(seed)
   if seed == nil then return require("performlua.sandbox.seed") end
@@ -70,7 +52,7 @@ M.header_after_body_blanked = soap.header_after_body_blanked
 function M.new(cfg)
   cfg = cfg or {}
   local faults = {}
-  for i, spec in ipairs(cfg.faults or {}) do faults[i] = M.parse_fault(spec) end
+  for i, spec in ipairs(cfg.faults or {}) do faults[i] = fault_injection.parse(spec) end
   local validator = cfg.validator
   if not validator and cfg.wsdl then
     local ok, v = pcall(core.xsd_load, cfg.wsdl)
@@ -93,6 +75,7 @@ function M.new(cfg)
     credentials = {client_id = cfg.client_id or "sandbox", client_secret = cfg.client_secret
       or "sandbox", username = cfg.username or "sandbox", password = cfg.password or "sandbox"},
     token_ttl = cfg.token_ttl or 1080,
+    faults = faults, -- --fault KIND:N, parsed (faults.lua)
     validator = validator, -- the WSDL's XSD validator, or nil (no --wsdl)
     tokens = {}, -- token -> {expires = monotonic seconds, mid = }
     describe_cache = {}, -- type -> its ObjectDefinition
@@ -105,67 +88,10 @@ function M.new(cfg)
 
   local log = cfg.log and (cfg.log_sink or function(line) io.stderr:write(line) end)
 
-  local function pick_fault(n)
-    for _, f in ipairs(faults) do
-      if n % f.every == 0 then return f.kind end
-    end
-    return nil
-  end
-
-  local function soap_endpoint(req)
-    if req.method ~= "POST" then
-      return respond(405, "The SOAP endpoint takes POST requests\n", "text/plain; charset=utf-8")
-    end
-    stats.soap_requests = stats.soap_requests + 1
-    local kind = pick_fault(stats.soap_requests)
-    if kind then stats.faults_injected[kind] = (stats.faults_injected[kind] or 0) + 1 end
-    sb.current.injected = kind
-    -- until the body is read, the log names the operation after the SOAPAction header
-    local action = req.headers.soapaction
-    action = action and action:match('^%s*"?(.-)"?%s*$'):match("([^/]*)$")
-    if action and soap.is_operation(action) then sb.current.op = action end
-    if kind == "throttle" then
-      return fault(500, "soap:Server", "Rate Limited", {code = 17, message = "Rate Limited"})
-    elseif kind == "http503" then
-      return respond(503, "<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
-        .. "<body><h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p>"
-        .. "</body></html>", "text/html; charset=utf-8")
-    elseif kind == "reset-before" then
-      local r = respond(500, "")
-      r.fault = "reset-before"
-      return r
-    elseif kind == "expire-token" then
-      auth.expire_tokens(sb)
-      return auth.security_fault(sb, "Token Expired")
-    end
-    local r = soap.process(sb, req)
-    if kind == "reset-after" or kind == "truncate" then r.fault = kind end
-    return r
-  end
-
-  local function route(req)
-    local path = (req.path or "/"):lower():gsub("%?.*$", "")
-    if path == "/v2/token" or path == "/v2/token/" then
-      sb.current.op = "token"
-      return auth.token_endpoint(sb, req)
-    end
-    if path == "/service.asmx" then
-      sb.current.op = "SOAP"
-      return soap_endpoint(req)
-    end
-    if path == "/v1/requesttoken" then
-      sb.current.op = "token (v1)"
-      return auth.legacy_token_endpoint(sb, req)
-    end
-    sb.current.op = "not found: " .. header_shown(req.path or "/")
-    return respond(404, "Not found: the sandbox serves POST /v2/token and POST /Service.asmx\n",
-      "text/plain; charset=utf-8")
-  end
-
   local function handle(req)
     sb.current = {}
     local started = core.monotonic()
-    local r = route(req)
+    local r = routing.route(sb, req)
     if log then log(request_log.line(sb.current, r, started)) end
     return r
   end
@@ -223,9 +149,9 @@ function M.new(cfg)
     end,
     set_faults = function(list)
       local parsed = {}
-      for i, spec in ipairs(list or {}) do parsed[i] = M.parse_fault(spec) end
-      faults = parsed
-      return #faults
+      for i, spec in ipairs(list or {}) do parsed[i] = fault_injection.parse(spec) end
+      sb.faults = parsed
+      return #sb.faults
     end,
   }
 
