@@ -16,15 +16,19 @@
 -- config.log: one line per request on stderr (config.log_sink(line) instead, for specs).
 -- config.validator, an XSD validator already loaded (core.xsd_load), stands for config.wsdl:
 -- services made one after the other (the fuzz target) share one instead of loading the WSDL.
+--
+-- This file builds the sandbox's state (`sb`, see state()) from the config; the jobs are done
+-- by functions of other modules that take it: routing.lua (path -> endpoint), auth.lua
+-- (tokens), faults.lua (injection), soap.lua (one SOAP request), operations.lua (the
+-- operations), request_log.lua (--log), control.lua (specs, the CLI). The folder's README.md
+-- maps every file.
 local core = require "performlua.core"
-local serial = require "performlua.sandbox.serial"
 local account_mod = require "performlua.sandbox.account"
-local jobs = require "performlua.sandbox.jobs"
-local auth = require "performlua.sandbox.auth"
 local soap = require "performlua.sandbox.soap"
 local routing = require "performlua.sandbox.routing"
 local fault_injection = require "performlua.sandbox.faults"
 local request_log = require "performlua.sandbox.request_log"
+local control = require "performlua.sandbox.control"
 
 local M = {}
 
@@ -49,7 +53,9 @@ end
 
 M.header_after_body_blanked = soap.header_after_body_blanked
 
-function M.new(cfg)
+--- The sandbox's state from its config: every module that does a job of the service takes it
+--- as its first argument (`sb`).
+function M.state(cfg)
   cfg = cfg or {}
   local faults = {}
   for i, spec in ipairs(cfg.faults or {}) do faults[i] = fault_injection.parse(spec) end
@@ -69,14 +75,14 @@ function M.new(cfg)
     for k, v in pairs(cfg.durations) do acct.durations[k] = v end
   end
 
-  -- the sandbox's state, passed to the modules that do its jobs (one request at a time)
-  local sb = {
-    acct = acct,
+  return {
+    acct = acct, -- the account: objects, rows, the clock, jobs (account.lua, jobs.lua)
     credentials = {client_id = cfg.client_id or "sandbox", client_secret = cfg.client_secret
       or "sandbox", username = cfg.username or "sandbox", password = cfg.password or "sandbox"},
     token_ttl = cfg.token_ttl or 1080,
     faults = faults, -- --fault KIND:N, parsed (faults.lua)
     validator = validator, -- the WSDL's XSD validator, or nil (no --wsdl)
+    log = cfg.log and (cfg.log_sink or function(line) io.stderr:write(line) end), -- or nil
     tokens = {}, -- token -> {expires = monotonic seconds, mid = }
     describe_cache = {}, -- type -> its ObjectDefinition
     stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
@@ -84,84 +90,21 @@ function M.new(cfg)
       invalid_requests = 0, dropped_elements = 0},
     current = {}, -- what the log line of the request being handled says (request_log.lua)
   }
-  local stats = sb.stats
+end
 
-  local log = cfg.log and (cfg.log_sink or function(line) io.stderr:write(line) end)
+--- One HTTP request -> its answer (see the top of this file), logged when --log is on.
+function M.handle(sb, req)
+  sb.current = {}
+  local started = core.monotonic()
+  local r = routing.route(sb, req)
+  if sb.log then sb.log(request_log.line(sb.current, r, started)) end
+  return r
+end
 
-  local function handle(req)
-    sb.current = {}
-    local started = core.monotonic()
-    local r = routing.route(sb, req)
-    if log then log(request_log.line(sb.current, r, started)) end
-    return r
-  end
-
-  -- --------------------------------------------------------------------------------------------
-  -- control (specs, the CLI)
-
-  local function plain(obj)
-    local out = {}
-    for k, v in next, obj do
-      if type(k) ~= "string" or k:sub(1, 1) ~= "_" then out[k] = account_mod.copy(v) end
-    end
-    return out
-  end
-
-  local controls = {
-    stats = function() return stats end,
-    objects = function(type_name)
-      jobs.tick(acct)
-      local out = {}
-      local c = acct.types[type_name]
-      for i, o in ipairs(c and c.list or {}) do out[i] = plain(o) end
-      return out
-    end,
-    rows = function(key)
-      local store = acct:row_store(key)
-      if not store then return nil end
-      if store.generated then return {generated = store.generated.count} end
-      return account_mod.copy(store.list)
-    end,
-    insert = function(args)
-      local o = acct:insert(args[1], args[2])
-      return plain(o)
-    end,
-    add_rows = function(args)
-      local store = acct:row_store(args[1])
-      if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
-      for _, r in ipairs(args[2]) do account_mod.add_row(store, r) end
-      return #store.list
-    end,
-    generate_rows = function(args) return acct:generate_rows(args[1], args[2]) end,
-    clock_advance = function(seconds)
-      acct.clock:advance(seconds)
-      jobs.tick(acct)
-      return acct:now()
-    end,
-    set_speed = function(speed)
-      acct.clock:set_speed(speed)
-      return speed
-    end,
-    now = function() return acct:now() end,
-    expire_tokens = function()
-      auth.expire_tokens(sb)
-      return true
-    end,
-    set_faults = function(list)
-      local parsed = {}
-      for i, spec in ipairs(list or {}) do parsed[i] = fault_injection.parse(spec) end
-      sb.faults = parsed
-      return #sb.faults
-    end,
-  }
-
-  local function control(name, args_lua)
-    local f = controls[name]
-    if not f then error("the sandbox has no control named " .. tostring(name), 0) end
-    return serial.dump(f(serial.load(args_lua)))
-  end
-
-  return handle, control
+function M.new(cfg)
+  local sb = M.state(cfg)
+  return function(req) return M.handle(sb, req) end,
+    function(name, args_lua) return control.control(sb, name, args_lua) end
 end
 
 return M
