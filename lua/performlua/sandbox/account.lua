@@ -1,7 +1,7 @@
 -- performlua.sandbox.account: the emulated account's state and the operations on it
--- (Create, Update, Delete, Retrieve with filters and paging, data extension rows, the
--- asynchronous jobs that move on the sandbox clock). Perform lives in sandbox/actions.lua,
--- the HTTP and SOAP layer in sandbox/service.lua.
+-- (Create, Update, Delete, Retrieve with filters and paging, data extension rows). Perform
+-- lives in sandbox/actions.lua, the asynchronous work on the sandbox clock in sandbox/jobs.lua,
+-- the HTTP and SOAP layer in sandbox/service.lua and the modules it names.
 --
 -- Objects are stored as plain tables by type (`self.types[type].list`); keys starting with
 -- "_" are the sandbox's own bookkeeping and never leave it (`_mid`: the business unit that
@@ -9,6 +9,7 @@
 local core = require "performlua.core"
 local clock_mod = require "performlua.sandbox.clock"
 local filter = require "performlua.sandbox.filter"
+local jobs = require "performlua.sandbox.jobs"
 
 local M = {}
 M.__index = M
@@ -508,121 +509,6 @@ function M:find_subscriber(key)
 end
 
 -- ----------------------------------------------------------------------------------------------
--- asynchronous jobs (sends, imports, activities) on the clock
-
-function M:add_job(job)
-  job.started = self:now()
-  job.last = job.started
-  job.progress = 0
-  self.jobs[#self.jobs + 1] = job
-  self:refresh_job(job)
-  return job
-end
-
-function M:refresh_job(job)
-  local now = self:now()
-  if not job.paused and not job.canceled and not job.done then
-    job.progress = job.progress + (now - job.last)
-  end
-  job.last = now
-  local d = self.durations
-  local o = job.obj
-  local fraction = math.max(0, math.min(1, (job.progress - d.queued) / (d.total - d.queued)))
-  local finished = job.progress >= d.total
-  local finish_time = clock_mod.format(now - math.max(0, job.progress - d.total))
-  if job.kind == "send" then
-    if job.canceled then o.Status = "Canceled"
-    elseif finished then
-      o.Status = "Complete"
-      o.NumberSent = o.NumberTargeted
-      o.NumberDelivered = job.delivered or o.NumberTargeted
-      o.SentDate = o.SentDate or finish_time
-      job.done = true
-    elseif job.paused then o.Status = "Paused"
-    elseif job.progress < d.queued then o.Status = "Scheduled"
-    else
-      o.Status = "Sending"
-      o.NumberSent = math.floor((o.NumberTargeted or 0) * fraction)
-      o.NumberDelivered = math.floor((job.delivered or o.NumberTargeted or 0) * fraction)
-    end
-  elseif job.kind == "import" then
-    if finished then
-      o.ImportStatus = "Completed"
-      o.NumberSuccessful = o.TotalRows
-      o.EndDate = o.EndDate or finish_time
-      job.done = true
-    elseif job.progress < d.queued then o.ImportStatus = "Queued"
-    else
-      o.ImportStatus = "Importing"
-      o.NumberSuccessful = math.floor((o.TotalRows or 0) * fraction)
-    end
-  elseif job.kind == "automation" then
-    if finished then
-      o.Status = job.after
-      job.done = true
-    else
-      o.Status = 3
-    end
-  else -- an activity's AsyncActivityStatus
-    if finished then
-      o.Status = "Complete"
-      o.CompletedDate = o.CompletedDate or finish_time
-      o.ProcessedCount = o.TotalCount
-      job.done = true
-    elseif job.progress < d.queued then o.Status = "Queued"
-    else
-      o.Status = "Running"
-      o.ProcessedCount = math.floor((tonumber(o.TotalCount) or 0) * fraction)
-    end
-  end
-  if job.on_complete and job.done and not job.completed then
-    job.completed = true
-    job.on_complete(self, job)
-  end
-end
-
---- Queue work for sandbox clock time `due` (seconds since the epoch): an asynchronous request
---- is processed then, not when it arrives, as the service queues it.
-function M:defer(due, run)
-  self.pending[#self.pending + 1] = {due = due, run = run}
-end
-
-function M:tick()
-  -- take due requests out before running them: running one may tick again. Running one may
-  -- also queue work that is already due (a schedule's next occurrence when the clock jumped
-  -- past several): those run too, in time order, before the jobs are refreshed.
-  local now = self:now()
-  while true do
-    local due, waiting = {}, {}
-    for _, p in ipairs(self.pending) do
-      if p.due <= now then due[#due + 1] = p else waiting[#waiting + 1] = p end
-    end
-    if #due == 0 then break end
-    self.pending = waiting
-    table.sort(due, function(a, b) return a.due < b.due end)
-    for _, p in ipairs(due) do p.run(self) end
-  end
-  if self.held_triggered and #self.held_triggered > 0 then
-    require("performlua.sandbox.triggered").release_held(self)
-  end
-  local keep = {}
-  for _, job in ipairs(self.jobs) do
-    self:refresh_job(job)
-    if not job.done and not job.canceled then keep[#keep + 1] = job end
-  end
-  self.jobs = keep
-end
-
---- The job that moves `obj` (a Send, an AsyncActivityStatus, ...), or nil once it is done.
-function M:job_of(obj)
-  for _, job in ipairs(self.jobs) do
-    if job.obj == obj then return job end
-  end
-  return nil
-end
-M.job_of_send = M.job_of
-
--- ----------------------------------------------------------------------------------------------
 -- output shapes
 
 -- A stored object as a response object: only the properties asked for (all when none), the
@@ -771,7 +657,7 @@ end
 
 --- Retrieve: `rr` is the decoded RetrieveRequest, ctx = {mid=, request_id=}.
 function M:retrieve(rr, ctx)
-  self:tick()
+  jobs.tick(self)
   local request_id = ctx.request_id
   if rr.ContinueRequest and rr.ContinueRequest ~= "" then
     local continuation = self.cursors[rr.ContinueRequest]

@@ -12,6 +12,7 @@ local page = require "performlua.perform"
 local account = require "performlua.sandbox.account"
 local audience = require "performlua.sandbox.audience"
 local clock = require "performlua.sandbox.clock"
+local jobs = require "performlua.sandbox.jobs"
 local tracking = require "performlua.sandbox.tracking"
 
 local M = {}
@@ -72,7 +73,7 @@ local function activity_status(acct, type_name, obj, task_id, on_complete, total
     ProcessedCount = "0", ErrorCount = "0", DuplicateCount = "0",
     ClientID = tostring(obj._mid or acct.mid),
   })
-  acct:add_job({kind = "activity", obj = status, on_complete = on_complete})
+  jobs.add(acct, {kind = "activity", obj = status, on_complete = on_complete})
   return status
 end
 
@@ -98,9 +99,9 @@ H.AudienceDefinition = {
     if not n then return error_result(ERR.audience_filter, err) end
     local id = acct:new_task_id()
     local status = activity_status(acct, "AudienceDefinition", obj, id, nil, n)
-    local job = acct:job_of(status)
+    local job = jobs.of(acct, status)
     job.progress = acct.durations.total
-    acct:refresh_job(job)
+    jobs.refresh(acct, job)
     return result("OK", "AudienceDefinition performed", {Task = task(id, "Build complete",
       {InteractionObjectID = obj.ObjectID})})
   end,
@@ -222,7 +223,7 @@ end
 function M.launch(acct, send, who, at)
   send.NumberTargeted, send.NumberExcluded = who.targeted, who.excluded
   -- when it completes, its recipients' tracking events are stored (tracking.lua)
-  local job = acct:add_job({kind = "send", obj = send, delivered = who.targeted - who.bounced,
+  local job = jobs.add(acct, {kind = "send", obj = send, delivered = who.targeted - who.bounced,
     who = who, on_complete = function(a, j)
       tracking.record(a, j.obj, who, clock.parse(j.obj.SentDate) or a:now(),
         rawget(j.obj, "_tsd_object_id"))
@@ -230,7 +231,7 @@ function M.launch(acct, send, who, at)
   if at and at < acct:now() then
     job.progress = acct:now() - at
     job.last = acct:now()
-    acct:refresh_job(job)
+    jobs.refresh(acct, job)
   end
   return job
 end
@@ -263,8 +264,8 @@ H.EmailSendDefinition = {
 }
 
 local function send_job(acct, send)
-  acct:tick()
-  return acct:job_of_send(send)
+  jobs.tick(acct)
+  return jobs.of(acct, send)
 end
 
 -- pause and resume: one state change in two directions; a send that is finished, canceled or
@@ -277,7 +278,7 @@ local function set_paused(paused, verb, message, task_message)
         tostring(send.ID), tostring(send.Status), verb))
     end
     job.paused = paused
-    acct:refresh_job(job)
+    jobs.refresh(acct, job)
     return result("OK", message, {Task = task(send.ID, task_message)})
   end
 end
@@ -300,8 +301,8 @@ H.Send = {
         tostring(send.ID), tostring(send.Status)))
     end
     job.canceled = true
-    acct:refresh_job(job)
-    acct:tick()
+    jobs.refresh(acct, job)
+    jobs.tick(acct)
     return result("OK", "Send canceled", {Task = task(send.ID, "Canceled")})
   end,
 }
@@ -327,7 +328,7 @@ H.Automation = {
     obj.Status = 3
     obj.LastRunTime = acct:now_text()
     obj.LastRunInstanceID = account.uuid()
-    acct:add_job({kind = "automation", obj = obj, after = before})
+    jobs.add(acct, {kind = "automation", obj = obj, after = before})
     return result("OK", "Performed Activity", {no_task = true})
   end,
 }
@@ -343,7 +344,7 @@ H.ImportDefinition = {
       NumberErrors = 0, NumberRestricted = 0,
       DestinationID = type(obj.DestinationObject) == "table" and obj.DestinationObject.ObjectID or nil,
     }, obj._mid)
-    acct:add_job({kind = "import", obj = summary})
+    jobs.add(acct, {kind = "import", obj = summary})
     -- an import is also one of the page's start activities: its task shows in
     -- AsyncActivityStatus like theirs, for clients that follow every task the same way
     activity_status(acct, "ImportDefinition", obj, id)

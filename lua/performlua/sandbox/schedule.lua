@@ -11,6 +11,7 @@ local core = require "performlua.core"
 local account = require "performlua.sandbox.account"
 local actions = require "performlua.sandbox.actions"
 local audience = require "performlua.sandbox.audience"
+local jobs = require "performlua.sandbox.jobs"
 local recurrence = require "performlua.sandbox.recurrence"
 
 local M = {}
@@ -58,7 +59,7 @@ local function schedule_sends(acct, esd, def, ctx, rule, hooks)
     local send = actions.new_send(acct, esd, s, ctx, at)
     series_map(acct)[send] = series
     series.pending = send
-    acct:defer(at, function() fire(at) end)
+    jobs.defer(acct, at, function() fire(at) end)
     return send
   end
   return arm(rule.first)
@@ -72,9 +73,9 @@ local function schedule_automation(acct, auto, ctx, rule)
     actions.perform(acct, {Action = "start", Definitions = {setmetatable({ObjectID = auto.ObjectID,
       CustomerKey = auto.CustomerKey}, core.object_metatable("Automation"))}}, ctx)
     local next_at = rule.next(at + 1, count)
-    if next_at then acct:defer(next_at, function() fire(next_at) end) end
+    if next_at then jobs.defer(acct, next_at, function() fire(next_at) end) end
   end
-  acct:defer(rule.first, function() fire(rule.first) end)
+  jobs.defer(acct, rule.first, function() fire(rule.first) end)
 end
 
 --- Schedule: `body` is the decoded ScheduleRequestMsg, `schedule` its ScheduleDefinition as
