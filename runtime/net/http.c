@@ -17,17 +17,23 @@
 #include "util/dynlib.h"
 
 /* libcurl is loaded on first use (util/dynlib.h): a run that makes no HTTP call does not load
- * it, nor OpenSSL and the rest it brings. curl.h's type-checking wrappers of these two are
- * function-like macros that cannot follow "curl_api."; the table's types still come from the
- * header. */
-#undef curl_easy_setopt
-#undef curl_easy_getinfo
+ * it, nor OpenSSL and the rest it brings.
+ *
+ * curl.h wraps curl_easy_setopt and curl_easy_getinfo in type-checking macros (typecheck-gcc.h:
+ * a long option given an int, a callback of the wrong shape, ... warn at compile time, and
+ * CMakeLists.txt compiles this file with -Wsystem-headers so those warnings are not hidden as
+ * coming from a system header). The macros end in a plain call of the function's name, which
+ * cannot be "curl_api.curl_easy_setopt": the calls below go through EASY_SETOPT/EASY_GETINFO,
+ * which declare a local pointer of that name (to the loaded function) for the macro's call to
+ * land on. Elsewhere the names stay macros, so the table's members are only named where no
+ * parenthesis follows them. */
 /* clang-format off */
 #define CURL_SYMBOLS(X)                                                                        \
     X(curl_global_init) X(curl_version_info) X(curl_multi_init) X(curl_multi_cleanup)          \
     X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_perform)                 \
     X(curl_multi_poll) X(curl_multi_info_read) X(curl_multi_strerror) X(curl_easy_init)        \
-    X(curl_easy_cleanup) X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_strerror)        \
+    X(curl_easy_cleanup) X(curl_easy_reset) X(curl_easy_setopt) X(curl_easy_getinfo)           \
+    X(curl_easy_strerror)                                                                      \
     X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_set) X(curl_url_get)    \
     X(curl_url_cleanup) X(curl_free)
 /* clang-format on */
@@ -38,6 +44,18 @@ static struct curl_api {
 static const pl_dynlib_symbol curl_symbols[] = {CURL_SYMBOLS(CURL_ENTRY)};
 static pl_dynlib curl_lib =
     PL_DYNLIB_INIT(PL_CURL_SONAME, PL_CURL_PACKAGE, "HTTP requests", curl_symbols, &curl_api);
+
+/* curl_easy_setopt / curl_easy_getinfo through curl.h's type checks (see above). */
+#define EASY_SETOPT(e, opt, val)                                                               \
+    __extension__({                                                                            \
+        __typeof__(curl_api.curl_easy_setopt) curl_easy_setopt = curl_api.curl_easy_setopt;   \
+        curl_easy_setopt(e, opt, val);                                                         \
+    })
+#define EASY_GETINFO(e, info, arg)                                                             \
+    __extension__({                                                                            \
+        __typeof__(curl_api.curl_easy_getinfo) curl_easy_getinfo = curl_api.curl_easy_getinfo; \
+        curl_easy_getinfo(e, info, arg);                                                       \
+    })
 
 #define DEFAULT_MAX_RESPONSE ((size_t)512 * 1024 * 1024)
 /* Idle connections older than this are not reused: servers and load balancers close idle
@@ -311,7 +329,7 @@ static long seconds_to_ms(double s)
 
 #define SETOPT(opt, val)                                                                       \
     do {                                                                                       \
-        if (curl_api.curl_easy_setopt(e, opt, val) != CURLE_OK) {                              \
+        if (EASY_SETOPT(e, opt, val) != CURLE_OK) {                                           \
             snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl rejected option %s", #opt);             \
             goto fail;                                                                         \
         }                                                                                      \
@@ -426,9 +444,9 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
 {
     CURL *e = t->easy;
     long status = 0, connects = 0, request_size = 0;
-    curl_api.curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_api.curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
-    curl_api.curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_size);
+    EASY_GETINFO(e, CURLINFO_RESPONSE_CODE, &status);
+    EASY_GETINFO(e, CURLINFO_NUM_CONNECTS, &connects);
+    EASY_GETINFO(e, CURLINFO_REQUEST_SIZE, &request_size);
     t->resp.status = status;
     t->resp.reused = connects == 0 && rc != CURLE_COULDNT_CONNECT;
     t->resp.curl_code = (int)rc;
@@ -486,7 +504,7 @@ static void collect_done(pl_http_multi *m)
         if (msg->msg != CURLMSG_DONE)
             continue;
         transfer *t = NULL;
-        curl_api.curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        EASY_GETINFO(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         if (t)
             finish(m, t, msg->data.result);
     }
