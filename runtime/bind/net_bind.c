@@ -253,7 +253,7 @@ static int l_pending(lua_State *L)
     return 1;
 }
 
-/* multi:sent(id) -> whether the transfer handed its body to libcurl; nil when unknown */
+/* multi:sent(id) -> whether the transfer may have been sent (net/http.h); nil when unknown */
 static int l_sent(lua_State *L)
 {
     multi_box *box = check_open(L);

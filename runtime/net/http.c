@@ -62,6 +62,10 @@ static pl_dynlib curl_lib =
  * connections after a minute or two, and a request written into a connection the server is
  * closing has an unknown outcome. Staying well below their limits keeps that case rare. */
 #define MAX_IDLE_CONNECTION_AGE 50L
+/* Finished easy handles kept for the next transfers (curl_easy_reset, not a new handle per
+ * call: creating and freeing one was ~14,000 instructions a call). As many as are ever in
+ * flight at once is enough; a burst above it frees the extra ones. */
+#define MAX_IDLE_HANDLES 32
 
 typedef struct transfer {
     pl_http_response resp; /* first member: a response pointer is the transfer pointer */
@@ -69,10 +73,10 @@ typedef struct transfer {
     struct curl_slist *header_list;
     char *request_body;
     size_t request_len;
-    size_t request_pos;
     bool idempotent;
     bool has_body;
     bool too_large;
+    bool resend_refused; /* the prerequest hook stopped a second sending (see on_prereq) */
     pl_buffer body;    /* handed over to resp.body when the transfer completes */
     pl_buffer headers; /* the final response's header lines, likewise */
     size_t max_response;
@@ -87,6 +91,12 @@ struct pl_http_multi {
     transfer *running;
     transfer *done_head, *done_tail;
     int n_running, n_done;
+    CURL *idle[MAX_IDLE_HANDLES]; /* reset handles ready for the next transfer */
+    int n_idle;
+    /* The last URL check_url allowed, and whether its host is loopback: a client sends every
+     * call to the same URL, and parsing it again each time was ~7,000 instructions a call. */
+    char *allowed_url;
+    bool allowed_loopback;
 };
 
 static double now_seconds(void)
@@ -149,6 +159,27 @@ pl_http_multi *pl_http_multi_new(void)
     return m;
 }
 
+/* A handle for a new transfer: a kept one (reset to libcurl's defaults) or a new one. */
+static CURL *easy_take(pl_http_multi *m)
+{
+    if (m->n_idle > 0)
+        return m->idle[--m->n_idle];
+    return curl_api.curl_easy_init();
+}
+
+/* Gives back the handle of a transfer removed from the multi handle. curl_easy_reset drops
+ * every option (URL, headers, body, callbacks and their data pointers), so nothing of one
+ * transfer reaches the next; the connections live in the multi handle and stay reusable. */
+static void easy_give_back(pl_http_multi *m, CURL *e)
+{
+    if (m->n_idle < MAX_IDLE_HANDLES) {
+        curl_api.curl_easy_reset(e);
+        m->idle[m->n_idle++] = e;
+    } else {
+        curl_api.curl_easy_cleanup(e);
+    }
+}
+
 static void transfer_release_request(transfer *t)
 {
     if (t->easy) {
@@ -194,7 +225,10 @@ void pl_http_multi_free(pl_http_multi *m)
         transfer_free(t);
         t = next;
     }
+    for (int i = 0; i < m->n_idle; i++)
+        curl_api.curl_easy_cleanup(m->idle[i]);
     curl_api.curl_multi_cleanup(m->multi);
+    free(m->allowed_url);
     free(m);
 }
 
@@ -291,31 +325,24 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     return pl_buffer_append(&t->headers, data, n) ? n : 0;
 }
 
-static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
+/* libcurl calls this each time it is about to send the request on a connection (a new one, or
+ * a reused one), after connecting and before the first byte goes out. The first call marks the
+ * request as possibly sent. A second call means libcurl wants to send it again: it does so
+ * silently when a reused connection died after the request was written (Curl_retry_request),
+ * and with the body given as CURLOPT_POSTFIELDS nothing else would stop it. A request that is
+ * not idempotent may already have reached the server, so that second sending is refused and
+ * the transfer fails with an unknown outcome instead of running twice. */
+static int on_prereq(void *userdata, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
 {
+    (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
     transfer *t = userdata;
-    size_t room = size * nitems;
-    size_t left = t->request_len - t->request_pos;
-    size_t n = left < room ? left : room;
-    memcpy(buffer, t->request_body + t->request_pos, n);
-    t->request_pos += n;
-    if (n > 0)
-        t->resp.sent = true;
-    return n;
-}
-
-/* libcurl asks to rewind when it wants to send the body again: after a reused connection died,
- * for authentication, or on some redirects. A non-idempotent request whose body was already
- * handed out must not go out twice, so the rewind is refused and the transfer fails. */
-static int on_seek(void *userdata, curl_off_t offset, int origin)
-{
-    transfer *t = userdata;
-    if (origin != SEEK_SET || offset < 0 || (size_t)offset > t->request_len)
-        return CURL_SEEKFUNC_CANTSEEK;
-    if (!t->idempotent && t->resp.sent)
-        return CURL_SEEKFUNC_CANTSEEK;
-    t->request_pos = (size_t)offset;
-    return CURL_SEEKFUNC_OK;
+    if (t->resp.sent && t->has_body && !t->idempotent) {
+        t->resend_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    t->resp.sent = true;
+    return CURL_PREREQFUNC_OK;
 }
 
 /* A timeout the caller gave (checked > 0) in milliseconds, at least 1. */
@@ -335,10 +362,28 @@ static long seconds_to_ms(double s)
         }                                                                                      \
     } while (0)
 
+/* check_url, remembering the last URL it allowed. */
+static bool check_url_cached(pl_http_multi *m, const char *url, char *why, bool *loopback)
+{
+    if (m->allowed_url && strcmp(m->allowed_url, url) == 0) {
+        *loopback = m->allowed_loopback;
+        return true;
+    }
+    if (!check_url(url, why, loopback))
+        return false;
+    char *copy = strdup(url);
+    if (copy) { /* out of memory only means no cache */
+        free(m->allowed_url);
+        m->allowed_url = copy;
+        m->allowed_loopback = *loopback;
+    }
+    return true;
+}
+
 long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
 {
     bool loopback;
-    if (!req->url || !check_url(req->url, why, &loopback))
+    if (!req->url || !check_url_cached(m, req->url, why, &loopback))
         return -1;
     /* The timeouts are the caller's policy (performlua.client's defaults): a transfer that
      * could wait for ever is refused rather than given a default nobody chose. */
@@ -365,7 +410,7 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
         memcpy(t->request_body, req->body, req->body_len);
         t->request_len = req->body_len;
     }
-    CURL *e = t->easy = curl_api.curl_easy_init();
+    CURL *e = t->easy = easy_take(m);
     if (!e) {
         snprintf(why, PL_HTTP_ERROR_SIZE, "could not create a libcurl handle");
         goto fail;
@@ -408,13 +453,14 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why)
      * network would otherwise carry the sandbox's traffic, token included, to the proxy. */
     if (loopback)
         SETOPT(CURLOPT_PROXY, "");
+    SETOPT(CURLOPT_PREREQFUNCTION, on_prereq);
+    SETOPT(CURLOPT_PREREQDATA, t);
     if (t->has_body) {
-        SETOPT(CURLOPT_POST, 1L);
+        /* The body as POSTFIELDS (the transfer's own copy, alive until it is finished):
+         * libcurl writes headers and body with one send() when they fit its buffer, where a
+         * read callback made it two, two trips down the TCP stack per call. */
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->request_len);
-        SETOPT(CURLOPT_READFUNCTION, on_read);
-        SETOPT(CURLOPT_READDATA, t);
-        SETOPT(CURLOPT_SEEKFUNCTION, on_seek);
-        SETOPT(CURLOPT_SEEKDATA, t);
+        SETOPT(CURLOPT_POSTFIELDS, t->request_body);
     }
     const char *method = req->method ? req->method : (t->has_body ? "POST" : "GET");
     if (strcmp(method, t->has_body ? "POST" : "GET") != 0)
@@ -450,13 +496,15 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
     t->resp.status = status;
     t->resp.reused = connects == 0 && rc != CURLE_COULDNT_CONNECT;
     t->resp.curl_code = (int)rc;
-    if (!t->has_body && request_size > 0)
-        t->resp.sent = true;
+    /* For a GET, only what libcurl actually wrote counts (the hook also ran for a request
+     * whose connection then failed before writing it); a body's "possibly sent" stays. */
+    if (!t->has_body)
+        t->resp.sent = request_size > 0;
     if (rc != CURLE_OK) {
         if (t->too_large)
             snprintf(t->resp.error, sizeof t->resp.error,
                      "the response is larger than %zu bytes", t->max_response);
-        else if (rc == CURLE_SEND_FAIL_REWIND && !t->idempotent)
+        else if (t->resend_refused)
             snprintf(t->resp.error, sizeof t->resp.error,
                      "the connection closed before an answer arrived; the request was not sent "
                      "again because the server may already have received it");
@@ -477,6 +525,8 @@ static void finish(pl_http_multi *m, transfer *t, CURLcode rc)
         snprintf(t->resp.error, sizeof t->resp.error, "out of memory");
     }
     curl_api.curl_multi_remove_handle(m->multi, e);
+    t->easy = NULL;
+    easy_give_back(m, e);
     transfer_release_request(t);
 
     /* unlink from running, append to done */

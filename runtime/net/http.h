@@ -10,12 +10,16 @@
  *     "Expect: 100-continue"; never CURLOPT_FAILONERROR (faults arrive as HTTP 500 with a body).
  *   - HTTPS_PROXY / https_proxy / NO_PROXY are honoured (libcurl reads them from the environment),
  *     except for loopback hosts, which are always reached directly.
- *   - the request body is supplied through a read callback with a known size. libcurl silently
- *     re-sends a request on a reused connection that died (Curl_retry_request); for a request
- *     marked non-idempotent the seek callback refuses to rewind once a body byte was handed out,
- *     so such a request fails (CURLE_SEND_FAIL_REWIND) instead of reaching the server twice.
- *   - each completed transfer reports `sent`: whether any body byte was handed to libcurl, i.e.
- *     whether the server may have received (and acted on) the request. */
+ *   - the request body is given to libcurl whole (CURLOPT_POSTFIELDS), so headers and body
+ *     leave in one write. libcurl silently re-sends a request on a reused connection that died
+ *     (Curl_retry_request); its prerequest hook (CURLOPT_PREREQFUNCTION), which runs each time
+ *     the request is about to go out on a connection, marks the request as sent the first time
+ *     and, for a request with a body marked non-idempotent, refuses any later time, so such a
+ *     request fails (CURLE_ABORTED_BY_CALLBACK, with an error saying it was not sent again)
+ *     instead of reaching the server twice.
+ *   - each completed transfer reports `sent`: whether the request (with a body) got as far as
+ *     being sent on a connection, i.e. whether the server may have received (and acted on) it.
+ *   - easy handles are kept on the multi handle and reset for the next transfer. */
 #ifndef PL_NET_HTTP_H
 #define PL_NET_HTTP_H
 
@@ -50,7 +54,8 @@ typedef struct pl_http_response {
     size_t headers_len;
     int curl_code;        /* CURLcode; 0 on success */
     char error[PL_HTTP_ERROR_SIZE]; /* set when curl_code != 0 */
-    bool sent;            /* a body byte (or, without a body, the request) was handed to curl */
+    bool sent;            /* the request was about to be written to a connection (without a
+                           * body: libcurl wrote some of it) */
     bool reused;          /* the transfer ran over a connection opened earlier */
     double elapsed;       /* seconds from start to completion */
 } pl_http_response;
@@ -87,8 +92,8 @@ int pl_http_poll(pl_http_multi *m, double timeout, char *why);
 pl_http_response *pl_http_next_done(pl_http_multi *m);
 void pl_http_response_free(pl_http_response *r);
 
-/* Whether transfer `id` (running, or completed and not yet taken) has handed a body byte to
- * libcurl (see pl_http_response.sent): 1 yes, 0 no, -1 no such transfer. For a caller that
+/* Whether transfer `id` (running, or completed and not yet taken) may have been sent (see
+ * pl_http_response.sent): 1 yes, 0 no, -1 no such transfer. For a caller that
  * abandons a transfer (an interrupted call) and must say whether it may have reached the
  * server. */
 int pl_http_sent(const pl_http_multi *m, long id);
