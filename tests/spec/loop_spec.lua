@@ -309,3 +309,29 @@ describe("core.http_multi", function()
     assert.are.equal(0, m:pending())
   end)
 end)
+
+describe("core.http_multi responses", function()
+  it("parse their headers only when asked, lower-cased, from the raw lines they keep", function()
+    local sandbox = require "performlua.sandbox"
+    local sb = sandbox.start{}
+    local m <close> = core.http_multi()
+    m:start{url = sb.token_url, body = "{}", timeout = 10, connect_timeout = 5,
+            headers = {"Content-Type: application/json"}}
+    local resp
+    for _ = 1, 1000 do
+      resp = m:poll(0.05)[1]
+      if resp then break end
+    end
+    sb:stop()
+    assert.is_table(resp)
+    assert.are.equal(0, resp.curl_code)
+    assert.matches("^HTTP/1%.1 %d+", resp.raw_headers)
+    local raw_type = resp.raw_headers:match("\r\n[Cc]ontent%-[Tt]ype: ([^\r\n]*)\r\n")
+    assert.is_string(raw_type)
+    assert.is_nil(rawget(resp, "headers")) -- not built before it is read
+    assert.are.equal(raw_type, resp.headers["content-type"])
+    assert.are.equal(resp.headers, rawget(resp, "headers")) -- built once, then kept
+    assert.is_nil(resp.headers["Content-Type"])
+    assert.is_nil(resp.not_a_field)
+  end)
+end)
