@@ -114,6 +114,40 @@ function M.redact_fields(value, secrets, opts)
   return value
 end
 
+--- Whether an XML answer's decoded values could hold one of the secrets (the given ones and
+--- the registered ones), judged from its raw bytes; false only when that is certain, so that
+--- the caller may skip redact_fields' walk of the decoded answer. The decoder (runtime/bind/
+--- decode.c) makes each string value from one element's character data, which a child element
+--- ends (text before a child is dropped), so a value is a run of bytes found as such in the
+--- raw answer, unless the parser changes bytes: references (&amp; &#65;), CDATA sections and
+--- comments or processing instructions inside text (their neighbours are joined), another
+--- encoding (UTF-16's NULs, a declared one), line ends and attribute whitespace normalised
+--- (only a secret with whitespace could be formed), and bytes of non-ASCII secrets in a
+--- re-encoded document. Any of those, or any secret found in the raw bytes: true.
+local ASCII_COMPATIBLE = {["utf-8"] = true, ["us-ascii"] = true, ["ascii"] = true}
+function M.answer_may_hold(raw, secrets)
+  if type(raw) ~= "string" then return true end
+  -- plain finds (memchr-fast on a 1 MB page), not a pattern scanned byte by byte
+  if raw:find("&", 1, true) or raw:find("\0", 1, true) or raw:find("<!", 1, true) then
+    return true
+  end
+  local body_at = raw:find("^\239\187\191") and 4 or 1 -- after a UTF-8 byte order mark
+  if raw:find("^<%?xml", body_at) then
+    local decl = raw:match("^<%?xml(.-)%?>", body_at)
+    if not decl then return true end
+    local enc = decl:match("encoding%s*=%s*[\"']([^\"']*)[\"']")
+    if enc and not ASCII_COMPATIBLE[enc:lower()] then
+      return true
+    end
+    body_at = body_at + #decl + 7
+  end
+  if raw:find("<?", body_at, true) then return true end
+  for _, s in ipairs(all_secrets(secrets)) do
+    if s:find("[^\33-\126]") or raw:find(s, 1, true) then return true end
+  end
+  return false
+end
+
 --- Whether clients trace unless told otherwise: `performlua --trace` (the command line's flags
 --- are package.loaded["performlua.cli"]), else PERFORMLUA_TRACE.
 function M.enabled_by_env()

@@ -188,6 +188,51 @@ describe("redaction of every field", function()
     assert.are.equal("***\27[2J", e.nested.text)
   end)
 
+  -- The walk of a decoded answer is skipped when its raw bytes show no value can hold a secret
+  -- (trace.answer_may_hold): every way the parser turns other bytes into a secret's still
+  -- reaches the walk.
+  local function answer_with(message)
+    local xml = core.encode_message("PerformResponseMsg", {
+      Results = {{StatusCode = "Error", StatusMessage = "MARK", ErrorCode = 42, OrdinalID = 0}},
+      OverallStatus = "Has Errors", RequestID = "req-1"}, {})
+    return (xml:gsub("MARK", function() return message end))
+  end
+  local utf16 = answer_with(TOKEN):gsub('encoding="[^"]*"', 'encoding="UTF-16"'):gsub(".", "%0\0")
+  local disguised = {
+    plain = answer_with(TOKEN),
+    ["a character reference"] = answer_with(TOKEN:sub(1, 3) .. "&#" .. TOKEN:byte(4) .. ";"
+      .. TOKEN:sub(5)),
+    ["a CDATA section"] = answer_with(TOKEN:sub(1, 5) .. "<![CDATA[" .. TOKEN:sub(6) .. "]]>"),
+    ["a comment"] = answer_with(TOKEN:sub(1, 5) .. "<!-- -->" .. TOKEN:sub(6)),
+    ["a processing instruction"] = answer_with(TOKEN:sub(1, 5) .. "<?pi x?>" .. TOKEN:sub(6)),
+    ["UTF-16"] = "\255\254" .. utf16,
+  }
+  for how, xml in pairs(disguised) do
+    it("an answer's value that decodes to a secret, written " .. how, function()
+      soap_handler = function() return response(200, xml) end
+      local r = connect():perform("start", mc.EmailSendDefinition{CustomerKey = "k1"})
+      assert.is_false(r.ok)
+      assert.are.equal("***", r.Results[1].StatusMessage)
+      assert_clean(r)
+      assert.is_true(trace.answer_may_hold(xml, {TOKEN}))
+    end)
+  end
+
+  it("skips the walk only for an answer whose bytes hold no secret and change none", function()
+    local clean = answer_with("nothing secret here")
+    assert.is_false(trace.answer_may_hold(clean, {TOKEN, SECRET}))
+    assert.is_false(trace.answer_may_hold("\239\187\191" .. clean, {TOKEN}))
+    assert.is_true(trace.answer_may_hold(clean, {"nothing secret"})) -- a secret with a space
+    assert.is_true(trace.answer_may_hold(clean, {"h\195\169ll\195\182"})) -- not ASCII
+    assert.is_true(trace.answer_may_hold(clean:gsub('encoding="[^"]*"',
+      'encoding="ISO-8859-1"'), {TOKEN}))
+    trace.add_secret("registered-secret-5e1c")
+    assert.is_true(trace.answer_may_hold(answer_with("registered-secret-5e1c"), {TOKEN}))
+    soap_handler = function() return response(200, clean) end
+    local r = connect():perform("start", mc.EmailSendDefinition{CustomerKey = "k1"})
+    assert.are.equal("nothing secret here", r.Results[1].StatusMessage)
+  end)
+
   it("leaves the script's own objects alone", function()
     local input = mc.EmailSendDefinition{CustomerKey = "has " .. SECRET}
     local r = {Results = {{StatusMessage = SECRET, input = input}}}
