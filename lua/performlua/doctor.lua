@@ -3,6 +3,8 @@
 --
 -- Prints the account settings in use and where each came from (the environment, a profile,
 -- the sandbox; secrets masked), then one PASS or FAIL line per check, in order:
+--   libcurl        the HTTP library loads and initialises (it is loaded on first use, so a
+--                  missing or broken one would otherwise show only at the first call)
 --   settings       every setting a client needs is there and valid
 --   token          a token can be had now (a fresh request: the cache is not used)
 --   SOAP endpoint  the endpoint calls go to, and where it came from
@@ -99,17 +101,27 @@ function M.main(_)
   local resolved, account = pcall(config.resolve, {})
   print_settings(resolved and account or nil)
 
-  -- settings: everything a client needs, and valid (mc.connect's own checks)
+  -- libcurl: every check after the settings makes HTTP requests through it
+  local curl_version, curl_why = core.http_library()
+  report("libcurl", curl_version ~= nil, curl_version or tostring(curl_why))
+
+  -- settings: everything a client needs, and valid (mc.connect's own checks, which parse the
+  -- URLs with libcurl's parser)
   local c
-  if resolved then
+  if resolved and curl_version then
     local ok, client = pcall(require("performlua.client").connect,
       {token_cache = false, retries = 1, timeout = 30, connect_timeout = 10})
     if ok then c = client else account = client end
   end
   if not c then
-    report("settings", false, message_of(account))
+    if curl_version then
+      report("settings", false, message_of(account))
+    else
+      skip("settings", "libcurl is not available")
+    end
+    local why = curl_version and "the settings are not complete" or "libcurl is not available"
     for _, name in ipairs({"token", "SOAP endpoint", "account", "system status"}) do
-      skip(name, "the settings are not complete")
+      skip(name, why)
     end
     print()
     print(string.format("%d of %d checks failed.", failed, passed + failed))

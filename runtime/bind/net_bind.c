@@ -15,6 +15,7 @@
  *   m:pending() -> number of transfers not yet returned by poll
  *   m:close()                         aborts running transfers (also __gc / __close)
  *   core.http_url_allowed(url) -> true | false, why
+ *   core.http_library() -> "7.88.1 (OpenSSL/3.0.11)" | nil, why   loads and initialises libcurl
  *
  * No Lua error can cross a libcurl frame: the transport's callbacks are pure C, and this file
  * only raises before a transfer is started or after a completed one was taken out of curl. */
@@ -284,6 +285,19 @@ static int l_sent(lua_State *L)
     return 1;
 }
 
+static int l_http_library(lua_State *L)
+{
+    char text[PL_HTTP_ERROR_SIZE];
+    if (!pl_http_load(text, sizeof text)) {
+        lua_pushnil(L);
+        lua_pushstring(L, text);
+        return 2;
+    }
+    pl_http_library_version(text, sizeof text, true);
+    lua_pushstring(L, text);
+    return 1;
+}
+
 static int l_url_allowed(lua_State *L)
 {
     const char *url = luaL_checkstring(L, 1);
@@ -329,6 +343,7 @@ void pl_open_net(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"http_multi", l_http_multi},
         {"http_url_allowed", l_url_allowed},
+        {"http_library", l_http_library},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

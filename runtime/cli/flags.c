@@ -161,10 +161,11 @@ static const pl_command doctor_command = {
     .module = "performlua.doctor",
     .summary = "check the settings, the token, the account and the service",
     .intro = "\nPrints the account settings a run would use and where each came from (secrets "
-             "masked),\nthen one PASS or FAIL line per check: the settings, a token, the SOAP "
-             "endpoint, the\naccount (MID and name) and the service's system status. Exit "
-             "status 0 when every check\npasses, else 1. performlua's own flags apply: "
-             "performlua --profile prod doctor,\nperformlua --sandbox doctor.\n\n",
+             "masked),\nthen one PASS or FAIL line per check: libcurl (the HTTP library loads), "
+             "the settings,\na token, the SOAP endpoint, the account (MID and name) and the "
+             "service's system status.\nExit status 0 when every check passes, else 1. "
+             "performlua's own flags apply:\nperformlua --profile prod doctor, performlua "
+             "--sandbox doctor.\n\n",
     .flags = doctor_flags,
     .unknown_format = "unknown option '%s'",
     .needs_format = "%s needs %s",
