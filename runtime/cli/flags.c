@@ -160,12 +160,13 @@ static const pl_command doctor_command = {
     .name = "doctor",
     .module = "performlua.doctor",
     .summary = "check the settings, the token, the account and the service",
-    .intro = "\nPrints the account settings a run would use and where each came from (secrets "
-             "masked),\nthen one PASS or FAIL line per check: libcurl (the HTTP library loads), "
-             "the settings,\na token, the SOAP endpoint, the account (MID and name) and the "
-             "service's system status.\nExit status 0 when every check passes, else 1. "
-             "performlua's own flags apply:\nperformlua --profile prod doctor, performlua "
-             "--sandbox doctor.\n\n",
+    .intro =
+        "\nPrints the account settings a run would use and where each came from (secrets "
+        "masked),\nthen one PASS or FAIL line per check: libcurl (the HTTP library loads), "
+        "the settings,\na token, the SOAP endpoint, the account (MID and name) and the "
+        "service's system status.\nExit status 0 when every check passes, else 1. "
+        "performlua's own flags apply:\nperformlua --profile prod doctor, performlua "
+        "--sandbox doctor.\n\n",
     .flags = doctor_flags,
     .unknown_format = "unknown option '%s'",
     .needs_format = "%s needs %s",

@@ -48,7 +48,7 @@ static pl_dynlib curl_lib =
 /* curl_easy_setopt / curl_easy_getinfo through curl.h's type checks (see above). */
 #define EASY_SETOPT(e, opt, val)                                                               \
     __extension__({                                                                            \
-        __typeof__(curl_api.curl_easy_setopt) curl_easy_setopt = curl_api.curl_easy_setopt;   \
+        __typeof__(curl_api.curl_easy_setopt) curl_easy_setopt = curl_api.curl_easy_setopt;    \
         curl_easy_setopt(e, opt, val);                                                         \
     })
 #define EASY_GETINFO(e, info, arg)                                                             \
@@ -356,7 +356,7 @@ static long seconds_to_ms(double s)
 
 #define SETOPT(opt, val)                                                                       \
     do {                                                                                       \
-        if (EASY_SETOPT(e, opt, val) != CURLE_OK) {                                           \
+        if (EASY_SETOPT(e, opt, val) != CURLE_OK) {                                            \
             snprintf(why, PL_HTTP_ERROR_SIZE, "libcurl rejected option %s", #opt);             \
             goto fail;                                                                         \
         }                                                                                      \
