@@ -300,6 +300,53 @@ static void test_post_and_reuse(void)
     pl_http_multi_free(m);
 }
 
+/* Easy handles are kept and reset between transfers: nothing of one transfer (its method,
+ * headers, body) may reach the next one, which still reuses the connection. */
+static void test_handle_reuse_forgets(void)
+{
+    pl_http_multi *m = pl_http_multi_new();
+    const char *const once[] = {"X-Once: 1", NULL};
+    pl_http_request put = {.url = url("/ok"),
+                           .method = "PUT",
+                           .body = "abc",
+                           .body_len = 3,
+                           .headers = once,
+                           .timeout = 20,
+                           .connect_timeout = 5};
+    pl_http_response *r = run(m, &put);
+    CHECK(r && r->status == 200);
+    pthread_mutex_lock(&log_lock);
+    CHECK(strncmp(last_request_head, "PUT /ok HTTP/1.1\r\n", 18) == 0);
+    CHECK(strstr(last_request_head, "\r\nX-Once: 1\r\n") != NULL);
+    pthread_mutex_unlock(&log_lock);
+    pl_http_response_free(r);
+
+    pl_http_request get = {.url = url("/ok"), .timeout = 20, .connect_timeout = 5};
+    r = run(m, &get);
+    CHECK(r && r->status == 200 && r->reused && r->sent);
+    pthread_mutex_lock(&log_lock);
+    CHECK(strncmp(last_request_head, "GET /ok HTTP/1.1\r\n", 18) == 0);
+    CHECK(strstr(last_request_head, "X-Once") == NULL);
+    CHECK(strcasestr(last_request_head, "\r\nContent-Length:") == NULL);
+    pthread_mutex_unlock(&log_lock);
+    pl_http_response_free(r);
+
+    pl_http_request post = {.url = url("/ok"),
+                            .body = "z",
+                            .body_len = 1,
+                            .timeout = 20,
+                            .connect_timeout = 5};
+    r = run(m, &post);
+    CHECK(r && r->status == 200 && r->sent);
+    pthread_mutex_lock(&log_lock);
+    CHECK(strncmp(last_request_head, "POST /ok HTTP/1.1\r\n", 19) == 0);
+    CHECK(strstr(last_request_head, "Content-Length: 1\r\n") != NULL);
+    CHECK(strstr(last_request_head, "X-Once") == NULL);
+    pthread_mutex_unlock(&log_lock);
+    pl_http_response_free(r);
+    pl_http_multi_free(m);
+}
+
 static void test_gzip_and_get(void)
 {
     pl_http_multi *m = pl_http_multi_new();
@@ -525,6 +572,7 @@ int main(void)
     start_responder();
     test_url_policy();
     test_post_and_reuse();
+    test_handle_reuse_forgets();
     test_gzip_and_get();
     test_dead_reused_connection();
     test_failures();
