@@ -43,18 +43,9 @@ function M.key_column(store)
   return named or cols.subscriberkey or cols.emailaddress, cols
 end
 
-local function each_row(store, fn)
-  local g = store.generated
-  if g then
-    for i = 1, g.count do fn(g.row(i)) end
-  else
-    for _, row in ipairs(store.list) do fn(row) end
-  end
-end
+local function each_row(store, fn) store:each(fn) end
 
-local function row_count(store)
-  return store.generated and store.generated.count or #store.list
-end
+local function row_count(store) return store:count() end
 
 --- Calls fn(row) for each row of `store` that `flt` keeps (every row without a filter) and
 --- returns how many there were. A filter naming a column the data extension lacks raises
