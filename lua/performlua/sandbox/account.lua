@@ -944,12 +944,12 @@ function M:create_one(obj, ctx)
     if not store then return refused end
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
-    if find_row(store, row) then
+    -- one statement: the unique index refuses a stored key (INSERT OR IGNORE changes nothing)
+    if not store:insert(row) then
       return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
     end
-    store:insert(row)
     return result("OK", "Created DataExtensionObject", {NewID = 0,
       Object = M.echo(obj, "DataExtensionObject")})
   end

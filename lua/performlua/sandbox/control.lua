@@ -61,6 +61,8 @@ local controls = {
     auth.expire_tokens(sb)
     return true
   end,
+  -- the sandbox's own Lua heap (KB), for benchmarks: rows in SQLite must not grow it
+  memory = function() return {lua_kb = collectgarbage("count")} end,
   set_faults = function(sb, list)
     local parsed = {}
     for i, spec in ipairs(list or {}) do parsed[i] = faults.parse(spec) end

@@ -17,6 +17,7 @@
 --   sb:objects(type) (stored objects as plain tables), sb:rows(de_key), sb:insert(type, obj),
 --   sb:add_rows(de_key, rows), sb:generate_rows(de_key, n), sb:clock_advance(seconds),
 --   sb:set_speed(x), sb:now(), sb:expire_tokens(), sb:set_faults{"truncate:2", ...},
+--   sb:memory() -> {lua_kb = the sandbox's Lua heap} (benchmarks),
 --   sb:account() -> {auth_url=, client_id=, client_secret=} for mc.connect, sb:stop()
 --   sandbox.default()   the sandbox of `performlua --sandbox`, or nil
 --
@@ -54,6 +55,7 @@ function Handle:set_speed(x) return control(self, "set_speed", x) end
 function Handle:now() return control(self, "now") end
 function Handle:expire_tokens() return control(self, "expire_tokens") end
 function Handle:set_faults(list) return control(self, "set_faults", list) end
+function Handle:memory() return control(self, "memory") end
 function Handle:account()
   return {auth_url = self.auth_url, client_id = self.client_id, client_secret = self.client_secret}
 end
