@@ -3,6 +3,9 @@
 -- lives in sandbox/actions.lua, the asynchronous work on the sandbox clock in sandbox/jobs.lua,
 -- the HTTP and SOAP layer in sandbox/service.lua and the modules it names.
 --
+-- Data extension rows live in SQLite (sandbox/rows.lua; the database is in memory, or the
+-- --state file, sandbox/state.lua).
+--
 -- Objects are stored as plain tables by type (`self.types[type].list`); keys starting with
 -- "_" are the sandbox's own bookkeeping and never leave it (`_mid`: the business unit that
 -- owns the object). Nested objects keep their codec metatables so they encode with their type.
@@ -92,9 +95,9 @@ echo_value = function(v)
   return out
 end
 
--- Seeds (and state files) write nested objects as tables with `_type = "X"`: give them the codec's metatable.
-local typed_nested
-typed_nested = function(v)
+-- Seeds (and state files) write nested objects as tables with `_type = "X"`: give them the
+-- codec's metatable.
+local function typed_nested(v)
   if type(v) ~= "table" then return v end
   local t = rawget(v, "_type")
   local out = {}
