@@ -132,6 +132,18 @@ describe("sandbox filters as SQL", function()
     end
   end)
 
+  it("counts and lists an audience's rows as the Lua filter does", function()
+    local audience = require "performlua.sandbox.audience"
+    local store = small_account():row_store("Members")
+    for i, flt in ipairs(cases) do
+      local want = lua_keys(flt)
+      assert.are.equal(#want, audience.matching_rows(store, flt), "count, case " .. i)
+      local got = {}
+      audience.matching_rows(store, flt, function(row) got[#got + 1] = row.SubscriberKey end)
+      assert.are.same(want, got, "rows, case " .. i)
+    end
+  end)
+
   it("reads a US date without a time as midnight (as the row d-4 holds)", function()
     local clock = require "performlua.sandbox.clock"
     assert.are.equal(clock.parse("2024-01-05"), clock.parse("1/5/2024"))

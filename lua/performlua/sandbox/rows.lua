@@ -220,6 +220,13 @@ function Store:scan(after, where, params, limit, upto)
   return iter, state, init, closing
 end
 
+--- How many rows `where` (SQL with `?` parameters, or nil: all) keeps, counted by SQLite.
+function Store:count_where(where, params)
+  if not where then return self:count() end
+  return self.db:first(string.format("SELECT count(*) AS n FROM %s WHERE %s", self.qname, where),
+    table.unpack(params or {})).n
+end
+
 --- The largest rowid stored now (0 when empty): where a retrieve's snapshot ends.
 function Store:last_rowid()
   return self.db:first("SELECT max(rowid) AS m FROM " .. self.qname).m or 0
