@@ -8,6 +8,7 @@
  *   core.getuid() -> uid;  core.getpid() -> pid
  *   core.file_info(path) -> {mode=, uid=, size=, is_dir=, is_file=} | nil, message
  *       mode holds the permission bits only (e.g. 384 == 0600)
+ *   core.list_dir(path) -> {name, ...} (unsorted, no "." or "..") | nil, message
  *   core.chmod(path, mode) -> true | nil, message
  *   core.mkdir_p(path, mode) -> true | nil, message   creates missing directories with `mode`
  *   core.write_file_atomic(path, data, mode) -> true | nil, message
@@ -142,6 +143,28 @@ static int l_file_info(lua_State *L)
     lua_setfield(L, -2, "is_dir");
     lua_pushboolean(L, S_ISREG(st.st_mode));
     lua_setfield(L, -2, "is_file");
+    return 1;
+}
+
+/* list_dir(path) -> {name, ...} (in the directory's order, without "." and ".."), or nil,
+ * message. For the sandbox's --seed DIR: one CSV file per data extension. Only an out-of-memory
+ * error in lua_pushstring could leave the directory handle open, as with any Lua allocation. */
+static int l_list_dir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (!d)
+        return push_failure(L, "cannot read the directory", path, errno);
+    lua_newtable(L);
+    lua_Integer n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
     return 1;
 }
 
@@ -391,6 +414,7 @@ void pl_open_sys(lua_State *L)
         {"getuid", l_getuid},
         {"getpid", l_getpid},
         {"file_info", l_file_info},
+        {"list_dir", l_list_dir},
         {"chmod", l_chmod},
         {"mkdir_p", l_mkdir_p},
         {"write_file_atomic", l_write_file_atomic},

@@ -84,8 +84,14 @@ static const pl_flag sandbox_flags[] = {
              "service's soap:Client fault; an element the service would skip (unknown, a\n"
              "repeated single field) is skipped too and named in an X-Sandbox-Dropped\n"
              "header and the --log line; a missing Options or another order is fine"},
-    {.names = "--seed", .value = "FILE.lua", .kind = PL_FLAG_TEXT, .key = "seed",
-     .help = "a Lua file returning the account's objects (default: the built-in seed)"},
+    {.names = "--seed", .value = "FILE.lua|DIR", .kind = PL_FLAG_TEXT, .key = "seed",
+     .help = "a Lua file returning the account's objects (default: the built-in seed),\n"
+             "or a directory of CSV files, one data extension each (KEY.csv; a header\n"
+             "row, \"*\" after a primary key column's name), added to the built-in seed"},
+    {.names = "--state", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "state",
+     .help = "keep the account in the SQLite database FILE across restarts (made and\n"
+             "seeded when missing; the seed is not read again); without it the account\n"
+             "is in memory and seeded at every start"},
     {.names = "--latency", .value = "MS", .kind = PL_FLAG_NUMBER, .key = "latency", .min = 0,
      .max = -1,
      .help = "delay every answer by MS milliseconds (concurrent requests stay concurrent)"},

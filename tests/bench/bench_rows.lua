@@ -3,7 +3,12 @@
 -- index, never by searching the stored rows). Not run by ctest; the figures depend on the
 -- machine.
 --
---   performlua tests/bench/bench_rows.lua [SMALL] [BIG] [BATCH] [ROUNDS]   defaults 10000 100000 50 2
+--   performlua tests/bench/bench_rows.lua [SMALL] [BIG] [BATCH] [ROUNDS] [STREAM]
+--                                           defaults 10000 100000 50 2 1000000
+--
+-- Then STREAM rows (0: skip) are stored in a data extension (sb:add_rows, 10,000 a call) and
+-- streamed through c:each; the sandbox's Lua heap is sampled every 100,000 rows: flat when the
+-- rows live in SQLite and a page is read by keyset (rowid > last) rather than from a copy.
 --
 -- Each size gets a fresh sandbox (in this process, on its own threads and lua_State) with an
 -- empty data extension. Prints one key=value line per run (with the time of its first and its
@@ -17,6 +22,7 @@ local small = math.tointeger(tonumber(arg[1] or "10000"))
 local big = math.tointeger(tonumber(arg[2] or "100000"))
 local batch = math.tointeger(tonumber(arg[3] or "50"))
 local rounds = math.tointeger(tonumber(arg[4] or "2"))
+local stream = math.tointeger(tonumber(arg[5] or "1000000"))
 if not small or not big or not batch or not rounds or small < 1 or big < 1 or batch < 1
     or rounds < 1 then
   io.stderr:write("usage: performlua bench_rows.lua [SMALL] [BIG] [BATCH] [ROUNDS] "
@@ -75,3 +81,43 @@ end
 -- on a machine other work shares
 print(string.format("ratio=%.2f cpu_ratio=%.2f (best time for %d rows / best time for %d rows; "
   .. "linear: %.0f)", t_big / t_small, cpu_big / cpu_small, big, small, big / small))
+
+if not stream or stream < 1 then return end
+
+-- the stream: the sandbox's Lua heap before, while and after c:each reads every row
+do
+  local sb <close> = sandbox.start{port = 0, latency = 0}
+  local c = mc.connect{auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
+    token_cache = false}
+  c:create(mc.DataExtension{CustomerKey = "Bench_Stream", Name = "Bench stream", Fields = {
+    {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true, IsRequired = true},
+    {Name = "EmailAddress", FieldType = "EmailAddress", MaxLength = 254},
+    {Name = "FirstName", FieldType = "Text", MaxLength = 100},
+    {Name = "Points", FieldType = "Number"}}}):check()
+  local t0 = core.monotonic()
+  local i = 0
+  while i < stream do
+    local chunk = {}
+    for _ = 1, math.min(10000, stream - i) do
+      i = i + 1
+      chunk[#chunk + 1] = {SubscriberKey = string.format("sub-%07d", i),
+        EmailAddress = string.format("member%d@example.com", i), FirstName = "Member " .. i,
+        Points = tostring(i % 1000)}
+    end
+    sb:add_rows("Bench_Stream", chunk)
+  end
+  local fill = core.monotonic() - t0
+  collectgarbage("collect")
+  local before = sb:memory().lua_kb
+  local peak, n = before, 0
+  t0 = core.monotonic()
+  for _ in c:each("DataExtensionObject[Bench_Stream]", {"SubscriberKey", "EmailAddress", "FirstName", "Points"}) do
+    n = n + 1
+    if n % 100000 == 0 then peak = math.max(peak, sb:memory().lua_kb) end
+  end
+  local seconds = core.monotonic() - t0
+  assert(n == stream, "streamed " .. n .. " rows, not " .. stream)
+  print(string.format("stream_rows=%d fill_seconds=%.1f stream_seconds=%.1f rows_per_second=%.0f "
+    .. "sandbox_lua_kb_before=%.0f sandbox_lua_kb_peak=%.0f sandbox_lua_kb_after=%.0f",
+    n, fill, seconds, n / seconds, before, peak, sb:memory().lua_kb))
+end

@@ -16,7 +16,8 @@ for spec in tests/spec/json_spec.lua tests/spec/codec_decode_spec.lua tests/spec
             tests/spec/codec_real_responses_spec.lua tests/spec/sandbox_soap_spec.lua \
             tests/spec/sandbox_retrieve_spec.lua tests/spec/sandbox_operations_spec.lua \
             tests/spec/sandbox_perform_spec.lua tests/spec/client_operations_spec.lua \
-            tests/spec/client_faults_spec.lua tests/spec/sqlite_spec.lua; do
+            tests/spec/client_faults_spec.lua tests/spec/sqlite_spec.lua \
+            tests/spec/sandbox_store_spec.lua; do
   [ -f "$spec" ] || { echo "valgrind.sh: missing $spec (update this list)" >&2; exit 1; }
   echo "valgrind: $spec"
   # 77: a spec that needs the WSDL where there is none (tests/spec/helpers/wsdl_helper.lua)

@@ -154,7 +154,7 @@ describe("sandbox account store", function()
         Automation = "nightly-refresh"} do
       assert.truthy(a:find(t, {CustomerKey = key}), t .. " " .. key)
     end
-    assert.are.equal(40, #a:row_store("Customers").list)
+    assert.are.equal(40, a:row_store("Customers"):count())
     assert.are.equal(1000000, a:row_store("Big_Generated").generated.count)
   end)
 

@@ -3,12 +3,17 @@
 -- lives in sandbox/actions.lua, the asynchronous work on the sandbox clock in sandbox/jobs.lua,
 -- the HTTP and SOAP layer in sandbox/service.lua and the modules it names.
 --
+-- Data extension rows live in SQLite (sandbox/rows.lua; the database is in memory, or the
+-- --state file, sandbox/state.lua).
+--
 -- Objects are stored as plain tables by type (`self.types[type].list`); keys starting with
 -- "_" are the sandbox's own bookkeeping and never leave it (`_mid`: the business unit that
 -- owns the object). Nested objects keep their codec metatables so they encode with their type.
 local core = require "performlua.core"
 local clock_mod = require "performlua.sandbox.clock"
 local filter = require "performlua.sandbox.filter"
+local filter_sql = require "performlua.sandbox.filter_sql"
+local rows_mod = require "performlua.sandbox.rows"
 local jobs = require "performlua.sandbox.jobs"
 
 local M = {}
@@ -90,7 +95,8 @@ echo_value = function(v)
   return out
 end
 
--- Seeds write nested objects as tables with `_type = "X"`: give them the codec's metatable.
+-- Seeds (and state files) write nested objects as tables with `_type = "X"`: give them the
+-- codec's metatable.
 local function typed_nested(v)
   if type(v) ~= "table" then return v end
   local t = rawget(v, "_type")
@@ -102,6 +108,7 @@ local function typed_nested(v)
   if mt then setmetatable(out, mt) end
   return out
 end
+M.typed_nested = typed_nested
 
 local field_cache = {}
 --- {lower_name = real_name} of a schema type's fields (base first), or nil when the schema
@@ -158,7 +165,8 @@ function M.new(cfg)
   local self = setmetatable({
     clock = clock_mod.new(cfg.speed or 1),
     types = {},
-    rows = {},                 -- lower(DE CustomerKey) -> {de=, columns=, list=} | generated
+    rows = {},                 -- lower(DE CustomerKey) -> its row store (sandbox/rows.lua)
+    db = cfg.db or rows_mod.open(nil), -- where the rows (and with --state, everything) live
     jobs = {},                 -- asynchronous work moving on the clock
     pending = {},              -- asynchronous requests waiting for their time {due=, run=}
     cursors = {}, cursor_order = {},
@@ -222,88 +230,39 @@ end
 -- Data extensions: their fields become DataExtensionField objects, their rows a row store.
 function M:attach_rows(de)
   local key = de.CustomerKey
-  local columns = {}
   for i, f in ipairs(de.Fields or {}) do
-    columns[#columns + 1] = f.Name
     local field = {Name = f.Name, FieldType = f.FieldType or "Text", Ordinal = f.Ordinal or (i - 1),
       IsPrimaryKey = f.IsPrimaryKey or false, IsRequired = f.IsRequired or false,
       MaxLength = f.MaxLength, CustomerKey = "[" .. key .. "].[" .. f.Name .. "]",
       DataExtension = setmetatable({CustomerKey = key}, core.object_metatable("DataExtension"))}
     self:insert("DataExtensionField", field, rawget(de, "_mid"))
   end
-  local store = self.rows[key:lower()] or {list = {}, index = {}}
-  store.de, store.columns = de, columns
-  store.pk = nil -- the primary key columns, read again from the fields when next needed
-  self.rows[key:lower()] = store
-  M.reindex_rows(store)
+  return self:attach_store(de)
+end
+
+--- The row store of data extension `de` (its table made when missing, kept with its rows when
+--- a state file already has it), registered under its key.
+function M:attach_store(de)
+  local columns = {}
+  for i, f in ipairs(de.Fields or {}) do columns[i] = f.Name end
+  local store = rows_mod.attach(self.db, de, columns)
+  self.rows[de.CustomerKey:lower()] = store
   return store
 end
 
 -- ----------------------------------------------------------------------------------------------
--- data extension rows: `store.list` holds them in order, `store.index` maps each row's
--- normalized primary key to its position in the list, so finding, adding, changing and removing
--- one row costs the same with 10 rows as with a million (the list is never searched).
+-- data extension rows: each data extension's rows are a table of the account's database
+-- (sandbox/rows.lua), its primary key under a unique index, so finding, adding, changing and
+-- removing one row costs the same with 10 rows as with a million.
 
-local function primary_keys(store)
-  if store.pk then return store.pk end
-  local keys = {}
-  for _, f in ipairs(store.de.Fields or {}) do
-    if f.IsPrimaryKey == true or f.IsPrimaryKey == "true" then keys[#keys + 1] = f.Name end
-  end
-  store.pk = keys
-  return keys
-end
-
---- The normalized primary key of `row` in `store`, or nil when the data extension has no
---- primary key (then every row is a new one and none can be named). Values are compared as
---- text without case, as the service's database compares keys ("ABC" and "abc" collide).
-function M.row_key(store, row)
-  local keys = primary_keys(store)
-  if #keys == 0 then return nil end
-  local parts = {}
-  for i, k in ipairs(keys) do
-    local v = row[k]
-    parts[i] = v == nil and "\0" or tostring(v):lower()
-  end
-  return table.concat(parts, "\31")
-end
-
---- Appends a row (seeds and controls too); a row whose key is already stored is not indexed
---- again: the first one keeps the key.
+--- Appends a row (seeds and controls); a row whose key is already stored is left out: the
+--- first one keeps the key, as the primary key constraint would have it.
 function M.add_row(store, row)
-  local list = store.list
-  list[#list + 1] = row
-  local key = M.row_key(store, row)
-  if key and store.index[key] == nil then store.index[key] = #list end
-end
-
---- Removes the row at position i: the last row takes its place (one move, not a shift of
---- every later row), so the list's order is the order of arrival until rows are deleted.
-function M.remove_row(store, i)
-  local list = store.list
-  local n = #list
-  local key = M.row_key(store, list[i])
-  if key and store.index[key] == i then store.index[key] = nil end
-  if i ~= n then
-    local last = list[n]
-    list[i] = last
-    local last_key = M.row_key(store, last)
-    if last_key and store.index[last_key] == n then store.index[last_key] = i end
-  end
-  list[n] = nil
-end
-
---- Rebuilds the index from the list (after the list was replaced or the keys changed).
-function M.reindex_rows(store)
-  store.index = {}
-  for i, row in ipairs(store.list) do
-    local key = M.row_key(store, row)
-    if key and store.index[key] == nil then store.index[key] = i end
-  end
+  return store:insert(row)
 end
 
 function M.clear_rows(store)
-  store.list, store.index, store.generated = {}, {}, nil
+  store:clear()
 end
 
 function M:row_store(key)
@@ -355,6 +314,7 @@ function M:generate_rows(key, count)
     rawset(row, c, v)
     return v
   end}
+  store:clear()
   store.generated = {count = count, row = function(i) return setmetatable({i}, row_mt) end}
   return count
 end
@@ -409,7 +369,11 @@ function M:load_seed(seed)
     for _, r in ipairs(rows) do M.add_row(store, plain_copy(r)) end
   end
   for key, count in pairs(seed.generated or {}) do self:generate_rows(key, count) end
-  -- the enterprise: its BusinessUnits (the account itself is the top one)
+  self:index_units()
+end
+
+--- The enterprise: its BusinessUnits (the account itself is the top one), from the objects.
+function M:index_units()
   for _, bu in ipairs((self.types.BusinessUnit or {list = {}}).list) do
     local id = math.tointeger(tonumber(rawget(bu, "ID")))
     if id then
@@ -608,9 +572,31 @@ local function fill_page(self, cursor, request_id)
     Results = results}
 end
 
+-- Fills a page from a keyset cursor (data extension rows): {fetch(after, limit) -> iterator
+-- of (rowid, row), pos = the rowid the page starts after, accept, present, batch}.
+local function fill_keyset_page(self, cursor, request_id)
+  local results = {}
+  local last = cursor.pos
+  local more = false
+  for id, row in cursor.fetch(cursor.pos, cursor.batch + 1) do
+    if cursor.accept(row) then
+      if #results >= cursor.batch then
+        more = true
+        break
+      end
+      results[#results + 1] = cursor.present(row)
+    end
+    last = id
+  end
+  cursor.pos = last
+  if more then add_cursor(self, request_id, {cursor = cursor, pos = last}) end
+  return {OverallStatus = more and "MoreDataAvailable" or "OK", RequestID = request_id,
+    Results = results}
+end
+
 -- A page, with the filter's complaints (found while reading rows) as OverallStatus.
 function M:page(cursor, request_id)
-  local ok, r = pcall(fill_page, self, cursor, request_id)
+  local ok, r = pcall(cursor.fetch and fill_keyset_page or fill_page, self, cursor, request_id)
   if ok then return r end
   if type(r) == "table" and r.filter_error then return retrieve_error("Error: " .. r.filter_error) end
   error(r, 0)
@@ -772,33 +758,42 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
       return retrieve_error("Error: " .. (type(err) == "table" and err.filter_error or tostring(err)))
     end
   end
-  local source
-  if store.generated then
-    local g = store.generated
-    source = function(i) if i <= g.count then return g.row(i) end end
-  else
-    local snapshot = table.move(store.list, 1, #store.list, 1, {})
-    source = function(i) return snapshot[i] end
-  end
   local function value(row, name)
     local c = by_lower[name:lower()]
     return c and row[c]
   end
+  local function lua_filter(row)
+    return filter.matches(flt, function(p) return value(row, p) end)
+  end
   local mt = core.object_metatable("DataExtensionObject")
-  local cursor = {
-    pos = 1, batch = batch, source = source,
-    accept = function(row)
-      return not flt or filter.matches(flt, function(p) return value(row, p) end)
-    end,
-    present = function(row)
-      local props = {}
-      for i, c in ipairs(wanted) do
-        local v = row[c]
-        props[i] = {Name = c, Value = v == nil and "" or tostring(v)}
-      end
-      return setmetatable({Properties = props}, mt)
-    end,
-  }
+  local cursor = {batch = batch}
+  if store.generated then
+    local g = store.generated
+    cursor.pos = 1
+    cursor.source = function(i) if i <= g.count then return g.row(i) end end
+    cursor.accept = function(row) return not flt or lua_filter(row) end
+  else
+    -- Keyset paging: the page asks SQL for the rows after the last one the previous page
+    -- looked at (rowid > pos), so a continuation never reads the rows before it again. The
+    -- retrieve sees the rows stored when it started (rowid <= upto), as a snapshot would.
+    local where, params, exact = filter_sql.translate(flt, by_lower, store.pk)
+    local upto = store:last_rowid()
+    cursor.pos = 0
+    cursor.fetch = function(after, limit)
+      if self.rows[key:lower()] ~= store then return function() return nil end end -- deleted since
+      return store:scan(after, where, params, exact and limit or nil, upto)
+    end
+    -- SQL's answer is the whole answer only when the filter translated exactly
+    cursor.accept = (flt and not exact) and lua_filter or function() return true end
+  end
+  cursor.present = function(row)
+    local props = {}
+    for i, c in ipairs(wanted) do
+      local v = row[c]
+      props[i] = {Name = c, Value = v == nil and "" or tostring(v)}
+    end
+    return setmetatable({Properties = props}, mt)
+  end
   return self:page(cursor, request_id)
 end
 
@@ -853,10 +848,9 @@ local function row_from_properties(store, obj)
   return row
 end
 
--- The position of the stored row with the same primary key as `row`, or nil.
+-- The rowid of the stored row with the same primary key as `row`, or nil.
 local function find_row(store, row)
-  local key = M.row_key(store, row)
-  return key and store.index[key] or nil
+  return store:find(row)
 end
 
 function M:row_store_for(obj)
@@ -900,7 +894,7 @@ function M:writable_store(obj, bracket_key, ctx)
   return store
 end
 
--- The index of the stored row an Update or Delete names by its primary key (and the row as
+-- The rowid of the stored row an Update or Delete names by its primary key (and the row as
 -- sent), or nil and the Error result.
 local function existing_row(store, obj)
   local row, err = row_from_properties(store, obj)
@@ -913,7 +907,7 @@ local function existing_row(store, obj)
 end
 
 -- Update or Delete of the data extension row an object names by its primary key: `apply`
--- (store, index, row as sent) changes the stored rows.
+-- (store, rowid, row as sent) changes the stored rows.
 function M:change_row(obj, bracket_key, verb, apply, ctx)
   local store, refused = self:writable_store(obj, bracket_key, ctx)
   if not store then return refused end
@@ -953,12 +947,12 @@ function M:create_one(obj, ctx)
     if not store then return refused end
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
-    if find_row(store, row) then
+    -- one statement: the unique index refuses a stored key (INSERT OR IGNORE changes nothing)
+    if not store:insert(row) then
       return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
     end
-    M.add_row(store, row)
     return result("OK", "Created DataExtensionObject", {NewID = 0,
       Object = M.echo(obj, "DataExtensionObject")})
   end
@@ -998,8 +992,8 @@ end
 function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Updated", function(store, i, row)
-      for k, v in pairs(row) do store.list[i][k] = v end
+    return self:change_row(obj, bracket_key, "Updated", function(store, id, row)
+      store:update(id, row)
     end, ctx)
   end
   local refused = no_handler(t)
@@ -1094,14 +1088,18 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", M.remove_row, ctx)
+    return self:change_row(obj, bracket_key, "Deleted", function(store, id) store:delete(id) end, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end
   local stored, index, missing = self:find_to_change(t, obj, ctx)
   if not stored then return missing end
   table.remove(self.types[t].list, index)
-  if t == "DataExtension" then self.rows[stored.CustomerKey:lower()] = nil end
+  if t == "DataExtension" then
+    local store = self.rows[stored.CustomerKey:lower()]
+    if store then store:drop() end
+    self.rows[stored.CustomerKey:lower()] = nil
+  end
   return result("OK", "Deleted " .. t, {Object = M.present(t, stored)})
 end
 

@@ -312,7 +312,7 @@ H.DataExtension = {
     local store = acct:row_store(obj.CustomerKey)
     local removed = 0
     if store then
-      removed = store.generated and store.generated.count or #store.list
+      removed = store:count()
       account.clear_rows(store)
     end
     return result("OK", "ClearData performed", {Task = task(acct:new_task_id(),

@@ -22,6 +22,7 @@
 --     the list they come from); Bounced subscribers are sent to but not delivered.
 local account = require "performlua.sandbox.account"
 local filter = require "performlua.sandbox.filter"
+local filter_sql = require "performlua.sandbox.filter_sql"
 
 local M = {}
 
@@ -43,18 +44,9 @@ function M.key_column(store)
   return named or cols.subscriberkey or cols.emailaddress, cols
 end
 
-local function each_row(store, fn)
-  local g = store.generated
-  if g then
-    for i = 1, g.count do fn(g.row(i)) end
-  else
-    for _, row in ipairs(store.list) do fn(row) end
-  end
-end
+local function each_row(store, fn) store:each(fn) end
 
-local function row_count(store)
-  return store.generated and store.generated.count or #store.list
-end
+local function row_count(store) return store:count() end
 
 --- Calls fn(row) for each row of `store` that `flt` keeps (every row without a filter) and
 --- returns how many there were. A filter naming a column the data extension lacks raises
@@ -62,9 +54,24 @@ end
 function M.matching_rows(store, flt, fn)
   local cols = by_lower(store)
   if flt then filter.check(flt, function(p) return cols[p:lower()] ~= nil end) end
+  local function keeps(row)
+    return filter.matches(flt, function(p) return row[cols[p:lower()]] end)
+  end
   local n = 0
+  if flt and not store.generated then
+    -- SQL narrows (or, when the filter translates exactly, decides), filter.lua has the last word
+    local where, params, exact = filter_sql.translate(flt, cols, store.pk)
+    if exact and not fn then return store:count_where(where, params) end
+    for _, row in store:scan(0, where, params) do
+      if exact or keeps(row) then
+        n = n + 1
+        if fn then fn(row) end
+      end
+    end
+    return n
+  end
   each_row(store, function(row)
-    if not flt or filter.matches(flt, function(p) return row[cols[p:lower()]] end) then
+    if not flt or keeps(row) then
       n = n + 1
       if fn then fn(row) end
     end

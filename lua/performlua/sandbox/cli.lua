@@ -79,6 +79,7 @@ function M.main(opts)
   if o.wsdl then
     print("  validating requests against " .. o.wsdl .. " as the service reads them")
   end
+  if o.state then print("  account kept in " .. o.state .. " (SQLite; survives restarts)") end
   if o.log then print("  logging one line per request on stderr") end
   if #o.faults > 0 then print("  injecting faults: " .. table.concat(o.faults, ", ")) end
   if o.latency and o.latency > 0 then print(string.format("  latency: %g ms", o.latency)) end

@@ -65,6 +65,9 @@ function M.parse(s)
     local m2, d2, y2, time = s:match("^%s*(%d%d?)/(%d%d?)/(%d%d%d%d)%s*(.*)$")
     if not m2 then return nil end
     local h, mi, se, ampm = time:match("^(%d%d?):(%d%d):?(%d?%d?)%s*([AaPp]?[Mm]?)%s*$")
+    -- a date alone is midnight; text after it that is no time makes it no date
+    if not h and time ~= "" then return nil end
+    ampm = ampm or ""
     h, mi, se = tonumber(h) or 0, tonumber(mi) or 0, tonumber(se) or 0
     if ampm:upper() == "PM" and h < 12 then h = h + 12 end
     if ampm:upper() == "AM" and h == 12 then h = 0 end

@@ -33,7 +33,7 @@ local controls = {
     local store = sb.acct:row_store(key)
     if not store then return nil end
     if store.generated then return {generated = store.generated.count} end
-    return account_mod.copy(store.list)
+    return store:all()
   end,
   insert = function(sb, args)
     local o = sb.acct:insert(args[1], args[2])
@@ -43,7 +43,7 @@ local controls = {
     local store = sb.acct:row_store(args[1])
     if not store then error("no data extension with the CustomerKey " .. tostring(args[1]), 0) end
     for _, r in ipairs(args[2]) do account_mod.add_row(store, r) end
-    return #store.list
+    return store:count()
   end,
   generate_rows = function(sb, args) return sb.acct:generate_rows(args[1], args[2]) end,
   clock_advance = function(sb, seconds)
@@ -61,6 +61,8 @@ local controls = {
     auth.expire_tokens(sb)
     return true
   end,
+  -- the sandbox's own Lua heap (KB), for benchmarks: rows in SQLite must not grow it
+  memory = function() return {lua_kb = collectgarbage("count")} end,
   set_faults = function(sb, list)
     local parsed = {}
     for i, spec in ipairs(list or {}) do parsed[i] = faults.parse(spec) end

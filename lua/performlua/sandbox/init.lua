@@ -3,7 +3,7 @@
 --
 --   local sandbox = require "performlua.sandbox"
 --   local sb <close> = sandbox.start{port = 0, latency = 0, speed = 1, token_ttl = 1080,
---     faults = {"throttle:3"}, wsdl = path, seed = path_or_table, client_id = "sandbox",
+--     faults = {"throttle:3"}, wsdl = path, seed = path_or_dir_or_table, state = path, client_id = "sandbox",
 --     client_secret = "sandbox", username = "sandbox", password = "sandbox", account_id = MID,
 --     max_body = bytes, body_budget = bytes, max_connections = n, max_connections_per_ip = n,
 --     idle_timeout = seconds, min_rate = bytes_per_second, log = false}
@@ -17,6 +17,7 @@
 --   sb:objects(type) (stored objects as plain tables), sb:rows(de_key), sb:insert(type, obj),
 --   sb:add_rows(de_key, rows), sb:generate_rows(de_key, n), sb:clock_advance(seconds),
 --   sb:set_speed(x), sb:now(), sb:expire_tokens(), sb:set_faults{"truncate:2", ...},
+--   sb:memory() -> {lua_kb = the sandbox's Lua heap} (benchmarks),
 --   sb:account() -> {auth_url=, client_id=, client_secret=} for mc.connect, sb:stop()
 --   sandbox.default()   the sandbox of `performlua --sandbox`, or nil
 --
@@ -54,6 +55,7 @@ function Handle:set_speed(x) return control(self, "set_speed", x) end
 function Handle:now() return control(self, "now") end
 function Handle:expire_tokens() return control(self, "expire_tokens") end
 function Handle:set_faults(list) return control(self, "set_faults", list) end
+function Handle:memory() return control(self, "memory") end
 function Handle:account()
   return {auth_url = self.auth_url, client_id = self.client_id, client_secret = self.client_secret}
 end
@@ -86,7 +88,7 @@ function M.start(opts)
   if type(opts) ~= "table" then usage("options must be a table") end
   local known = {port = 1, host = 1, latency = 1, token_ttl = 1, speed = 1, faults = 1, wsdl = 1,
     seed = 1, client_id = 1, client_secret = 1, username = 1, password = 1, account_id = 1,
-    durations = 1, log = 1, max_body = 1, body_budget = 1, max_connections = 1,
+    durations = 1, log = 1, state = 1, max_body = 1, body_budget = 1, max_connections = 1,
     max_connections_per_ip = 1, idle_timeout = 1, min_rate = 1}
   for k in pairs(opts) do
     if not known[k] then usage(string.format("unknown option '%s'", tostring(k))) end
@@ -110,13 +112,16 @@ function M.start(opts)
   local host = opts.host or "127.0.0.1"
   if type(host) ~= "string" then usage("host must be an address such as 127.0.0.1") end
   if opts.wsdl ~= nil and type(opts.wsdl) ~= "string" then usage("wsdl must be a file path") end
+  if opts.state ~= nil and (type(opts.state) ~= "string" or opts.state == "") then
+    usage("state must be a file path")
+  end
   if opts.seed ~= nil and type(opts.seed) ~= "string" and type(opts.seed) ~= "table" then
     usage("seed must be a file path or a table of objects by type")
   end
   local config = {client_id = opts.client_id, client_secret = opts.client_secret,
     username = opts.username, password = opts.password, token_ttl = ttl, speed = speed,
     faults = faults, wsdl = opts.wsdl, seed = opts.seed, account_id = opts.account_id,
-    durations = opts.durations, log = opts.log and true or nil}
+    durations = opts.durations, log = opts.log and true or nil, state = opts.state}
   local ok, text = pcall(serial.dump, config)
   if not ok then usage(text) end
   local start = {host = host, port = port, latency_ms = math.floor(latency + 0.5),

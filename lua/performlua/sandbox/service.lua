@@ -29,6 +29,7 @@ local routing = require "performlua.sandbox.routing"
 local fault_injection = require "performlua.sandbox.faults"
 local request_log = require "performlua.sandbox.request_log"
 local control = require "performlua.sandbox.control"
+local state_mod = require "performlua.sandbox.state"
 
 local M = {}
 
@@ -40,6 +41,10 @@ M.parse_fault = fault_injection.parse
 local function load_seed(seed)
   if seed == nil then return require("performlua.sandbox.seed") end
   if type(seed) == "table" then return seed end
+  local info = core.file_info(seed)
+  if info and info.is_dir then -- --seed DIR: one CSV file per data extension
+    return require("performlua.sandbox.seed_csv").load(seed, require("performlua.sandbox.seed"))
+  end
   local f, err = loadfile(seed, "t")
   if not f then error(string.format("cannot read the seed file %s: %s", seed, err), 0) end
   local ok, value = pcall(f)
@@ -69,8 +74,26 @@ function M.state(cfg)
     validator = v
   end
 
-  local acct = account_mod.new{speed = cfg.speed, account_id = cfg.account_id}
-  acct:load_seed(load_seed(cfg.seed))
+  -- --state FILE: the account lives in the file (and is read back from it when it holds one);
+  -- without it, in an in-memory database, seeded
+  local db, restored
+  if cfg.state then
+    restored = state_mod.check(cfg.state)
+    db = state_mod.open(cfg.state)
+  end
+  local acct = account_mod.new{speed = cfg.speed, account_id = cfg.account_id, db = db}
+  if restored then
+    state_mod.load(acct, account_mod.typed_nested)
+  else
+    local seed = load_seed(cfg.seed)
+    acct.db:transaction(function()
+      acct:load_seed(seed)
+      if db then
+        state_mod.track(acct)
+        state_mod.save(acct)
+      end
+    end)
+  end
   if cfg.durations then
     for k, v in pairs(cfg.durations) do acct.durations[k] = v end
   end
@@ -89,6 +112,7 @@ function M.state(cfg)
       sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
       invalid_requests = 0, dropped_elements = 0},
     current = {}, -- what the log line of the request being handled says (request_log.lua)
+    persist = db and state_mod.save or nil, -- writes the account's changes (--state)
   }
 end
 
@@ -96,7 +120,12 @@ end
 function M.handle(sb, req)
   sb.current = {}
   local started = core.monotonic()
-  local r = routing.route(sb, req)
+  -- one transaction per request: its changes to the account's database land together
+  local r = sb.acct.db:transaction(function()
+    local answer = routing.route(sb, req)
+    if sb.persist then sb.persist(sb.acct) end
+    return answer
+  end)
   if sb.log then sb.log(request_log.line(sb.current, r, started)) end
   return r
 end
@@ -104,7 +133,13 @@ end
 function M.new(cfg)
   local sb = M.state(cfg)
   return function(req) return M.handle(sb, req) end,
-    function(name, args_lua) return control.control(sb, name, args_lua) end
+    function(name, args_lua)
+      return sb.acct.db:transaction(function()
+        local answer = control.control(sb, name, args_lua)
+        if sb.persist then sb.persist(sb.acct) end
+        return answer
+      end)
+    end
 end
 
 return M

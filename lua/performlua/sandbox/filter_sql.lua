@@ -1,0 +1,197 @@
+-- performlua.sandbox.filter_sql: a Retrieve filter on a data extension's columns as an SQL
+-- WHERE clause with bound parameters, for the row store (sandbox/rows.lua).
+--
+-- The judge is sandbox/filter.lua: a row the Lua filter keeps must be kept, and no other.
+-- Only what SQL says exactly the same way is translated:
+--   isNull, isNotNull                        always
+--   equals, notEquals, greater/lessThan[OrEqual], between, IN
+--                                            when every value is text that reads as neither a
+--                                            number nor a date, and no DateValue is given:
+--                                            filter.lua then compares bytes, as SQLite's
+--                                            BINARY collation does on TEXT columns
+--   like                                     patterns without "[" (sets) and "_" (filter.lua's
+--                                            "_" is one byte, SQLite's one character)
+--   beginsWith, endsWith, contains, existsInString, notContains, notExistsInString
+--                                            as LIKE with the value escaped; both ignore the
+--                                            case of ASCII letters only
+-- Everything else (numbers, dates, anniversaries, existsInStringAsAWord) is not translated:
+-- in an AND it is left out of the SQL, in an OR the whole OR is, and translate() says the
+-- answer is not exact, so the caller checks each row SQL returns with filter.lua as well
+-- (SQL narrows, Lua decides). A filter that filter.lua would refuse while reading rows (a
+-- missing Value) is not translated at all, so it fails the same way, on the same rows.
+--
+-- Column names are checked against the data extension's (by_lower: lower name -> real name)
+-- and quoted; values are only ever parameters.
+local clock = require "performlua.sandbox.clock"
+local core = require "performlua.core"
+
+local M = {}
+
+local function quote(name) return '"' .. name:gsub('"', '""') .. '"' end
+
+local function as_text(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "boolean" then return v and "true" or "false" end
+  if t == "number" then
+    if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53 then
+      return string.format("%d", v)
+    end
+    return tostring(v)
+  end
+  return nil
+end
+
+local function values_of(part)
+  local dates = part.DateValue ~= nil and (type(part.DateValue) ~= "table" or #part.DateValue > 0)
+  local list = dates and part.DateValue or part.Value or {}
+  if type(list) ~= "table" then list = {list} end
+  local out = {}
+  for i, v in ipairs(list) do out[i] = as_text(v) end
+  return out, dates
+end
+
+-- Text filter.lua compares as text whatever the row holds: not a number, not a date.
+local function plain_text(v)
+  if type(v) ~= "string" then return false end
+  return tonumber(v:match("^%s*(.-)%s*$")) == nil and clock.parse(v) == nil
+end
+
+local function escape_like(v)
+  return (v:gsub("[\\%%_]", "\\%0"))
+end
+
+local COMPARE = {equals = "=", notEquals = "<>", greaterThan = ">", lessThan = "<",
+  greaterThanOrEqual = ">=", lessThanOrEqual = "<="}
+local LIKE = {
+  beginsWith = function(v) return escape_like(v) .. "%" end,
+  endsWith = function(v) return "%" .. escape_like(v) end,
+  contains = function(v) return "%" .. escape_like(v) .. "%" end,
+}
+LIKE.existsInString = LIKE.contains
+local NOT_LIKE = {notContains = LIKE.contains, notExistsInString = LIKE.contains}
+local NO_VALUE = {isNull = true, isNotNull = true}
+
+local function type_of(part)
+  return core.typeof(part) or (part.SimpleOperator and "SimpleFilterPart")
+    or (part.LogicalOperator and "ComplexFilterPart")
+end
+
+-- Whether filter.lua would fail on a part for want of values (it does so while reading rows).
+local function lacks_values(part)
+  if type(part) ~= "table" then return true end
+  if type_of(part) == "SimpleFilterPart" then
+    if NO_VALUE[part.SimpleOperator] then return false end
+    local vals = values_of(part)
+    if part.SimpleOperator == "between" then return #vals ~= 2 end
+    return vals[1] == nil
+  end
+  for _, op in ipairs{part.LeftOperand, part.RightOperand} do
+    if lacks_values(op) then return true end
+  end
+  for _, op in ipairs(part.AdditionalOperands or {}) do
+    if lacks_values(op) then return true end
+  end
+  return false
+end
+
+-- sql, params (appended to `params`), exact; or nil when the part is not translated.
+local translate
+
+local function simple(part, by_lower, pk, params)
+  local col = type(part.Property) == "string" and by_lower[part.Property:lower()]
+  if not col then return nil end
+  local qc, op = quote(col), part.SimpleOperator
+  if op == "isNull" then return string.format("(%s IS NULL OR %s = '')", qc, qc) end
+  if op == "isNotNull" then return string.format("(%s IS NOT NULL AND %s <> '')", qc, qc) end
+  local vals, dates = values_of(part)
+  local cmp = COMPARE[op]
+  if cmp or op == "between" or op == "IN" then
+    if dates then return nil end
+    for _, v in ipairs(vals) do
+      if not plain_text(v) then return nil end
+    end
+    if cmp then
+      params[#params + 1] = vals[1]
+      if op == "equals" and pk[col:lower()] then
+        -- the primary key's NOCASE index finds the candidates; the exact test then decides
+        params[#params + 1] = vals[1]
+        return string.format("(%s = ? COLLATE NOCASE AND %s = ?)", qc, qc)
+      end
+      return string.format("%s %s ?", qc, cmp)
+    end
+    if op == "between" then
+      params[#params + 1], params[#params + 2] = vals[1], vals[2]
+      return string.format("(%s >= ? AND %s <= ?)", qc, qc)
+    end
+    local marks = {}
+    for i, v in ipairs(vals) do marks[i] = "?" params[#params + 1] = v end
+    return string.format("%s IN (%s)", qc, table.concat(marks, ", "))
+  end
+  if op == "like" then
+    local p = vals[1]
+    if p:find("[", 1, true) or p:find("_", 1, true) then return nil end
+    params[#params + 1] = p:gsub("\\", "\\\\")
+    return string.format("%s LIKE ? ESCAPE '\\'", qc)
+  end
+  if LIKE[op] then
+    params[#params + 1] = LIKE[op](vals[1])
+    return string.format("%s LIKE ? ESCAPE '\\'", qc)
+  end
+  if NOT_LIKE[op] then
+    params[#params + 1] = NOT_LIKE[op](vals[1])
+    return string.format("(%s IS NOT NULL AND %s NOT LIKE ? ESCAPE '\\')", qc, qc)
+  end
+  return nil
+end
+
+translate = function(part, by_lower, pk, params)
+  local t = type_of(part)
+  if t == "SimpleFilterPart" then
+    local mark = #params
+    local sql = simple(part, by_lower, pk, params)
+    if not sql then
+      for i = #params, mark + 1, -1 do params[i] = nil end
+      return nil, false
+    end
+    return sql, true
+  end
+  local ands = part.LogicalOperator == "AND"
+  local operands = {part.LeftOperand}
+  if part.RightOperand ~= nil then operands[#operands + 1] = part.RightOperand end
+  for _, op in ipairs(part.AdditionalOperands or {}) do operands[#operands + 1] = op end
+  local parts, exact = {}, true
+  local mark = #params
+  for _, op in ipairs(operands) do
+    local sql, e = translate(op, by_lower, pk, params)
+    if not sql then
+      if not ands then
+        -- one untranslated operand makes the whole OR unknown to SQL: every row is a candidate
+        for i = #params, mark + 1, -1 do params[i] = nil end
+        return nil, false
+      end
+      exact = false
+    else
+      parts[#parts + 1] = sql
+      exact = exact and e
+    end
+  end
+  if #parts == 0 then return nil, false end
+  return "(" .. table.concat(parts, ands and " AND " or " OR ") .. ")", exact
+end
+
+--- The WHERE clause (or nil: every row is a candidate), its parameters, and whether the SQL is
+--- the whole answer (false: check each row with filter.lua too). `flt` has passed
+--- filter.check; `by_lower` maps lower column names to the data extension's; `pk` lists the
+--- primary key columns.
+function M.translate(flt, by_lower, pk)
+  if flt == nil then return nil, {}, true end
+  if lacks_values(flt) then return nil, {}, false end
+  local pk_set = {}
+  for _, c in ipairs(pk or {}) do pk_set[c:lower()] = true end
+  local params = {}
+  local sql, exact = translate(flt, by_lower, pk_set, params)
+  return sql, params, sql ~= nil and exact
+end
+
+return M

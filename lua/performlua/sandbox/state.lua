@@ -1,0 +1,169 @@
+-- performlua.sandbox.state: the account kept in a database file (`performlua sandbox --state
+-- FILE`), so it survives restarts and can be read with the `sqlite3` shell.
+--
+-- The file holds:
+--   sandbox_meta (key, value)     format (FORMAT), marker (MARKER), and the account's counters
+--                                 (next_id, next_task, mid) and generated data extensions
+--   objects (id, type, data)      every object, one row each, in order of arrival (id);
+--                                 data is the object as Lua literal text (sandbox/serial.lua),
+--                                 nested objects naming their type with `_type` as seeds do
+--   "de:<lower key>"              each data extension's rows (sandbox/rows.lua)
+-- After every request the objects whose text changed are written, in the request's own
+-- transaction (service.lua), so a request's changes land together or not at all.
+--
+-- What is not kept: asynchronous work in flight (a send still running, a queued request, a
+-- scheduled occurrence not yet due) and the sandbox clock's offset. Their objects keep the
+-- state they last had; a restarted sandbox does not finish them.
+local core = require "performlua.core"
+local serial = require "performlua.sandbox.serial"
+local rows_mod = require "performlua.sandbox.rows"
+
+local M = {}
+
+M.FORMAT = 1
+M.MARKER = "performlua sandbox"
+
+local function refuse(path, why)
+  error(string.format("--state %s: %s; the file was left unchanged", path, why), 0)
+end
+
+-- Whether the file at path starts as every SQLite database does.
+local function sqlite_header(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local head = f:read(16)
+  f:close()
+  return head, head == "SQLite format 3\0"
+end
+
+--- Checks that `path` is a state file this sandbox may use, without writing to it: missing or
+--- empty (a new one), or a performlua sandbox's of a format it reads. Returns true when it
+--- already holds an account. Raises a one-line message otherwise.
+function M.check(path)
+  local head, is_sqlite = sqlite_header(path)
+  if head == nil or head == "" then
+    local info = core.file_info(path)
+    if info and info.is_dir then refuse(path, "it is a directory") end
+    return false
+  end
+  if not is_sqlite then refuse(path, "it is not a performlua sandbox state (not an SQLite database)") end
+  local ok, db = pcall(core.sqlite_open, path, {readonly = true})
+  if not ok then refuse(path, "cannot read it: " .. tostring(type(db) == "table" and db.message or db)) end
+  local meta = {}
+  local read_ok = pcall(function()
+    for row in db:rows("SELECT key, value FROM sandbox_meta") do meta[row.key] = row.value end
+  end)
+  db:close()
+  if not read_ok or meta.marker ~= M.MARKER then
+    refuse(path, "it is an SQLite database but not a performlua sandbox state (no sandbox_meta marker)")
+  end
+  local format = math.tointeger(tonumber(meta.format))
+  if not format then refuse(path, "its sandbox_meta has no format version") end
+  if format > M.FORMAT then
+    refuse(path, string.format("it was written by a newer performlua (state format %d; this one "
+      .. "reads format %d)", format, M.FORMAT))
+  end
+  return true
+end
+
+--- Opens the state file (after check): the database, with the tables made when missing.
+function M.open(path)
+  local db = rows_mod.open(path)
+  db:exec([[
+    CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value);
+    CREATE TABLE IF NOT EXISTS objects (id INTEGER PRIMARY KEY, type TEXT NOT NULL, data TEXT NOT NULL);
+  ]])
+  return db
+end
+
+-- A value as plain data: tables that are typed objects say their type with `_type`.
+local function plain(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in next, v do out[k] = plain(x) end
+  local t = core.typeof(v)
+  if t then out._type = t end
+  return out
+end
+
+--- Writes what changed in the account since the last save (the objects whose text differs,
+--- the ones gone, the counters). Runs inside the request's transaction.
+function M.save(acct)
+  local db = acct.db
+  local saved = acct.saved -- {ids = {obj -> id}, text = {id -> text}}
+  local seen = {}
+  for type_name, c in pairs(acct.types) do
+    for _, o in ipairs(c.list) do
+      local id = saved.ids[o]
+      if not id then
+        saved.next = saved.next + 1
+        id = saved.next
+        saved.ids[o] = id
+      end
+      seen[id] = true
+      local text = serial.dump(plain(o))
+      if saved.text[id] ~= text then
+        db:run("INSERT OR REPLACE INTO objects (id, type, data) VALUES (?, ?, ?)", id, type_name, text)
+        saved.text[id] = text
+      end
+    end
+  end
+  for id in pairs(saved.text) do
+    if not seen[id] then
+      db:run("DELETE FROM objects WHERE id = ?", id)
+      saved.text[id] = nil
+    end
+  end
+  for o, id in pairs(saved.ids) do
+    if not seen[id] then saved.ids[o] = nil end
+  end
+  local generated = {}
+  for key, store in pairs(acct.rows) do
+    if store.generated then generated[key] = store.generated.count end
+  end
+  local meta = {format = M.FORMAT, marker = M.MARKER, next_id = acct.next_id,
+    next_task = acct.next_task, mid = acct.mid, generated = serial.dump(generated)}
+  for k, v in pairs(meta) do
+    if saved.meta[k] ~= v then
+      db:run("INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)", k, v)
+      saved.meta[k] = v
+    end
+  end
+end
+
+--- Starts keeping track of the account's objects for save (a new state: everything is written
+--- at the first save).
+function M.track(acct)
+  acct.saved = {ids = setmetatable({}, {__mode = "k"}), text = {}, meta = {}, next = 0}
+end
+
+--- Reads the account back from its database into `acct` (made by account.new with this db).
+function M.load(acct, typed_nested)
+  local db = acct.db
+  M.track(acct)
+  local saved = acct.saved
+  for row in db:rows("SELECT id, type, data FROM objects ORDER BY id") do
+    local o = typed_nested(serial.load(row.data))
+    if getmetatable(o) == nil then
+      local mt = core.object_metatable(row.type)
+      if mt then setmetatable(o, mt) end
+    end
+    local list = acct:collection(row.type).list
+    list[#list + 1] = o
+    saved.ids[o] = row.id
+    saved.text[row.id] = serial.dump(plain(o))
+    saved.next = math.max(saved.next, row.id)
+  end
+  local meta = {}
+  for row in db:rows("SELECT key, value FROM sandbox_meta") do meta[row.key] = row.value end
+  saved.meta = meta
+  acct.next_id = math.tointeger(tonumber(meta.next_id)) or acct.next_id
+  acct.next_task = math.tointeger(tonumber(meta.next_task)) or acct.next_task
+  acct.mid = math.tointeger(tonumber(meta.mid)) or acct.mid
+  for _, de in ipairs(acct:collection("DataExtension").list) do acct:attach_store(de) end
+  local generated = meta.generated and serial.load(meta.generated) or {}
+  for key, count in pairs(generated) do acct:generate_rows(key, count) end
+  acct:index_units()
+end
+
+return M

@@ -1,0 +1,287 @@
+-- The sandbox's account on SQLite: data extension rows in tables with their primary key under a
+-- unique index, filters as parameterized SQL that answer as the Lua filter does, keyset paging,
+-- the account kept in a --state file across restarts, and seeds of CSV files (--seed DIR).
+-- (The command line of the same: tests/cli/cli_sandbox_state.sh.)
+local core = require "performlua.core"
+local mc = require "performlua"
+local ch = require "client_helper"
+local account = require "performlua.sandbox.account"
+local filter = require "performlua.sandbox.filter"
+local filter_sql = require "performlua.sandbox.filter_sql"
+local seed_csv = require "performlua.sandbox.seed_csv"
+
+local TMP = (os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp") .. "/test-home/sandbox-store-"
+  .. core.getpid()
+core.mkdir_p(TMP, 448)
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local MEMBERS = {CustomerKey = "Members", Name = "Members", Fields = {
+  {Name = "SubscriberKey", FieldType = "Text", IsPrimaryKey = true, IsRequired = true},
+  {Name = "Name", FieldType = "Text"}, {Name = "Points", FieldType = "Number"},
+  {Name = "Joined", FieldType = "Date"}, {Name = "Note", FieldType = "Text"}}}
+
+local ROWS = {
+  {SubscriberKey = "a-1", Name = "Ada", Points = "10", Joined = "2024-01-05", Note = "likes 100% cotton"},
+  {SubscriberKey = "b-2", Name = "bob", Points = "9", Joined = "2023-12-31", Note = ""},
+  {SubscriberKey = "c-3", Name = "Cy", Points = "100", Joined = "2024-03-01"},
+  {SubscriberKey = "d-4", Name = "O'Brien", Points = " 10 ", Joined = "1/5/2024", Note = "a_b"},
+  {SubscriberKey = "e-5", Name = "Robert'); DROP TABLE x;--", Points = "x", Note = "word up"},
+  {SubscriberKey = "f-6", Name = "ada", Points = "10.0", Joined = "2024-01-05T10:00:00"},
+}
+
+local function small_account()
+  local a = account.new{}
+  a:load_seed{DataExtension = {MEMBERS}, rows = {Members = ROWS}}
+  return a
+end
+
+local function retrieve_keys(a, flt, batch)
+  local r = a:retrieve({ObjectType = "DataExtensionObject[Members]", Properties = {"SubscriberKey"},
+    Filter = flt, Options = batch and {BatchSize = batch} or nil}, {mid = a.mid, request_id = "r1"})
+  local keys = {}
+  for i, o in ipairs(r.Results or {}) do keys[i] = o.Properties[1].Value end
+  return keys, r
+end
+
+local function lua_keys(flt)
+  local keys = {}
+  for _, row in ipairs(ROWS) do
+    local ok = filter.matches(flt, function(p)
+      for k, v in pairs(row) do if k:lower() == p:lower() then return v end end
+    end)
+    if ok then keys[#keys + 1] = row.SubscriberKey end
+  end
+  return keys
+end
+
+local function part(property, op, value)
+  return {Property = property, SimpleOperator = op, Value = value}
+end
+
+describe("sandbox row store", function()
+  it("keeps a data extension's rows in a table whose primary key has a unique NOCASE index", function()
+    local a = small_account()
+    local db = a.db
+    local index = db:first("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+      "de:members")
+    assert.truthy(index.sql:find('"SubscriberKey" COLLATE NOCASE', 1, true))
+    assert.truthy(index.sql:find("UNIQUE", 1, true))
+    -- finding a row by its key asks the index, not a scan of the table
+    local store = a:row_store("Members")
+    local where = store:key_where({SubscriberKey = "A-1"})
+    local plan = {}
+    for row in db:rows("EXPLAIN QUERY PLAN SELECT rowid FROM \"de:members\" WHERE " .. where, "A-1") do
+      plan[#plan + 1] = row.detail
+    end
+    assert.truthy(table.concat(plan, " "):find("USING COVERING INDEX de:members:pk", 1, true)
+      or table.concat(plan, " "):find("USING INDEX de:members:pk", 1, true), table.concat(plan, " "))
+    assert.truthy(store:find({SubscriberKey = "A-1"})) -- keys compare without case
+    assert.is_nil(store:insert({SubscriberKey = "C-3", Name = "again"}))
+    assert.are.equal(6, store:count())
+  end)
+
+  it("keeps the order of arrival through updates and deletes", function()
+    local a = small_account()
+    local store = a:row_store("Members")
+    store:update(store:find({SubscriberKey = "a-1"}), {Name = "Ada L."})
+    store:delete(store:find({SubscriberKey = "c-3"}))
+    store:insert({SubscriberKey = "g-7"})
+    local keys = {}
+    for _, row in ipairs(store:all()) do keys[#keys + 1] = row.SubscriberKey end
+    assert.are.same({"a-1", "b-2", "d-4", "e-5", "f-6", "g-7"}, keys)
+    assert.are.equal("Ada L.", store:all()[1].Name)
+  end)
+end)
+
+describe("sandbox filters as SQL", function()
+  local cases = {
+    part("Name", "equals", "Ada"), part("Name", "notEquals", "Ada"), part("Name", "greaterThan", "Cy"),
+    part("Name", "lessThanOrEqual", "bob"), part("Name", "between", {"B", "b"}),
+    part("Name", "IN", {"Ada", "ada", "Zed"}), part("Points", "equals", "10"),
+    part("Points", "greaterThan", "9"), part("Joined", "lessThan", "2024-01-06"),
+    {Property = "Joined", SimpleOperator = "equals", DateValue = {"2024-01-05"}},
+    part("Note", "isNull"), part("Note", "isNotNull"), part("Note", "like", "%100[%]%"),
+    part("Note", "like", "%100%"), part("Note", "like", "a_b"), part("Note", "contains", "_"),
+    part("Note", "contains", "100%"), part("Name", "beginsWith", "AD"), part("Name", "endsWith", "N"),
+    part("Note", "notContains", "o"), part("Note", "existsInStringAsAWord", "up"),
+    part("Joined", "isAnniversary", "2020-01-05"), part("SubscriberKey", "equals", "A-1"),
+    {LogicalOperator = "OR", LeftOperand = part("Name", "equals", "Cy"),
+      RightOperand = part("Points", "greaterThan", "9")},
+    {LogicalOperator = "AND", LeftOperand = part("Name", "like", "%a%"),
+      RightOperand = part("Points", "lessThan", "50"),
+      AdditionalOperands = {part("Note", "isNotNull")}},
+  }
+
+  it("answers every filter as the Lua filter does", function()
+    local a = small_account()
+    for i, flt in ipairs(cases) do
+      assert.are.same(lua_keys(flt), (retrieve_keys(a, flt)), "case " .. i)
+    end
+  end)
+
+  it("counts and lists an audience's rows as the Lua filter does", function()
+    local audience = require "performlua.sandbox.audience"
+    local store = small_account():row_store("Members")
+    for i, flt in ipairs(cases) do
+      local want = lua_keys(flt)
+      assert.are.equal(#want, audience.matching_rows(store, flt), "count, case " .. i)
+      local got = {}
+      audience.matching_rows(store, flt, function(row) got[#got + 1] = row.SubscriberKey end)
+      assert.are.same(want, got, "rows, case " .. i)
+    end
+  end)
+
+  it("reads a US date without a time as midnight (as the row d-4 holds)", function()
+    local clock = require "performlua.sandbox.clock"
+    assert.are.equal(clock.parse("2024-01-05"), clock.parse("1/5/2024"))
+    assert.is_nil(clock.parse("1/5/2024 soon"))
+  end)
+
+  it("translates text comparisons exactly and leaves numbers and dates to the Lua filter", function()
+    local by_lower = {name = "Name", points = "Points"}
+    local sql, params, exact = filter_sql.translate(part("Name", "equals", "Ada"), by_lower, {})
+    assert.are.equal('"Name" = ?', sql)
+    assert.are.same({"Ada"}, params)
+    assert.is_true(exact)
+    sql, params, exact = filter_sql.translate({LogicalOperator = "AND",
+      LeftOperand = part("Name", "beginsWith", "A%"), RightOperand = part("Points", "greaterThan", "5")},
+      by_lower, {})
+    assert.are.equal([[("Name" LIKE ? ESCAPE '\')]], sql)
+    assert.are.same({"A\\%%"}, params)
+    assert.is_false(exact) -- the number is checked by the Lua filter on the rows SQL returns
+    sql = filter_sql.translate({LogicalOperator = "OR", LeftOperand = part("Name", "equals", "x"),
+      RightOperand = part("Points", "equals", "5")}, by_lower, {})
+    assert.is_nil(sql) -- an OR with a part SQL cannot say is every row's question
+  end)
+
+  it("treats quotes and SQL text in a filter value as data", function()
+    local a = small_account()
+    local evil = "Robert'); DROP TABLE x;--"
+    assert.are.same({"e-5"}, (retrieve_keys(a, part("Name", "equals", evil))))
+    assert.are.same({"d-4"}, (retrieve_keys(a, part("Name", "equals", "O'Brien"))))
+    assert.are.same({}, (retrieve_keys(a, part("Name", "equals", "x' OR '1'='1"))))
+    assert.are.same({}, (retrieve_keys(a, part("Name", "like", "%' OR 1=1 --%"))))
+    assert.are.equal(6, a:row_store("Members"):count()) -- nothing dropped, nothing changed
+  end)
+
+  it("refuses a filter on a column the data extension lacks, never naming it in SQL", function()
+    local a = small_account()
+    local _, r = retrieve_keys(a, part('Name" OR 1=1 --', "equals", "x"))
+    assert.truthy(r.OverallStatus:find("is not a property", 1, true), r.OverallStatus)
+  end)
+end)
+
+describe("sandbox keyset paging", function()
+  it("continues from the last row a page returned, and sees the rows stored when it began", function()
+    local a = small_account()
+    local flt = part("Name", "notEquals", "bob")
+    local keys, r = retrieve_keys(a, flt, 2)
+    assert.are.same({"a-1", "c-3"}, keys)
+    assert.are.equal("MoreDataAvailable", r.OverallStatus)
+    -- the continuation remembers a rowid: the rows before it are not read again
+    local store = a:row_store("Members")
+    assert.are.equal(store:find({SubscriberKey = "c-3"}), a.cursors.r1.pos)
+    store:insert({SubscriberKey = "z-9", Name = "late"}) -- after the retrieve began: not in it
+    store:delete(store:find({SubscriberKey = "a-1"})) -- already returned: changes nothing after
+    local seen = {}
+    local request = "r1"
+    repeat
+      r = a:retrieve({ContinueRequest = request}, {mid = a.mid, request_id = request .. "x"})
+      request = request .. "x"
+      for _, o in ipairs(r.Results) do seen[#seen + 1] = o.Properties[1].Value end
+    until r.OverallStatus ~= "MoreDataAvailable"
+    assert.are.equal("OK", r.OverallStatus)
+    assert.are.same({"d-4", "e-5", "f-6"}, seen)
+  end)
+end)
+
+describe("sandbox CSV seeds", function()
+  it("parses quotes, embedded commas, line breaks and doubled quotes", function()
+    local records = seed_csv.parse('a,b\r\n"x, y","line1\nline2"\n"say ""hi""",\n', "t.csv")
+    assert.are.same({"a", "b"}, records[1].fields)
+    assert.are.same({"x, y", "line1\nline2"}, records[2].fields)
+    assert.are.same({'say "hi"', ""}, records[3].fields)
+    assert.are.equal(4, records[3].line)
+  end)
+
+  it("names the file and line of a bad CSV", function()
+    local function err(text)
+      local ok, e = pcall(seed_csv.data_extension, "K", text, "dir/K.csv")
+      assert.is_false(ok)
+      return e
+    end
+    assert.are.equal("--seed: dir/K.csv line 3: the record has 1 fields, the header 2",
+      err("a*,b\n1,2\n3\n"))
+    assert.are.equal("--seed: dir/K.csv line 2: a quoted field is never closed", err('a,b\n"1,2\n3,4\n'))
+    assert.truthy(err('a,b\n1,x"y\n'):find("^%-%-seed: dir/K.csv line 2: a double quote inside"))
+    assert.truthy(err("a*,b\n1,2\nX,3\nx,4\n"):find("line 4: the primary key of this record is "
+      .. "already the key of the record on line 3", 1, true))
+  end)
+
+  it("seeds a data extension per CSV file beside the default seed", function()
+    local dir = TMP .. "/csv"
+    core.mkdir_p(dir, 448)
+    write(dir .. "/VIP_List.csv", 'SubscriberKey*,EmailAddress,Note\nvip-1,v1@example.com,"a, b"\n'
+      .. 'vip-2,v2@example.com,"two\nlines"\n')
+    write(dir .. "/readme.txt", "not a data extension")
+    local sb <close> = require("performlua.sandbox").start{port = 0, seed = dir}
+    local c = ch.connect(sb)
+    local rows = c:retrieve_all("DataExtensionObject[VIP_List]", {"SubscriberKey", "Note"})
+    assert.are.same({{SubscriberKey = "vip-1", Note = "a, b"}, {SubscriberKey = "vip-2", Note = "two\nlines"}}, rows)
+    assert.are.equal(40, #sb:rows("Customers")) -- the default seed is there too
+    local r = c:create({mc.DataExtensionObject{CustomerKey = "VIP_List",
+      Properties = {{Name = "SubscriberKey", Value = "VIP-1"}}}})
+    assert.are.equal("Error", r.Results[1].StatusCode) -- the * column is the primary key
+  end)
+end)
+
+describe("sandbox --state", function()
+  local sandbox = require "performlua.sandbox"
+
+  it("keeps objects and rows across restarts", function()
+    local path = TMP .. "/state.db"
+    os.remove(path)
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      local c = ch.connect(sb)
+      assert.are.equal("OK", c:create({mc.DataExtensionObject{CustomerKey = "Customers",
+        Properties = {{Name = "CustomerID", Value = "9001"}, {Name = "City", Value = "Oslo"}}}}).OverallStatus)
+      assert.are.equal("OK", c:create({mc.List{ListName = "Kept", CustomerKey = "kept-list"}}).OverallStatus)
+    end
+    require("performlua.auth")._reset()
+    local sb <close> = sandbox.start{port = 0, state = path}
+    local c = ch.connect(sb)
+    local rows = c:retrieve_all("DataExtensionObject[Customers]", {"CustomerID", "City"},
+      {Property = "CustomerID", SimpleOperator = "equals", Value = "9001"})
+    assert.are.same({{CustomerID = "9001", City = "Oslo"}}, rows)
+    assert.are.equal(41, #sb:rows("Customers"))
+    local lists = c:retrieve_all("List", {"ListName"}, {Property = "CustomerKey", SimpleOperator = "equals",
+      Value = "kept-list"})
+    assert.are.same({{ListName = "Kept"}}, lists)
+    -- the counters go on where they stopped: a new object gets a new ID
+    local r = c:create({mc.List{ListName = "Another"}})
+    assert.are_not.equal(r.Results[1].NewID, 0)
+  end)
+
+  it("refuses a file that is not its own, leaving it unchanged", function()
+    local path = TMP .. "/foreign.txt"
+    write(path, "just text\n")
+    local ok, err = pcall(sandbox.start, {port = 0, state = path})
+    assert.is_false(ok)
+    assert.truthy(tostring(err.message or err):find("it is not a performlua sandbox state", 1, true))
+    assert.are.equal("just text\n", read(path))
+  end)
+end)
