@@ -150,6 +150,8 @@ static void write_field(encoder *x, const pl_element *e, int idx)
         write_item(x, item, e, -1);
         lua_pop(L, 1);
         pl_check_pop(&x->c, saved);
+        if (i % PL_ENCODE_SAFE_POINT == 0)
+            pl_codec_hook(L); /* between whole items: a big answer lets small ones through */
     }
     if (e->item_name)
         pl_xml_end(x->out);

@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "sandbox/turns.h"
 #include "util/dynlib.h"
 
 /* libmicrohttpd is loaded when the first sandbox starts (util/dynlib.h). */
@@ -66,8 +67,8 @@ typedef struct conn {
 struct pl_sandbox {
     struct MHD_Daemon *daemon;
     pl_sandbox_service service;
-    void *instance; /* the open service; only used while holding `lock` */
-    pthread_mutex_t lock;
+    void *instance; /* the open service; only used while holding a turn */
+    pl_turns turns; /* requests and control calls take turns on the instance (turns.h) */
     pthread_mutex_t stop_lock; /* guards `stopping`, signals latency waits to end */
     pthread_cond_t stop_cond;
     int stopping;
@@ -434,10 +435,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     pl_sandbox_answer answer;
     memset(&answer, 0, sizeof answer);
     if (s->service.prepare)
-        request.prepared = s->service.prepare(s->instance, &request); /* without the lock */
-    pthread_mutex_lock(&s->lock);
+        request.prepared = s->service.prepare(s->instance, &request); /* without a turn */
+    request.turns = &s->turns;
+    pl_turns_take(&s->turns);
     s->service.handle(s->instance, &request, &answer);
-    pthread_mutex_unlock(&s->lock);
+    pl_turns_end(&s->turns);
     if (request.prepared && s->service.release)
         s->service.release(request.prepared);
     release_body(s, rq); /* not held while the latency is waited out and the answer sent */
@@ -580,7 +582,7 @@ static void sandbox_free(pl_sandbox *s)
 {
     if (s->instance)
         s->service.close(s->instance);
-    pthread_mutex_destroy(&s->lock);
+    pl_turns_destroy(&s->turns);
     pthread_mutex_destroy(&s->conn_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
@@ -621,7 +623,7 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         s->limits.idle_timeout = PL_SANDBOX_DEFAULT_IDLE_TIMEOUT;
     if (!s->limits.min_rate)
         s->limits.min_rate = PL_SANDBOX_DEFAULT_MIN_RATE;
-    pthread_mutex_init(&s->lock, NULL);
+    pl_turns_init(&s->turns);
     pthread_mutex_init(&s->conn_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_cond_init(&s->stop_cond, NULL);
@@ -676,9 +678,9 @@ int pl_sandbox_port(const pl_sandbox *s)
 
 void pl_sandbox_with_service(pl_sandbox *s, void (*fn)(void *instance, void *arg), void *arg)
 {
-    pthread_mutex_lock(&s->lock);
+    pl_turns_take(&s->turns);
     fn(s->instance, arg);
-    pthread_mutex_unlock(&s->lock);
+    pl_turns_end(&s->turns);
 }
 
 void pl_sandbox_stop(pl_sandbox *s)

@@ -1,5 +1,6 @@
 -- performlua.sandbox.service: the emulated account as an HTTP service. Runs inside the
--- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time.
+-- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time, though a
+-- long one gives its turn to waiting ones at safe points (core.sandbox_yield, crud.lua).
 --
 --   POST /v2/token        OAuth 2 client credentials (JSON), as the service's auth endpoint
 --   POST /v1/requestToken the legacy endpoint ({clientId, clientSecret} -> accessToken)
@@ -88,16 +89,20 @@ function M.state(cfg)
     stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
       sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
       invalid_requests = 0, dropped_elements = 0},
-    current = {}, -- what the log line of the request being handled says (request_log.lua)
+    current = {}, -- what the log line of a request says (request_log.lua): each request's own
+    -- view of the state has its own (M.handle)
   }
 end
 
 --- One HTTP request -> its answer (see the top of this file), logged when --log is on.
+--- Requests take turns on the state and may interleave (a big Create lets small requests
+--- through between its objects), so what belongs to one request (`current`) lives in a view of
+--- the state of its own: the modules read and write the shared fields through it as through sb.
 function M.handle(sb, req)
-  sb.current = {}
+  local view = setmetatable({current = {}}, {__index = sb, __newindex = sb})
   local started = core.monotonic()
-  local r = routing.route(sb, req)
-  if sb.log then sb.log(request_log.line(sb.current, r, started)) end
+  local r = routing.route(view, req)
+  if sb.log then sb.log(request_log.line(view.current, r, started)) end
   return r
 end
 
