@@ -106,8 +106,12 @@ typedef struct pl_sandbox_service {
  *   body_budget     the request bodies held at once, over every connection: a request whose
  *                   body does not fit gets 503 with Retry-After (from its Content-Length,
  *                   before it is read)
- *   max_connections connections at once (one thread each); more are closed as they come
- *   max_per_ip      connections at once from one address; more are closed as they come
+ *   max_connections connections at once (one thread each); a request on one more gets 503
+ *                   with Retry-After before its body is read, and its connection is closed;
+ *                   past a hard cap (max_connections + max_connections/4 + 8) connections
+ *                   are closed as they come, without an answer
+ *   max_per_ip      connections at once from one address: the same with 429 (hard cap
+ *                   max_per_ip + max_per_ip/4 + 8)
  *   idle_timeout    seconds a connection may wait for a request's headers to be complete
  *                   (also MHD's inactivity timeout): a client trickling them is dropped
  *   min_rate        bytes per second a body must arrive at: a body gets idle_timeout seconds
