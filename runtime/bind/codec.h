@@ -19,6 +19,13 @@ int pl_l_decode(lua_State *L);         /* core.decode(xml, opts) -> body, elemen
 void pl_codec_hook(lua_State *L);
 #define PL_ENCODE_SAFE_POINT 256
 
+/* Pushes a string of len bytes. A large one is made while the collector stands still: its
+ * allocation would otherwise make the collector's next step as large as the string (a 30 MB
+ * answer: a whole collection of the heap at once, with nothing in it to give a turn up), though
+ * a string needs no traversal; the collector catches up with it over the allocations that
+ * follow. */
+void pl_codec_push_large(lua_State *L, const char *s, size_t len);
+
 /* Maximum element nesting the decoder accepts. */
 #define PL_DECODE_MAX_DEPTH 128
 

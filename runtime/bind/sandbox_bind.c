@@ -273,7 +273,8 @@ static int call_handle(lua_State *L)
     lua_pushstring(L, rq->path);
     lua_setfield(L, -2, "path");
     /* the string stays alive in the request table for the whole call */
-    tn->body = lua_pushlstring(L, rq->body, rq->body_len);
+    pl_codec_push_large(L, rq->body, rq->body_len);
+    tn->body = lua_tostring(L, -1);
     lua_setfield(L, -2, "body");
     lua_createtable(L, 0, (int)rq->n_headers);
     for (size_t i = 0; i < rq->n_headers; i++) {
