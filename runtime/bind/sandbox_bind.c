@@ -73,8 +73,8 @@ typedef struct prevalidated {
 /* One request's handling, while it holds a turn or waits to have it back. */
 typedef struct turn {
     pl_turns *turns;
-    const char *body;              /* the request's body as the service's Lua string */
-    const prevalidated *prepared;  /* what prepare found about it, or NULL */
+    const char *body;             /* the request's body as the service's Lua string */
+    const prevalidated *prepared; /* what prepare found about it, or NULL */
 } turn;
 
 typedef struct service {

@@ -524,7 +524,8 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
                ((const struct sockaddr_in *)b)->sin_addr.s_addr;
     if (a->ss_family == AF_INET6)
         return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+                      &((const struct sockaddr_in6 *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
     return false;
 }
 
@@ -716,16 +717,16 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
                      MHD_USE_POLL | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = mhd_api.MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-                                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                                         MHD_OPTION_CONNECTION_LIMIT,
-                                         hard_cap(s->limits.max_connections),
-                                         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                         hard_cap(s->limits.max_per_ip),
-                                         MHD_OPTION_CONNECTION_TIMEOUT,
-                                         s->limits.idle_timeout, MHD_OPTION_END);
+    s->daemon =
+        mhd_api.MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                 MHD_OPTION_CONNECTION_LIMIT,
+                                 hard_cap(s->limits.max_connections),
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                 hard_cap(s->limits.max_per_ip), MHD_OPTION_CONNECTION_TIMEOUT,
+                                 s->limits.idle_timeout, MHD_OPTION_END);
     int saved = errno;
     if (s->daemon)
         s->watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;

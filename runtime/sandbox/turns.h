@@ -12,10 +12,10 @@
 
 typedef struct pl_turns {
     pthread_mutex_t lock;
-    pthread_cond_t changed;  /* broadcast when `serving` moves on */
-    unsigned long next;      /* the ticket the next taker gets */
-    unsigned long serving;   /* the ticket whose turn it is */
-    unsigned long yields;    /* turns given up by pl_turns_yield (statistics, tests) */
+    pthread_cond_t changed; /* broadcast when `serving` moves on */
+    unsigned long next;     /* the ticket the next taker gets */
+    unsigned long serving;  /* the ticket whose turn it is */
+    unsigned long yields;   /* turns given up by pl_turns_yield (statistics, tests) */
 } pl_turns;
 
 void pl_turns_init(pl_turns *t);
