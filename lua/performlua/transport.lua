@@ -14,7 +14,9 @@
 --     the request was sent. For operations that change data only 502, 503 and 429 pages are
 --     retried (a gateway or the service refused the request before handling it); a 500 page or
 --     a 504 gateway timeout without a SOAP answer may follow work already done, so they raise
---     with outcome_unknown = true;
+--     with outcome_unknown = true. A SOAP fault that comes with HTTP 429 or 503 is such a
+--     refusal too (a server at a limit saying why: the sandbox's --max-connections,
+--     --max-per-ip, --body-budget), retried for every operation; Retry-After is honoured;
 --   * a timeout or dropped connection after the request was sent: retried only for Retrieve,
 --     Describe, VersionInfo and GetSystemStatus; for every other operation it raises kind
 --     "transport" with outcome_unknown = true, the correlation id sent in X-Correlation-ID and
@@ -62,6 +64,12 @@ local function request_id_of(resp, correlation_id)
   return body:match("<[%w_]*:?RequestID>%s*([^<%s]+)%s*</") or correlation_id
 end
 
+-- The seconds an answer's Retry-After asks for (at most 60), or nil.
+local function retry_after_of(resp)
+  local after = tonumber(resp.headers and resp.headers["retry-after"])
+  return after and after >= 0 and math.min(after, 60) or nil
+end
+
 -- What an HTTP exchange means: {body=, element=, header=, status=} for the SOAP answer to the
 -- request, else {err=, retry=bool, retry_after=seconds, refresh=token} (see the policy above).
 local function classify(c, op, url, resp, idempotent, correlation_id, token)
@@ -97,9 +105,10 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
   err.http_status = resp.status
   err.correlation_id = correlation_id
   if err.kind == "fault" then
-    if err.retryable or tonumber(err.code) == 17 then
+    local refused = resp.status == 429 or resp.status == 503 -- before handling (see the top)
+    if err.retryable or tonumber(err.code) == 17 or refused then
       err.retryable = true
-      return {retry = true, err = err}
+      return {retry = true, err = err, retry_after = refused and retry_after_of(resp) or nil}
     end
     if is_security_fault(err) then
       if c.auth.mode == "oauth" then
@@ -129,8 +138,7 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
       return {err = e}
     end
     e.retryable = true
-    local after = tonumber(resp.headers and resp.headers["retry-after"])
-    return {retry = true, err = e, retry_after = after and after >= 0 and math.min(after, 60) or nil}
+    return {retry = true, err = e, retry_after = retry_after_of(resp)}
   end
   if status >= 200 and status < 300 then
     -- answered but unreadable: the service has processed it

@@ -895,6 +895,8 @@ int pl_l_decode(lua_State *L)
         if (d->error.message[0] || !d->ctxt->wellFormed)
             break;
         apply_events(L, d, base);
+        if (at < total)
+            pl_codec_hook(L); /* the chunk's events are applied: nothing is half done */
     } while (at < total && d->ctxt->instate != XML_PARSER_EOF);
     if (pl_xml_stopped_at_doctype(d->ctxt))
         raise_xml(L, "%s", PL_SOAP_DOCTYPE_REFUSED);

@@ -70,7 +70,32 @@ static void push_document(lua_State *L, pl_xml_out *out)
     const char *xml = pl_xml_finish(out, &len);
     if (!xml)
         luaL_error(L, "the XML writer failed (out of memory?)");
-    lua_pushlstring(L, xml, len);
+    pl_codec_push_large(L, xml, len);
+}
+
+#define LARGE_STRING (1024 * 1024)
+
+static int push_large_protected(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
+void pl_codec_push_large(lua_State *L, const char *s, size_t len)
+{
+    if (len < LARGE_STRING || !lua_gc(L, LUA_GCISRUNNING)) {
+        lua_pushlstring(L, s, len);
+        return;
+    }
+    lua_gc(L, LUA_GCSTOP);
+    /* a memory error raised here leaves the collector stopped: restart it on the way out */
+    lua_pushcfunction(L, push_large_protected);
+    lua_pushlightuserdata(L, (void *)s);
+    lua_pushinteger(L, (lua_Integer)len);
+    int status = lua_pcall(L, 2, 1, 0);
+    lua_gc(L, LUA_GCRESTART);
+    if (status != LUA_OK)
+        lua_error(L);
 }
 
 /* ---- values ---- */
@@ -150,6 +175,8 @@ static void write_field(encoder *x, const pl_element *e, int idx)
         write_item(x, item, e, -1);
         lua_pop(L, 1);
         pl_check_pop(&x->c, saved);
+        if (i % PL_ENCODE_SAFE_POINT == 0)
+            pl_codec_hook(L); /* between whole items: a big answer lets small ones through */
     }
     if (e->item_name)
         pl_xml_end(x->out);

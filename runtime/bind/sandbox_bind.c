@@ -13,6 +13,8 @@
  *       state under its lock (stats, objects, clock, ...); arguments and result are Lua source
  *   server:stop()                  idempotent; also __gc and __close
  *   core.sandbox_wait_signal() -> "SIGINT" | "SIGTERM"   blocks until one arrives
+ *   core.sandbox_yield()           in a sandbox's state, a safe point of the request being
+ *       handled: when others wait, they have their turn first (see below); elsewhere nothing
  *
  * Every call into the service's state goes through lua_pcall, so no Lua error ever unwinds
  * through a libmicrohttpd frame.
@@ -22,7 +24,17 @@
  * config.validator; the server's prepare hook validates each SOAP body in the connection's
  * thread before the lock is taken, and the validator's validate(body), called by the service
  * under the lock, returns that result when asked about the very body of the request (any
- * other text, such as the body with a misplaced Header blanked out, is validated then). */
+ * other text, such as the body with a misplaced Header blanked out, is validated then).
+ *
+ * Requests take turns on the one state (sandbox/turns.h), none holding it for all of its
+ * handling: each runs in a Lua thread of its own (lua_newthread, anchored in the registry while
+ * it runs), so it can stop in the middle, give its turn to those waiting and go on later. It
+ * stops only at safe points, where what it holds is on its own thread's stack and the
+ * account is consistent: between the decoder's chunks and every 256 items the encoder writes
+ * (pl_codec_hook, bind/codec.h), and wherever the service's Lua calls core.sandbox_yield()
+ * (between the objects of a Create, Update or Delete). What belongs to one request (its body,
+ * what prepare found) is the turn's record, made current again whenever the request gets its
+ * turn back. */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +45,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "bind/codec.h"
 #include "bind/core.h"
 #include "bind/errors.h"
 #include "bind/scope.h"
@@ -57,13 +70,49 @@ typedef struct prevalidated {
     char *message;
 } prevalidated;
 
+/* One request's handling, while it holds a turn or waits to have it back. */
+typedef struct turn {
+    pl_turns *turns;
+    const char *body;             /* the request's body as the service's Lua string */
+    const prevalidated *prepared; /* what prepare found about it, or NULL */
+} turn;
+
 typedef struct service {
     lua_State *L;
     int latency_ms;
-    pl_xsd *xsd;                 /* --wsdl's schema, read-only; NULL without one */
-    const char *current_body;    /* the request's body as the service's Lua string */
-    const prevalidated *current; /* what prepare found about it, or NULL */
+    pl_xsd *xsd;  /* --wsdl's schema, read-only; NULL without one */
+    turn *active; /* the request holding the turn; NULL in control calls and between turns */
 } service;
+
+/* The registry key of the service a state serves: a state without it (the client's) has no
+ * turns to give up, and its safe points do nothing. */
+static const char SERVICE_KEY = 0;
+
+void pl_codec_hook(lua_State *L)
+{
+    if (!lua_checkstack(L, 1))
+        return;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SERVICE_KEY) != LUA_TLIGHTUSERDATA) {
+        lua_pop(L, 1);
+        return;
+    }
+    service *svc = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    turn *t = svc->active;
+    if (!t || !t->turns)
+        return;
+    /* while it waits, the requests that run make themselves current in turn */
+    svc->active = NULL;
+    pl_turns_yield(t->turns);
+    svc->active = t;
+}
+
+/* core.sandbox_yield(): a safe point of the service's Lua (see the top); nothing elsewhere. */
+static int l_sandbox_yield(lua_State *L)
+{
+    pl_codec_hook(L);
+    return 0;
+}
 
 #define VALIDATOR_MT "performlua.sandbox.validator"
 
@@ -77,9 +126,10 @@ static int l_validate(lua_State *L)
     int rc;
     const char *text = NULL;
     char **message = pl_push_scoped_string(L);
-    if (svc->current && xml == svc->current_body) {
-        rc = svc->current->rc;
-        text = svc->current->message;
+    const turn *t = svc->active;
+    if (t && t->prepared && xml == t->body) {
+        rc = t->prepared->rc;
+        text = t->prepared->message;
     } else {
         rc = pl_xsd_validate(svc->xsd, xml, len, message);
         text = *message;
@@ -141,6 +191,8 @@ static int setup_state(lua_State *L)
     lua_settop(L, 0);
     luaL_openlibs(L);
     pl_core_install(L);
+    lua_pushlightuserdata(L, svc);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &SERVICE_KEY);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "performlua.sandbox.service");
     lua_call(L, 1, 1);
@@ -207,12 +259,12 @@ static void *service_open(void *ctx, char *err, size_t errlen)
     return svc;
 }
 
-/* handle(request) in the service's state; copies the answer out. Runs under lua_pcall. */
+/* handle(request) in the request's thread; copies the answer out. Runs under lua_pcall. */
 static int call_handle(lua_State *L)
 {
     const pl_sandbox_request *rq = lua_touserdata(L, 1);
     pl_sandbox_answer *out = lua_touserdata(L, 2);
-    service *svc = lua_touserdata(L, 3);
+    turn *tn = lua_touserdata(L, 3);
     lua_settop(L, 0);
     lua_getfield(L, LUA_REGISTRYINDEX, REG_HANDLE);
     lua_createtable(L, 0, 4);
@@ -221,8 +273,8 @@ static int call_handle(lua_State *L)
     lua_pushstring(L, rq->path);
     lua_setfield(L, -2, "path");
     /* the string stays alive in the request table for the whole call */
-    svc->current_body = lua_pushlstring(L, rq->body, rq->body_len);
-    svc->current = rq->prepared;
+    pl_codec_push_large(L, rq->body, rq->body_len);
+    tn->body = lua_tostring(L, -1);
     lua_setfield(L, -2, "body");
     lua_createtable(L, 0, (int)rq->n_headers);
     for (size_t i = 0; i < rq->n_headers; i++) {
@@ -273,20 +325,41 @@ static int call_handle(lua_State *L)
     return 0;
 }
 
+/* A new thread for a request, anchored in the registry (*ref) until the request ends. */
+static int new_request_thread(lua_State *L)
+{
+    int *ref = lua_touserdata(L, 1);
+    lua_newthread(L);
+    lua_pushvalue(L, -1);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 1;
+}
+
 static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out)
 {
     service *svc = instance;
     lua_State *L = svc->L;
     int top = lua_gettop(L);
-    lua_pushcfunction(L, call_handle);
-    lua_pushlightuserdata(L, (void *)rq);
-    lua_pushlightuserdata(L, out);
-    lua_pushlightuserdata(L, svc);
-    int status = lua_pcall(L, 3, 0, 0);
-    svc->current_body = NULL;
-    svc->current = NULL;
+    int ref = LUA_NOREF;
+    lua_pushcfunction(L, new_request_thread);
+    lua_pushlightuserdata(L, &ref);
+    int status = lua_pcall(L, 1, 1, 0);
+    lua_State *T = status == LUA_OK ? lua_tothread(L, -1) : L;
+    if (status == LUA_OK) {
+        /* the main thread's stack is left as it was: other requests use it while this one
+         * waits for its turn; the thread lives on through the registry */
+        lua_settop(L, top);
+        turn t = {.turns = rq->turns, .prepared = rq->prepared};
+        svc->active = &t;
+        lua_pushcfunction(T, call_handle);
+        lua_pushlightuserdata(T, (void *)rq);
+        lua_pushlightuserdata(T, out);
+        lua_pushlightuserdata(T, &t);
+        status = lua_pcall(T, 3, 0, 0);
+        svc->active = NULL;
+    }
     if (status != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
+        const char *msg = lua_tostring(T, -1);
         /* whatever the failed call wrote is replaced by the report */
         pl_sandbox_answer_clear(out);
         out->status = 500;
@@ -295,7 +368,10 @@ static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sand
         if (!pl_sandbox_answer_header(out, "Content-Type", "text/plain; charset=utf-8"))
             out->body.failed = true;
     }
+    if (T != L)
+        lua_settop(T, 0);
     lua_settop(L, top);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref); /* the thread is garbage now */
     out->latency_ms = svc->latency_ms;
 }
 
@@ -463,6 +539,7 @@ void pl_open_sandbox(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"sandbox_start", l_start},
         {"sandbox_wait_signal", l_wait_signal},
+        {"sandbox_yield", l_sandbox_yield},
         {NULL, NULL},
     };
     luaL_setfuncs(L, funcs, 0);

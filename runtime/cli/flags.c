@@ -121,12 +121,12 @@ static const pl_flag sandbox_flags[] = {
              "fit gets HTTP 503, Retry-After and a fault (default 268435456, 256 MB)"},
     {.names = "--max-connections", .value = "N", .kind = PL_FLAG_INTEGER,
      .key = "max_connections", .min = 1, .max = 1000000,
-     .help = "connections served at once, one thread each; more are closed as they\n"
-             "come (default 1024)"},
+     .help = "connections served at once, one thread each; more get HTTP 503,\n"
+             "Retry-After and a fault, and past N + N/4 + 8 are closed (default 1024)"},
     {.names = "--max-per-ip", .value = "N", .kind = PL_FLAG_INTEGER,
      .key = "max_connections_per_ip", .min = 1, .max = 1000000,
-     .help = "connections at once from one address; more are closed as they come\n"
-             "(default 256)"},
+     .help = "connections at once from one address; more get HTTP 429, Retry-After\n"
+             "and a fault, and past N + N/4 + 8 are closed (default 256)"},
     {.names = "--idle-timeout", .value = "S", .kind = PL_FLAG_INTEGER, .key = "idle_timeout",
      .min = 1, .max = 86400,
      .help = "seconds a connection may stay idle, or take to send a request's headers,\n"

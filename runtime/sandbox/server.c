@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "sandbox/turns.h"
 #include "util/dynlib.h"
 
 /* libmicrohttpd is loaded when the first sandbox starts (util/dynlib.h). */
@@ -61,13 +62,24 @@ typedef struct conn {
     double since;   /* monotonic seconds: when the phase began */
     uint64_t bytes; /* body bytes received in CONN_BODY */
     bool dropped;
+    struct sockaddr_storage peer; /* the client's address (zeroed when MHD does not say) */
+    unsigned over; /* 503 or 429: over max_connections or max_per_ip when it came; else 0 */
 } conn;
+
+/* The hard caps, where connections are closed as they come without an answer: past the
+ * limits, a few more are accepted only to be answered 503 or 429 (so a client learns why and
+ * when to come back), and those are bounded too. */
+static unsigned hard_cap(unsigned limit)
+{
+    unsigned extra = limit / 4 + 8;
+    return limit > UINT_MAX - extra ? UINT_MAX : limit + extra;
+}
 
 struct pl_sandbox {
     struct MHD_Daemon *daemon;
     pl_sandbox_service service;
-    void *instance; /* the open service; only used while holding `lock` */
-    pthread_mutex_t lock;
+    void *instance; /* the open service; only used while holding a turn */
+    pl_turns turns; /* requests and control calls take turns on the instance (turns.h) */
     pthread_mutex_t stop_lock; /* guards `stopping`, signals latency waits to end */
     pthread_cond_t stop_cond;
     int stopping;
@@ -75,6 +87,7 @@ struct pl_sandbox {
     pl_sandbox_options limits; /* every limit set (defaults filled in) */
     pthread_mutex_t conn_lock; /* guards the connections and body_reserved */
     conn *conns;
+    unsigned n_conns;
     size_t body_reserved; /* bytes of body_budget the requests being received hold */
     pthread_t watchdog;
     bool watching;
@@ -263,7 +276,9 @@ static enum MHD_Result queue_refusal(struct MHD_Connection *c, const char *url, 
     pl_buffer b = {0};
     if (is_token_path(url))
         pl_buffer_appendf(&b, "{\"error\": \"%s\", \"error_description\": \"%s\"}\n",
-                          status == 413 ? "request_too_large" : "temporarily_unavailable",
+                          status == 413   ? "request_too_large"
+                          : status == 429 ? "too_many_requests"
+                                          : "temporarily_unavailable",
                           message);
     else
         pl_buffer_appendf(
@@ -273,7 +288,7 @@ static enum MHD_Result queue_refusal(struct MHD_Connection *c, const char *url, 
             "<soap:Body><soap:Fault><faultcode>soap:%s</faultcode>"
             "<faultstring>%s</faultstring></soap:Fault></soap:Body>"
             "</soap:Envelope>",
-            status == 413 ? "Client" : "Server", message);
+            status == 413 || status == 429 ? "Client" : "Server", message);
     size_t len = b.len;
     char *body = b.failed ? NULL : pl_buffer_take(&b);
     pl_buffer_free(&b);
@@ -290,6 +305,8 @@ static enum MHD_Result queue_refusal(struct MHD_Connection *c, const char *url, 
                                                        : "text/xml; charset=utf-8");
     if (retry_after)
         mhd_api.MHD_add_response_header(r, "Retry-After", retry_after);
+    if (status == 429 || status == 503)
+        mhd_api.MHD_add_response_header(r, "Connection", "close"); /* its place is freed */
     enum MHD_Result ret = mhd_api.MHD_queue_response(c, status, r);
     mhd_api.MHD_destroy_response(r);
     return ret;
@@ -322,6 +339,25 @@ static enum MHD_Result refuse_busy(pl_sandbox *s, struct MHD_Connection *c, cons
              "%zu bytes; retry shortly (performlua sandbox --body-budget)",
              s->limits.body_budget);
     return queue_refusal(c, url, 503, message, "1");
+}
+
+/* A connection over max_connections (503) or max_per_ip (429): answered before its body is
+ * read, and closed after the answer (it does not stay to count against the limit). */
+static enum MHD_Result refuse_connection(pl_sandbox *s, struct MHD_Connection *c,
+                                         const char *url, unsigned status)
+{
+    char message[256];
+    if (status == 429)
+        snprintf(message, sizeof message,
+                 "Too many connections from this address: this sandbox serves at most %u at "
+                 "once from one client; retry shortly (performlua sandbox --max-per-ip)",
+                 s->limits.max_per_ip);
+    else
+        snprintf(message, sizeof message,
+                 "Server busy: this sandbox serves at most %u connections at once; retry "
+                 "shortly (performlua sandbox --max-connections)",
+                 s->limits.max_connections);
+    return queue_refusal(c, url, status, message, "1");
 }
 
 /* The MHD response for an answer (its body handed over), or NULL when the connection is to be
@@ -372,6 +408,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        pthread_mutex_lock(&s->conn_lock);
+        conn *k = conn_of(c);
+        unsigned over = k ? k->over : 0;
+        pthread_mutex_unlock(&s->conn_lock);
+        if (over) {
+            conn_phase_set(s, c, CONN_BUSY);
+            return refuse_connection(s, c, url, over);
+        }
         conn_phase_set(s, c, CONN_BODY);
         const char *cl =
             mhd_api.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -434,10 +478,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     pl_sandbox_answer answer;
     memset(&answer, 0, sizeof answer);
     if (s->service.prepare)
-        request.prepared = s->service.prepare(s->instance, &request); /* without the lock */
-    pthread_mutex_lock(&s->lock);
+        request.prepared = s->service.prepare(s->instance, &request); /* without a turn */
+    request.turns = &s->turns;
+    pl_turns_take(&s->turns);
     s->service.handle(s->instance, &request, &answer);
-    pthread_mutex_unlock(&s->lock);
+    pl_turns_end(&s->turns);
     if (request.prepared && s->service.release)
         s->service.release(request.prepared);
     release_body(s, rq); /* not held while the latency is waited out and the answer sent */
@@ -469,7 +514,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     conn_phase_set(s, c, CONN_WAITING); /* for the next request on this connection */
 }
 
-/* Every connection is known from its start to its end, for the watchdog. MHD calls CLOSED
+/* Whether two client addresses are the same host (ports aside). */
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+/* Every connection is known from its start to its end, for the watchdog and the limits. MHD calls CLOSED
  * before it closes the socket, so the watchdog never touches a descriptor reused since. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -484,10 +544,25 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             k->fd = info->connect_fd;
             k->phase = CONN_WAITING;
             k->since = now_monotonic();
+            const union MHD_ConnectionInfo *peer =
+                mhd_api.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            if (peer && peer->client_addr)
+                memcpy(&k->peer, peer->client_addr,
+                       peer->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                : sizeof(struct sockaddr_in));
+            /* past a limit, the connection is answered 503 or 429 at its first request */
+            unsigned same = 0;
+            for (conn *o = s->conns; o; o = o->next)
+                same += same_address(&o->peer, &k->peer);
+            if (s->n_conns >= s->limits.max_connections)
+                k->over = 503;
+            else if (same >= s->limits.max_per_ip)
+                k->over = 429;
             k->next = s->conns;
             if (s->conns)
                 s->conns->prev = k;
             s->conns = k;
+            s->n_conns++;
         }
         *socket_context = k;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
@@ -498,6 +573,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             s->conns = k->next;
         if (k->next)
             k->next->prev = k->prev;
+        s->n_conns--;
         free(k);
         *socket_context = NULL;
     }
@@ -580,7 +656,7 @@ static void sandbox_free(pl_sandbox *s)
 {
     if (s->instance)
         s->service.close(s->instance);
-    pthread_mutex_destroy(&s->lock);
+    pl_turns_destroy(&s->turns);
     pthread_mutex_destroy(&s->conn_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
@@ -621,7 +697,7 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
         s->limits.idle_timeout = PL_SANDBOX_DEFAULT_IDLE_TIMEOUT;
     if (!s->limits.min_rate)
         s->limits.min_rate = PL_SANDBOX_DEFAULT_MIN_RATE;
-    pthread_mutex_init(&s->lock, NULL);
+    pl_turns_init(&s->turns);
     pthread_mutex_init(&s->conn_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_cond_init(&s->stop_cond, NULL);
@@ -641,14 +717,16 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
                      MHD_USE_POLL | MHD_USE_ITC;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = mhd_api.MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
-                                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                                         MHD_OPTION_CONNECTION_LIMIT, s->limits.max_connections,
-                                         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                         s->limits.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-                                         s->limits.idle_timeout, MHD_OPTION_END);
+    s->daemon =
+        mhd_api.MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                 MHD_OPTION_CONNECTION_LIMIT,
+                                 hard_cap(s->limits.max_connections),
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                 hard_cap(s->limits.max_per_ip), MHD_OPTION_CONNECTION_TIMEOUT,
+                                 s->limits.idle_timeout, MHD_OPTION_END);
     int saved = errno;
     if (s->daemon)
         s->watching = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
@@ -676,9 +754,9 @@ int pl_sandbox_port(const pl_sandbox *s)
 
 void pl_sandbox_with_service(pl_sandbox *s, void (*fn)(void *instance, void *arg), void *arg)
 {
-    pthread_mutex_lock(&s->lock);
+    pl_turns_take(&s->turns);
     fn(s->instance, arg);
-    pthread_mutex_unlock(&s->lock);
+    pl_turns_end(&s->turns);
 }
 
 void pl_sandbox_stop(pl_sandbox *s)

@@ -4,12 +4,15 @@
  *
  * Concurrency: MHD serves each connection from its own thread (at most max_connections of
  * them, see pl_sandbox_options for every limit). Bodies are received outside any lock, and
- * the service's prepare hook runs outside it too. The service instance answers
- * one request at a time: the server holds the instance's lock around every call into it, and
- * control calls from the owner (pl_sandbox_with_service) take the same lock. Everything slow
- * happens outside the lock: the latency an answer asks for is waited out after the answer was
- * computed, so N concurrent requests with latency L finish in about L. The service decides the
- * faults; the server carries them out (close without an answer, send half an answer).
+ * the service's prepare hook runs outside it too. The service instance is used by one thread
+ * at a time, but no request holds it for all of its handling: requests take turns on it
+ * (sandbox/turns.h, FIFO), and a request's handle call gives its turn up at the service's safe
+ * points whenever others wait (pl_turns_yield on rq->turns), so a 60 MB request lets small
+ * ones through between its slices instead of stalling them. Control calls from the owner
+ * (pl_sandbox_with_service) take a turn too. Everything slow happens outside a turn: the
+ * latency an answer asks for is waited out after the answer was computed, so N concurrent
+ * requests with latency L finish in about L. The service decides the faults; the server
+ * carries them out (close without an answer, send half an answer).
  *
  * Threads: every thread MHD creates starts with all signals blocked, so SIGINT/SIGTERM only
  * ever reach the thread that started the server (pl_sandbox_wait_signal waits for them). */
@@ -19,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sandbox/turns.h"
 #include "util/buffer.h"
 
 typedef struct pl_sandbox pl_sandbox;
@@ -37,6 +41,10 @@ typedef struct pl_sandbox_request {
     const char *body; /* body_len bytes, NUL-terminated */
     size_t body_len;
     void *prepared; /* what the service's prepare returned for this request (NULL without) */
+    /* The turn the handle call holds. At a safe point (the service's state consistent, nothing
+     * of it held in local variables that another request could change) the service may call
+     * pl_turns_yield(turns): when other requests wait, they run before it goes on. */
+    pl_turns *turns;
 } pl_sandbox_request;
 
 /* What the server does with an answer. */
@@ -55,7 +63,7 @@ typedef struct pl_sandbox_answer {
     int status;     /* HTTP status */
     pl_buffer body; /* a failed buffer closes the connection without an answer */
     pl_sandbox_fault fault;
-    int latency_ms; /* waited out before answering, without the lock */
+    int latency_ms; /* waited out before answering, without a turn */
     /* response headers, copied by pl_sandbox_answer_header */
     struct {
         char *name, *value;
@@ -75,14 +83,15 @@ void pl_sandbox_answer_clear(pl_sandbox_answer *a);
 typedef struct pl_sandbox_service {
     /* Opens an instance; NULL with a message in err (errlen bytes) when it cannot. */
     void *(*open)(void *ctx, char *err, size_t errlen);
-    /* Optional: called for each request before the lock is taken, from the connection's
+    /* Optional: called for each request before a turn is taken, from the connection's
      * thread, so work that is slow and safe from many threads at once (the XSD validation,
      * with read-only state of the instance) does not hold up the other requests. What it
      * returns is rq->prepared in handle, and is given to release afterwards. */
     void *(*prepare)(void *instance, const pl_sandbox_request *rq);
     void (*release)(void *prepared);
-    /* Answers one request into `out` (zeroed). Called with the instance's lock held, from a
-     * connection's thread: nothing slow belongs here (ask for latency in the answer). */
+    /* Answers one request into `out` (zeroed). Called holding a turn on the instance, from a
+     * connection's thread: nothing slow belongs here (ask for latency in the answer), and what
+     * is long gives its turn up at safe points (rq->turns). */
     void (*handle)(void *instance, const pl_sandbox_request *rq, pl_sandbox_answer *out);
     /* Frees the instance (after every request has ended). */
     void (*close)(void *instance);
@@ -97,8 +106,12 @@ typedef struct pl_sandbox_service {
  *   body_budget     the request bodies held at once, over every connection: a request whose
  *                   body does not fit gets 503 with Retry-After (from its Content-Length,
  *                   before it is read)
- *   max_connections connections at once (one thread each); more are closed as they come
- *   max_per_ip      connections at once from one address; more are closed as they come
+ *   max_connections connections at once (one thread each); a request on one more gets 503
+ *                   with Retry-After before its body is read, and its connection is closed;
+ *                   past a hard cap (max_connections + max_connections/4 + 8) connections
+ *                   are closed as they come, without an answer
+ *   max_per_ip      connections at once from one address: the same with 429 (hard cap
+ *                   max_per_ip + max_per_ip/4 + 8)
  *   idle_timeout    seconds a connection may wait for a request's headers to be complete
  *                   (also MHD's inactivity timeout): a client trickling them is dropped
  *   min_rate        bytes per second a body must arrive at: a body gets idle_timeout seconds
@@ -133,7 +146,7 @@ pl_sandbox *pl_sandbox_start(const pl_sandbox_options *opts, const pl_sandbox_se
 
 int pl_sandbox_port(const pl_sandbox *s);
 
-/* Runs fn(instance, arg) with the instance's lock held: how the owner reaches the service's
+/* Runs fn(instance, arg) holding a turn on the instance: how the owner reaches the service's
  * state (statistics, objects, the clock) while requests are being served. */
 void pl_sandbox_with_service(pl_sandbox *s, void (*fn)(void *instance, void *arg), void *arg);
 

@@ -8,7 +8,8 @@
 --
 -- The big request goes through curl in its own process, so the two clients never share an
 -- event loop. With WSDL the sandbox validates every request (the validation of a body runs
--- before the account's lock is taken; decoding and handling it run under the lock).
+-- before the request takes a turn on the account; decoding and handling it run in turns, the
+-- big request giving its turn to waiting ones between slices: runtime/sandbox/README.md).
 local mc = require "performlua"
 local core = require "performlua.core"
 local sandbox = require "performlua.sandbox"

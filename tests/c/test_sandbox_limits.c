@@ -1,7 +1,8 @@
 /* The sandbox server's limits (runtime/sandbox/server.c, pl_sandbox_options) with a service
  * written in C, driven through raw sockets on 127.0.0.1 so a test controls exactly what is
  * sent and when: a body refused from its Content-Length before any of it is sent, the body
- * budget shared by concurrent requests, the connection caps, and slow senders dropped. No
+ * budget shared by concurrent requests, the connection caps (answered 503 or 429, closed
+ * without an answer past a hard cap), and slow senders dropped. No
  * test measures time: waits are bounded only so a broken server fails instead of hanging. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -190,20 +191,43 @@ static void test_body_budget(void)
     pl_sandbox_stop(s);
 }
 
-/* With `cap` connections open and served, one more is closed without an answer; when one of
- * them closes, a new connection is served again. */
-static void check_cap(pl_sandbox_options o, int cap)
+/* A connection past a limit is answered: its request gets `status` (503 over
+ * max_connections, 429 over max_per_ip) with Retry-After and a SOAP fault naming the flag,
+ * before the service sees it, and the connection is closed after the answer. */
+static void check_refused(int fd, const char *status, const char *flag)
+{
+    send_text(fd, "POST /Service.asmx HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+    bool closed;
+    char *answer = read_until(fd, NULL, &closed);
+    CHECK(strncmp(answer, status, strlen(status)) == 0);
+    CHECK(strstr(answer, "Retry-After: 1\r\n") != NULL);
+    CHECK(strstr(answer, "<soap:Fault><faultcode>soap:") != NULL);
+    CHECK(strstr(answer, flag) != NULL);
+    CHECK(closed);
+    if (!strstr(answer, flag))
+        fprintf(stderr, "answer: %s\n", answer);
+    free(answer);
+}
+
+/* With `cap` connections open and served, more are accepted up to the hard cap (cap + cap/4
+ * + 8) and answered `status`; one past the hard cap is closed without an answer. When a served
+ * one closes, a new connection is served again. */
+static void check_cap(pl_sandbox_options o, int cap, const char *status, const char *flag)
 {
     test_service t = {0};
     pl_sandbox *s = start(&t, o);
     if (!s)
         return;
     int port = pl_sandbox_port(s);
-    int fds[8];
+    int hard = cap + cap / 4 + 8;
+    int fds[32];
     for (int i = 0; i < cap; i++) {
         fds[i] = dial(port);
         CHECK(fds[i] >= 0 && request_ok(fds[i]));
     }
+    /* past the limit: accepted (kept idle for now), up to the hard cap */
+    for (int i = cap; i < hard; i++)
+        fds[i] = dial(port);
     int extra = dial(port);
     if (extra >= 0) {
         send_text(extra, "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -213,6 +237,14 @@ static void check_cap(pl_sandbox_options o, int cap)
         free(answer);
         close(extra);
     }
+    int handled = t.handled;
+    for (int i = cap; i < hard; i++) {
+        if (fds[i] >= 0) {
+            check_refused(fds[i], status, flag);
+            close(fds[i]);
+        }
+    }
+    CHECK(t.handled == handled); /* the refused requests never reached the service */
     /* the ones already open are still served */
     CHECK(request_ok(fds[0]));
     close(fds[cap - 1]);
@@ -235,8 +267,10 @@ static void check_cap(pl_sandbox_options o, int cap)
 
 static void test_connection_caps(void)
 {
-    check_cap((pl_sandbox_options){.max_per_ip = 2}, 2);
-    check_cap((pl_sandbox_options){.max_connections = 3}, 3);
+    check_cap((pl_sandbox_options){.max_per_ip = 2}, 2, "HTTP/1.1 429",
+              "(performlua sandbox --max-per-ip)");
+    check_cap((pl_sandbox_options){.max_connections = 3}, 3, "HTTP/1.1 503",
+              "(performlua sandbox --max-connections)");
 }
 
 /* A sender that keeps the connection alive a byte at a time (faster than the idle timeout)

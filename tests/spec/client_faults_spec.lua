@@ -146,6 +146,38 @@ describe("client against sandbox faults", function()
     end)
   end
 
+  -- The sandbox's connection limits answer 429 (--max-per-ip) and 503 (--max-connections)
+  -- with Retry-After and a SOAP fault, before the request is read: like a 429/503 page, the
+  -- request was not processed, so even a Perform is sent again, and starts its send once.
+  for _, case in ipairs({{limit = "max_connections_per_ip", status = "429"},
+      {limit = "max_connections", status = "503"}}) do
+    it("retries a Perform refused with HTTP " .. case.status .. " at a connection limit, "
+        .. "processed once", function()
+      start{[case.limit] = 1}
+      local c = connect{retries = 8, trace = true}
+      local trace = require "performlua.trace"
+      local refused, sent = 0, 0
+      local old = trace.set_sink(function(line)
+        if line:match("^performlua trace: Perform request ") then sent = sent + 1 end
+        if line:match("^performlua trace: Perform response HTTP " .. case.status) then
+          refused = refused + 1
+        end
+      end)
+      local key = esd_key(c) -- the one connection the sandbox serves at once, kept alive
+      -- three at once: the client opens more connections than the one it may have
+      local ok, a, b, d = pcall(mc.parallel, function() return start_send(c, key) end,
+        function() return start_send(c, key) end, function() return start_send(c, key) end)
+      trace.set_sink(old)
+      assert.is_true(ok, tostring(a))
+      assert.is_true(a.ok and b.ok and d.ok)
+      assert.is_true(refused >= 1, "no Perform was refused: the test proves nothing")
+      assert.are.equal(3 + refused, sent) -- each refused one was sent again
+      local s = sb:stats()
+      assert.are.equal(3, s.processed.Perform)
+      assert.are.equal(3, s.sends_started)
+    end)
+  end
+
   it("reset-before: a Perform that may have been received is not resent", function()
     start{faults = {"reset-before:2"}}
     local c = connect()

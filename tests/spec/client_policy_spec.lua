@@ -135,6 +135,36 @@ describe("client policy", function()
     assert.is_true(core.monotonic() - t0 >= 0.29)
   end)
 
+  it("retries a SOAP fault that comes with HTTP 429 or 503 (refused before handling), "
+      .. "not one with HTTP 500", function()
+    -- a server at a limit answers so (the sandbox's --max-per-ip, --max-connections): the
+    -- request was not processed, so even a Perform goes again, after the Retry-After
+    soap_handler = function(e, n)
+      if n == 1 then
+        local r = fault(nil, "Too many connections from this address", "soap:Client")
+        r.status, r.headers = 429, {["retry-after"] = "0.2"}
+        return r
+      end
+      if n == 2 then
+        local r = fault(nil, "Server busy", "soap:Server")
+        r.status = 503
+        return r
+      end
+      return perform_ok(e.body)
+    end
+    local t0 = core.monotonic()
+    assert.is_true(connect():perform("start", defs(1)).ok)
+    assert.are.equal(3, #soap_requests)
+    assert.is_true(core.monotonic() - t0 >= 0.19) -- a lower bound: never early
+    -- the same fault with HTTP 500 may follow work done: raised, not sent again
+    soap_requests = {}
+    soap_handler = function() return fault(nil, "Server busy", "soap:Server") end
+    local ok, err = pcall(connect().perform, connect(), "start", defs(1))
+    assert.is_false(ok)
+    assert.are.equal("fault", err.kind)
+    assert.are.equal(1, #soap_requests)
+  end)
+
   it("gives up after `retries` attempts with the last error", function()
     soap_handler = function() return fault(17, "Rate Limited") end
     local ok, err = pcall(connect{retries = 2}.perform, connect{retries = 2}, "start", defs(1))

@@ -1,5 +1,6 @@
 -- performlua.sandbox.service: the emulated account as an HTTP service. Runs inside the
--- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time.
+-- sandbox server's own lua_State (runtime/sandbox/server.c), one request at a time, though a
+-- long one gives its turn to waiting ones at safe points (core.sandbox_yield, crud.lua).
 --
 --   POST /v2/token        OAuth 2 client credentials (JSON), as the service's auth endpoint
 --   POST /v1/requestToken the legacy endpoint ({clientId, clientSecret} -> accessToken)
@@ -111,35 +112,57 @@ function M.state(cfg)
     stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
       sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
       invalid_requests = 0, dropped_elements = 0},
-    current = {}, -- what the log line of the request being handled says (request_log.lua)
+    current = {}, -- what the log line of a request says (request_log.lua): each request's own
+    -- view of the state has its own (M.handle)
     persist = db and state_mod.save or nil, -- writes the account's changes (--state)
+    in_progress = 0, -- requests and controls begun and not ended (the shared transaction)
   }
 end
 
+-- The account's database holds one transaction while any request or control is in progress.
+-- Requests take turns and interleave (a big Create lets small requests through between its
+-- objects), so a transaction per request would begin and end out of order: the first to begin
+-- opens it, the last to end writes the account's changes (--state) and commits. A moment with
+-- no request in progress leaves a consistent file; a request that fails keeps what it did
+-- before failing, as the service keeps the objects of a Create done before an error.
+local function begin_work(sb)
+  if sb.in_progress == 0 then sb.acct.db:exec("BEGIN IMMEDIATE") end
+  sb.in_progress = sb.in_progress + 1
+end
+
+local function end_work(sb)
+  -- saving may reach a safe point and let another request begin: only the last to end commits
+  local saved, err = true, nil
+  if sb.in_progress == 1 and sb.persist then saved, err = pcall(sb.persist, sb.acct) end
+  sb.in_progress = sb.in_progress - 1
+  if sb.in_progress == 0 then sb.acct.db:exec("COMMIT") end
+  if not saved then error(err, 0) end
+end
+
+local function in_transaction(sb, fn, ...)
+  begin_work(sb)
+  local results = table.pack(pcall(fn, ...))
+  end_work(sb)
+  if not results[1] then error(results[2], 0) end
+  return table.unpack(results, 2, results.n)
+end
+
 --- One HTTP request -> its answer (see the top of this file), logged when --log is on.
+--- Requests take turns on the state and may interleave (a big Create lets small requests
+--- through between its objects), so what belongs to one request (`current`) lives in a view of
+--- the state of its own: the modules read and write the shared fields through it as through sb.
 function M.handle(sb, req)
-  sb.current = {}
+  local view = setmetatable({current = {}}, {__index = sb, __newindex = sb})
   local started = core.monotonic()
-  -- one transaction per request: its changes to the account's database land together
-  local r = sb.acct.db:transaction(function()
-    local answer = routing.route(sb, req)
-    if sb.persist then sb.persist(sb.acct) end
-    return answer
-  end)
-  if sb.log then sb.log(request_log.line(sb.current, r, started)) end
+  local r = in_transaction(sb, routing.route, view, req)
+  if sb.log then sb.log(request_log.line(view.current, r, started)) end
   return r
 end
 
 function M.new(cfg)
   local sb = M.state(cfg)
   return function(req) return M.handle(sb, req) end,
-    function(name, args_lua)
-      return sb.acct.db:transaction(function()
-        local answer = control.control(sb, name, args_lua)
-        if sb.persist then sb.persist(sb.acct) end
-        return answer
-      end)
-    end
+    function(name, args_lua) return in_transaction(sb, control.control, sb, name, args_lua) end
 end
 
 return M

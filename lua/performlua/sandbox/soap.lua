@@ -152,6 +152,8 @@ function M.process(sb, req)
     return fault(500, "soap:Server", "The sandbox could not write its answer: "
       .. tostring(type(xml) == "table" and xml.message or xml), {code = 2, message = "UnexpectedError"})
   end
+  -- the answer is written: a safe point (see crud.lua) before what is left of the request
+  core.sandbox_yield()
   local r = reply.respond(200, xml)
   if dropped then
     sb.current.dropped = dropped

@@ -8,8 +8,9 @@
 --                                 data is the object as Lua literal text (sandbox/serial.lua),
 --                                 nested objects naming their type with `_type` as seeds do
 --   "de:<lower key>"              each data extension's rows (sandbox/rows.lua)
--- After every request the objects whose text changed are written, in the request's own
--- transaction (service.lua), so a request's changes land together or not at all.
+-- When the last request in progress ends, the objects whose text changed are written in the
+-- transaction those requests shared (service.lua), so the file is consistent whenever no
+-- request is in progress.
 --
 -- What is not kept: asynchronous work in flight (a send still running, a queued request, a
 -- scheduled occurrence not yet due) and the sandbox clock's offset. Their objects keep the
