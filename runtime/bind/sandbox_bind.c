@@ -360,6 +360,13 @@ static void service_handle(void *instance, const pl_sandbox_request *rq, pl_sand
     }
     if (status != LUA_OK) {
         const char *msg = lua_tostring(T, -1);
+        if (!msg && lua_istable(T, -1)) {
+            /* an error table (a SQLite error, the codec's): its message, read without
+             * metamethods, which could raise here outside any protected call */
+            lua_pushliteral(T, "message");
+            lua_rawget(T, -2);
+            msg = lua_tostring(T, -1);
+        }
         /* whatever the failed call wrote is replaced by the report */
         pl_sandbox_answer_clear(out);
         out->status = 500;

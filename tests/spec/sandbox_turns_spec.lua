@@ -114,4 +114,65 @@ describe("sandbox turns", function()
     assert.matches("^%S+  Retrieve  Subscriber  200  ", lines[1])
     assert.matches("^%S+  Create  List  200  ", lines[2])
   end)
+
+  it("keeps every request's changes in --state when requests interleave", function()
+    -- A small Create that begins during a big one has safe points of its own, so the big one
+    -- may end first: the account's transaction must not be a per-request one (its end would
+    -- come out of order), and the file must hold both requests' rows after a restart.
+    local state = os.tmpname()
+    os.remove(state)
+    local sb = sandbox.start{port = 0, state = state}
+    local c = mc.connect{auth_url = sb.auth_url, client_id = "sandbox", client_secret = "sandbox",
+      token_cache = false}
+    c:create(mc.DataExtension{CustomerKey = "Turns_State", Name = "Turns state", Fields = {
+      {Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true,
+       IsRequired = true}}}):check()
+    local big_rows = 3000
+    local objects = {}
+    for i = 1, big_rows do
+      objects[i] = mc.DataExtensionObject{CustomerKey = "Turns_State",
+        Properties = {{Name = "SubscriberKey", Value = key(i)}}}
+    end
+    local file = os.tmpname()
+    local f = assert(io.open(file, "wb"))
+    f:write(core.encode("Create", {Objects = objects},
+      {header = {username = "sandbox", password = "sandbox"}}))
+    f:close()
+    objects = nil -- luacheck: ignore 311
+    local done = os.tmpname()
+    os.remove(done)
+    local big = io.popen(string.format("curl -s -o /dev/null -w '%%{http_code}' --max-time 900 "
+      .. "-H 'SOAPAction: Create' -H 'Content-Type: text/xml' -H 'Expect:' --data-binary @%s %s;"
+      .. " touch %s", file, sb.soap_url, done))
+    local function finished()
+      local h = io.open(done, "r")
+      if h then h:close() end
+      return h ~= nil
+    end
+    -- small Creates of three rows each while the big one runs (and a few after)
+    local small, n = 0, 0
+    repeat
+      n = n + 1
+      local three = {}
+      for j = 1, 3 do
+        three[j] = mc.DataExtensionObject{CustomerKey = "Turns_State",
+          Properties = {{Name = "SubscriberKey", Value = string.format("small-%d-%d", n, j)}}}
+      end
+      c:create(three):check()
+      small = small + 3
+    until (finished() and n >= 3) or n > 20000 -- a hang catcher
+    local status = big:read("a")
+    big:close()
+    os.remove(file)
+    os.remove(done)
+    assert.are.equal("200", status)
+    assert.are.equal(big_rows + small, #sb:rows("Turns_State"))
+    sb:stop()
+
+    -- a new sandbox on the same file finds every row of both
+    local again <close> = sandbox.start{port = 0, state = state}
+    assert.are.equal(big_rows + small, #again:rows("Turns_State"))
+    again:stop()
+    for _, suffix in ipairs{"", "-wal", "-shm"} do os.remove(state .. suffix) end
+  end)
 end)
