@@ -61,7 +61,7 @@ stop
 if command -v sqlite3 >/dev/null; then
   [ "$(sqlite3 "$work/account.db" "SELECT value FROM sandbox_meta WHERE key = 'marker'")" = "performlua sandbox" ] \
     || fail "the sqlite3 shell reads the marker"
-  [ "$(sqlite3 "$work/account.db" "SELECT City FROM \"de:customers\" WHERE CustomerID = '7007'")" = "Bergen" ] \
+  [ "$(sqlite3 "$work/account.db" "SELECT City FROM \"de:7281698:customers\" WHERE CustomerID = '7007'")" = "Bergen" ] \
     || fail "the sqlite3 shell reads the row"
 fi
 

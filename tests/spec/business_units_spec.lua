@@ -128,6 +128,88 @@ describe("business units", function()
     assert.is_false(europe:retrieve("DataExtensionObject[Customers]", {"CustomerID"}).ok)
   end)
 
+  it("a CustomerKey is unique within a unit: a child may reuse its parent's key", function()
+    local function de(description)
+      return mc.DataExtension{CustomerKey = "Shared_Key", Name = "Shared key", Description = description,
+        Fields = {{Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true,
+          IsRequired = true}, {Name = "Unit", FieldType = "Text", MaxLength = 50}}}
+    end
+    local europe = ch.connect(sb, {account_id = EUROPE})
+    local made = c:create(de("the parent's"))
+    assert.is_true(made.ok, tostring(made.Results[1].StatusMessage))
+    -- the same key in a child unit: the service accepts it (the key is unique per unit)
+    local in_child = europe:create(de("Europe's"))
+    assert.is_true(in_child.ok, tostring(in_child.Results[1].StatusMessage))
+    -- and from the parent acting in its other child
+    local in_outlet = c:create(de("Outlet's"), {client_id = OUTLET})
+    assert.is_true(in_outlet.ok, tostring(in_outlet.Results[1].StatusMessage))
+    -- within one unit it is still a duplicate
+    for _, again in ipairs{c:create(de("again")), europe:create(de("again")),
+        c:create(de("again"), {client_id = EUROPE})} do
+      assert.is_false(again.ok)
+      assert.are.equal("A DataExtension with the CustomerKey 'Shared_Key' already exists",
+        again.Results[1].StatusMessage)
+    end
+
+    -- rows written through each unit's DataExtensionObject[Shared_Key] stay in that unit
+    local function row(key, unit)
+      return mc.DataExtensionObject{CustomerKey = "Shared_Key", Properties = {
+        {Name = "SubscriberKey", Value = key}, {Name = "Unit", Value = unit}}}
+    end
+    assert.is_true(c:create(row("p-1", "parent")).ok)
+    assert.is_true(c:create(row("p-2", "parent")).ok)
+    assert.is_true(europe:create(row("e-1", "europe")).ok)
+    -- the same primary key in the other unit's data extension is no duplicate
+    assert.is_true(c:create(row("p-1", "outlet"), {client_id = OUTLET}).ok)
+    local function unit_rows(client, opts)
+      local out = {}
+      for _, r in ipairs(client:retrieve_all("DataExtensionObject[Shared_Key]", {"SubscriberKey", "Unit"},
+          nil, opts)) do
+        out[#out + 1] = r.SubscriberKey .. "=" .. r.Unit
+      end
+      table.sort(out)
+      return out
+    end
+    assert.are.same({"p-1=parent", "p-2=parent"}, unit_rows(c))
+    assert.are.same({"e-1=europe"}, unit_rows(europe))
+    assert.are.same({"e-1=europe"}, unit_rows(c, {client_id = EUROPE}))
+    assert.are.same({"p-1=outlet"}, unit_rows(c, {client_id = OUTLET}))
+    -- Update and Delete of a row change the acting unit's rows only
+    assert.is_true(c:update(row("p-1", "outlet, changed"), {client_id = OUTLET}).ok)
+    assert.is_true(c:delete(mc.DataExtensionObject{CustomerKey = "Shared_Key",
+      Keys = {{Name = "SubscriberKey", Value = "p-2"}}}).ok)
+    assert.are.same({"p-1=parent"}, unit_rows(c))
+    assert.are.same({"p-1=outlet, changed"}, unit_rows(c, {client_id = OUTLET}))
+    -- the control with a key only reads the parent's rows
+    assert.are.equal(1, #sb:rows("Shared_Key"))
+    assert.are.equal("parent", sb:rows("Shared_Key")[1].Unit)
+
+    -- a Retrieve by CustomerKey from each unit answers that unit's object
+    local by_key = mc.SimpleFilterPart{Property = "CustomerKey", SimpleOperator = "equals",
+      Value = "Shared_Key"}
+    local function described(client, opts)
+      local r = client:retrieve("DataExtension", {"Description", "Client.ID"}, by_key, opts)
+      assert.is_true(r.ok, tostring(r.OverallStatus))
+      assert.are.equal(1, #r.Results)
+      return r.Results[1].Description, r.Results[1].Client.ID
+    end
+    assert.are.same({"the parent's", PARENT}, {described(c)})
+    assert.are.same({"Europe's", EUROPE}, {described(europe)})
+    assert.are.same({"Outlet's", OUTLET}, {described(c, {client_id = OUTLET})})
+
+    -- an Update from the child changes the child's object, not the parent's
+    local changed = europe:update(mc.DataExtension{CustomerKey = "Shared_Key", Description = "changed in Europe"})
+    assert.is_true(changed.ok, tostring(changed.Results[1].StatusMessage))
+    assert.are.same({"changed in Europe", EUROPE}, {described(europe)})
+    assert.are.same({"the parent's", PARENT}, {described(c)})
+    assert.are.same({"Outlet's", OUTLET}, {described(c, {client_id = OUTLET})})
+    -- Delete from the child leaves the parent's data extension and rows
+    assert.is_true(europe:delete(mc.DataExtension{CustomerKey = "Shared_Key"}).ok)
+    assert.is_false(europe:retrieve("DataExtensionObject[Shared_Key]", {"SubscriberKey"}).ok)
+    assert.are.same({"p-1=parent"}, unit_rows(c))
+    assert.are.same({"the parent's", PARENT}, {described(c)})
+  end)
+
   it("refuses business unit options that are not MIDs or given twice", function()
     assert.are.equal("c:create: client_id must be a business unit's MID (a number such as "
       .. "7281698), got 'europe'", uh.raised(pcall(c.create, c, mc.List{ListName = "x"}, {client_id = "europe"})))

@@ -75,19 +75,21 @@ describe("sandbox row store", function()
   it("keeps a data extension's rows in a table whose primary key has a unique NOCASE index", function()
     local a = small_account()
     local db = a.db
+    local store = a:row_store("Members")
+    -- the table is named by the data extension's unit and key (a key is unique per unit)
+    assert.are.equal("de:" .. a.mid .. ":members", store.name)
     local index = db:first("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-      "de:members")
+      store.name)
     assert.truthy(index.sql:find('"SubscriberKey" COLLATE NOCASE', 1, true))
     assert.truthy(index.sql:find("UNIQUE", 1, true))
     -- finding a row by its key asks the index, not a scan of the table
-    local store = a:row_store("Members")
     local where = store:key_where({SubscriberKey = "A-1"})
     local plan = {}
-    for row in db:rows("EXPLAIN QUERY PLAN SELECT rowid FROM \"de:members\" WHERE " .. where, "A-1") do
+    for row in db:rows("EXPLAIN QUERY PLAN SELECT rowid FROM " .. store.qname .. " WHERE " .. where, "A-1") do
       plan[#plan + 1] = row.detail
     end
-    assert.truthy(table.concat(plan, " "):find("USING COVERING INDEX de:members:pk", 1, true)
-      or table.concat(plan, " "):find("USING INDEX de:members:pk", 1, true), table.concat(plan, " "))
+    assert.truthy(table.concat(plan, " "):find("USING COVERING INDEX " .. store.name .. ":pk", 1, true)
+      or table.concat(plan, " "):find("USING INDEX " .. store.name .. ":pk", 1, true), table.concat(plan, " "))
     assert.truthy(store:find({SubscriberKey = "A-1"})) -- keys compare without case
     assert.is_nil(store:insert({SubscriberKey = "C-3", Name = "again"}))
     assert.are.equal(6, store:count())
@@ -274,6 +276,57 @@ describe("sandbox --state", function()
     -- the counters go on where they stopped: a new object gets a new ID
     local r = c:create({mc.List{ListName = "Another"}})
     assert.are_not.equal(r.Results[1].NewID, 0)
+  end)
+
+  it("keeps two units' data extensions with one CustomerKey apart across restarts", function()
+    local path = TMP .. "/units.db"
+    os.remove(path)
+    local EUROPE = 7281701
+    local function de()
+      return mc.DataExtension{CustomerKey = "Same_Key", Name = "Same key", Fields = {
+        {Name = "K", FieldType = "Text", MaxLength = 20, IsPrimaryKey = true, IsRequired = true},
+        {Name = "Unit", FieldType = "Text", MaxLength = 20}}}
+    end
+    local function row(unit)
+      return mc.DataExtensionObject{CustomerKey = "Same_Key",
+        Properties = {{Name = "K", Value = "k1"}, {Name = "Unit", Value = unit}}}
+    end
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      local c = ch.connect(sb)
+      assert.is_true(c:create(de()).ok)
+      assert.is_true(c:create(de(), {client_id = EUROPE}).ok)
+      assert.is_true(c:create(row("parent")).ok)
+      assert.is_true(c:create(row("europe"), {client_id = EUROPE}).ok)
+    end
+    require("performlua.auth")._reset()
+    local sb <close> = sandbox.start{port = 0, state = path}
+    local c = ch.connect(sb)
+    assert.are.same({{K = "k1", Unit = "parent"}}, c:retrieve_all("DataExtensionObject[Same_Key]", {"K", "Unit"}))
+    assert.are.same({{K = "k1", Unit = "europe"}}, c:retrieve_all("DataExtensionObject[Same_Key]",
+      {"K", "Unit"}, nil, {client_id = EUROPE}))
+    -- the tables are named by unit and key
+    local db = core.sqlite_open(path, {readonly = true})
+    local names = {}
+    for r in db:rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'de:%:same_key'") do
+      names[#names + 1] = r.name
+    end
+    db:close()
+    table.sort(names)
+    assert.are.same({"de:7281698:same_key", "de:7281701:same_key"}, names)
+  end)
+
+  it("refuses a state file of the development format 1 (rows not kept per unit)", function()
+    local path = TMP .. "/format1.db"
+    os.remove(path)
+    local db = core.sqlite_open(path)
+    db:exec("CREATE TABLE sandbox_meta (key TEXT PRIMARY KEY, value)")
+    db:run("INSERT INTO sandbox_meta (key, value) VALUES ('marker', 'performlua sandbox')")
+    db:run("INSERT INTO sandbox_meta (key, value) VALUES ('format', 1)")
+    db:close()
+    local ok, err = pcall(sandbox.start, {port = 0, state = path})
+    assert.is_false(ok)
+    assert.truthy(tostring(err.message or err):find("state format 1", 1, true), tostring(err.message or err))
   end)
 
   it("refuses a file that is not its own, leaving it unchanged", function()

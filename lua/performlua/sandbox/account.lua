@@ -165,7 +165,7 @@ function M.new(cfg)
   local self = setmetatable({
     clock = clock_mod.new(cfg.speed or 1),
     types = {},
-    rows = {},                 -- lower(DE CustomerKey) -> its row store (sandbox/rows.lua)
+    rows = {},                 -- "<MID>:<lower DE CustomerKey>" -> its row store (sandbox/rows.lua)
     db = cfg.db or rows_mod.open(nil), -- where the rows (and with --state, everything) live
     jobs = {},                 -- asynchronous work moving on the clock
     pending = {},              -- asynchronous requests waiting for their time {due=, run=}
@@ -245,9 +245,21 @@ end
 function M:attach_store(de)
   local columns = {}
   for i, f in ipairs(de.Fields or {}) do columns[i] = f.Name end
-  local store = rows_mod.attach(self.db, de, columns)
-  self.rows[de.CustomerKey:lower()] = store
+  local store = rows_mod.attach(self.db, de, columns, self:unit_of(de))
+  store.rows_key = M.rows_key(self:unit_of(de), de.CustomerKey)
+  self.rows[store.rows_key] = store
   return store
+end
+
+--- The business unit an object belongs to.
+function M:unit_of(obj)
+  return rawget(obj, "_mid") or self.mid
+end
+
+--- The key of `self.rows` for data extension `key` of business unit `mid`: a CustomerKey is
+--- unique within a unit, so two units' data extensions with one key have separate rows.
+function M.rows_key(mid, key)
+  return tostring(mid) .. ":" .. tostring(key):lower()
 end
 
 -- ----------------------------------------------------------------------------------------------
@@ -265,8 +277,40 @@ function M.clear_rows(store)
   store:clear()
 end
 
-function M:row_store(key)
-  return type(key) == "string" and self.rows[key:lower()] or nil
+--- The row store of data extension `key` in business unit `mid`. Without `mid` (controls,
+--- seeds), or in an account of one unit: the parent's (the account's) data extension with
+--- that key, else the one of the lowest MID that has one.
+function M:row_store(key, mid)
+  if type(key) ~= "string" then return nil end
+  if mid ~= nil and next(self.units) ~= nil then return self.rows[M.rows_key(mid, key)] end
+  local store = self.rows[M.rows_key(self.mid, key)]
+  if store then return store end
+  return self:row_store_in(key, {all = true})
+end
+
+--- The row store of data extension `key` among the units of `scope` ({mids=, all=}):
+--- `prefer`'s (the acting unit) when it has one, else the lowest MID's; nil when no unit of
+--- the scope has a data extension with that key.
+function M:row_store_in(key, scope, prefer)
+  if type(key) ~= "string" then return nil end
+  local lower = key:lower()
+  if prefer ~= nil and (scope.all or scope.mids[prefer]) then
+    local store = self.rows[M.rows_key(prefer, key)]
+    if store then return store end
+  end
+  local best, best_mid
+  for _, store in pairs(self.rows) do
+    if store.de and store.de.CustomerKey:lower() == lower and self:owned(store.de, scope) then
+      local mid = self:unit_of(store.de)
+      if best_mid == nil or mid < best_mid then best, best_mid = store, mid end
+    end
+  end
+  return best
+end
+
+-- The scope of the unit a request acts in.
+local function unit_scope(self, ctx)
+  return {mids = {[ctx and ctx.mid or self.mid] = true}}
 end
 
 --- Whether a row store's data extension belongs to a unit of `scope` ({mids=, all=}) or, given
@@ -280,8 +324,9 @@ end
 
 --- Makes data extension `key` answer `count` generated rows (computed from the row number at
 --- page time, nothing stored): for benchmarks of multi-million-row retrieves.
-function M:generate_rows(key, count)
-  local store = self:row_store(key)
+--- `mid`: the unit of the data extension (default: the parent's, else the only one's).
+function M:generate_rows(key, count, mid)
+  local store = mid and self.rows[M.rows_key(mid, key)] or self:row_store(key)
   if not store then
     local de = self:insert("DataExtension", {CustomerKey = key, Name = key, IsSendable = false,
       Fields = {
@@ -290,8 +335,8 @@ function M:generate_rows(key, count)
         {Name = "FirstName", FieldType = "Text", MaxLength = 100},
         {Name = "Points", FieldType = "Number"},
         {Name = "JoinedDate", FieldType = "Date"},
-      }})
-    store = self:row_store(de.CustomerKey)
+      }}, mid)
+    store = self.rows[M.rows_key(self:unit_of(de), de.CustomerKey)]
   end
   local cols = {}
   for _, c in ipairs(store.columns) do cols[c] = c:lower() end
@@ -438,16 +483,28 @@ end
 --- The stored object a request names: by ObjectID, else ID, else CustomerKey, else
 --- SubscriberKey (how subscribers are named), else Name for types without those. Returns obj,
 --- index or nil, how it was looked up.
+---
+--- `mid` (optional) is the business unit to look in: only that unit's objects match. A
+--- CustomerKey is unique within a unit, not across the enterprise (a child unit may have a
+--- data extension with the key of its parent's), so a lookup by key where the acting unit is
+--- known must give it. Without `mid`, or in an account of one unit (no BusinessUnits: every
+--- MID is that account), every object matches and the first one wins.
 local IDENTITY_KEYS = {"ObjectID", "ID", "CustomerKey", "SubscriberKey"}
-function M:find(type_name, ref)
+function M:find(type_name, ref, mid)
   local c = self.types[type_name]
+  if mid ~= nil and next(self.units) == nil then mid = nil end
+  local default_mid = self.mid
+  local function in_unit(o)
+    return mid == nil or (rawget(o, "_mid") or default_mid) == mid
+  end
   local keys = IDENTITY_KEYS
   for _, k in ipairs(keys) do
     local want = type(ref) == "table" and rawget(ref, k)
     if want ~= nil and want ~= "" then
       if c then
+        local text = tostring(want)
         for i, o in ipairs(c.list) do
-          if rawget(o, k) ~= nil and tostring(rawget(o, k)) == tostring(want) then return o, i end
+          if rawget(o, k) ~= nil and tostring(rawget(o, k)) == text and in_unit(o) then return o, i end
         end
       end
       return nil, nil, string.format("%s '%s'", k, tostring(want))
@@ -456,7 +513,7 @@ function M:find(type_name, ref)
   local name = type(ref) == "table" and rawget(ref, "Name")
   if name and c then
     for i, o in ipairs(c.list) do
-      if rawget(o, "Name") == name then return o, i end
+      if rawget(o, "Name") == name and in_unit(o) then return o, i end
     end
     return nil, nil, string.format("Name '%s'", name)
   end
@@ -686,7 +743,8 @@ function M:retrieve(rr, ctx)
 
   local de_key = de_key_of(object_type)
   if de_key then
-    return self:retrieve_rows(de_key, object_type, properties, rr.Filter, batch, request_id, scope)
+    return self:retrieve_rows(de_key, object_type, properties, rr.Filter, batch, request_id, scope,
+      ctx.mid or self.mid)
   end
   if object_type == "DataExtensionObject" then
     return retrieve_error("Error: Retrieve rows with the ObjectType DataExtensionObject[<data "
@@ -734,9 +792,14 @@ function M:retrieve(rr, ctx)
   return self:page(cursor, request_id)
 end
 
-function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, scope)
-  local store = self:row_store(key)
-  if store and scope and not self:unit_has_store(store, scope) then store = nil end
+function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, scope, prefer)
+  local store
+  if scope and next(self.units) ~= nil then
+    store = self:row_store_in(key, scope, prefer) -- the key in the acting unit, else the scope's
+  else
+    store = self:row_store(key)
+    if store and scope and not self:unit_has_store(store, scope) then store = nil end
+  end
   if not store then return retrieve_error(string.format(M.NO_HANDLER, object_type)) end
   local by_lower = {}
   for _, c in ipairs(store.columns) do by_lower[c:lower()] = c end
@@ -780,7 +843,7 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     local upto = store:last_rowid()
     cursor.pos = 0
     cursor.fetch = function(after, limit)
-      if self.rows[key:lower()] ~= store then return function() return nil end end -- deleted since
+      if self.rows[store.rows_key] ~= store then return function() return nil end end -- deleted since
       return store:scan(after, where, params, exact and limit or nil, upto)
     end
     -- SQL's answer is the whole answer only when the filter translated exactly
@@ -853,16 +916,25 @@ local function find_row(store, row)
   return store:find(row)
 end
 
-function M:row_store_for(obj)
+-- The row store a DataExtensionObject names by CustomerKey or Name, in the unit the request
+-- acts in (any unit without ctx).
+function M:row_store_for(obj, ctx)
   local key = rawget(obj, "CustomerKey")
-  if key then return self:row_store(key), key end
+  if key then return self:row_store_by_key(key, ctx), key end
   local name = rawget(obj, "Name")
   if name then
+    local scope = ctx and unit_scope(self, ctx)
     for _, s in pairs(self.rows) do
-      if s.de.Name == name then return s, name end
+      if s.de.Name == name and (not scope or self:owned(s.de, scope)) then return s, name end
     end
   end
   return nil, key or name
+end
+
+-- The row store of data extension `key` in the unit the request acts in (any unit without ctx).
+function M:row_store_by_key(key, ctx)
+  if ctx and next(self.units) ~= nil then return self:row_store(key, ctx.mid or self.mid) end
+  return self:row_store(key)
 end
 
 local function de_object_type(obj)
@@ -878,9 +950,9 @@ function M:writable_store(obj, bracket_key, ctx)
   local store, key
   if bracket_key then
     key = bracket_key
-    store = self:row_store(key)
+    store = self:row_store_by_key(key, ctx)
   else
-    store, key = self:row_store_for(obj)
+    store, key = self:row_store_for(obj, ctx)
   end
   if store and not self:unit_has_store(store, ctx) then store = nil end
   if not store then
@@ -928,7 +1000,7 @@ end
 -- The stored object an Update or Delete names, in the token's business unit, and its index;
 -- or nil, nil and the Error result.
 function M:find_to_change(t, obj, ctx)
-  local stored, index, how = self:find(t, obj)
+  local stored, index, how = self:find(t, obj, ctx.mid or self.mid)
   if stored and not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
     stored, how = nil, M.named_by(obj) -- another business unit's: not found in this one
   end
@@ -978,7 +1050,8 @@ function M:create_one(obj, ctx)
   end
   local key = rawget(obj, "CustomerKey")
   if key then
-    local existing = self:find(t, {CustomerKey = key})
+    -- unique within the unit the object is created in (another unit may have the key)
+    local existing = self:find(t, {CustomerKey = key}, ctx.mid or self.mid)
     if existing then
       return result("Error", string.format("A %s with the CustomerKey '%s' already exists",
         t, key), {ErrorCode = M.ERR.duplicate_key})
@@ -1049,7 +1122,7 @@ function M:exists(obj, ctx)
     return find_row(store, row) ~= nil
   end
   if no_handler(t) then return false end
-  local stored = self:find(t, obj)
+  local stored = self:find(t, obj, ctx.mid or self.mid)
   return stored ~= nil and self:owned(stored, {mids = {[ctx.mid or self.mid] = true}})
 end
 
@@ -1096,9 +1169,10 @@ function M:delete_one(obj, ctx)
   if not stored then return missing end
   table.remove(self.types[t].list, index)
   if t == "DataExtension" then
-    local store = self.rows[stored.CustomerKey:lower()]
+    local rows_key = M.rows_key(self:unit_of(stored), stored.CustomerKey)
+    local store = self.rows[rows_key]
     if store then store:drop() end
-    self.rows[stored.CustomerKey:lower()] = nil
+    self.rows[rows_key] = nil
   end
   return result("OK", "Deleted " .. t, {Object = M.present(t, stored)})
 end

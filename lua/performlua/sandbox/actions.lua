@@ -56,7 +56,7 @@ local function not_found(type_name, how, code)
 end
 
 local function find_owned(acct, type_name, def, ctx)
-  local obj, _, how = acct:find(type_name, def)
+  local obj, _, how = acct:find(type_name, def, ctx.mid or acct.mid)
   if obj and not acct:owned(obj, {mids = {[ctx.mid or acct.mid] = true}}) then
     obj, how = nil, acct.named_by(def) -- another business unit's: not found in this one
   end
@@ -146,13 +146,13 @@ H.Campaign = {
   end,
 }
 
-H.ContentValidation = function(acct, _, def)
+H.ContentValidation = function(acct, _, def, ctx)
   -- the definition is the request itself: validate its Email's content
   local email_ref = def.Email
   if type(email_ref) ~= "table" then
     return error_result(ERR.invalid_request, "ContentValidation needs the Email to validate")
   end
-  local email, _, how = acct:find("Email", email_ref)
+  local email, _, how = acct:find("Email", email_ref, ctx and ctx.mid or acct.mid)
   if not email then return not_found("Email", how) end
   local text = (email.HTMLBody or "") .. " " .. (email.TextBody or "") .. " " .. (email.Subject or "")
   local spammy = 0
@@ -185,7 +185,7 @@ H.PlatformApplication = {
 local function sender_of(acct, esd, def, ctx)
   local sender = {FromName = esd.FromName, FromAddress = esd.FromAddress}
   if type(esd.SenderProfile) == "table" then
-    local profile = acct:find("SenderProfile", esd.SenderProfile)
+    local profile = acct:find("SenderProfile", esd.SenderProfile, acct:unit_of(esd))
     if profile then sender = {FromName = profile.FromName, FromAddress = profile.FromAddress} end
   end
   local ref = def.SenderProfile
@@ -206,7 +206,7 @@ M.sender_of = sender_of
 -- what Perform start makes at once and a Schedule makes for each occurrence ahead of its time
 -- (SendDate = `at`), so the scheduled Send can be seen and canceled before it goes out.
 function M.new_send(acct, esd, sender, ctx, at)
-  local email = type(esd.Email) == "table" and acct:find("Email", esd.Email) or nil
+  local email = type(esd.Email) == "table" and acct:find("Email", esd.Email, acct:unit_of(esd)) or nil
   return acct:insert("Send", {
     ID = acct:new_task_id(), EmailName = email and email.Name or esd.Name,
     Subject = esd.EmailSubject or (email and email.Subject), FromName = sender.FromName,
@@ -309,7 +309,7 @@ H.Send = {
 
 H.DataExtension = {
   cleardata = function(acct, obj)
-    local store = acct:row_store(obj.CustomerKey)
+    local store = acct:row_store(obj.CustomerKey, acct:unit_of(obj))
     local removed = 0
     if store then
       removed = store:count()

@@ -85,7 +85,7 @@ end
 -- The source data extension of an audience, or nil (an audience seeded with counts only).
 local function source_of(acct, aud)
   local key = rawget(aud, "_source")
-  return key and acct:row_store(key) or nil, key
+  return key and acct:row_store(key, acct:unit_of(aud)) or nil, key
 end
 
 --- count (or totalcount with `total`) of an audience: its source's rows (that the filter
@@ -109,7 +109,7 @@ end
 --- when missing with the source's columns, sendable on the source's subscriber column.
 function M.publish_store(acct, aud)
   local key = aud.CustomerKey
-  local store = acct:row_store(key)
+  local store = acct:row_store(key, acct:unit_of(aud))
   if store then return store end
   local source = source_of(acct, aud)
   local fields, key_col = {}, "SubscriberKey"
@@ -127,7 +127,7 @@ function M.publish_store(acct, aud)
     Description = "Published by the audience " .. tostring(aud.Name or key), IsSendable = true,
     SendableDataExtensionField = key_col and {Name = key_col} or nil, Fields = fields},
     rawget(aud, "_mid"))
-  return acct:row_store(de.CustomerKey)
+  return acct:row_store(de.CustomerKey, acct:unit_of(de))
 end
 
 --- build: the published data extension holds exactly the rows the audience keeps now.
@@ -158,19 +158,21 @@ local function list_of(v)
   return v
 end
 
-local function find_de(acct, id)
+-- A data extension a SendDefinitionList names (by ObjectID, or the sandbox's CustomerKey), in
+-- the unit of the definition that names it.
+local function find_de(acct, id, mid)
   for _, de in ipairs(acct:collection("DataExtension").list) do
-    if de.ObjectID == id then return acct:row_store(de.CustomerKey) end
+    if de.ObjectID == id then return acct:row_store(de.CustomerKey, acct:unit_of(de)) end
   end
-  return acct:row_store(id)
+  return acct:row_store(id, mid)
 end
 
 -- Adds the people one SendDefinitionList entry names to `into` (key -> membership status).
-local function add_people(acct, sdl, into)
+local function add_people(acct, sdl, into, mid)
   local list_ref = rawget(sdl, "List")
   local de_id = rawget(sdl, "CustomObjectID")
   if type(list_ref) == "table" and (list_ref.ID or list_ref.ObjectID or list_ref.CustomerKey) then
-    local list = acct:find("List", list_ref)
+    local list = acct:find("List", list_ref, mid)
     if not list then
       return nil, string.format("The SendDefinitionList names the List %s, which does not exist",
         tostring(list_ref.ID or list_ref.ObjectID or list_ref.CustomerKey))
@@ -186,7 +188,7 @@ local function add_people(acct, sdl, into)
     return true
   end
   if de_id ~= nil and de_id ~= "" then
-    local store = find_de(acct, de_id)
+    local store = find_de(acct, de_id, mid)
     if not store then
       return nil, string.format("The SendDefinitionList names the data extension '%s' "
         .. "(CustomObjectID), which does not exist", tostring(de_id))
@@ -222,7 +224,8 @@ function M.of_definition(acct, esd)
   local sources, exclusions = {}, {}
   for _, sdl in ipairs(sdls) do
     local kind = rawget(sdl, "SendDefinitionListType") or "SourceList"
-    local ok, err = add_people(acct, sdl, EXCLUSION_TYPES[kind] and exclusions or sources)
+    local ok, err = add_people(acct, sdl, EXCLUSION_TYPES[kind] and exclusions or sources,
+      acct:unit_of(esd))
     if not ok then return nil, err end
   end
   local status = {}

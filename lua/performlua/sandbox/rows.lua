@@ -1,6 +1,7 @@
 -- performlua.sandbox.rows: data extension rows on SQLite.
 --
--- One table per data extension, named "de:<lower CustomerKey>" (quoted as an identifier), one
+-- One table per data extension, named "de:<MID>:<lower CustomerKey>" (quoted as an identifier:
+-- a CustomerKey is unique within a business unit, so the unit is part of the name), one
 -- TEXT column per field, and the implicit rowid as the order of arrival (an Update keeps a
 -- row's place, a Delete leaves the others where they were). The primary key columns carry a
 -- UNIQUE index COLLATE NOCASE: the service's database compares keys without case ("ABC" and
@@ -35,9 +36,9 @@ local function quote(name)
 end
 M.quote = quote
 
---- The table name of the data extension whose CustomerKey is `key`.
-function M.table_name(key)
-  return "de:" .. tostring(key):lower()
+--- The table name of the data extension whose CustomerKey is `key` in business unit `mid`.
+function M.table_name(key, mid)
+  return "de:" .. tostring(mid) .. ":" .. tostring(key):lower()
 end
 
 --- A value as a column stores it (see the top of this file).
@@ -63,11 +64,12 @@ local function primary_keys(de)
   return keys
 end
 
---- The store of data extension `de` (columns in field order), its table made when missing.
+--- The store of data extension `de` of business unit `mid` (columns in field order), its
+--- table made when missing.
 --- An existing table (a state file opened again) is kept with its rows.
-function M.attach(db, de, columns)
+function M.attach(db, de, columns, mid)
   local self = setmetatable({db = db, de = de, columns = columns,
-    name = M.table_name(de.CustomerKey)}, Store)
+    name = M.table_name(de.CustomerKey, mid)}, Store)
   self.pk = primary_keys(de)
   self.qname = quote(self.name)
   self.by_lower = {}

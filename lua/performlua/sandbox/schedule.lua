@@ -94,7 +94,7 @@ function M.run(acct, body, schedule, ctx, hooks)
   for i, obj in ipairs(body.Interactions or {}) do
     local t = core.typeof(obj)
     local r = {OrdinalID = i - 1, Object = schedule}
-    local stored, _, how = acct:find(t or "", obj)
+    local stored, _, how = acct:find(t or "", obj, ctx.mid or acct.mid)
     -- only the token's business unit's definitions can be scheduled
     if stored and not acct:owned(stored, {mids = {[ctx.mid or acct.mid] = true}}) then stored = nil end
     local function refuse(code, message)

@@ -7,7 +7,8 @@
 --   objects (id, type, data)      every object, one row each, in order of arrival (id);
 --                                 data is the object as Lua literal text (sandbox/serial.lua),
 --                                 nested objects naming their type with `_type` as seeds do
---   "de:<lower key>"              each data extension's rows (sandbox/rows.lua)
+--   "de:<MID>:<lower key>"        each data extension's rows (sandbox/rows.lua), by its
+--                                 business unit and key (format 2; format 1 had no MID)
 -- When the last request in progress ends, the objects whose text changed are written in the
 -- transaction those requests shared (service.lua), so the file is consistent whenever no
 -- request is in progress.
@@ -21,7 +22,9 @@ local rows_mod = require "performlua.sandbox.rows"
 
 local M = {}
 
-M.FORMAT = 1
+-- 2: row tables and generated data extensions are named by business unit and key (a
+-- CustomerKey is unique per unit). Format 1 files (unreleased) are refused, not converted.
+M.FORMAT = 2
 M.MARKER = "performlua sandbox"
 
 local function refuse(path, why)
@@ -63,6 +66,11 @@ function M.check(path)
   if format > M.FORMAT then
     refuse(path, string.format("it was written by a newer performlua (state format %d; this one "
       .. "reads format %d)", format, M.FORMAT))
+  end
+  if format < M.FORMAT then
+    refuse(path, string.format("it was written by an earlier development build (state format %d, "
+      .. "whose data extension rows are not kept per business unit; this one reads format %d): "
+      .. "start a new state file", format, M.FORMAT))
   end
   return true
 end
@@ -118,7 +126,7 @@ function M.save(acct)
   for o, id in pairs(saved.ids) do
     if not seen[id] then saved.ids[o] = nil end
   end
-  local generated = {}
+  local generated = {} -- "<MID>:<lower key>" -> count
   for key, store in pairs(acct.rows) do
     if store.generated then generated[key] = store.generated.count end
   end
@@ -163,7 +171,10 @@ function M.load(acct, typed_nested)
   acct.mid = math.tointeger(tonumber(meta.mid)) or acct.mid
   for _, de in ipairs(acct:collection("DataExtension").list) do acct:attach_store(de) end
   local generated = meta.generated and serial.load(meta.generated) or {}
-  for key, count in pairs(generated) do acct:generate_rows(key, count) end
+  for rows_key, count in pairs(generated) do
+    local mid, key = rows_key:match("^(%-?%d+):(.*)$")
+    acct:generate_rows(key, count, math.tointeger(tonumber(mid)))
+  end
   acct:index_units()
 end
 

@@ -67,7 +67,7 @@ function M.create(acct, obj, ctx)
     return refuse("The Triggered Send Object must contain the Triggered Send ID or the Customer Key",
       ERR_KEY)
   end
-  local tsd = acct:find("TriggeredSendDefinition", ref)
+  local tsd = acct:find("TriggeredSendDefinition", ref, ctx.mid or acct.mid)
   if tsd and not acct:owned(tsd, {mids = {[ctx.mid or acct.mid] = true}}) then tsd = nil end
   if not tsd then return refuse("Invalid Customer Key", ERR_KEY) end
   local status = tsd.TriggeredSendStatus or "New"
