@@ -1,5 +1,6 @@
 /* Judging a response before any XML parser sees it; see precheck.h. */
 #include "codec/precheck.h"
+#include "codec/value.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -189,12 +190,16 @@ bool pl_soap_precheck(const char *s, size_t len, char *why, size_t cap)
 
 /* ---- libxml2's errors ---- */
 
-/* The message on one line, without trailing space. */
+/* The message on one line, without trailing space, and safe text: libxml2 quotes the input
+ * around some errors and may cut the quote inside a character, or quote control bytes. */
 static void tidy(pl_xml_error *e)
 {
     for (char *p = e->message; *p; p++)
         if (*p == '\n')
             *p = ' ';
+    char safe[sizeof e->message];
+    pl_value_safe_text(e->message, strlen(e->message), false, sizeof safe - 1, safe, sizeof safe);
+    memcpy(e->message, safe, sizeof safe);
     size_t n = strlen(e->message);
     while (n > 0 && isspace((unsigned char)e->message[n - 1]))
         e->message[--n] = '\0';
