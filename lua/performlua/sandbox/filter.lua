@@ -14,6 +14,8 @@ local function fail(message)
   error({filter_error = message}, 0)
 end
 
+--- A value as text: how filters compare values, and how a data extension's columns store them
+--- (rows.lua), so a filter answers the same in SQL (filter_sql.lua) and here.
 local function as_text(v)
   if v == nil then return nil end
   local t = type(v)
@@ -233,5 +235,7 @@ function M.matches(part, get)
   end
   return ands
 end
+
+M.as_text = as_text
 
 return M

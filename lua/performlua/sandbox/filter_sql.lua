@@ -27,20 +27,9 @@ local core = require "performlua.core"
 
 local M = {}
 
-local function quote(name) return '"' .. name:gsub('"', '""') .. '"' end
+local quote = require("performlua.sandbox.rows").quote -- a column name as an SQL identifier
 
-local function as_text(v)
-  local t = type(v)
-  if t == "string" then return v end
-  if t == "boolean" then return v and "true" or "false" end
-  if t == "number" then
-    if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53 then
-      return string.format("%d", v)
-    end
-    return tostring(v)
-  end
-  return nil
-end
+local as_text = require("performlua.sandbox.filter").as_text
 
 local function values_of(part)
   local dates = part.DateValue ~= nil and (type(part.DateValue) ~= "table" or #part.DateValue > 0)

@@ -41,19 +41,8 @@ function M.table_name(key, mid)
   return "de:" .. tostring(mid) .. ":" .. tostring(key):lower()
 end
 
---- A value as a column stores it (see the top of this file).
-local function as_text(v)
-  local t = type(v)
-  if t == "string" or t == "nil" then return v end
-  if t == "boolean" then return v and "true" or "false" end
-  if t == "number" then
-    if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2^53 then
-      return string.format("%d", v)
-    end
-    return tostring(v)
-  end
-  return nil
-end
+--- A value as a column stores it (see the top of this file): as filters compare it.
+local as_text = require("performlua.sandbox.filter").as_text
 M.as_text = as_text
 
 local function primary_keys(de)
