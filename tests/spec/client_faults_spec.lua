@@ -209,12 +209,13 @@ describe("client against sandbox faults", function()
   for i = 1, 16 do sixteen[i] = i end
 
   it("stays single-flight when many waiting calls need a refresh", function()
-    -- the refreshed token is in its own refresh margin 2 s later: the 16 calls have that long
-    -- (under valgrind too) before they would want another one
-    start{token_ttl = 4, latency = 30}
+    -- the refreshed token is in its own refresh margin 5 s later: the 16 calls have that long
+    -- before they would want another one (2 s was not always enough under valgrind on a
+    -- loaded machine, where the in-process sandbox runs its threads one at a time)
+    start{token_ttl = 10, latency = 30}
     local c = connect{max_in_flight = 16}
     c:version_info()
-    mc.sleep(2.1) -- inside the refresh margin (half its life): every call below wants a new token
+    mc.sleep(5.1) -- inside the refresh margin (half its life): every call below wants a new token
     mc.map(sixteen, function() return c:version_info() end, {concurrency = 16})
     assert.are.equal(2, sb:stats().token_requests)
     assert.are.equal(0, sb:stats().auth_failures)
