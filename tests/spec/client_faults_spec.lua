@@ -293,8 +293,11 @@ describe("client against sandbox faults", function()
     assert.are.same({false, true, true, true}, reused)
   end)
 
+  -- The overlap tests need each request to wait at the server longer than starting the others
+  -- takes: 500 ms holds under valgrind on a loaded machine (which runs these specs too), where
+  -- 100-200 ms left a margin of a few slowed-down starts.
   it("calls from coroutines the user created work, inside and outside mc.parallel", function()
-    start{latency = 100}
+    start{latency = 500}
     local c = connect{trace = true}
     local gen = coroutine.wrap(function()
       for _ = 1, 2 do coroutine.yield(c:version_info().ok) end
@@ -317,7 +320,7 @@ describe("client against sandbox faults", function()
   end)
 
   it("overlaps waiting: N calls at concurrency C keep C in flight", function()
-    start{latency = 200}
+    start{latency = 500}
     local c = connect{max_in_flight = 8, trace = true}
     c:version_info() -- token and connection warm
     assert.are.equal(1, peak_in_flight(function()
