@@ -38,6 +38,7 @@ M.ERR = {
   subscriber_exists = 12014,   -- "The subscriber is already on the list" (Create of a stored key)
   audience_exists = 409007,    -- Audience Builder: "already exists for this Name" (clone)
   audience_filter = 409002,    -- Audience Builder: "GetFilterSQL: could not get filter SQL"
+  row_invalid = 310007,        -- DataExtensionValidationError: a value its column cannot hold
 }
 
 -- ----------------------------------------------------------------------------------------------
@@ -268,9 +269,14 @@ end
 -- removing one row costs the same with 10 rows as with a million.
 
 --- Appends a row (seeds and controls); a row whose key is already stored is left out: the
---- first one keeps the key, as the primary key constraint would have it.
+--- first one keeps the key, as the primary key constraint would have it. A value its column
+--- cannot hold is an error: a seed must be an account the service could hold.
 function M.add_row(store, row)
-  return store:insert(row)
+  local id, err, why = store:insert(row)
+  if why == "invalid" then
+    error(string.format("data extension '%s': %s", store.de.CustomerKey, err), 0)
+  end
+  return id
 end
 
 function M.clear_rows(store)
@@ -839,7 +845,7 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     -- Keyset paging: the page asks SQL for the rows after the last one the previous page
     -- looked at (rowid > pos), so a continuation never reads the rows before it again. The
     -- retrieve sees the rows stored when it started (rowid <= upto), as a snapshot would.
-    local where, params, exact = filter_sql.translate(flt, by_lower, store.pk)
+    local where, params, exact = filter_sql.translate(flt, by_lower, store.pk, store.kinds)
     local upto = store:last_rowid()
     cursor.pos = 0
     cursor.fetch = function(after, limit)
@@ -853,7 +859,7 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     local props = {}
     for i, c in ipairs(wanted) do
       local v = row[c]
-      props[i] = {Name = c, Value = v == nil and "" or tostring(v)}
+      props[i] = {Name = c, Value = rows_mod.wire(v)}
     end
     return setmetatable({Properties = props}, mt)
   end
@@ -985,7 +991,8 @@ function M:change_row(obj, bracket_key, verb, apply, ctx)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
-  apply(store, i, row)
+  local ok, message = apply(store, i, row)
+  if not ok then return result("Error", message, {ErrorCode = M.ERR.row_invalid}) end
   return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
@@ -1020,7 +1027,11 @@ function M:create_one(obj, ctx)
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
     -- one statement: the unique index refuses a stored key (INSERT OR IGNORE changes nothing)
-    if not store:insert(row) then
+    local id, message, why = store:insert(row)
+    if why == "invalid" then
+      return result("Error", message, {ErrorCode = M.ERR.row_invalid})
+    end
+    if not id then
       return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
@@ -1066,7 +1077,7 @@ function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
     return self:change_row(obj, bracket_key, "Updated", function(store, id, row)
-      store:update(id, row)
+      return store:update(id, row)
     end, ctx)
   end
   local refused = no_handler(t)
@@ -1161,7 +1172,10 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", function(store, id) store:delete(id) end, ctx)
+    return self:change_row(obj, bracket_key, "Deleted", function(store, id)
+      store:delete(id)
+      return true
+    end, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end

@@ -60,7 +60,7 @@ function M.matching_rows(store, flt, fn)
   local n = 0
   if flt and not store.generated then
     -- SQL narrows (or, when the filter translates exactly, decides), filter.lua has the last word
-    local where, params, exact = filter_sql.translate(flt, cols, store.pk)
+    local where, params, exact = filter_sql.translate(flt, cols, store.pk, store.kinds)
     if exact and not fn then return store:count_where(where, params) end
     for _, row in store:scan(0, where, params) do
       if exact or keeps(row) then

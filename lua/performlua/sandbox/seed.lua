@@ -3,6 +3,10 @@
 --
 -- Shape: {[ObjectType] = {object, ...}, rows = {[DE key] = {row, ...}},
 --         generated = {[DE key] = row_count}, account_id = MID}
+-- A row's values are Lua values of its columns' types (sandbox/rows.lua): a Number column an
+-- integer, a Boolean one a boolean, a Date one its text ("2025-01-15T09:30:00"); text the
+-- service would read the same way ("12", "true") is taken too. A value the column cannot hold
+-- makes the seed an error.
 -- Objects are written as the API spells them. Nested objects whose declared type is a base
 -- type name their type with `_type`. Keys starting with "_" are the sandbox's own data:
 --   AudienceDefinition `_source` (the CustomerKey of the data extension its people come
@@ -66,9 +70,9 @@ local function customers(n)
       CustomerID = tostring(1000 + i),
       EmailAddress = string.format("%s.%s%d@example.com", first:lower(), last:lower():gsub("[^%w]", ""), i),
       FirstName = first, LastName = last, City = cities[(i - 1) % #cities + 1],
-      Points = tostring((i * 137) % 5000),
+      Points = (i * 137) % 5000,
       JoinedDate = string.format("2025-%02d-%02dT09:30:00", (i - 1) % 12 + 1, (i * 3 - 1) % 28 + 1),
-      IsActive = (i % 5 ~= 0) and "true" or "false",
+      IsActive = i % 5 ~= 0,
     }
   end
   return rows
@@ -83,7 +87,7 @@ local function loyalty(n)
       SubscriberKey = string.format("loyal-%04d", i),
       EmailAddress = string.format("member%d@example.com", i),
       FirstName = first, Tier = tiers[(i - 1) % #tiers + 1],
-      Points = tostring(i * 250), JoinedDate = string.format("2024-%02d-15T12:00:00", (i - 1) % 12 + 1),
+      Points = i * 250, JoinedDate = string.format("2024-%02d-15T12:00:00", (i - 1) % 12 + 1),
     }
   end
   return rows
@@ -118,7 +122,7 @@ local function web_visitors(n, browsed)
     local first = first_names[(i * 5 - 1) % #first_names + 1]
     rows[i] = {SubscriberKey = string.format("visitor-%04d", i),
       EmailAddress = string.format("visitor%d@example.com", i), FirstName = first,
-      BrowsedSpring = spread(i, n) < browsed and "true" or "false",
+      BrowsedSpring = spread(i, n) < browsed,
       LastVisit = string.format("2026-%02d-%02dT10:00:00", (i - 1) % 3 + 2, (i * 7 - 1) % 28 + 1)}
   end
   return rows
@@ -131,7 +135,7 @@ local function spring_customers(n, active)
     rows[i] = {SubscriberKey = string.format("customer-%04d", i),
       EmailAddress = string.format("customer%d@example.com", i),
       FirstName = first_names[(i * 11 - 1) % #first_names + 1],
-      IsActive = spread(i, n) < active and "true" or "false"}
+      IsActive = spread(i, n) < active}
   end
   return rows
 end
@@ -141,7 +145,7 @@ end
 local visitors = web_visitors(2611, 2480)
 local browsers = {}
 for _, r in ipairs(visitors) do
-  if r.BrowsedSpring == "true" and #browsers < 3 then browsers[#browsers + 1] = r end
+  if r.BrowsedSpring and #browsers < 3 then browsers[#browsers + 1] = r end
 end
 
 local function is_true(column)
