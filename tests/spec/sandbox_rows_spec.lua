@@ -197,9 +197,10 @@ describe("sandbox data extension rows by their fields' types", function()
     assert.are.equal("2025-01-03T09:30:00", first.JoinedDate) -- a Date field
     local got = c:retrieve_all("DataExtensionObject[Customers]", {"CustomerID", "Points", "IsActive",
       "JoinedDate"}, {Property = "CustomerID", SimpleOperator = "IN", Value = {"1001", "1005"}})
+    -- dates as the docs say the service answers them: to the second, followed by AM or PM
     assert.are.same({{CustomerID = "1001", Points = "137", IsActive = "True",
-      JoinedDate = "2025-01-03T09:30:00"}, {CustomerID = "1005", Points = "685", IsActive = "False",
-      JoinedDate = "2025-05-15T09:30:00"}}, got)
+      JoinedDate = "1/3/2025 9:30:00 AM"}, {CustomerID = "1005", Points = "685", IsActive = "False",
+      JoinedDate = "5/15/2025 9:30:00 AM"}}, got)
   end)
 
   it("stores text the service reads as a number, boolean or date as that type", function()
@@ -210,6 +211,8 @@ describe("sandbox data extension rows by their fields' types", function()
     assert.are.equal(12, last.Points)
     assert.is_true(last.IsActive)
     assert.are.equal("2024-01-05T13:00:00", last.JoinedDate)
+    assert.are.equal("1/5/2024 1:00:00 PM", c:retrieve_all("DataExtensionObject[Customers]",
+      {"JoinedDate"}, {Property = "CustomerID", SimpleOperator = "equals", Value = "9001"})[1].JoinedDate)
     r = c:update(props("Customers", {CustomerID = "9001", IsActive = "FALSE", Points = ""}))
     assert.are.equal("OK", r.OverallStatus)
     last = sb:rows("Customers")[41]

@@ -283,25 +283,28 @@ function M.clear_rows(store)
   store:clear()
 end
 
---- The row store of data extension `key` in business unit `mid`. Without `mid` (controls,
---- seeds), or in an account of one unit: the parent's (the account's) data extension with
---- that key, else the one of the lowest MID that has one.
+--- The row store of data extension `key` in business unit `mid`: the unit's own, else one
+--- shared with it (M:shared_with). Without `mid` (controls, seeds), or in an account of one
+--- unit: the parent's (the account's) data extension with that key, else the one of the
+--- lowest MID that has one.
 function M:row_store(key, mid)
   if type(key) ~= "string" then return nil end
-  if mid ~= nil and next(self.units) ~= nil then return self.rows[M.rows_key(mid, key)] end
+  if mid ~= nil and next(self.units) ~= nil then
+    return self.rows[M.rows_key(mid, key)] or self:shared_store(key, mid)
+  end
   local store = self.rows[M.rows_key(self.mid, key)]
   if store then return store end
   return self:row_store_in(key, {all = true})
 end
 
 --- The row store of data extension `key` among the units of `scope` ({mids=, all=}):
---- `prefer`'s (the acting unit) when it has one, else the lowest MID's; nil when no unit of
---- the scope has a data extension with that key.
+--- `prefer`'s (the acting unit) when it has one, else one shared with it, else the lowest
+--- MID's; nil when no unit of the scope has (or is shared) a data extension with that key.
 function M:row_store_in(key, scope, prefer)
   if type(key) ~= "string" then return nil end
   local lower = key:lower()
   if prefer ~= nil and (scope.all or scope.mids[prefer]) then
-    local store = self.rows[M.rows_key(prefer, key)]
+    local store = self.rows[M.rows_key(prefer, key)] or self:shared_store(key, prefer)
     if store then return store end
   end
   local best, best_mid
@@ -311,7 +314,71 @@ function M:row_store_in(key, scope, prefer)
       if best_mid == nil or mid < best_mid then best, best_mid = store, mid end
     end
   end
-  return best
+  if best then return best end
+  for mid in pairs(scope.mids or {}) do
+    local shared = self:shared_store(key, mid)
+    if shared then return shared end
+  end
+  return nil
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- shared data extensions (docs: "Shared Data Extensions" folder; SOAP technical articles, Data
+-- Extensions: "You can use these operations to work with standard data extensions and shared
+-- data extensions")
+
+M.SHARED_CONTENT_TYPE = "shared_data" -- the ContentType of the Shared Data Extensions folder
+
+--- Whether data extension `de`, of another unit, is shared with business unit `mid`: it lies
+--- in a DataFolder (CategoryID) whose ContentType is shared_data, of a unit above `mid`, and
+--- its `_shared_with` (sandbox-only: the MIDs the owner shares it with, as the UI's sharing
+--- settings choose) names `mid`, or it has none (shared with every unit below its owner).
+function M:shared_with(de, mid)
+  if mid == nil or next(self.units) == nil then return false end
+  local owner = self:unit_of(de)
+  if owner == mid or not self:may_reach(owner, mid) then return false end
+  local category = rawget(de, "CategoryID")
+  if category == nil then return false end
+  local folder = self:find("DataFolder", {ID = category}, owner)
+  if not folder or rawget(folder, "ContentType") ~= M.SHARED_CONTENT_TYPE then return false end
+  local with = rawget(de, "_shared_with")
+  if type(with) ~= "table" then return true end
+  for _, m in ipairs(with) do
+    if math.tointeger(tonumber(m)) == mid then return true end
+  end
+  return false
+end
+
+--- The row store of a data extension with key `key` that a unit above `mid` shares with it
+--- (the nearest unit first), or nil.
+function M:shared_store(key, mid)
+  local unit = self.units[mid]
+  local seen = {}
+  while unit and unit.ParentID and not seen[unit.ID] do
+    seen[unit.ID] = true
+    local store = self.rows[M.rows_key(unit.ParentID, key)]
+    if store and store.de and self:shared_with(store.de, mid) then return store end
+    unit = self.units[unit.ParentID]
+  end
+  return nil
+end
+
+--- Whether object `o` of type `t` is visible in `scope` ({mids=, all=}): owned by one of its
+--- units, or a shared data extension (its definition or fields) shared with one of them.
+function M:visible(t, o, scope)
+  if self:owned(o, scope) then return true end
+  if t ~= "DataExtension" and t ~= "DataExtensionField" then return false end
+  local de = o
+  if t == "DataExtensionField" then
+    local ref = rawget(o, "DataExtension")
+    de = type(ref) == "table" and ref.CustomerKey
+      and self:find("DataExtension", {CustomerKey = ref.CustomerKey}, self:unit_of(o))
+    if not de then return false end
+  end
+  for mid in pairs(scope.mids or {}) do
+    if self:shared_with(de, mid) then return true end
+  end
+  return false
 end
 
 -- The scope of the unit a request acts in.
@@ -325,7 +392,7 @@ function M:unit_has_store(store, ctx_or_scope)
   if not ctx_or_scope or not store.de then return true end
   local scope = ctx_or_scope.mids and ctx_or_scope
     or {mids = {[ctx_or_scope.mid or self.mid] = true}}
-  return self:owned(store.de, scope)
+  return self:visible("DataExtension", store.de, scope)
 end
 
 --- Makes data extension `key` answer `count` generated rows (computed from the row number at
@@ -373,6 +440,15 @@ end
 function M:load_seed(seed)
   if type(seed) ~= "table" then error("the seed must be a table of object lists by type", 0) end
   if seed.account_id then self.mid = seed.account_id end
+  self.packages = {}
+  for i, p in ipairs(seed._packages or {}) do
+    if type(p) ~= "table" or type(p.client_id) ~= "string" or type(p.client_secret) ~= "string"
+        or type(p.units) ~= "table" or #p.units == 0 then
+      error(string.format("the seed's _packages #%d needs client_id, client_secret and units "
+        .. "(the MIDs its API user reaches, the one it is installed in first)", i), 0)
+    end
+    self.packages[p.client_id] = p
+  end
   local order = {}
   for type_name in pairs(seed) do
     if type(type_name) == "string" and type_name:sub(1, 1) ~= "_" and type_name ~= "account_id"
@@ -785,7 +861,7 @@ function M:retrieve(rr, ctx)
     pos = 1, batch = batch,
     source = function(i) return snapshot[i] end,
     accept = function(o)
-      if not self:owned(o, scope) then return false end
+      if not self:visible(object_type, o, scope) then return false end
       if not flt then return true end
       if object_type == "AsyncActivityStatus" then return async_status_matches(flt, o) end
       return filter.matches(flt, function(p)
@@ -855,11 +931,12 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     -- SQL's answer is the whole answer only when the filter translated exactly
     cursor.accept = (flt and not exact) and lua_filter or function() return true end
   end
+  local kinds = store.kinds or {} -- generated stores have none: their values are text
   cursor.present = function(row)
     local props = {}
     for i, c in ipairs(wanted) do
       local v = row[c]
-      props[i] = {Name = c, Value = rows_mod.wire(v)}
+      props[i] = {Name = c, Value = rows_mod.wire(v, kinds[c])}
     end
     return setmetatable({Properties = props}, mt)
   end
@@ -931,7 +1008,9 @@ function M:row_store_for(obj, ctx)
   if name then
     local scope = ctx and unit_scope(self, ctx)
     for _, s in pairs(self.rows) do
-      if s.de.Name == name and (not scope or self:owned(s.de, scope)) then return s, name end
+      if s.de.Name == name and (not scope or self:visible("DataExtension", s.de, scope)) then
+        return s, name
+      end
     end
   end
   return nil, key or name

@@ -159,10 +159,13 @@ local function list_of(v)
 end
 
 -- A data extension a SendDefinitionList names (by ObjectID, or the sandbox's CustomerKey), in
--- the unit of the definition that names it.
+-- the unit of the definition that names it: its own, or one shared with it.
 local function find_de(acct, id, mid)
+  local scope = mid and next(acct.units) ~= nil and {mids = {[mid] = true}} or nil
   for _, de in ipairs(acct:collection("DataExtension").list) do
-    if de.ObjectID == id then return acct:row_store(de.CustomerKey, acct:unit_of(de)) end
+    if de.ObjectID == id and (not scope or acct:visible("DataExtension", de, scope)) then
+      return acct:row_store(de.CustomerKey, acct:unit_of(de))
+    end
   end
   return acct:row_store(id, mid)
 end

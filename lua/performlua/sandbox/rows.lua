@@ -13,9 +13,10 @@
 -- filters (filter_sql.lua):
 --   Number    INTEGER, a whole number in SQL Server's int range; Lua integer
 --   Boolean   INTEGER 1/0 ("true"/"false"/"1"/"0" in any case are accepted); Lua boolean
---   Date      INTEGER seconds since the epoch, UTC, to the second (the service's datetime
---             keeps milliseconds only to 1/300 s: the sandbox keeps none); Lua text
---             "YYYY-MM-DDTHH:MM:SS", the form the sandbox has always answered with
+--   Date      INTEGER seconds since the epoch, UTC, rounded to the nearest second (the docs:
+--             "SOAP API returns a value that's rounded to the nearest second, followed by AM
+--             or PM"); Lua text "YYYY-MM-DDTHH:MM:SS" (sortable), answered on the wire in the
+--             service's US form "1/5/2024 1:00:00 PM" (M.wire_date)
 --   Decimal   TEXT as given (exact; filters compare it as a number); Lua text
 --   Text, EmailAddress, Phone, Locale   TEXT (MaxLength checked); Lua text
 -- A value the column cannot hold refuses the row (Create/Update: ErrorCode 310007,
@@ -126,7 +127,7 @@ STORE.date = function(v)
   if type(v) == "string" then
     if trim(v) == "" then return nil end
     local t = clock.parse(v)
-    if t and real_date(v) then return math.floor(t) end
+    if t and real_date(v) then return math.floor(t + 0.5) end
   end
   return false, "is not a valid date"
 end
@@ -154,11 +155,24 @@ STORE.text = function(v, field)
   return s
 end
 
+--- A date's text ("YYYY-MM-DDTHH:MM:SS", as a Date column reads in Lua) as the service answers
+--- a Date column: month/day/year, a 12-hour clock with seconds and AM or PM (docs: Retrieve
+--- Data from a Data Extension), "1/5/2024 1:00:00 PM". Other text is returned as is.
+function M.wire_date(s)
+  local y, mo, d, h, mi, se = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)$")
+  if not y then return s end
+  h = tonumber(h)
+  local h12 = h % 12 == 0 and 12 or h % 12
+  return string.format("%d/%d/%s %d:%s:%s %s", tonumber(mo), tonumber(d), y, h12, mi, se,
+    h < 12 and "AM" or "PM")
+end
+
 --- A column's Lua value as the service answers it (Properties/Property/Value): Booleans as
---- "True"/"False", missing as "".
-function M.wire(v)
+--- "True"/"False", dates (kind "date") as M.wire_date, missing as "".
+function M.wire(v, kind)
   if v == nil then return "" end
   if type(v) == "boolean" then return v and "True" or "False" end
+  if kind == "date" then return M.wire_date(v) end
   return as_text(v) or ""
 end
 

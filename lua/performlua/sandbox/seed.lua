@@ -46,6 +46,12 @@
 --   QueryDefinition        active-subscribers-query
 --   Automation             nightly-refresh
 --   Campaign               spring-campaign;  PlatformApplication  preference-center-app
+--   DataFolder             ID 5001 "Shared Data Extensions" (ContentType shared_data) of the
+--                          parent: Shared_Members (12 rows, sendable) lies in it, so the child
+--                          units use it as their own (rows, sends); ID 5000 "Data Extensions"
+--   Installed packages     (`_packages`, sandbox-only) the fixed credentials reach every unit
+--                          (a token per account_id); client id "sandbox-europe" (secret
+--                          "sandbox-europe") is installed in Acme Europe and reaches it only
 --   List                   ID 101 "Newsletter" (4 members), ID 102 "Spring Sale" (2);
 --                          Subscribers ada@, ... and three web visitors (visitor-NNNN)
 --   Send                   ID 51999901 (Complete, 6 days ago), 51999902 (Complete, yesterday)
@@ -187,6 +193,9 @@ local function unit_de(mid, key, name, object_id)
   }, "SubscriberKey", object_id))
 end
 
+local SHARED_DE_ID = "5a1d0c3e-0201-4e6f-9a7b-000000000012"
+local SHARED_FOLDER_ID = 5001
+
 local function unit_send(mid, key, name, subject, de_id)
   return in_unit(mid, {CustomerKey = key, Name = name, EmailSubject = subject,
     SenderProfile = {CustomerKey = "marketing-team"}, Email = {ID = 8801},
@@ -196,6 +205,20 @@ end
 
 return {
   account_id = PARENT_MID,
+
+  -- installed packages besides the fixed credentials (which reach every unit): the client id,
+  -- its secret and the units its API user can reach, the first being the one it was installed
+  -- in (a token without account_id acts there)
+  _packages = {
+    {client_id = "sandbox-europe", client_secret = "sandbox-europe", units = {EUROPE_MID}},
+  },
+
+  DataFolder = {
+    {ID = 5000, Name = "Data Extensions", CustomerKey = "dataextension_default",
+     ContentType = "dataextension", AllowChildren = true, IsActive = true},
+    {ID = SHARED_FOLDER_ID, Name = "Shared Data Extensions", CustomerKey = "shared_dataextension_default",
+     ContentType = "shared_data", AllowChildren = true, IsActive = true},
+  },
 
   -- the business units (Retrieve BusinessUnit with QueryAllAccounts lists all three)
   BusinessUnit = {
@@ -306,11 +329,18 @@ return {
       {Name = "FirstName", FieldType = "Text", MaxLength = 100},
       {Name = "IsActive", FieldType = "Boolean"},
     }, "SubscriberKey", SPRING_SALE_CUSTOMERS_ID),
+    -- in the parent's Shared Data Extensions folder: every child unit uses it
+    (function()
+      local shared = unit_de(PARENT_MID, "Shared_Members", "Shared members", SHARED_DE_ID)
+      shared.CategoryID = SHARED_FOLDER_ID
+      return shared
+    end)(),
     unit_de(EUROPE_MID, "Europe_Customers", "Europe customers", EUROPE_DE_ID),
     unit_de(OUTLET_MID, "Outlet_Shoppers", "Outlet shoppers", OUTLET_DE_ID),
   },
   rows = {Customers = customers(40), Loyalty_Members = loyalty(36), Web_Visitors = visitors,
     Spring_Sale_Customers = spring_customers(1302, 1250),
+    Shared_Members = unit_people("shared", 12),
     Europe_Customers = unit_people("europe", 24), Outlet_Shoppers = unit_people("outlet", 18)},
   generated = {Big_Generated = 1000000},
   ImportDefinition = {
