@@ -230,7 +230,7 @@ describe("business units that share", function()
   local sb, c
   before_each(function()
     auth._reset()
-    sb = sandbox.start{port = 0}
+    sb = sandbox.start{port = 0, speed = 100}
     c = ch.connect(sb)
   end)
   after_each(function() if sb then sb:stop() end end)
@@ -261,6 +261,16 @@ describe("business units that share", function()
     local count = europe:perform("GetMaxCount", mc.EmailSendDefinition{CustomerKey = "europe-shared-send"})
     assert.is_true(count.ok, tostring(count.Results[1].StatusMessage))
     assert.are.equal(14, tonumber(count.Results[1].Task.StatusMessage))
+    -- All Subscribers is the enterprise's: a status set from the parent holds in Europe's send
+    c:create(mc.Subscriber{SubscriberKey = "shared-001", EmailAddress = "shared1@example.com",
+      Status = "Unsubscribed"}):check()
+    assert.is_false(europe:create(mc.Subscriber{SubscriberKey = "shared-001",
+      EmailAddress = "shared1@example.com"}).ok) -- one subscriber per key in the enterprise
+    local started = europe:perform("start", mc.EmailSendDefinition{CustomerKey = "europe-shared-send"})
+    assert.is_true(started.ok, tostring(started.Results[1].StatusMessage))
+    local send = europe:wait(started)
+    assert.are.equal(13, send.NumberTargeted)
+    assert.are.equal(1, send.NumberExcluded)
   end)
 
   it("shares only from the Shared Data Extensions folder, and only with the units it names", function()
