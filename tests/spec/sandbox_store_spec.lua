@@ -362,6 +362,28 @@ describe("sandbox --state", function()
     -- the counters go on where they stopped: a new object gets a new ID
     local r = c:create({mc.List{ListName = "Another"}})
     assert.are_not.equal(r.Results[1].NewID, 0)
+    -- typed values come back typed
+    assert.are.equal("integer", math.type(sb:rows("Customers")[1].Points))
+    assert.is_true(sb:rows("Customers")[1].IsActive)
+  end)
+
+  it("refuses a state file whose rows were stored without their column types", function()
+    local path = TMP .. "/untyped.db"
+    os.remove(path)
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      assert.are.equal(40, #sb:rows("Customers"))
+    end
+    do
+      -- as an earlier build left it: the row tables, no rows_columns
+      local db <close> = core.sqlite_open(path)
+      db:exec("DROP TABLE rows_columns")
+    end
+    require("performlua.auth")._reset()
+    local ok, err = pcall(sandbox.start, {port = 0, state = path})
+    assert.is_false(ok)
+    assert.matches("were stored untyped by an earlier build", tostring(type(err) == "table"
+      and err.message or err), 1, true)
   end)
 
   it("keeps two units' data extensions with one CustomerKey apart across restarts", function()
