@@ -384,6 +384,8 @@ describe("sandbox --state", function()
     assert.is_false(ok)
     assert.matches("were stored untyped by an earlier build", tostring(type(err) == "table"
       and err.message or err), 1, true)
+    local db <close> = core.sqlite_open(path, {readonly = true})
+    assert.is_nil(db:first("SELECT 1 AS x FROM sqlite_master WHERE name = 'rows_columns'"))
   end)
 
   it("keeps two units' data extensions with one CustomerKey apart across restarts", function()

@@ -251,12 +251,12 @@ function M.attach(db, de, columns, mid)
   local self = M.checker(de, columns)
   self.db, self.name = db, M.table_name(de.CustomerKey, mid)
   self.qname = quote(self.name)
-  db:exec("CREATE TABLE IF NOT EXISTS rows_columns (tbl TEXT NOT NULL, col TEXT NOT NULL, "
-    .. "field_type TEXT NOT NULL, PRIMARY KEY (tbl, col))")
-  local exists = db:first("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?",
-    self.name)
-  if exists and #columns > 0 then
-    local types = recorded_types(db, self.name)
+  local function table_exists(name)
+    return db:first("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", name)
+  end
+  -- checked before anything is written: a refused state file is left as it was
+  if table_exists(self.name) and #columns > 0 then
+    local types = table_exists("rows_columns") and recorded_types(db, self.name)
     if not types then
       error(string.format("the rows of data extension '%s' were stored untyped by an earlier "
         .. "build (no column types in rows_columns): start a new state file", de.CustomerKey), 0)
@@ -268,6 +268,8 @@ function M.attach(db, de, columns, mid)
       end
     end
   end
+  db:exec("CREATE TABLE IF NOT EXISTS rows_columns (tbl TEXT NOT NULL, col TEXT NOT NULL, "
+    .. "field_type TEXT NOT NULL, PRIMARY KEY (tbl, col))")
   local defs = {}
   for i, c in ipairs(columns) do defs[i] = quote(c) .. " " .. AFFINITY[self.kinds[c]] end
   if #defs == 0 then defs[1] = quote("_none") .. " TEXT" end -- a table needs a column
