@@ -42,8 +42,9 @@ describe("business units", function()
     end
     -- the account the token is for, as doctor reads it
     assert.are.same({PARENT}, ids(c:retrieve("Account", {"ID", "Name"}).Results))
-    assert.are.same({"Europe_Customers", "Outlet_Shoppers"}, ids(c:retrieve("DataExtension",
-      {"CustomerKey"}, nil, {business_units = {EUROPE, OUTLET}}).Results, "CustomerKey"))
+    -- the children's own, and the parent's shared one (in its Shared Data Extensions folder)
+    assert.are.same({"Europe_Customers", "Outlet_Shoppers", "Shared_Members"}, ids(c:retrieve(
+      "DataExtension", {"CustomerKey"}, nil, {business_units = {EUROPE, OUTLET}}).Results, "CustomerKey"))
   end)
 
   it("a token for a child unit sees that unit's objects only", function()
@@ -222,5 +223,93 @@ describe("business units", function()
       uh.raised(pcall(c.retrieve, c, "List", {"ID"}, nil, {business_units = {}})))
     assert.are.equal("c:retrieve: all_business_units must be true or false, got yes",
       uh.raised(pcall(c.retrieve, c, "List", {"ID"}, nil, {all_business_units = "yes"})))
+  end)
+end)
+
+describe("business units that share", function()
+  local sb, c
+  before_each(function()
+    auth._reset()
+    sb = sandbox.start{port = 0, speed = 100}
+    c = ch.connect(sb)
+  end)
+  after_each(function() if sb then sb:stop() end end)
+
+  local function member(key)
+    return mc.DataExtensionObject{CustomerKey = "Shared_Members", Properties = {
+      {Name = "SubscriberKey", Value = key}, {Name = "EmailAddress", Value = key .. "@example.com"}}}
+  end
+
+  it("a script uses the parent's shared data extension from both child units", function()
+    local europe = ch.connect(sb, {account_id = EUROPE})
+    local outlet = ch.connect(sb, {account_id = OUTLET})
+    -- read from a child with its own token, columns found through DataExtensionField
+    assert.are.equal(12, #europe:retrieve_all("DataExtensionObject[Shared_Members]"))
+    -- written from one child, seen by the other and by the parent: one data extension
+    assert.is_true(europe:create(member("from-europe")).ok)
+    assert.is_true(c:create(member("from-outlet"), {client_id = OUTLET}).ok)
+    assert.are.equal(14, #outlet:retrieve_all("DataExtensionObject[Shared_Members]", {"SubscriberKey"}))
+    assert.are.equal(14, #c:retrieve_all("DataExtensionObject[Shared_Members]", {"SubscriberKey"}))
+    assert.are.equal(14, #sb:rows("Shared_Members"))
+    -- as a send's audience: a Europe send definition targets the shared rows
+    local esd = mc.EmailSendDefinition{CustomerKey = "europe-shared-send", Name = "Europe to shared",
+      EmailSubject = "Hello",
+      SenderProfile = {CustomerKey = "marketing-team"}, Email = {ID = 8801},
+      SendDefinitionList = {{SendDefinitionListType = "SourceList", DataSourceTypeID = "CustomObject",
+        CustomObjectID = "5a1d0c3e-0201-4e6f-9a7b-000000000012", Name = "shared members"}}}
+    assert.is_true(europe:create(esd).ok)
+    local count = europe:perform("GetMaxCount", mc.EmailSendDefinition{CustomerKey = "europe-shared-send"})
+    assert.is_true(count.ok, tostring(count.Results[1].StatusMessage))
+    assert.are.equal(14, tonumber(count.Results[1].Task.StatusMessage))
+    -- All Subscribers is the enterprise's: a status set from the parent holds in Europe's send
+    c:create(mc.Subscriber{SubscriberKey = "shared-001", EmailAddress = "shared1@example.com",
+      Status = "Unsubscribed"}):check()
+    assert.is_false(europe:create(mc.Subscriber{SubscriberKey = "shared-001",
+      EmailAddress = "shared1@example.com"}).ok) -- one subscriber per key in the enterprise
+    local started = europe:perform("start", mc.EmailSendDefinition{CustomerKey = "europe-shared-send"})
+    assert.is_true(started.ok, tostring(started.Results[1].StatusMessage))
+    local send = europe:wait(started)
+    assert.are.equal(13, send.NumberTargeted)
+    assert.are.equal(1, send.NumberExcluded)
+  end)
+
+  it("shares only from the Shared Data Extensions folder, and only with the units it names", function()
+    local europe = ch.connect(sb, {account_id = EUROPE})
+    local outlet = ch.connect(sb, {account_id = OUTLET})
+    local fields = {{Name = "SubscriberKey", FieldType = "Text", MaxLength = 254, IsPrimaryKey = true}}
+    sb:insert("DataExtension", {CustomerKey = "Parent_Private", Name = "Parent private", CategoryID = 5000,
+      Fields = fields})
+    sb:insert("DataExtension", {CustomerKey = "Europe_Only", Name = "Europe only", CategoryID = 5001,
+      _shared_with = {EUROPE}, Fields = fields})
+    -- a data extension in the parent's ordinary folder is the parent's alone
+    local r = europe:retrieve("DataExtensionObject[Parent_Private]", {"SubscriberKey"})
+    assert.is_false(r.ok)
+    assert.matches("Unable to find a handler", r.OverallStatus, 1, true)
+    assert.is_false(europe:create(mc.DataExtensionObject{CustomerKey = "Parent_Private",
+      Properties = {{Name = "SubscriberKey", Value = "x"}}}).ok)
+    -- shared with Europe only
+    assert.is_true(europe:retrieve("DataExtensionObject[Europe_Only]", {"SubscriberKey"}).ok)
+    assert.is_false(outlet:retrieve("DataExtensionObject[Europe_Only]", {"SubscriberKey"}).ok)
+    -- sharing goes down the tree: the parent cannot use a child's data extension
+    assert.is_false(c:retrieve("DataExtensionObject[Europe_Customers]", {"SubscriberKey"}).ok)
+  end)
+
+  it("a package's client id reaches only the units it was given; the fixed one reaches all", function()
+    -- installed in Acme Europe: its token acts there by default
+    local pkg = ch.connect(sb, {client_id = "sandbox-europe", client_secret = "sandbox-europe"})
+    assert.are.same({201}, ids(pkg:retrieve("List", {"ID"}).Results))
+    local refused = ch.connect(sb, {client_id = "sandbox-europe", client_secret = "sandbox-europe",
+      account_id = OUTLET, retries = 0})
+    local ok, err = pcall(refused.retrieve, refused, "List", {"ID"})
+    assert.is_false(ok)
+    assert.are.equal("auth", err.kind)
+    assert.are.equal(401, err.http_status)
+    assert.matches("installed package of this client id has no access to account_id 7281702: "
+      .. "its API user reaches 7281701", err.message, 1, true)
+    local wrong = ch.connect(sb, {client_id = "sandbox-europe", client_secret = "nope", retries = 0})
+    assert.is_false((pcall(wrong.retrieve, wrong, "List", {"ID"})))
+    for _, mid in ipairs{PARENT, EUROPE, OUTLET} do
+      assert.is_true(ch.connect(sb, {account_id = mid}):retrieve("List", {"ID"}).ok)
+    end
   end)
 end)

@@ -156,7 +156,7 @@ describe("sandbox audiences and the sends they reach", function()
     assert.are.equal("Complete", status.Status)
     local rows = sb:rows(copy.CustomerKey)
     assert.are.equal(2480, #rows)
-    for _, row in ipairs(rows) do assert.are.equal("true", row.BrowsedSpring) end
+    for _, row in ipairs(rows) do assert.is_true(row.BrowsedSpring) end -- a Boolean column
     local de = c:retrieve("DataExtension", {"Name", "IsSendable"},
       {Property = "CustomerKey", SimpleOperator = "equals",
         Value = copy.CustomerKey}).Results[1]

@@ -178,3 +178,104 @@ describe("sandbox SaveOptions on Create and Update", function()
     assert.are.equal("Error", r.Results[1].StatusCode)
   end)
 end)
+
+describe("sandbox data extension rows by their fields' types", function()
+  ch.each_sandbox(nil, function(box, client) sb, c = box, client end)
+
+  local function props(key, fields)
+    local list = {}
+    for name, value in pairs(fields) do list[#list + 1] = {Name = name, Value = value} end
+    table.sort(list, function(a, b) return a.Name < b.Name end)
+    return mc.DataExtensionObject{CustomerKey = key, Properties = list}
+  end
+
+  it("keeps seeded values typed and answers them as the service writes them", function()
+    local first = sb:rows("Customers")[1]
+    assert.are.equal("integer", math.type(first.Points)) -- a Number field
+    assert.are.equal(137, first.Points)
+    assert.is_true(first.IsActive) -- a Boolean field
+    assert.are.equal("2025-01-03T09:30:00", first.JoinedDate) -- a Date field
+    local got = c:retrieve_all("DataExtensionObject[Customers]", {"CustomerID", "Points", "IsActive",
+      "JoinedDate"}, {Property = "CustomerID", SimpleOperator = "IN", Value = {"1001", "1005"}})
+    -- dates as the docs say the service answers them: to the second, followed by AM or PM
+    assert.are.same({{CustomerID = "1001", Points = "137", IsActive = "True",
+      JoinedDate = "1/3/2025 9:30:00 AM"}, {CustomerID = "1005", Points = "685", IsActive = "False",
+      JoinedDate = "5/15/2025 9:30:00 AM"}}, got)
+  end)
+
+  it("stores text the service reads as a number, boolean or date as that type", function()
+    local r = c:create(props("Customers", {CustomerID = "9001", Points = " 12 ", IsActive = "1",
+      JoinedDate = "1/5/2024 1:00 PM", EmailAddress = "x@example.com"}))
+    assert.are.equal("OK", r.OverallStatus)
+    local last = sb:rows("Customers")[41]
+    assert.are.equal(12, last.Points)
+    assert.is_true(last.IsActive)
+    assert.are.equal("2024-01-05T13:00:00", last.JoinedDate)
+    assert.are.equal("1/5/2024 1:00:00 PM", c:retrieve_all("DataExtensionObject[Customers]",
+      {"JoinedDate"}, {Property = "CustomerID", SimpleOperator = "equals", Value = "9001"})[1].JoinedDate)
+    r = c:update(props("Customers", {CustomerID = "9001", IsActive = "FALSE", Points = ""}))
+    assert.are.equal("OK", r.OverallStatus)
+    last = sb:rows("Customers")[41]
+    assert.is_false(last.IsActive)
+    assert.is_nil(last.Points) -- an empty value of a Number field is NULL
+  end)
+
+  it("refuses a value its column cannot hold with the service's DataExtensionValidationError", function()
+    local bad = {
+      {{CustomerID = "9101", Points = "abc"}, "Points: The value for column [Points] is not a valid number."},
+      {{CustomerID = "9102", Points = "12.5"}, "Points: The value for column [Points] is not a valid number."},
+      {{CustomerID = "9103", Points = "2147483648"}, "Points: The value for column [Points] is not a valid number."},
+      {{CustomerID = "9104", IsActive = "maybe"}, "IsActive: The value for column [IsActive] is not a valid boolean value."},
+      {{CustomerID = "9105", JoinedDate = "2025-02-30"}, "JoinedDate: The value for column [JoinedDate] is not a valid date."},
+      {{CustomerID = "9106", JoinedDate = "soon"}, "JoinedDate: The value for column [JoinedDate] is not a valid date."},
+      {{CustomerID = "9107", City = string.rep("x", 101)}, "City: The value for column [City] exceeds the column's maximum length."},
+      {{CustomerID = "9108", EmailAddress = "not-an-address"}, "EmailAddress: The value for column [EmailAddress] is not a valid email address. Parse error [InvalidEmailAddress]"},
+      {{FirstName = "No key"}, "CustomerID: The value for column [CustomerID] is required and cannot be empty."},
+    }
+    local objects = {}
+    for i, case in ipairs(bad) do objects[i] = props("Customers", case[1]) end
+    objects[#objects + 1] = props("Customers", {CustomerID = "9199", City = string.rep("é", 100)})
+    local r = c:create(objects)
+    assert.are.equal("Has Errors", r.OverallStatus)
+    for i, case in ipairs(bad) do
+      assert.are.equal("Error", r.Results[i].StatusCode, "case " .. i)
+      assert.are.equal(310007, r.Results[i].ErrorCode, "case " .. i)
+      assert.are.equal(case[2], r.Results[i].StatusMessage, "case " .. i)
+    end
+    assert.are.equal("OK", r.Results[#bad + 1].StatusCode) -- 100 characters, 200 bytes: fits
+    assert.are.equal(41, #sb:rows("Customers"))
+    -- an Update that cannot be stored changes nothing of the row
+    r = c:update(props("Customers", {CustomerID = "1001", FirstName = "Changed", Points = "x"}))
+    assert.are.equal("Error", r.Results[1].StatusCode)
+    assert.are.equal(310007, r.Results[1].ErrorCode)
+    assert.are.equal("Ada", sb:rows("Customers")[1].FirstName)
+    r = c:update(props("Customers", {CustomerID = "1001", FirstName = ""})) -- not required: fine
+    assert.are.equal("OK", r.OverallStatus)
+  end)
+
+  it("answers numeric, date and boolean filters on typed columns", function()
+    local function keys(flt)
+      local out = {}
+      for _, got in ipairs(c:retrieve_all("DataExtensionObject[Customers]", {"CustomerID"}, flt)) do
+        out[#out + 1] = got.CustomerID
+      end
+      return out
+    end
+    local function expected(keep)
+      local out = {}
+      for _, r in ipairs(sb:rows("Customers")) do
+        if keep(r) then out[#out + 1] = r.CustomerID end
+      end
+      return out
+    end
+    -- as numbers: "900" < "4000" as text, not as numbers
+    local big = keys{Property = "Points", SimpleOperator = "greaterThan", Value = "4000"}
+    assert.are.same(expected(function(r) return r.Points > 4000 end), big)
+    assert.truthy(#big > 0)
+    assert.are.same(expected(function(r) return r.JoinedDate >= "2025-11-01" end),
+      keys{Property = "JoinedDate", SimpleOperator = "greaterThanOrEqual", Value = "11/1/2025"})
+    local inactive = keys{Property = "IsActive", SimpleOperator = "equals", Value = "False"}
+    assert.are.same(expected(function(r) return not r.IsActive end), inactive)
+    assert.are.equal(8, #inactive)
+  end)
+end)

@@ -38,6 +38,7 @@ M.ERR = {
   subscriber_exists = 12014,   -- "The subscriber is already on the list" (Create of a stored key)
   audience_exists = 409007,    -- Audience Builder: "already exists for this Name" (clone)
   audience_filter = 409002,    -- Audience Builder: "GetFilterSQL: could not get filter SQL"
+  row_invalid = 310007,        -- DataExtensionValidationError: a value its column cannot hold
 }
 
 -- ----------------------------------------------------------------------------------------------
@@ -268,34 +269,42 @@ end
 -- removing one row costs the same with 10 rows as with a million.
 
 --- Appends a row (seeds and controls); a row whose key is already stored is left out: the
---- first one keeps the key, as the primary key constraint would have it.
+--- first one keeps the key, as the primary key constraint would have it. A value its column
+--- cannot hold is an error: a seed must be an account the service could hold.
 function M.add_row(store, row)
-  return store:insert(row)
+  local id, err, why = store:insert(row)
+  if why == "invalid" then
+    error(string.format("data extension '%s': %s", store.de.CustomerKey, err), 0)
+  end
+  return id
 end
 
 function M.clear_rows(store)
   store:clear()
 end
 
---- The row store of data extension `key` in business unit `mid`. Without `mid` (controls,
---- seeds), or in an account of one unit: the parent's (the account's) data extension with
---- that key, else the one of the lowest MID that has one.
+--- The row store of data extension `key` in business unit `mid`: the unit's own, else one
+--- shared with it (M:shared_with). Without `mid` (controls, seeds), or in an account of one
+--- unit: the parent's (the account's) data extension with that key, else the one of the
+--- lowest MID that has one.
 function M:row_store(key, mid)
   if type(key) ~= "string" then return nil end
-  if mid ~= nil and next(self.units) ~= nil then return self.rows[M.rows_key(mid, key)] end
+  if mid ~= nil and next(self.units) ~= nil then
+    return self.rows[M.rows_key(mid, key)] or self:shared_store(key, mid)
+  end
   local store = self.rows[M.rows_key(self.mid, key)]
   if store then return store end
   return self:row_store_in(key, {all = true})
 end
 
 --- The row store of data extension `key` among the units of `scope` ({mids=, all=}):
---- `prefer`'s (the acting unit) when it has one, else the lowest MID's; nil when no unit of
---- the scope has a data extension with that key.
+--- `prefer`'s (the acting unit) when it has one, else one shared with it, else the lowest
+--- MID's; nil when no unit of the scope has (or is shared) a data extension with that key.
 function M:row_store_in(key, scope, prefer)
   if type(key) ~= "string" then return nil end
   local lower = key:lower()
   if prefer ~= nil and (scope.all or scope.mids[prefer]) then
-    local store = self.rows[M.rows_key(prefer, key)]
+    local store = self.rows[M.rows_key(prefer, key)] or self:shared_store(key, prefer)
     if store then return store end
   end
   local best, best_mid
@@ -305,7 +314,71 @@ function M:row_store_in(key, scope, prefer)
       if best_mid == nil or mid < best_mid then best, best_mid = store, mid end
     end
   end
-  return best
+  if best then return best end
+  for mid in pairs(scope.mids or {}) do
+    local shared = self:shared_store(key, mid)
+    if shared then return shared end
+  end
+  return nil
+end
+
+-- ----------------------------------------------------------------------------------------------
+-- shared data extensions (docs: "Shared Data Extensions" folder; SOAP technical articles, Data
+-- Extensions: "You can use these operations to work with standard data extensions and shared
+-- data extensions")
+
+M.SHARED_CONTENT_TYPE = "shared_data" -- the ContentType of the Shared Data Extensions folder
+
+--- Whether data extension `de`, of another unit, is shared with business unit `mid`: it lies
+--- in a DataFolder (CategoryID) whose ContentType is shared_data, of a unit above `mid`, and
+--- its `_shared_with` (sandbox-only: the MIDs the owner shares it with, as the UI's sharing
+--- settings choose) names `mid`, or it has none (shared with every unit below its owner).
+function M:shared_with(de, mid)
+  if mid == nil or next(self.units) == nil then return false end
+  local owner = self:unit_of(de)
+  if owner == mid or not self:may_reach(owner, mid) then return false end
+  local category = rawget(de, "CategoryID")
+  if category == nil then return false end
+  local folder = self:find("DataFolder", {ID = category}, owner)
+  if not folder or rawget(folder, "ContentType") ~= M.SHARED_CONTENT_TYPE then return false end
+  local with = rawget(de, "_shared_with")
+  if type(with) ~= "table" then return true end
+  for _, m in ipairs(with) do
+    if math.tointeger(tonumber(m)) == mid then return true end
+  end
+  return false
+end
+
+--- The row store of a data extension with key `key` that a unit above `mid` shares with it
+--- (the nearest unit first), or nil.
+function M:shared_store(key, mid)
+  local unit = self.units[mid]
+  local seen = {}
+  while unit and unit.ParentID and not seen[unit.ID] do
+    seen[unit.ID] = true
+    local store = self.rows[M.rows_key(unit.ParentID, key)]
+    if store and store.de and self:shared_with(store.de, mid) then return store end
+    unit = self.units[unit.ParentID]
+  end
+  return nil
+end
+
+--- Whether object `o` of type `t` is visible in `scope` ({mids=, all=}): owned by one of its
+--- units, or a shared data extension (its definition or fields) shared with one of them.
+function M:visible(t, o, scope)
+  if self:owned(o, scope) then return true end
+  if t ~= "DataExtension" and t ~= "DataExtensionField" then return false end
+  local de = o
+  if t == "DataExtensionField" then
+    local ref = rawget(o, "DataExtension")
+    de = type(ref) == "table" and ref.CustomerKey
+      and self:find("DataExtension", {CustomerKey = ref.CustomerKey}, self:unit_of(o))
+    if not de then return false end
+  end
+  for mid in pairs(scope.mids or {}) do
+    if self:shared_with(de, mid) then return true end
+  end
+  return false
 end
 
 -- The scope of the unit a request acts in.
@@ -319,7 +392,7 @@ function M:unit_has_store(store, ctx_or_scope)
   if not ctx_or_scope or not store.de then return true end
   local scope = ctx_or_scope.mids and ctx_or_scope
     or {mids = {[ctx_or_scope.mid or self.mid] = true}}
-  return self:owned(store.de, scope)
+  return self:visible("DataExtension", store.de, scope)
 end
 
 --- Makes data extension `key` answer `count` generated rows (computed from the row number at
@@ -367,6 +440,15 @@ end
 function M:load_seed(seed)
   if type(seed) ~= "table" then error("the seed must be a table of object lists by type", 0) end
   if seed.account_id then self.mid = seed.account_id end
+  self.packages = {}
+  for i, p in ipairs(seed._packages or {}) do
+    if type(p) ~= "table" or type(p.client_id) ~= "string" or type(p.client_secret) ~= "string"
+        or type(p.units) ~= "table" or #p.units == 0 then
+      error(string.format("the seed's _packages #%d needs client_id, client_secret and units "
+        .. "(the MIDs its API user reaches, the one it is installed in first)", i), 0)
+    end
+    self.packages[p.client_id] = p
+  end
   local order = {}
   for type_name in pairs(seed) do
     if type(type_name) == "string" and type_name:sub(1, 1) ~= "_" and type_name ~= "account_id"
@@ -779,7 +861,7 @@ function M:retrieve(rr, ctx)
     pos = 1, batch = batch,
     source = function(i) return snapshot[i] end,
     accept = function(o)
-      if not self:owned(o, scope) then return false end
+      if not self:visible(object_type, o, scope) then return false end
       if not flt then return true end
       if object_type == "AsyncActivityStatus" then return async_status_matches(flt, o) end
       return filter.matches(flt, function(p)
@@ -839,7 +921,7 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     -- Keyset paging: the page asks SQL for the rows after the last one the previous page
     -- looked at (rowid > pos), so a continuation never reads the rows before it again. The
     -- retrieve sees the rows stored when it started (rowid <= upto), as a snapshot would.
-    local where, params, exact = filter_sql.translate(flt, by_lower, store.pk)
+    local where, params, exact = filter_sql.translate(flt, by_lower, store.pk, store.kinds)
     local upto = store:last_rowid()
     cursor.pos = 0
     cursor.fetch = function(after, limit)
@@ -849,11 +931,12 @@ function M:retrieve_rows(key, object_type, properties, flt, batch, request_id, s
     -- SQL's answer is the whole answer only when the filter translated exactly
     cursor.accept = (flt and not exact) and lua_filter or function() return true end
   end
+  local kinds = store.kinds or {} -- generated stores have none: their values are text
   cursor.present = function(row)
     local props = {}
     for i, c in ipairs(wanted) do
       local v = row[c]
-      props[i] = {Name = c, Value = v == nil and "" or tostring(v)}
+      props[i] = {Name = c, Value = rows_mod.wire(v, kinds[c])}
     end
     return setmetatable({Properties = props}, mt)
   end
@@ -925,7 +1008,9 @@ function M:row_store_for(obj, ctx)
   if name then
     local scope = ctx and unit_scope(self, ctx)
     for _, s in pairs(self.rows) do
-      if s.de.Name == name and (not scope or self:owned(s.de, scope)) then return s, name end
+      if s.de.Name == name and (not scope or self:visible("DataExtension", s.de, scope)) then
+        return s, name
+      end
     end
   end
   return nil, key or name
@@ -985,7 +1070,8 @@ function M:change_row(obj, bracket_key, verb, apply, ctx)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
-  apply(store, i, row)
+  local ok, message = apply(store, i, row)
+  if not ok then return result("Error", message, {ErrorCode = M.ERR.row_invalid}) end
   return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
@@ -1020,7 +1106,11 @@ function M:create_one(obj, ctx)
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
     -- one statement: the unique index refuses a stored key (INSERT OR IGNORE changes nothing)
-    if not store:insert(row) then
+    local id, message, why = store:insert(row)
+    if why == "invalid" then
+      return result("Error", message, {ErrorCode = M.ERR.row_invalid})
+    end
+    if not id then
       return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
         {ErrorCode = M.ERR.duplicate_key})
@@ -1066,7 +1156,7 @@ function M:update_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
     return self:change_row(obj, bracket_key, "Updated", function(store, id, row)
-      store:update(id, row)
+      return store:update(id, row)
     end, ctx)
   end
   local refused = no_handler(t)
@@ -1161,7 +1251,10 @@ end
 function M:delete_one(obj, ctx)
   local t, bracket_key = de_object_type(obj)
   if t == "DataExtensionObject" then
-    return self:change_row(obj, bracket_key, "Deleted", function(store, id) store:delete(id) end, ctx)
+    return self:change_row(obj, bracket_key, "Deleted", function(store, id)
+      store:delete(id)
+      return true
+    end, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end

@@ -60,7 +60,7 @@ function M.matching_rows(store, flt, fn)
   local n = 0
   if flt and not store.generated then
     -- SQL narrows (or, when the filter translates exactly, decides), filter.lua has the last word
-    local where, params, exact = filter_sql.translate(flt, cols, store.pk)
+    local where, params, exact = filter_sql.translate(flt, cols, store.pk, store.kinds)
     if exact and not fn then return store:count_where(where, params) end
     for _, row in store:scan(0, where, params) do
       if exact or keeps(row) then
@@ -159,10 +159,13 @@ local function list_of(v)
 end
 
 -- A data extension a SendDefinitionList names (by ObjectID, or the sandbox's CustomerKey), in
--- the unit of the definition that names it.
+-- the unit of the definition that names it: its own, or one shared with it.
 local function find_de(acct, id, mid)
+  local scope = mid and next(acct.units) ~= nil and {mids = {[mid] = true}} or nil
   for _, de in ipairs(acct:collection("DataExtension").list) do
-    if de.ObjectID == id then return acct:row_store(de.CustomerKey, acct:unit_of(de)) end
+    if de.ObjectID == id and (not scope or acct:visible("DataExtension", de, scope)) then
+      return acct:row_store(de.CustomerKey, acct:unit_of(de))
+    end
   end
   return acct:row_store(id, mid)
 end

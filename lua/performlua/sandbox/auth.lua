@@ -34,12 +34,17 @@ function M.token_endpoint(sb, req)
     return json_response(400, {error = "unsupported_grant_type",
       error_description = "The sandbox supports grant_type client_credentials"})
   end
-  if body.client_id ~= cred.client_id or body.client_secret ~= cred.client_secret then
+  -- the fixed credentials reach every unit; an installed package of the seed (`_packages`)
+  -- reaches its units only, and its token acts where it was installed by default
+  local package = (acct.packages or {})[body.client_id]
+  local fixed = body.client_id == cred.client_id and body.client_secret == cred.client_secret
+  if not fixed and not (package and body.client_secret == package.client_secret) then
     return json_response(401, {error = "invalid_client",
       error_description = "Client authentication failed.",
       error_uri = "https://developer.salesforce.com/docs"})
   end
-  local mid = acct.mid
+  if fixed then package = nil end
+  local mid = package and math.tointeger(tonumber(package.units[1])) or acct.mid
   if body.account_id ~= nil and body.account_id ~= "" then
     mid = math.tointeger(tonumber(body.account_id))
     if not mid then
@@ -51,6 +56,14 @@ function M.token_endpoint(sb, req)
       return json_response(401, {error = "unauthorized_client", error_description = string.format(
         "account_id %d is not a business unit of this account: use the MID of the parent "
         .. "(%d) or of one of its business units", mid, acct.mid),
+        error_uri = "https://developer.salesforce.com/docs"})
+    end
+    if package and not M.package_reaches(package, mid) then
+      -- the service's token endpoint refuses a business unit the package's API user cannot
+      -- access (as for a MID outside the account; the exact description is not documented)
+      return json_response(401, {error = "unauthorized_client", error_description = string.format(
+        "The installed package of this client id has no access to account_id %d: its API "
+        .. "user reaches %s", mid, M.units_text(package)),
         error_uri = "https://developer.salesforce.com/docs"})
     end
   end
@@ -67,6 +80,21 @@ function M.token_endpoint(sb, req)
     expires_in = sb.token_ttl, scope = "offline email_read email_send data_extensions_read "
       .. "data_extensions_write automations_execute",
     soap_instance_url = base, rest_instance_url = base})
+end
+
+--- Whether an installed package's API user reaches business unit `mid`.
+function M.package_reaches(package, mid)
+  for _, u in ipairs(package.units) do
+    if math.tointeger(tonumber(u)) == mid then return true end
+  end
+  return false
+end
+
+--- The MIDs a package reaches, as text for a message.
+function M.units_text(package)
+  local out = {}
+  for i, u in ipairs(package.units) do out[i] = tostring(u) end
+  return table.concat(out, ", ")
 end
 
 -- The legacy v1 endpoint (FuelSDK's default: {clientId, clientSecret} -> accessToken), for

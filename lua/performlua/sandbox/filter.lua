@@ -1,8 +1,10 @@
 -- performlua.sandbox.filter: Retrieve filters (SimpleFilterPart, ComplexFilterPart) over the
 -- sandbox's objects and data extension rows.
 --
--- Comparisons: numbers when both sides are numbers; dates when the filter gives DateValue or
--- both sides read as dates; otherwise text. Text equality is exact (case-sensitive), `like`
+-- Comparisons: a boolean (a Boolean column, a boolean property) with equals, notEquals and IN
+-- as booleans when every value reads as one ("true"/"false"/"1"/"0", any case: SQL Server's
+-- bit); numbers when both sides are numbers; dates when the filter gives DateValue or both
+-- sides read as dates; otherwise text. Text equality is exact (case-sensitive), `like`
 -- and the *String/contains operators ignore case as SQL Server's default collation does.
 -- isNull is true for a missing or empty value.
 local clock = require "performlua.sandbox.clock"
@@ -217,12 +219,41 @@ function M.check(part, has_property)
   end
 end
 
+local BOOLEAN = {["true"] = true, ["1"] = true, ["false"] = false, ["0"] = false}
+local BOOLEAN_OPS = {equals = true, notEquals = true, IN = true}
+
+-- The values as booleans, or nil when one does not read as a boolean.
+local function booleans(vals)
+  local out = {}
+  for i, v in ipairs(vals) do
+    local b = BOOLEAN[v:match("^%s*(.-)%s*$"):lower()]
+    if b == nil then return nil end
+    out[i] = b
+  end
+  return #out > 0 and out or nil
+end
+
+-- A boolean value against the filter's values read as booleans.
+local function boolean_matches(a, op, bs)
+  if op == "IN" then
+    for _, b in ipairs(bs) do if a == b then return true end end
+    return false
+  end
+  return (a == bs[1]) == (op == "equals")
+end
+
 --- True when `get(property)` (the object's value, any Lua type or nil) satisfies the filter.
 function M.matches(part, get)
   local t = type_of(part)
   if t == "SimpleFilterPart" then
     local vals, dates = values_of(part)
-    return OPERATORS[part.SimpleOperator](as_text(get(part.Property)), part, vals, dates) and true or false
+    local raw = get(part.Property)
+    local op = part.SimpleOperator
+    if type(raw) == "boolean" and not dates and BOOLEAN_OPS[op] then
+      local bs = booleans(vals)
+      if bs then return boolean_matches(raw, op, bs) end
+    end
+    return OPERATORS[op](as_text(raw), part, vals, dates) and true or false
   end
   local ands = part.LogicalOperator == "AND"
   local operands = {part.LeftOperand}

@@ -2,19 +2,31 @@
 -- WHERE clause with bound parameters, for the row store (sandbox/rows.lua).
 --
 -- The judge is sandbox/filter.lua: a row the Lua filter keeps must be kept, and no other.
--- Only what SQL says exactly the same way is translated:
+-- Only what SQL says exactly the same way is translated, by the column's kind (rows.lua):
 --   isNull, isNotNull                        always
 --   equals, notEquals, greater/lessThan[OrEqual], between, IN
---                                            when every value is text that reads as neither a
+--     text, decimal columns (TEXT)           when every value is text that reads as neither a
 --                                            number nor a date, and no DateValue is given:
 --                                            filter.lua then compares bytes, as SQLite's
 --                                            BINARY collation does on TEXT columns
---   like                                     patterns without "[" (sets) and "_" (filter.lua's
---                                            "_" is one byte, SQLite's one character)
+--     Number columns (INTEGER)               when every value reads as a number and no
+--                                            DateValue is given: filter.lua then compares
+--                                            numbers, as SQLite does (integer against a float
+--                                            exactly, as Lua does)
+--     Date columns (INTEGER seconds)         when every value reads as a date: filter.lua then
+--                                            compares the seconds both sides parse to, which
+--                                            are the stored value and the bound parameter
+--     Boolean columns (INTEGER 1/0)          equals, notEquals, IN when every value reads as
+--                                            a boolean (filter.lua compares booleans then)
+--   like                                     on text, decimal and Number columns (an INTEGER
+--                                            reads as the text filter.lua sees), patterns
+--                                            without "[" (sets) and "_" (filter.lua's "_" is
+--                                            one byte, SQLite's one character)
 --   beginsWith, endsWith, contains, existsInString, notContains, notExistsInString
---                                            as LIKE with the value escaped; both ignore the
---                                            case of ASCII letters only
--- Everything else (numbers, dates, anniversaries, existsInStringAsAWord) is not translated:
+--                                            as LIKE with the value escaped (same columns);
+--                                            both ignore the case of ASCII letters only
+-- Everything else (Decimal numbers, anniversaries, existsInStringAsAWord, text operators on
+-- Date and Boolean columns) is not translated:
 -- in an AND it is left out of the SQL, in an OR the whole OR is, and translate() says the
 -- answer is not exact, so the caller checks each row SQL returns with filter.lua as well
 -- (SQL narrows, Lua decides). A filter that filter.lua would refuse while reading rows (a
@@ -45,6 +57,33 @@ local function plain_text(v)
   if type(v) ~= "string" then return false end
   return tonumber(v:match("^%s*(.-)%s*$")) == nil and clock.parse(v) == nil
 end
+
+local function as_number(v)
+  return type(v) == "string" and tonumber(v:match("^%s*(.-)%s*$")) or nil
+end
+
+local BOOLEAN = {["true"] = 1, ["1"] = 1, ["false"] = 0, ["0"] = 0}
+M.BOOLEAN = BOOLEAN
+
+-- The bound parameters of `vals` compared with a column of `kind` (nil: not exact in SQL).
+local function typed_params(kind, vals, dates, op)
+  local out = {}
+  for i, v in ipairs(vals) do
+    local p
+    if kind == "integer" then p = not dates and as_number(v) or nil
+    elseif kind == "date" then p = clock.parse(v)
+    elseif kind == "boolean" then
+      p = not dates and (op == "equals" or op == "notEquals" or op == "IN")
+        and BOOLEAN[v:match("^%s*(.-)%s*$"):lower()] or nil
+    elseif not dates and plain_text(v) then p = v
+    end
+    if p == nil then return nil end
+    out[i] = p
+  end
+  return out
+end
+
+local TEXT_LIKE = {text = true, decimal = true, integer = true}
 
 local function escape_like(v)
   return (v:gsub("[\\%%_]", "\\%0"))
@@ -87,22 +126,21 @@ end
 -- sql, params (appended to `params`), exact; or nil when the part is not translated.
 local translate
 
-local function simple(part, by_lower, pk, params)
+local function simple(part, by_lower, pk, params, kinds)
   local col = type(part.Property) == "string" and by_lower[part.Property:lower()]
   if not col then return nil end
+  local kind = kinds and kinds[col] or "text"
   local qc, op = quote(col), part.SimpleOperator
   if op == "isNull" then return string.format("(%s IS NULL OR %s = '')", qc, qc) end
   if op == "isNotNull" then return string.format("(%s IS NOT NULL AND %s <> '')", qc, qc) end
   local vals, dates = values_of(part)
   local cmp = COMPARE[op]
   if cmp or op == "between" or op == "IN" then
-    if dates then return nil end
-    for _, v in ipairs(vals) do
-      if not plain_text(v) then return nil end
-    end
+    vals = typed_params(kind, vals, dates, op)
+    if not vals then return nil end
     if cmp then
       params[#params + 1] = vals[1]
-      if op == "equals" and pk[col:lower()] then
+      if op == "equals" and pk[col:lower()] and kind == "text" then
         -- the primary key's NOCASE index finds the candidates; the exact test then decides
         params[#params + 1] = vals[1]
         return string.format("(%s = ? COLLATE NOCASE AND %s = ?)", qc, qc)
@@ -117,6 +155,7 @@ local function simple(part, by_lower, pk, params)
     for i, v in ipairs(vals) do marks[i] = "?" params[#params + 1] = v end
     return string.format("%s IN (%s)", qc, table.concat(marks, ", "))
   end
+  if not TEXT_LIKE[kind] then return nil end
   if op == "like" then
     local p = vals[1]
     if p:find("[", 1, true) or p:find("_", 1, true) then return nil end
@@ -134,11 +173,11 @@ local function simple(part, by_lower, pk, params)
   return nil
 end
 
-translate = function(part, by_lower, pk, params)
+translate = function(part, by_lower, pk, params, kinds)
   local t = type_of(part)
   if t == "SimpleFilterPart" then
     local mark = #params
-    local sql = simple(part, by_lower, pk, params)
+    local sql = simple(part, by_lower, pk, params, kinds)
     if not sql then
       for i = #params, mark + 1, -1 do params[i] = nil end
       return nil, false
@@ -152,7 +191,7 @@ translate = function(part, by_lower, pk, params)
   local parts, exact = {}, true
   local mark = #params
   for _, op in ipairs(operands) do
-    local sql, e = translate(op, by_lower, pk, params)
+    local sql, e = translate(op, by_lower, pk, params, kinds)
     if not sql then
       if not ands then
         -- one untranslated operand makes the whole OR unknown to SQL: every row is a candidate
@@ -172,14 +211,14 @@ end
 --- The WHERE clause (or nil: every row is a candidate), its parameters, and whether the SQL is
 --- the whole answer (false: check each row with filter.lua too). `flt` has passed
 --- filter.check; `by_lower` maps lower column names to the data extension's; `pk` lists the
---- primary key columns.
-function M.translate(flt, by_lower, pk)
+--- primary key columns; `kinds` (optional: all text) the kind of each column (rows.lua).
+function M.translate(flt, by_lower, pk, kinds)
   if flt == nil then return nil, {}, true end
   if lacks_values(flt) then return nil, {}, false end
   local pk_set = {}
   for _, c in ipairs(pk or {}) do pk_set[c:lower()] = true end
   local params = {}
-  local sql, exact = translate(flt, by_lower, pk_set, params)
+  local sql, exact = translate(flt, by_lower, pk_set, params, kinds)
   return sql, params, sql ~= nil and exact
 end
 

@@ -3,6 +3,10 @@
 --
 -- Shape: {[ObjectType] = {object, ...}, rows = {[DE key] = {row, ...}},
 --         generated = {[DE key] = row_count}, account_id = MID}
+-- A row's values are Lua values of its columns' types (sandbox/rows.lua): a Number column an
+-- integer, a Boolean one a boolean, a Date one its text ("2025-01-15T09:30:00"); text the
+-- service would read the same way ("12", "true") is taken too. A value the column cannot hold
+-- makes the seed an error.
 -- Objects are written as the API spells them. Nested objects whose declared type is a base
 -- type name their type with `_type`. Keys starting with "_" are the sandbox's own data:
 --   AudienceDefinition `_source` (the CustomerKey of the data extension its people come
@@ -42,6 +46,12 @@
 --   QueryDefinition        active-subscribers-query
 --   Automation             nightly-refresh
 --   Campaign               spring-campaign;  PlatformApplication  preference-center-app
+--   DataFolder             ID 5001 "Shared Data Extensions" (ContentType shared_data) of the
+--                          parent: Shared_Members (12 rows, sendable) lies in it, so the child
+--                          units use it as their own (rows, sends); ID 5000 "Data Extensions"
+--   Installed packages     (`_packages`, sandbox-only) the fixed credentials reach every unit
+--                          (a token per account_id); client id "sandbox-europe" (secret
+--                          "sandbox-europe") is installed in Acme Europe and reaches it only
 --   List                   ID 101 "Newsletter" (4 members), ID 102 "Spring Sale" (2);
 --                          Subscribers ada@, ... and three web visitors (visitor-NNNN)
 --   Send                   ID 51999901 (Complete, 6 days ago), 51999902 (Complete, yesterday)
@@ -66,9 +76,9 @@ local function customers(n)
       CustomerID = tostring(1000 + i),
       EmailAddress = string.format("%s.%s%d@example.com", first:lower(), last:lower():gsub("[^%w]", ""), i),
       FirstName = first, LastName = last, City = cities[(i - 1) % #cities + 1],
-      Points = tostring((i * 137) % 5000),
+      Points = (i * 137) % 5000,
       JoinedDate = string.format("2025-%02d-%02dT09:30:00", (i - 1) % 12 + 1, (i * 3 - 1) % 28 + 1),
-      IsActive = (i % 5 ~= 0) and "true" or "false",
+      IsActive = i % 5 ~= 0,
     }
   end
   return rows
@@ -83,7 +93,7 @@ local function loyalty(n)
       SubscriberKey = string.format("loyal-%04d", i),
       EmailAddress = string.format("member%d@example.com", i),
       FirstName = first, Tier = tiers[(i - 1) % #tiers + 1],
-      Points = tostring(i * 250), JoinedDate = string.format("2024-%02d-15T12:00:00", (i - 1) % 12 + 1),
+      Points = i * 250, JoinedDate = string.format("2024-%02d-15T12:00:00", (i - 1) % 12 + 1),
     }
   end
   return rows
@@ -118,7 +128,7 @@ local function web_visitors(n, browsed)
     local first = first_names[(i * 5 - 1) % #first_names + 1]
     rows[i] = {SubscriberKey = string.format("visitor-%04d", i),
       EmailAddress = string.format("visitor%d@example.com", i), FirstName = first,
-      BrowsedSpring = spread(i, n) < browsed and "true" or "false",
+      BrowsedSpring = spread(i, n) < browsed,
       LastVisit = string.format("2026-%02d-%02dT10:00:00", (i - 1) % 3 + 2, (i * 7 - 1) % 28 + 1)}
   end
   return rows
@@ -131,7 +141,7 @@ local function spring_customers(n, active)
     rows[i] = {SubscriberKey = string.format("customer-%04d", i),
       EmailAddress = string.format("customer%d@example.com", i),
       FirstName = first_names[(i * 11 - 1) % #first_names + 1],
-      IsActive = spread(i, n) < active and "true" or "false"}
+      IsActive = spread(i, n) < active}
   end
   return rows
 end
@@ -141,7 +151,7 @@ end
 local visitors = web_visitors(2611, 2480)
 local browsers = {}
 for _, r in ipairs(visitors) do
-  if r.BrowsedSpring == "true" and #browsers < 3 then browsers[#browsers + 1] = r end
+  if r.BrowsedSpring and #browsers < 3 then browsers[#browsers + 1] = r end
 end
 
 local function is_true(column)
@@ -183,6 +193,9 @@ local function unit_de(mid, key, name, object_id)
   }, "SubscriberKey", object_id))
 end
 
+local SHARED_DE_ID = "5a1d0c3e-0201-4e6f-9a7b-000000000012"
+local SHARED_FOLDER_ID = 5001
+
 local function unit_send(mid, key, name, subject, de_id)
   return in_unit(mid, {CustomerKey = key, Name = name, EmailSubject = subject,
     SenderProfile = {CustomerKey = "marketing-team"}, Email = {ID = 8801},
@@ -192,6 +205,20 @@ end
 
 return {
   account_id = PARENT_MID,
+
+  -- installed packages besides the fixed credentials (which reach every unit): the client id,
+  -- its secret and the units its API user can reach, the first being the one it was installed
+  -- in (a token without account_id acts there)
+  _packages = {
+    {client_id = "sandbox-europe", client_secret = "sandbox-europe", units = {EUROPE_MID}},
+  },
+
+  DataFolder = {
+    {ID = 5000, Name = "Data Extensions", CustomerKey = "dataextension_default",
+     ContentType = "dataextension", AllowChildren = true, IsActive = true},
+    {ID = SHARED_FOLDER_ID, Name = "Shared Data Extensions", CustomerKey = "shared_dataextension_default",
+     ContentType = "shared_data", AllowChildren = true, IsActive = true},
+  },
 
   -- the business units (Retrieve BusinessUnit with QueryAllAccounts lists all three)
   BusinessUnit = {
@@ -302,11 +329,18 @@ return {
       {Name = "FirstName", FieldType = "Text", MaxLength = 100},
       {Name = "IsActive", FieldType = "Boolean"},
     }, "SubscriberKey", SPRING_SALE_CUSTOMERS_ID),
+    -- in the parent's Shared Data Extensions folder: every child unit uses it
+    (function()
+      local shared = unit_de(PARENT_MID, "Shared_Members", "Shared members", SHARED_DE_ID)
+      shared.CategoryID = SHARED_FOLDER_ID
+      return shared
+    end)(),
     unit_de(EUROPE_MID, "Europe_Customers", "Europe customers", EUROPE_DE_ID),
     unit_de(OUTLET_MID, "Outlet_Shoppers", "Outlet shoppers", OUTLET_DE_ID),
   },
   rows = {Customers = customers(40), Loyalty_Members = loyalty(36), Web_Visitors = visitors,
     Spring_Sale_Customers = spring_customers(1302, 1250),
+    Shared_Members = unit_people("shared", 12),
     Europe_Customers = unit_people("europe", 24), Outlet_Shoppers = unit_people("outlet", 18)},
   generated = {Big_Generated = 1000000},
   ImportDefinition = {

@@ -1,17 +1,29 @@
 -- performlua.sandbox.seed_csv: `--seed DIR`, a seed of data extensions as CSV files.
 --
 -- Each FILE.csv in DIR is one data extension: its CustomerKey and Name are FILE, its header
--- row names the columns (a "*" after a name marks a primary key column: "SubscriberKey*"),
--- every other record is a row. CSV as RFC 4180 writes it: comma-separated, a field in double
--- quotes may hold commas, line breaks and doubled quotes (""), records end with LF or CRLF.
--- An empty field is a missing value. Columns are Text. A data extension with a SubscriberKey
--- (else EmailAddress) column is sendable on it.
+-- row names the columns, every other record is a row. A column's name may be followed by
+-- ":FieldType" (Text, Number, Decimal, Boolean, Date, EmailAddress, Phone, Locale; any case)
+-- and then by "*", which marks a primary key column: "SubscriberKey*", "Points:Number",
+-- "Joined:Date", "ID:Number*". Without a type a column is Text, except one named
+-- EmailAddress (EmailAddress). Values are read as their column's type (sandbox/rows.lua): a
+-- value the column cannot hold is an error naming its line. CSV as RFC 4180 writes it:
+-- comma-separated, a field in double quotes may hold commas, line breaks and doubled quotes
+-- (""), records end with LF or CRLF. An empty field is a missing value. A data extension with
+-- a SubscriberKey (else EmailAddress) column is sendable on it.
 --
 -- The account is the default seed's plus these data extensions; a CSV named like one of the
 -- default's data extensions replaces it and its rows. Other files in DIR are ignored.
 local core = require "performlua.core"
 
+local rows_mod = require "performlua.sandbox.rows"
+
 local M = {}
+
+local FIELD_TYPES = {}
+for _, t in ipairs{"Text", "Number", "Decimal", "Boolean", "Date", "EmailAddress", "Phone",
+    "Locale"} do
+  FIELD_TYPES[t:lower()] = t
+end
 
 local UNQUOTED = "a double quote inside an unquoted field (quote the whole field and double "
   .. "the quote)"
@@ -96,15 +108,30 @@ function M.data_extension(key, text, file)
   local fields, names, seen = {}, {}, {}
   for i, raw in ipairs(header.fields) do
     local name, star = raw:match("^%s*(.-)%s*(%*?)%s*$")
+    local typed, ftype = name:match("^(.-)%s*:%s*(%a+)$")
+    if typed then
+      name = typed
+      ftype = FIELD_TYPES[ftype:lower()]
+      if not ftype then
+        fail(file, header.line, string.format("the column '%s' has the type '%s', which is not "
+          .. "a FieldType (Text, Number, Decimal, Boolean, Date, EmailAddress, Phone, Locale)",
+          name, raw:match(":%s*(%a+)")))
+      end
+    end
     if name == "" then fail(file, header.line, string.format("column %d has no name", i)) end
     if seen[name:lower()] then
       fail(file, header.line, string.format("the column '%s' is named twice", name))
     end
     seen[name:lower()] = true
     names[i] = name
-    fields[i] = {Name = name, FieldType = "Text", MaxLength = 4000, IsPrimaryKey = star == "*",
+    ftype = ftype or (name:lower() == "emailaddress" and "EmailAddress") or "Text"
+    local max = ftype == "EmailAddress" and 254 or (ftype == "Text" and 4000) or nil
+    fields[i] = {Name = name, FieldType = ftype, MaxLength = max, IsPrimaryKey = star == "*",
       IsRequired = star == "*", Ordinal = i - 1}
+    if ftype == "Decimal" then fields[i].Precision, fields[i].Scale = 18, 4 end
   end
+  -- every value is checked as the row store will hold it, so an error names its line
+  local probe = rows_mod.checker({CustomerKey = key, Fields = fields}, names)
   local rows, keys = {}, {}
   local pk = {}
   for i, f in ipairs(fields) do if f.IsPrimaryKey then pk[#pk + 1] = i end end
@@ -119,6 +146,8 @@ function M.data_extension(key, text, file)
       for i, v in ipairs(values) do
         if v ~= "" then row[names[i]] = v end
       end
+      local _, bad = probe:typed(row, true)
+      if bad then fail(file, rec.line, bad) end
       if #pk > 0 then
         -- the primary key compares without case, as the row store's index does
         local parts = {}
