@@ -329,6 +329,46 @@ describe("sandbox --state", function()
     assert.truthy(tostring(err.message or err):find("state format 1", 1, true), tostring(err.message or err))
   end)
 
+  it("converts a format 2 state file (no work in flight kept): its objects stay, it is written as format 3", function()
+    local path = TMP .. "/format2.db"
+    os.remove(path)
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      sb:insert("List", {ListName = "kept", CustomerKey = "kept-list"})
+    end
+    -- what format 2 wrote: no "async" entry
+    local db = core.sqlite_open(path)
+    db:run("DELETE FROM sandbox_meta WHERE key = 'async'")
+    db:run("UPDATE sandbox_meta SET value = 2 WHERE key = 'format'")
+    db:close()
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      local found = false
+      for _, l in ipairs(sb:objects("List")) do found = found or l.CustomerKey == "kept-list" end
+      assert.is_true(found)
+    end
+    db = core.sqlite_open(path, {readonly = true})
+    local meta = {}
+    for r in db:rows("SELECT key, value FROM sandbox_meta") do meta[r.key] = r.value end
+    db:close()
+    assert.are.equal(3, math.tointeger(tonumber(meta.format)))
+    assert.is_string(meta.async)
+  end)
+
+  it("keeps the clock's offset across a restart: a clock moved a year ahead stays ahead", function()
+    local path = TMP .. "/clock.db"
+    os.remove(path)
+    local YEAR = 365 * 86400
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      sb:clock_advance(YEAR)
+      sb:insert("List", {ListName = "after the jump", CustomerKey = "jump"}) -- a save
+    end
+    local sb <close> = sandbox.start{port = 0, state = path}
+    -- the restarted clock is at least a year ahead of real time (it went on running meanwhile)
+    assert.is_true(sb:now() >= core.realtime() + YEAR - 60, "the clock lost its offset")
+  end)
+
   it("refuses a file that is not its own, leaving it unchanged", function()
     local path = TMP .. "/foreign.txt"
     write(path, "just text\n")
