@@ -48,6 +48,11 @@ M.handlers = {
   Retrieve = function(sb, body, ctx)
     local acct = sb.acct
     local rr = body.RetrieveRequest or {}
+    if rr.ObjectType == "TimeZone" then
+      -- the time zones are the service's, not a business unit's: every unit sees the list
+      -- (timezone.lua stores it in the enterprise's unit)
+      ctx = setmetatable({mid = acct.mid}, {__index = ctx})
+    end
     local r = acct:retrieve(rr, ctx)
     return "RetrieveResponseMsg", {OverallStatus = r.OverallStatus,
       RequestID = r.RequestID or ctx.request_id, Results = r.Results}

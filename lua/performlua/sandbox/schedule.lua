@@ -108,7 +108,7 @@ function M.run(acct, body, schedule, ctx)
   local spec = {Recurrence = rawget(schedule, "Recurrence"),
     StartDateTime = sent.StartDateTime, EndDateTime = sent.EndDateTime,
     RecurrenceRangeType = rawget(schedule, "RecurrenceRangeType"),
-    Occurrences = rawget(schedule, "Occurrences")}
+    Occurrences = rawget(schedule, "Occurrences"), TimeZone = sent.TimeZone}
   local ok_rule, rule = pcall(recurrence.compile, spec)
   for i, obj in ipairs(body.Interactions or {}) do
     local t = core.typeof(obj)

@@ -121,6 +121,8 @@ function M.state(cfg)
   }
   -- queued work run on the clock counts the sends it starts here (operations.lua, schedule.lua)
   acct.stats = sb.stats
+  -- the service's time zones, which every account has (a file written before had none)
+  in_transaction(sb, require("performlua.sandbox.timezone").install, acct)
   if restored then
     -- the work that fell due while the sandbox was stopped runs now, once (state.lua)
     in_transaction(sb, jobs.tick, acct)
