@@ -181,4 +181,31 @@ start --state "$work/queue.db" --speed 0.001
 [ "$(run results.lua)" = "$want" ] || fail "a second restart: $(run results.lua)" serve.err
 stop
 
+# --- performlua --sandbox --state FILE: the embedded sandbox keeps the account and the send
+# started by one run for the next
+cat > mark.lua <<'LUA'
+local mc = require "performlua"
+local c = mc.connect()
+assert(c:create(mc.List{ListName = "from run 1", CustomerKey = "run-1"}).ok)
+LUA
+cat > lists.lua <<'LUA'
+local mc = require "performlua"
+local c = mc.connect()
+print(#c:retrieve("List", {"ListName"}, mc.SimpleFilterPart{Property = "CustomerKey",
+  SimpleOperator = "equals", Value = "run-1"}).Results)
+LUA
+"$PERFORMLUA" --sandbox --state "$work/embedded.db" mark.lua || fail "run 1"
+id=$("$PERFORMLUA" --sandbox --state "$work/embedded.db" start_send.lua) || fail "run 2"
+[ "$("$PERFORMLUA" --sandbox --state "$work/embedded.db" lists.lua)" = 1 ] || fail "run 3 sees run 1's List"
+got=$("$PERFORMLUA" --sandbox --state "$work/embedded.db" wait_send.lua "$id") || fail "run 4 waits"
+[ "$got" = "$expected" ] || fail "the send of run 2 ended as '$got', not '$expected'"
+[ "$("$PERFORMLUA" --sandbox lists.lua)" = 0 ] || fail "without --state the account is fresh"
+# --state alone would do nothing: a usage error
+set +e
+"$PERFORMLUA" --state "$work/embedded.db" lists.lua >alone.out 2>alone.err
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--state without --sandbox exits 2 (got $rc)" alone.out alone.err
+grep -q "^performlua: --state FILE keeps the embedded sandbox's account: give --sandbox too" alone.err \
+  || fail "the usage error" alone.err
 echo ok
