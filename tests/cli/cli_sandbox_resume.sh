@@ -104,7 +104,6 @@ local mc = require "performlua"
 local c = mc.connect()
 local out, waiting = 0, {}
 for _, s in ipairs(c:retrieve_all("Send", {"ID", "Status", "SendDate"})) do
-  local d = s.EmailSendDefinition
   if s.Status == "Scheduled" then waiting[#waiting + 1] = s.ID
   elseif s.Status ~= "Canceled" then out = out + 1 end
 end
