@@ -274,6 +274,11 @@ static int parse_flags(cli_options *o)
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (pl_flags_given(&o->main, bits[i].key))
             o->flags |= bits[i].bit;
+    /* --state names the embedded sandbox's file: alone it would silently do nothing */
+    if (pl_flags_given(&o->main, "state") && !(o->flags & OPT_SANDBOX))
+        return pl_flags_usage_error(&pl_cli_performlua,
+                                    "--state FILE keeps the embedded sandbox's account: give "
+                                    "--sandbox too (or run `performlua sandbox --state FILE`)");
     for (int i = 0; i < o->main.n_uses; i++)
         if (o->main.uses[i].flag->kind == PL_FLAG_CHUNK &&
             o->main.uses[i].flag->names[1] == 'e')
@@ -536,15 +541,26 @@ static void finish_run_log(lua_State *L, int exit_status)
 }
 
 /* --sandbox: start the embedded sandbox as the default account; the handle is kept in the
- * registry so it lives until lua_close, which stops it through its finalizer. */
+ * registry so it lives until lua_close, which stops it through its finalizer. --state FILE
+ * (the last one given) is its state file. */
 static int start_sandbox(lua_State *L)
 {
+    const cli_options *o = lua_touserdata(L, lua_upvalueindex(1));
+    const char *state = NULL;
+    for (int i = 0; i < o->main.n_uses; i++)
+        if (o->main.uses[i].flag->key && strcmp(o->main.uses[i].flag->key, "state") == 0)
+            state = o->main.uses[i].value;
     lua_getglobal(L, "require");
     lua_pushliteral(L, "performlua.sandbox");
     lua_call(L, 1, 1);
     if (lua_getfield(L, -1, "start_default") != LUA_TFUNCTION)
         return luaL_error(L, "performlua.sandbox has no start_default function");
-    lua_call(L, 0, 1);
+    lua_newtable(L);
+    if (state) {
+        lua_pushstring(L, state);
+        lua_setfield(L, -2, "state");
+    }
+    lua_call(L, 1, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX_HANDLE_KEY);
     return 0;
 }
@@ -628,7 +644,8 @@ static int pmain(lua_State *L)
     if (!(o->flags & OPT_NOENV) && handle_luainit(L) != LUA_OK)
         return 0;
     if (o->flags & OPT_SANDBOX) {
-        lua_pushcfunction(L, start_sandbox);
+        lua_pushlightuserdata(L, o);
+        lua_pushcclosure(L, start_sandbox, 1);
         if (pl_cli_report(L, pl_cli_docall(L, 0, 0)) != LUA_OK)
             return 0;
     }

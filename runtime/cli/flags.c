@@ -41,6 +41,11 @@ static const pl_flag performlua_flags[] = {
     {.names = "--sandbox", .kind = PL_FLAG_SWITCH, .key = "sandbox",
      .help = "start the embedded sandbox and make it the default account\nbefore running the "
              "script or the REPL"},
+    {.names = "--state", .value = "FILE", .kind = PL_FLAG_TEXT, .key = "state",
+     .needs = "a file name",
+     .help = "with --sandbox: keep the sandbox's account, its work in flight and its\n"
+             "clock in the SQLite database FILE across runs (as `performlua sandbox\n"
+             "--state FILE`)"},
     {.names = "--trace", .kind = PL_FLAG_SWITCH, .key = "trace",
      .help = "trace API requests and responses to stderr, secrets redacted\n(as "
              "PERFORMLUA_TRACE=1)"},

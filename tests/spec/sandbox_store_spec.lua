@@ -439,6 +439,43 @@ describe("sandbox --state", function()
     assert.truthy(tostring(err.message or err):find("state format 1", 1, true), tostring(err.message or err))
   end)
 
+  it("refuses a format 2 state file (untyped rows, no work in flight) and leaves it unchanged", function()
+    local path = TMP .. "/format2.db"
+    os.remove(path)
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      sb:insert("List", {ListName = "kept", CustomerKey = "kept-list"})
+    end
+    -- what format 2 wrote: no "async" entry, no column types
+    local db = core.sqlite_open(path)
+    db:run("DELETE FROM sandbox_meta WHERE key = 'async'")
+    db:exec("DROP TABLE rows_columns")
+    db:run("UPDATE sandbox_meta SET value = 2 WHERE key = 'format'")
+    db:close()
+    local before = read(path)
+    require("performlua.auth")._reset()
+    local ok, err = pcall(sandbox.start, {port = 0, state = path})
+    assert.is_false(ok)
+    local message = tostring(type(err) == "table" and err.message or err)
+    assert.matches("state format 2, whose data extension rows are untyped", message, 1, true)
+    assert.matches("start a new state file; the file was left unchanged", message, 1, true)
+    assert.are.equal(before, read(path))
+  end)
+
+  it("keeps the clock's offset across a restart: a clock moved a year ahead stays ahead", function()
+    local path = TMP .. "/clock.db"
+    os.remove(path)
+    local YEAR = 365 * 86400
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      sb:clock_advance(YEAR)
+      sb:insert("List", {ListName = "after the jump", CustomerKey = "jump"}) -- a save
+    end
+    local sb <close> = sandbox.start{port = 0, state = path}
+    -- the restarted clock is at least a year ahead of real time (it went on running meanwhile)
+    assert.is_true(sb:now() >= core.realtime() + YEAR - 60, "the clock lost its offset")
+  end)
+
   it("refuses a file that is not its own, leaving it unchanged", function()
     local path = TMP .. "/foreign.txt"
     write(path, "just text\n")

@@ -63,9 +63,9 @@ local function find_owned(acct, type_name, def, ctx)
   return obj, how
 end
 
--- The AsyncActivityStatus of a started activity, moving on the clock; `on_complete(acct, job)`
--- runs once when it completes, `total` is its TotalCount (default the object's `_rows`).
-local function activity_status(acct, type_name, obj, task_id, on_complete, total)
+-- The AsyncActivityStatus of a started activity, moving on the clock; `total` is its TotalCount
+-- (default the object's `_rows`).
+local function activity_status(acct, type_name, obj, task_id, total)
   local status = acct:insert("AsyncActivityStatus", {
     TaskID = tostring(task_id), Type = type_name, ActionType = "start", AsyncAction = "start",
     CustomerKey = obj.CustomerKey, InteractionID = obj.ObjectID, Status = "Queued",
@@ -73,7 +73,7 @@ local function activity_status(acct, type_name, obj, task_id, on_complete, total
     ProcessedCount = "0", ErrorCount = "0", DuplicateCount = "0",
     ClientID = tostring(obj._mid or acct.mid),
   })
-  jobs.add(acct, {kind = "activity", obj = status, on_complete = on_complete})
+  jobs.add(acct, {kind = "activity", obj = status})
   return status
 end
 
@@ -98,7 +98,7 @@ H.AudienceDefinition = {
     local n, err = audience.build(acct, obj)
     if not n then return error_result(ERR.audience_filter, err) end
     local id = acct:new_task_id()
-    local status = activity_status(acct, "AudienceDefinition", obj, id, nil, n)
+    local status = activity_status(acct, "AudienceDefinition", obj, id, n)
     local job = jobs.of(acct, status)
     job.progress = acct.durations.total
     jobs.refresh(acct, job)
@@ -218,16 +218,18 @@ function M.new_send(acct, esd, sender, ctx, at)
   }, ctx.mid)
 end
 
+-- When a send completes, its recipients' tracking events are stored (tracking.lua).
+jobs.register_completion("send_tracking", function(acct, job)
+  tracking.record(acct, job.obj, job.who, clock.parse(job.obj.SentDate) or acct:now(),
+    rawget(job.obj, "_tsd_object_id"))
+end)
+
 -- Starts `send` to `who` ({targeted=, excluded=, bounced=}, audience.of_definition); `at`, a
 -- clock time already past (a scheduled occurrence the clock jumped over), is when it began.
 function M.launch(acct, send, who, at)
   send.NumberTargeted, send.NumberExcluded = who.targeted, who.excluded
-  -- when it completes, its recipients' tracking events are stored (tracking.lua)
   local job = jobs.add(acct, {kind = "send", obj = send, delivered = who.targeted - who.bounced,
-    who = who, on_complete = function(a, j)
-      tracking.record(a, j.obj, who, clock.parse(j.obj.SentDate) or a:now(),
-        rawget(j.obj, "_tsd_object_id"))
-    end})
+    who = who, on_complete = "send_tracking"})
   if at and at < acct:now() then
     job.progress = acct:now() - at
     job.last = acct:now()

@@ -6,9 +6,29 @@
 --   pending  queued requests (an asynchronous Create, a schedule's next occurrence) that run
 --            when the clock reaches their time (defer, then tick).
 -- acct.durations says how long a job is queued and how long it takes in all (clock seconds).
+--
+-- Both are plain data, never closures, so `--state` can keep them across a restart
+-- (state.lua): a pending entry names its kind, whose runner a module registered (M.register),
+-- and a job names what runs when it completes (M.register_completion). Stored objects they
+-- refer to (a Send, the definition a schedule sends) are written as references to them.
 local clock_mod = require "performlua.sandbox.clock"
 
 local M = {}
+
+-- kind -> {run = function(acct, data, due), restored = function(acct, data) or nil}
+M.kinds = {}
+-- name -> function(acct, job): what a job does once, when it completes
+M.completions = {}
+
+--- Names the runner of pending work of `kind`: run(acct, data, due) when the clock reaches
+--- due; restored(acct, data), when given, rebuilds what is derived from data after a restart.
+function M.register(kind, run, restored)
+  M.kinds[kind] = {run = run, restored = restored}
+end
+
+function M.register_completion(name, fn)
+  M.completions[name] = fn
+end
 
 --- Starts moving `job` ({kind = "send" | "import" | "automation" | "activity", obj =, ...})
 --- from now on the clock; returns it.
@@ -81,14 +101,25 @@ function M.refresh(acct, job)
   end
   if job.on_complete and job.done and not job.completed then
     job.completed = true
-    job.on_complete(acct, job)
+    M.completions[job.on_complete](acct, job)
   end
 end
 
 --- Queue work for sandbox clock time `due` (seconds since the epoch): an asynchronous request
---- is processed then, not when it arrives, as the service queues it.
-function M.defer(acct, due, run)
-  acct.pending[#acct.pending + 1] = {due = due, run = run}
+--- is processed then, not when it arrives, as the service queues it. `kind` names its runner
+--- (M.register), which gets `data` (plain values and stored objects) and due.
+function M.defer(acct, due, kind, data)
+  assert(M.kinds[kind], kind)
+  acct.pending[#acct.pending + 1] = {due = due, kind = kind, data = data}
+end
+
+--- After a restart (state.lua put acct.pending back): lets each kind rebuild what it derives
+--- from its data.
+function M.restored(acct)
+  for _, p in ipairs(acct.pending) do
+    local k = M.kinds[p.kind]
+    if k and k.restored then k.restored(acct, p.data) end
+  end
 end
 
 --- Runs the queued requests that are due, then refreshes every job and forgets the finished.
@@ -105,7 +136,7 @@ function M.tick(acct)
     if #due == 0 then break end
     acct.pending = waiting
     table.sort(due, function(a, b) return a.due < b.due end)
-    for _, p in ipairs(due) do p.run(acct) end
+    for _, p in ipairs(due) do M.kinds[p.kind].run(acct, p.data, p.due) end
   end
   if acct.held_triggered and #acct.held_triggered > 0 then
     require("performlua.sandbox.triggered").release_held(acct)

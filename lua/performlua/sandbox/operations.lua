@@ -31,6 +31,16 @@ local function count_sends(stats, results, body)
   end
 end
 
+-- A queued Perform, processed when its time comes (plain data: --state keeps it). The sends
+-- it starts count in the stats of the sandbox that processes it (acct.stats).
+jobs.register("queued_perform", function(acct, q)
+  local body, ctx = q.body, q.ctx
+  local response = actions.perform(acct, body, ctx)
+  if acct.stats then count_sends(acct.stats, response.Results, body) end
+  queued.record(acct, "Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
+    body.Options)
+end)
+
 M.handlers = {
   Create = crud.handler("Create", "create", "CreateResponse"),
   Update = crud.handler("Update", "update", "UpdateResponse"),
@@ -38,6 +48,11 @@ M.handlers = {
   Retrieve = function(sb, body, ctx)
     local acct = sb.acct
     local rr = body.RetrieveRequest or {}
+    if rr.ObjectType == "TimeZone" then
+      -- the time zones are the service's, not a business unit's: every unit sees the list
+      -- (timezone.lua stores it in the enterprise's unit)
+      ctx = setmetatable({mid = acct.mid}, {__index = ctx})
+    end
     local r = acct:retrieve(rr, ctx)
     return "RetrieveResponseMsg", {OverallStatus = r.OverallStatus,
       RequestID = r.RequestID or ctx.request_id, Results = r.Results}
@@ -45,12 +60,7 @@ M.handlers = {
   Perform = function(sb, body, ctx)
     local acct = sb.acct
     if queued.is_async(body.Options) then
-      jobs.defer(acct, queued.due(acct, body.Options), function()
-        local response = actions.perform(acct, body, ctx)
-        count_sends(sb.stats, response.Results, body)
-        queued.record(acct, "Perform", "PerformResponseMsg", response, body.Definitions or {}, ctx,
-          body.Options)
-      end)
+      jobs.defer(acct, queued.due(acct, body.Options), "queued_perform", {body = body, ctx = ctx})
       local ack = {}
       for i, def in ipairs(body.Definitions or {}) do
         ack[i] = {StatusCode = "OK", StatusMessage = "Queued", OrdinalID = i - 1,
@@ -108,11 +118,7 @@ M.handlers = {
         .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
         .. "as the WSDL requires")
     end
-    local results = schedule_op.run(acct, body, schedule, ctx, {started = function(esd)
-      sb.stats.sends_started = sb.stats.sends_started + 1
-      local key = esd.CustomerKey or esd.ObjectID or "?"
-      sb.stats.sends_by_definition[key] = (sb.stats.sends_by_definition[key] or 0) + 1
-    end})
+    local results = schedule_op.run(acct, body, schedule, ctx)
     return "ScheduleResponseMsg", {Results = results,
       OverallStatus = #results == 0 and "Error" or reply.overall_of(results),
       OverallStatusMessage = "", RequestID = ctx.request_id}

@@ -12,6 +12,10 @@
 --                       ScheduledWeek (first..fourth, last) ScheduledDayOfWeek of it
 --   YearlyRecurrence    ByDay / ByMonth: day ScheduledDay of ScheduledMonth; ByWeek: the
 --                       ScheduledWeek ScheduledDayOfWeek of ScheduledMonth
+-- A TimeZone (timezone.lua: by ID, else Name) puts the schedule on that zone's wall clock: a
+-- StartDateTime or EndDateTime without a zone designator is its local time, and day-based
+-- occurrences keep their local time of day across daylight saving changes (minute and hour
+-- intervals are elapsed time). Without a TimeZone, UTC.
 -- Day-based occurrences fall at StartDateTime's time of day. A missing interval is 1; a missing
 -- day, week day or month is StartDateTime's; a ScheduledDay past the month's end falls on its
 -- last day. The range: RecurrenceRangeType EndAfter ends after Occurrences runs, EndOn at
@@ -19,10 +23,12 @@
 -- given) ends it, and with neither the schedule runs until it is canceled.
 local core = require "performlua.core"
 local clock = require "performlua.sandbox.clock"
+local timezone = require "performlua.sandbox.timezone"
 
 local M = {}
 
 local DAY = 86400
+local UTC = {std = 0} -- the zone of a schedule without a TimeZone (timezone.lua's shape)
 local WEEKDAYS = {Sunday = 0, Monday = 1, Tuesday = 2, Wednesday = 3, Thursday = 4, Friday = 5,
   Saturday = 6}
 local WEEKDAY_NAMES = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
@@ -83,9 +89,26 @@ end
 --- Compiles a ScheduleDefinition (decoded) into a rule: rule.next(t) is the first occurrence at
 --- or after t, or nil when the range has ended; rule.first is the first occurrence. Raises
 --- {schedule_error = message} for a definition it cannot read.
+-- A dateTime of the ScheduleDefinition as an instant: text without a zone designator is the
+-- wall-clock time of the schedule's zone, text with one (Z, +01:00) the instant it says.
+local function instant(zone, v)
+  if type(v) ~= "string" then return v end
+  local t = clock.parse(v)
+  if not t then return nil end
+  local designated = v:match("[Zz]%s*$") or v:match("[+-]%d%d:%d%d%s*$")
+  if designated then return t end
+  return timezone.to_utc(zone, t)
+end
+
 function M.compile(schedule)
-  local start = schedule.StartDateTime
-  if type(start) == "string" then start = clock.parse(start) end
+  -- the zone the occurrences' wall-clock times are in (timezone.lua); UTC without a TimeZone
+  local zone = UTC
+  if schedule.TimeZone ~= nil then
+    local z, why = timezone.find(schedule.TimeZone)
+    if why then error({schedule_error = why}, 0) end
+    zone = z or UTC
+  end
+  local start = instant(zone, schedule.StartDateTime)
   if type(start) ~= "number" then
     error({schedule_error = schedule.StartDateTime ~= nil and string.format("The "
       .. "ScheduleDefinition's StartDateTime '%s' is not a dateTime", tostring(schedule.StartDateTime))
@@ -94,8 +117,10 @@ function M.compile(schedule)
   local rec = schedule.Recurrence
   local rtype = type(rec) == "table" and core.typeof(rec) or nil
   rec = type(rec) == "table" and rec or {}
-  local start_day = start // DAY
-  local time_of_day = start - start_day * DAY
+  -- day-based rules count days and times of day on the zone's wall clock
+  local start_local = timezone.to_local(zone, start)
+  local start_day = start_local // DAY
+  local time_of_day = start_local - start_day * DAY
   local sy, sm, sd = ymd(start_day)
 
   local step -- a fixed period in seconds, or nil for day-based rules
@@ -170,8 +195,7 @@ function M.compile(schedule)
     limit = positive_int(schedule.Occurrences, "Occurrences")
   end
   if range == "EndOn" or (range == nil and schedule.EndDateTime ~= nil) then
-    ends = schedule.EndDateTime
-    if type(ends) == "string" then ends = clock.parse(ends) end
+    ends = instant(zone, schedule.EndDateTime)
     if type(ends) ~= "number" then
       error({schedule_error = schedule.EndDateTime == nil and "RecurrenceRangeType EndOn needs "
         .. "an EndDateTime" or string.format("The ScheduleDefinition's EndDateTime '%s' is not a "
@@ -186,10 +210,13 @@ function M.compile(schedule)
       local k = math.ceil((t - start) / step)
       return start + k * step
     end
-    local day = t // DAY
-    if day * DAY + time_of_day < t then day = day + 1 end
+    -- the first day whose occurrence (its wall-clock time in the zone) is not before t
+    local day = timezone.to_local(zone, t) // DAY - 1
     for d = day, day + MAX_DAYS do
-      if day_ok(d) then return d * DAY + time_of_day end
+      if day_ok(d) then
+        local at = timezone.to_utc(zone, d * DAY + time_of_day)
+        if at >= t then return at end
+      end
     end
     return nil
   end

@@ -29,68 +29,87 @@ local function still_stored(acct, type_name, obj)
   return false
 end
 
--- Schedules the sends of `esd` (stored) as `def` (the interaction as sent) asks. Returns the
--- first Send, or nil and an error result.
-local function schedule_sends(acct, esd, def, ctx, rule, hooks)
-  local sender, refused = actions.sender_of(acct, esd, def, ctx)
-  if not sender then return nil, refused end
-  local series = {count = 0}
-  local arm
-  local function fire(at)
-    local send = series.pending
-    series.pending = nil
-    if series.canceled or send.Status ~= "Scheduled" or not still_stored(acct, "Send", send) then
-      series.canceled = true
-      return
-    end
-    series.count = series.count + 1
-    local who = still_stored(acct, "EmailSendDefinition", esd) and audience.of_definition(acct, esd)
-    if who then
-      actions.launch(acct, send, who, at)
-      if hooks.started then hooks.started(esd) end
-    else
-      send.Status = "Error"
-    end
-    local next_at = rule.next(at + 1, series.count)
-    if next_at then arm(next_at) end
+-- A schedule's series is plain data (--state keeps it across a restart, state.lua): the
+-- definition (stored object), the interaction as sent, the request's ctx, the sender, the
+-- ScheduleDefinition the rule is compiled from (`spec`), the occurrences run so far, the Send
+-- waiting for the next one, and whether it was canceled.
+local arm
+
+local function fire_send(acct, series, at)
+  local send = series.pending
+  series.pending = nil
+  local esd = series.esd
+  if series.canceled or send.Status ~= "Scheduled" or not still_stored(acct, "Send", send) then
+    series.canceled = true
+    return
   end
-  arm = function(at)
-    local s = actions.sender_of(acct, esd, def, ctx) or sender
-    local send = actions.new_send(acct, esd, s, ctx, at)
-    series_map(acct)[send] = series
-    series.pending = send
-    jobs.defer(acct, at, function() fire(at) end)
-    return send
+  series.count = series.count + 1
+  local who = still_stored(acct, "EmailSendDefinition", esd) and audience.of_definition(acct, esd)
+  if who then
+    actions.launch(acct, send, who, at)
+    local stats = acct.stats -- the sandbox's (service.lua), told of every send a schedule starts
+    if stats then
+      stats.sends_started = stats.sends_started + 1
+      local key = esd.CustomerKey or esd.ObjectID or "?"
+      stats.sends_by_definition[key] = (stats.sends_by_definition[key] or 0) + 1
+    end
+  else
+    send.Status = "Error"
   end
-  return arm(rule.first)
+  local next_at = recurrence.compile(series.spec).next(at + 1, series.count)
+  if next_at then arm(acct, series, next_at) end
 end
 
-local function schedule_automation(acct, auto, ctx, rule)
-  local count = 0
-  local function fire(at)
-    if not still_stored(acct, "Automation", auto) then return end
-    count = count + 1
-    actions.perform(acct, {Action = "start", Definitions = {setmetatable({ObjectID = auto.ObjectID,
-      CustomerKey = auto.CustomerKey}, core.object_metatable("Automation"))}}, ctx)
-    local next_at = rule.next(at + 1, count)
-    if next_at then jobs.defer(acct, next_at, function() fire(next_at) end) end
-  end
-  jobs.defer(acct, rule.first, function() fire(rule.first) end)
+arm = function(acct, series, at)
+  local s = actions.sender_of(acct, series.esd, series.def, series.ctx) or series.sender
+  local send = actions.new_send(acct, series.esd, s, series.ctx, at)
+  series_map(acct)[send] = series
+  series.pending = send
+  jobs.defer(acct, at, "scheduled_send", series)
+  return send
+end
+
+jobs.register("scheduled_send", fire_send, function(acct, series)
+  -- Perform cancel finds the series of the waiting Send through this map
+  if series.pending then series_map(acct)[series.pending] = series end
+end)
+
+-- Schedules the sends of `esd` (stored) as `def` (the interaction as sent) asks. Returns the
+-- first Send, or nil and an error result.
+local function schedule_sends(acct, esd, def, ctx, spec, first)
+  local sender, refused = actions.sender_of(acct, esd, def, ctx)
+  if not sender then return nil, refused end
+  local series = {count = 0, esd = esd, def = def, ctx = ctx, sender = sender, spec = spec}
+  return arm(acct, series, first)
+end
+
+jobs.register("scheduled_automation", function(acct, series, at)
+  local auto = series.auto
+  if not still_stored(acct, "Automation", auto) then return end
+  series.count = series.count + 1
+  actions.perform(acct, {Action = "start", Definitions = {setmetatable({ObjectID = auto.ObjectID,
+    CustomerKey = auto.CustomerKey}, core.object_metatable("Automation"))}}, series.ctx)
+  local next_at = recurrence.compile(series.spec).next(at + 1, series.count)
+  if next_at then jobs.defer(acct, next_at, "scheduled_automation", series) end
+end)
+
+local function schedule_automation(acct, auto, ctx, spec, first)
+  jobs.defer(acct, first, "scheduled_automation", {auto = auto, ctx = ctx, spec = spec, count = 0})
 end
 
 --- Schedule: `body` is the decoded ScheduleRequestMsg, `schedule` its ScheduleDefinition as
---- the answer echoes it. hooks.started(esd) is told of every send a schedule starts. Returns
---- the ScheduleResults.
-function M.run(acct, body, schedule, ctx, hooks)
+--- the answer echoes it. Returns the ScheduleResults.
+function M.run(acct, body, schedule, ctx)
   local results = {}
   local action = type(body.Action) == "string" and body.Action:lower() or ""
   -- the Recurrence as the echo carries it (a value that does not fit its type left out), the
   -- dates as sent (an unreadable one is refused with its text)
   local sent = type(body.Schedule) == "table" and body.Schedule or {}
-  local ok_rule, rule = pcall(recurrence.compile, {Recurrence = rawget(schedule, "Recurrence"),
+  local spec = {Recurrence = rawget(schedule, "Recurrence"),
     StartDateTime = sent.StartDateTime, EndDateTime = sent.EndDateTime,
     RecurrenceRangeType = rawget(schedule, "RecurrenceRangeType"),
-    Occurrences = rawget(schedule, "Occurrences")})
+    Occurrences = rawget(schedule, "Occurrences"), TimeZone = sent.TimeZone}
+  local ok_rule, rule = pcall(recurrence.compile, spec)
   for i, obj in ipairs(body.Interactions or {}) do
     local t = core.typeof(obj)
     local r = {OrdinalID = i - 1, Object = schedule}
@@ -115,7 +134,7 @@ function M.run(acct, body, schedule, ctx, hooks)
       refuse(ERR.invalid_request, "The ScheduleDefinition has no occurrence: its range ends "
         .. "before the first one")
     elseif t == "EmailSendDefinition" then
-      local send, refused = schedule_sends(acct, stored, obj, ctx, rule, hooks)
+      local send, refused = schedule_sends(acct, stored, obj, ctx, spec, rule.first)
       if send then
         r.StatusCode, r.StatusMessage = "OK", "Scheduled"
         r.Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(send.ID),
@@ -124,7 +143,7 @@ function M.run(acct, body, schedule, ctx, hooks)
         r.StatusCode, r.ErrorCode, r.StatusMessage = "Error", refused.ErrorCode, refused.StatusMessage
       end
     else
-      schedule_automation(acct, stored, ctx, rule)
+      schedule_automation(acct, stored, ctx, spec, rule.first)
       r.StatusCode, r.StatusMessage = "OK", "Scheduled"
       r.Task = {StatusCode = "OK", StatusMessage = "Scheduled", ID = tostring(acct:new_task_id()),
         InteractionObjectID = stored.ObjectID}

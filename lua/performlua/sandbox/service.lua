@@ -31,8 +31,10 @@ local fault_injection = require "performlua.sandbox.faults"
 local request_log = require "performlua.sandbox.request_log"
 local control = require "performlua.sandbox.control"
 local state_mod = require "performlua.sandbox.state"
+local jobs = require "performlua.sandbox.jobs"
 
 local M = {}
+local in_transaction -- below
 
 -- the fault kinds and the parser of --fault KIND:N, for the CLI and sandbox.start to check
 -- their arguments before a server starts
@@ -99,7 +101,7 @@ function M.state(cfg)
     for k, v in pairs(cfg.durations) do acct.durations[k] = v end
   end
 
-  return {
+  local sb = {
     acct = acct, -- the account: objects, rows, the clock, jobs (account.lua, jobs.lua)
     credentials = {client_id = cfg.client_id or "sandbox", client_secret = cfg.client_secret
       or "sandbox", username = cfg.username or "sandbox", password = cfg.password or "sandbox"},
@@ -117,6 +119,15 @@ function M.state(cfg)
     persist = db and state_mod.save or nil, -- writes the account's changes (--state)
     in_progress = 0, -- requests and controls begun and not ended (the shared transaction)
   }
+  -- queued work run on the clock counts the sends it starts here (operations.lua, schedule.lua)
+  acct.stats = sb.stats
+  -- the service's time zones, which every account has (a file written before had none)
+  in_transaction(sb, require("performlua.sandbox.timezone").install, acct)
+  if restored then
+    -- the work that fell due while the sandbox was stopped runs now, once (state.lua)
+    in_transaction(sb, jobs.tick, acct)
+  end
+  return sb
 end
 
 -- The account's database holds one transaction while any request or control is in progress.
@@ -139,7 +150,7 @@ local function end_work(sb)
   if not saved then error(err, 0) end
 end
 
-local function in_transaction(sb, fn, ...)
+function in_transaction(sb, fn, ...)
   begin_work(sb)
   local results = table.pack(pcall(fn, ...))
   end_work(sb)

@@ -13,18 +13,33 @@
 -- transaction those requests shared (service.lua), so the file is consistent whenever no
 -- request is in progress.
 --
--- What is not kept: asynchronous work in flight (a send still running, a queued request, a
--- scheduled occurrence not yet due) and the sandbox clock's offset. Their objects keep the
--- state they last had; a restarted sandbox does not finish them.
+--   sandbox_meta "async"          the work in flight and the clock (format 3): the sends,
+--                                 imports and activities still moving (jobs.lua), the queued
+--                                 requests and schedule occurrences not yet due (pending), the
+--                                 triggered sends held for an inactive definition, and the
+--                                 sandbox clock's offset from real time. Stored objects they
+--                                 refer to are written {_ref = objects.id}.
+-- A sandbox restarted on the file resumes that work: the clock goes on from its offset (the
+-- downtime passes on it at real time: the speed is a flag, not state), so a send started
+-- before the restart has moved on by the downtime and completes after it, and the occurrences
+-- and queued requests that fell due during the downtime run once, in time order, at start-up
+-- (service.lua), as a service catching up would.
 local core = require "performlua.core"
 local serial = require "performlua.sandbox.serial"
 local rows_mod = require "performlua.sandbox.rows"
+local clock_mod = require "performlua.sandbox.clock"
+local jobs = require "performlua.sandbox.jobs"
 
 local M = {}
 
 -- 2: row tables and generated data extensions are named by business unit and key (a
 -- CustomerKey is unique per unit). Format 1 files (unreleased) are refused, not converted.
-M.FORMAT = 2
+-- 3: the work in flight and the clock's offset are kept (sandbox_meta "async"), and data
+-- extension rows are typed by their fields' FieldType (rows.lua's rows_columns). Format 2
+-- files (unreleased development builds) are refused, not converted: their rows are text, and
+-- reading them as typed would guess at every value a seed or a client wrote.
+M.FORMAT = 3
+M.OLDEST = 3 -- the oldest format this one reads
 M.MARKER = "performlua sandbox"
 
 local function refuse(path, why)
@@ -67,10 +82,12 @@ function M.check(path)
     refuse(path, string.format("it was written by a newer performlua (state format %d; this one "
       .. "reads format %d)", format, M.FORMAT))
   end
-  if format < M.FORMAT then
+  if format < M.OLDEST then
     refuse(path, string.format("it was written by an earlier development build (state format %d, "
-      .. "whose data extension rows are not kept per business unit; this one reads format %d): "
-      .. "start a new state file", format, M.FORMAT))
+      .. "%s; this one reads format %d): start a new state file", format,
+      format == 1 and "whose data extension rows are not kept per business unit"
+        or "whose data extension rows are untyped and whose work in flight is not kept",
+      M.FORMAT))
   end
   return true
 end
@@ -92,6 +109,63 @@ local function plain(v)
   for k, x in next, v do out[k] = plain(x) end
   local t = core.typeof(v)
   if t then out._type = t end
+  return out
+end
+
+-- The work in flight as plain data (see the top): stored objects become {_ref = id}.
+local function with_refs(v, ids)
+  if type(v) ~= "table" then return v end
+  local id = ids[v]
+  if id then return {_ref = id} end
+  local out = {}
+  for k, x in next, v do out[k] = with_refs(x, ids) end
+  local t = core.typeof(v)
+  if t then out._type = t end
+  return out
+end
+
+-- A send's recipients (job.who) can be many and never change once it starts, while the job's
+-- progress changes at every save: their text is made once per send (who_text) and the job
+-- refers to it by position in `who`.
+local who_text = setmetatable({}, {__mode = "k"})
+
+local function async_text(acct)
+  local ids = acct.saved.ids
+  local job_list, whos = {}, {}
+  for i, job in ipairs(acct.jobs) do
+    local who = job.who
+    job.who = nil
+    job_list[i] = with_refs(job, ids)
+    job.who = who
+    if who then
+      who_text[who] = who_text[who] or serial.dump(who):gsub("^return ", "")
+      whos[#whos + 1] = who_text[who]
+      job_list[i].who_at = #whos
+    end
+  end
+  local pending = {}
+  for i, p in ipairs(acct.pending) do
+    pending[i] = {due = p.due, kind = p.kind, data = with_refs(p.data, ids)}
+  end
+  local main = serial.dump({clock_offset = acct:now() - core.realtime(), jobs = job_list,
+    pending = pending, held_triggered = with_refs(acct.held_triggered or {}, ids)})
+  return main .. ", {" .. table.concat(whos, ",") .. "}"
+end
+
+-- Back from with_refs: references are the objects read back (by_id), typed tables typed again.
+local function from_refs(v, by_id)
+  if type(v) ~= "table" then return v end
+  if v._ref ~= nil then
+    -- an object deleted since cannot be referred to: with_refs wrote it in full instead
+    return by_id[v._ref] or error("the state's work in flight refers to object " .. tostring(v._ref)
+      .. ", which it does not hold", 0)
+  end
+  local out = {}
+  for k, x in next, v do
+    if k ~= "_type" then out[k] = from_refs(x, by_id) end
+  end
+  local mt = v._type and core.object_metatable(v._type)
+  if mt then setmetatable(out, mt) end
   return out
 end
 
@@ -131,7 +205,8 @@ function M.save(acct)
     if store.generated then generated[key] = store.generated.count end
   end
   local meta = {format = M.FORMAT, marker = M.MARKER, next_id = acct.next_id,
-    next_task = acct.next_task, mid = acct.mid, generated = serial.dump(generated)}
+    next_task = acct.next_task, mid = acct.mid, generated = serial.dump(generated),
+    async = async_text(acct)}
   for k, v in pairs(meta) do
     if saved.meta[k] ~= v then
       db:run("INSERT OR REPLACE INTO sandbox_meta (key, value) VALUES (?, ?)", k, v)
@@ -176,6 +251,19 @@ function M.load(acct, typed_nested)
     acct:generate_rows(key, count, math.tointeger(tonumber(mid)))
   end
   acct:index_units()
+  if meta.async then
+    local by_id = {}
+    for o, id in pairs(saved.ids) do by_id[id] = o end
+    local async, whos = serial.load(meta.async)
+    async = from_refs(async, by_id)
+    for _, job in ipairs(async.jobs) do
+      if job.who_at then job.who, job.who_at = whos[job.who_at], nil end
+    end
+    acct.clock = clock_mod.new(acct.clock.speed, core.realtime() + async.clock_offset)
+    acct.jobs, acct.pending = async.jobs, async.pending
+    acct.held_triggered = #async.held_triggered > 0 and async.held_triggered or nil
+    jobs.restored(acct)
+  end
 end
 
 return M

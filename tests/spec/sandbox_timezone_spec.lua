@@ -1,0 +1,118 @@
+-- A ScheduleDefinition's TimeZone in the sandbox, through the public client: Retrieve of
+-- TimeZone answers the service's documented zones (IDs and names) to every business unit, and
+-- a schedule's occurrences fall on the named zone's wall clock, daylight saving time included
+-- (sandbox/timezone.lua states the source and the rules).
+local mc = require "performlua"
+local ch = require "client_helper"
+
+local sb, c
+
+local KEY = "welcome-series-send"
+
+local function epoch(text)
+  return require("performlua.sandbox.clock").parse(text)
+end
+
+local function advance_to(text)
+  local now = sb:now()
+  local target = epoch(text)
+  assert.is_true(target > now, "the test's dates must be in the sandbox clock's future")
+  sb:clock_advance(target - now)
+end
+
+-- the SendDates (UTC, to the second) of KEY's Sends, in order
+local function dates()
+  local out = {}
+  for _, s in ipairs(sb:objects("Send")) do
+    if type(s.EmailSendDefinition) == "table" and s.EmailSendDefinition.CustomerKey == KEY then
+      out[#out + 1] = s.SendDate:sub(1, 19)
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+local function schedule(fields)
+  local r = c:schedule("start", mc.ScheduleDefinition(fields), mc.EmailSendDefinition{CustomerKey = KEY})
+  return r.Results[1]
+end
+
+local function daily(start, n, tz)
+  return schedule{Name = "daily", StartDateTime = start, RecurrenceType = "Daily",
+    Recurrence = mc.DailyRecurrence{DailyRecurrencePatternType = "Interval", DayInterval = 1},
+    RecurrenceRangeType = "EndAfter", Occurrences = n, TimeZone = tz}
+end
+
+describe("sandbox TimeZone", function()
+  ch.each_sandbox({speed = 0.001}, function(box, client) sb, c = box, client end)
+
+  it("Retrieve TimeZone answers the documented zones, to a child business unit too", function()
+    local want = {
+      {ID = 1, Name = "(GMT-06:00) Central Standard Time"},
+      {ID = 2, Name = "(GMT) Casablanca"},
+      {ID = 3, Name = "(GMT) Greenwich Mean Time : Dublin, Edinburgh, Lisbon, London"},
+    }
+    local function zones(client)
+      local got = {}
+      for _, z in ipairs(client:retrieve_all("TimeZone", {"ID", "Name"})) do
+        got[#got + 1] = {ID = z.ID, Name = z.Name}
+      end
+      table.sort(got, function(a, b) return a.ID < b.ID end)
+      return got
+    end
+    assert.are.same(want, zones(c))
+    assert.are.same(want, zones(ch.connect(sb, {account_id = 7281701}))) -- a child unit
+    local one = c:retrieve("TimeZone", {"ID", "Name"},
+      mc.SimpleFilterPart{Property = "ID", SimpleOperator = "equals", Value = "3"}).Results
+    assert.are.equal(1, #one)
+    assert.are.equal(want[3].Name, one[1].Name)
+  end)
+
+  it("a daily schedule in Central time keeps 09:00 local across the start of daylight time", function()
+    -- 2030-03-10 is the second Sunday of March: 09:00 CST is 15:00 UTC, 09:00 CDT 14:00 UTC
+    local res = daily("2030-03-08T09:00:00", 3, mc.TimeZone{ID = 1})
+    assert.are.equal("OK", res.StatusCode, res.StatusMessage)
+    assert.are.same({"2030-03-08T15:00:00"}, dates())
+    advance_to("2030-03-12T00:00:00Z")
+    assert.are.same({"2030-03-08T15:00:00", "2030-03-09T15:00:00", "2030-03-10T14:00:00"}, dates())
+  end)
+
+  it("a TimeZone named by Name (no ID): London's 08:00 across the end of summer time", function()
+    -- 2030-10-27 is the last Sunday of October: 08:00 BST is 07:00 UTC, 08:00 GMT 08:00 UTC
+    daily("2030-10-26T08:00:00", 2,
+      mc.TimeZone{Name = "(GMT) Greenwich Mean Time : Dublin, Edinburgh, Lisbon, London"})
+    advance_to("2030-10-29T00:00:00Z")
+    assert.are.same({"2030-10-26T07:00:00", "2030-10-27T08:00:00"}, dates())
+  end)
+
+  it("a StartDateTime with a zone designator is that instant, then the zone's wall clock", function()
+    -- 15:00Z is 09:00 in Central standard time; the next days stay at 09:00 local
+    daily("2030-03-09T15:00:00Z", 2, mc.TimeZone{ID = 1})
+    advance_to("2030-03-12T00:00:00Z")
+    assert.are.same({"2030-03-09T15:00:00", "2030-03-10T14:00:00"}, dates())
+  end)
+
+  it("an hourly schedule counts elapsed hours through the change", function()
+    schedule{Name = "hourly", StartDateTime = "2030-03-10T00:30:00", RecurrenceType = "Hourly",
+      Recurrence = mc.HourlyRecurrence{HourlyRecurrencePatternType = "Interval", HourInterval = 1},
+      RecurrenceRangeType = "EndAfter", Occurrences = 3, TimeZone = mc.TimeZone{ID = 1}}
+    advance_to("2030-03-11T00:00:00Z")
+    -- 00:30 CST = 06:30Z; then every 60 minutes, whatever the wall clock says
+    assert.are.same({"2030-03-10T06:30:00", "2030-03-10T07:30:00", "2030-03-10T08:30:00"}, dates())
+  end)
+
+  it("refuses a TimeZone it does not know, naming the ones it knows (ErrorCode 6)", function()
+    local res = daily("2030-03-08T09:00:00", 1, mc.TimeZone{ID = 99})
+    assert.are.equal("Error", res.StatusCode)
+    assert.are.equal(6, res.ErrorCode)
+    assert.truthy(res.StatusMessage:find("TimeZone ID 99", 1, true), res.StatusMessage)
+    assert.truthy(res.StatusMessage:find("1 (GMT-06:00) Central Standard Time", 1, true), res.StatusMessage)
+    assert.are.same({}, dates())
+  end)
+
+  it("without a TimeZone the times are UTC, as before", function()
+    daily("2030-03-08T09:00:00", 1)
+    advance_to("2030-03-09T00:00:00Z")
+    assert.are.same({"2030-03-08T09:00:00"}, dates())
+  end)
+end)
