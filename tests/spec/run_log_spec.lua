@@ -7,10 +7,15 @@ local runlog = require "performlua.runlog"
 local BIN = assert(os.getenv("PERFORMLUA"), "PERFORMLUA")
 local DIR = os.getenv("PERFORMLUA_BUILD_DIR") or "/tmp"
 
-local function temp(name)
-  local path = string.format("%s/run-log-%d-%s-%s", DIR, core.getpid(), core.random_hex(4), name)
-  finally(function() os.remove(path) end)
-  return path
+-- Paths for the files named, removed when the test ends. One call per test: busted keeps only
+-- the last `finally` of a test, so a call per file left all but the last file behind.
+local function temps(...)
+  local paths = {}
+  for i, name in ipairs({...}) do
+    paths[i] = string.format("%s/run-log-%d-%s-%s", DIR, core.getpid(), core.random_hex(4), name)
+  end
+  finally(function() for _, path in ipairs(paths) do os.remove(path) end end)
+  return table.unpack(paths)
 end
 
 local function write(path, text)
@@ -46,7 +51,7 @@ end
 
 describe("--log-json", function()
   it("writes the run, each call with its outcome, each poll of c:wait and the exit status", function()
-    local script, log = temp("script.lua"), temp("log.jsonl")
+    local script, log = temps("script.lua", "log.jsonl")
     write(script, [[
 local mc = require "performlua"
 local c = mc.connect()
@@ -107,7 +112,7 @@ os.exit(ok and 9 or 4)
   end)
 
   it("records a call that failed, and the status of a run that raised", function()
-    local script, log = temp("fail.lua"), temp("fail.jsonl")
+    local script, log = temps("fail.lua", "fail.jsonl")
     write(script, [[
 local mc = require "performlua"
 local c = mc.connect{client_id = "id", client_secret = "the-secret", auth_url = "http://127.0.0.1:9/",
