@@ -334,7 +334,9 @@ local function business_units(req, options)
   req.ClientIDs = ids
 end
 
-function Client:retrieve(object_type, properties, filter, options)
+-- `as_rows` (not part of the API: c:each passes it for "DataExtensionObject[Key]") asks the
+-- decoder for each Result as its {Column = value} row; c:continue keeps asking for rows.
+function Client:retrieve(object_type, properties, filter, options, as_rows)
   if type(object_type) ~= "string" or object_type == "" then
     usage("c:retrieve(object_type, properties, filter, options): object_type must be a type "
       .. "name such as \"Subscriber\"")
@@ -366,6 +368,7 @@ function Client:retrieve(object_type, properties, filter, options)
     end
   end
   business_units(req, options or {})
+  if as_rows then control.rows = true end
   if retrieve_options then
     if req.Options then
       usage("c:retrieve: give RetrieveOptions fields either directly in options or as "
