@@ -107,7 +107,7 @@ function M.each(self, object_type, properties, filter, options)
   return function()
     if not started then
       started = true
-      page = check_page(client:retrieve(object_type, properties, filter, options), 0)
+      page = check_page(client:retrieve(object_type, properties, filter, options, as_rows), 0)
     end
     while page do
       index = index + 1
@@ -116,7 +116,10 @@ function M.each(self, object_type, properties, filter, options)
         -- drop our reference so the page can be collected as it is consumed
         page.Results[index] = false
         delivered = delivered + 1
-        if as_rows then return row_of(obj) end
+        -- the decoder makes the rows (one plain table each); an answer it would not read
+        -- as rows exactly as row_of does (odd shapes: see decode.c) comes as objects, which
+        -- always have a metatable, and is converted here
+        if as_rows and getmetatable(obj) ~= nil then return row_of(obj) end
         return obj
       end
       if not page.more then

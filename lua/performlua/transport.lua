@@ -4,7 +4,8 @@
 --   transport.call(c, op, request, options) -> {body=, element=, header=, status=,
 --       correlation_id=, attempts=}: the decoded SOAP answer to `request` (operation `op`), or
 --       raises one error shape (kind auth, fault, http, transport, xml). options.timeout
---       replaces the client's timeout for this call.
+--       replaces the client's timeout for this call; options.rows asks for a Retrieve's
+--       Results as data extension rows (core.decode's `rows`, for c:each).
 --   transport.backoff(base_delay, attempt) -> seconds to wait before retry number `attempt`
 --   transport.READ_ONLY[op]   the operations that change nothing: safe to send again
 --
@@ -39,6 +40,9 @@ M.READ_ONLY = READ_ONLY
 -- they are (performlua.trace.redact_fields).
 local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
 local DATA_ROWS = {skip = {Results = true}}
+-- options.rows (c:each over "DataExtensionObject[Key]"): the decoder hands out each Result
+-- as its {Column = value} row (core.decode's `rows`), not as the object with its properties.
+local AS_ROWS = {rows = true}
 -- The body element each operation's answer must carry: a proxy or a misrouted endpoint can
 -- answer with a well-formed envelope of another operation, which must not pass as success.
 local RESPONSE_ELEMENT = {}
@@ -72,7 +76,7 @@ end
 
 -- What an HTTP exchange means: {body=, element=, header=, status=} for the SOAP answer to the
 -- request, else {err=, retry=bool, retry_after=seconds, refresh=token} (see the policy above).
-local function classify(c, op, url, resp, idempotent, correlation_id, token)
+local function classify(c, op, url, resp, idempotent, correlation_id, token, decode_opts)
   local secrets = c.auth:secret_values()
   if resp.curl_code ~= 0 then
     if not resp.sent or idempotent then
@@ -88,7 +92,7 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token)
       code = resp.curl_code, outcome_unknown = true, correlation_id = correlation_id,
       request_id = request_id_of(resp, correlation_id)}}
   end
-  local ok, body, element, header = pcall(core.decode, resp.body)
+  local ok, body, element, header = pcall(core.decode, resp.body, decode_opts)
   local expected = RESPONSE_ELEMENT[op]
   if ok and (expected == nil or element == expected) then
     return {body = body, element = element, header = header, status = resp.status}
@@ -189,7 +193,7 @@ M.kill_self = kill_self
 
 -- One HTTP exchange. Returns {body=, element=, status=} on an answer the codec could read, or
 -- {err=, retry=bool, refresh=token}.
-local function exchange(c, op, request, idempotent, correlation_id, timeout)
+local function exchange(c, op, request, idempotent, correlation_id, timeout, decode_opts)
   c.slots:acquire()
   local ok, out = pcall(function()
     local header, token = c.auth:header()
@@ -226,7 +230,7 @@ local function exchange(c, op, request, idempotent, correlation_id, timeout)
           resp.elapsed, trace.header_note(resp.headers)), resp.body, secrets)
       end
     end
-    local out = classify(c, op, url, resp, idempotent, correlation_id, token)
+    local out = classify(c, op, url, resp, idempotent, correlation_id, token, decode_opts)
     -- a server can echo the request (the token, the password) into any field of a fault or a
     -- result: nothing it sent leaves with a secret in it
     if out.err then trace.redact_fields(out.err, secrets) end
@@ -308,7 +312,8 @@ function M.call_once(c, op, request, options, idempotent, correlation_id)
   local attempts, refreshed = 0, false
   while true do
     attempts = attempts + 1
-    local out = exchange(c, op, request, idempotent, correlation_id, timeout)
+    local out = exchange(c, op, request, idempotent, correlation_id, timeout,
+      options and options.rows and AS_ROWS or nil)
     if out.body then
       out.correlation_id = correlation_id
       out.attempts = attempts

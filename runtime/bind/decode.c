@@ -68,7 +68,13 @@ typedef enum frame_kind {
     F_FAULT,       /* soap:Fault and everything below it */
     F_OBJECT,      /* a table on the Lua stack */
     F_ARRAY,       /* a wrapper's array on the Lua stack */
-    F_LEAF         /* collecting text; may become F_OBJECT when a child appears */
+    F_LEAF,        /* collecting text; may become F_OBJECT when a child appears */
+    /* rows mode (core.decode(xml, {rows = true})): a data extension row, see rows_start */
+    F_ROW,         /* a Result read as a row: the row table on the Lua stack */
+    F_ROW_PROPS,   /* its Properties */
+    F_ROW_PROP,    /* one Property: its Name and Value wait in two stack slots */
+    F_ROW_NAME,    /* the Property's Name: collecting text */
+    F_ROW_VALUE    /* the Property's Value: collecting text */
 } frame_kind;
 
 typedef struct frame {
@@ -77,7 +83,7 @@ typedef struct frame {
     const pl_element *decl;     /* declaration in the parent (F_ARRAY: the wrapper's) */
     const char *name;           /* local name, interned by the parser's dictionary */
     int slot;                   /* F_OBJECT/F_ARRAY: stack index of the table */
-    lua_Integer count;          /* F_ARRAY: items so far */
+    lua_Integer count;          /* F_ARRAY: items so far; F_ROW: Properties elements so far */
     bool pass;                  /* F_OBJECT: a redundant wrapper sharing its parent's table */
 } frame;
 
@@ -130,6 +136,14 @@ typedef struct decoder {
     pl_xml_handlers saved_handlers;
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     int depth;
+    /* rows mode: the Results of the body element become rows; `rows_odd` says the answer has
+     * a shape the rows would not read as retrieve.lua's row_of reads the objects, and the
+     * document is decoded again as objects */
+    bool rows;
+    bool rows_odd;
+    const pl_type *property_type; /* APIProperty */
+    int row_columns;              /* the last row's size: the next row's table is made so */
+    int row_filled;               /* columns stored into the open row */
     field_cache_entry cache[FIELD_CACHE_SIZE];
 } decoder;
 
@@ -549,6 +563,137 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
     return push_table_frame(L, d, p, F_OBJECT, lookup, decl, name);
 }
 
+/* ---- rows mode ----
+ *
+ * c:each over "DataExtensionObject[Key]" hands out each row as {Column = value}; retrieve.lua's
+ * row_of made it from the decoded object (the object, its Properties array and an APIProperty
+ * table per column: 7 tables a row) and now the decoder makes it directly, one table a row.
+ * A Result of the body element whose type has Properties as a wrapper of APIProperty (a
+ * DataExtensionObject) becomes a row: each Property's Name and Value (the last of each, as
+ * the object kept them; a Value missing or xsi:nil is "", a Name missing or xsi:nil leaves the
+ * property out) are stored as row[Name] = Value in document order, every other child is
+ * skipped, as row_of ignored it. Results of other types stay objects (retrieve.lua converts
+ * them). Shapes the service never sends, where the object would hold something else than
+ * these rules say (a second Properties, a Property of another xsi:type, an element inside a
+ * Name or Value, a redundant wrapper named after the type), set rows_odd: the whole document
+ * is decoded again as objects, so the rows are always what row_of makes of the objects. */
+
+static frame *push_frame(decoder *d, frame_kind kind, const char *name)
+{
+    frame *f = &d->frames[++d->depth];
+    *f = (frame){.kind = kind, .name = name};
+    return f;
+}
+
+static void rows_odd(decoder *d, const char *name)
+{
+    d->rows_odd = true;
+    push_frame(d, F_SKIP, name);
+}
+
+/* Whether the child `name` of the body element, of declaration `decl`, is read as a row; its
+ * type (xsi:type, else the declared one) in *type. */
+static bool row_result(decoder *d, const pl_element *decl, const char *name, const attrs *a,
+                       const pl_type **type)
+{
+    if (!decl || a->nil || decl->item_name || strcmp(name, "Results") != 0)
+        return false;
+    const pl_type *t = a->type[0] ? pl_schema_type(a->type) : pl_element_complex(decl);
+    if (!t)
+        return false;
+    const pl_element *props = field_of(d, t, "Properties");
+    if (!props || !props->item_name || pl_element_complex(props) != d->property_type)
+        return false;
+    *type = t;
+    return true;
+}
+
+/* A child element starts inside a rows-mode frame. */
+static void rows_start(lua_State *L, decoder *d, const event *e, const char *name)
+{
+    frame *p = &d->frames[d->depth];
+    attrs a;
+    read_attributes(d, e, &a);
+    switch (p->kind) {
+    case F_ROW:
+        if (strcmp(name, "Properties") == 0) {
+            if (a.nil)
+                push_frame(d, F_SKIP, name);
+            else if (p->count++ > 0)
+                rows_odd(d, name); /* the object kept the last Properties only */
+            else
+                push_frame(d, F_ROW_PROPS, name)->slot = p->slot;
+        } else if (!a.nil && !a.type[0] && !field_of(d, p->type, name) &&
+                   strcmp(name, p->type->name) == 0) {
+            rows_odd(d, name); /* a redundant wrapper: its children were the object's */
+        } else {
+            push_frame(d, F_SKIP, name);
+        }
+        break;
+    case F_ROW_PROPS: /* every child of a wrapper is an item, whatever its name */
+        if (a.nil)
+            push_frame(d, F_SKIP, name);
+        else if (a.type[0] && pl_schema_type(a.type) != d->property_type)
+            rows_odd(d, name);
+        else {
+            luaL_checkstack(L, 4, "decoding");
+            lua_pushnil(L); /* its Name */
+            lua_pushnil(L); /* its Value */
+            frame *f = push_frame(d, F_ROW_PROP, name);
+            f->slot = lua_gettop(L);
+            f->count = p->slot; /* the row table */
+        }
+        break;
+    case F_ROW_PROP:
+        if (a.nil)
+            push_frame(d, F_SKIP, name);
+        else if (strcmp(name, "Name") == 0)
+            push_frame(d, F_ROW_NAME, name);
+        else if (strcmp(name, "Value") == 0)
+            push_frame(d, F_ROW_VALUE, name);
+        else if (!a.type[0] && !field_of(d, d->property_type, name) &&
+                 strcmp(name, d->property_type->name) == 0)
+            rows_odd(d, name);
+        else
+            push_frame(d, F_SKIP, name);
+        pl_buffer_clear(&d->text);
+        break;
+    default: /* F_ROW_NAME, F_ROW_VALUE: the object's leaf would have become a table */
+        rows_odd(d, name);
+        break;
+    }
+}
+
+/* A rows-mode frame ends. */
+static void rows_end(lua_State *L, decoder *d, frame *f)
+{
+    switch (f->kind) {
+    case F_ROW:
+        d->row_columns = d->row_filled;
+        store(L, &d->frames[d->depth - 1], f->decl, f->name);
+        break;
+    case F_ROW_PROP:
+        if (!lua_isnil(L, f->slot - 1)) {
+            if (lua_isnil(L, f->slot)) {
+                lua_pushliteral(L, "");
+                lua_replace(L, f->slot);
+            }
+            lua_rawset(L, (int)f->count);
+            d->row_filled++;
+        } else {
+            lua_settop(L, f->slot - 2);
+        }
+        break;
+    case F_ROW_NAME:
+    case F_ROW_VALUE:
+        lua_pushlstring(L, d->text.data ? d->text.data : "", d->text.len);
+        lua_replace(L, d->frames[d->depth - 1].slot - (f->kind == F_ROW_NAME ? 1 : 0));
+        break;
+    default:
+        break;
+    }
+}
+
 /* A child element starts inside an F_OBJECT/F_ARRAY frame. */
 static void start_value(lua_State *L, decoder *d, int base, const char *name, const attrs *a)
 {
@@ -575,6 +720,17 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
     if (a->nil) {
         frame *f = &d->frames[++d->depth];
         f->kind = F_SKIP;
+        return;
+    }
+    const pl_type *row_type;
+    if (d->rows && d->depth == 3 && p->kind == F_OBJECT && row_result(d, decl, name, a, &row_type)) {
+        luaL_checkstack(L, 6, "decoding");
+        lua_createtable(L, 0, d->row_columns);
+        d->row_filled = 0;
+        frame *f = push_frame(d, F_ROW, name);
+        f->type = row_type;
+        f->decl = decl;
+        f->slot = lua_gettop(L);
         return;
     }
     if (wrapper) {
@@ -716,6 +872,13 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
         read_attributes(d, e, &a);
         start_value(L, d, base, name, &a);
         break;
+    case F_ROW:
+    case F_ROW_PROPS:
+    case F_ROW_PROP:
+    case F_ROW_NAME:
+    case F_ROW_VALUE:
+        rows_start(L, d, e, name);
+        break;
     }
 }
 
@@ -755,6 +918,7 @@ static void on_end(lua_State *L, decoder *d, int base)
         pl_buffer_clear(&d->text);
         break;
     default:
+        rows_end(L, d, f);
         break;
     }
     d->depth--;
@@ -763,7 +927,8 @@ static void on_end(lua_State *L, decoder *d, int base)
 static void on_text(decoder *d, const event *e)
 {
     frame *f = &d->frames[d->depth];
-    if (f->kind != F_LEAF && !(d->depth > 2 && (f->kind == F_HEADER || f->kind == F_FAULT)))
+    if (f->kind != F_LEAF && f->kind != F_ROW_NAME && f->kind != F_ROW_VALUE &&
+        !(d->depth > 2 && (f->kind == F_HEADER || f->kind == F_FAULT)))
         return;
     pl_buffer_append(&d->text, d->chars.data + e->off, e->len);
 }
@@ -778,6 +943,8 @@ static void apply_events(lua_State *L, decoder *d, int base)
         switch (e->kind) {
         case EV_START:
             on_start(L, d, base, e);
+            if (d->rows_odd)
+                return; /* decoded again as objects */
             break;
         case EV_END:
             on_end(L, d, base);
@@ -827,38 +994,21 @@ static int raise_fault(lua_State *L, int base)
     return lua_error(L);
 }
 
-/* core.decode(xml, opts) -> body, element_name, header */
-int pl_l_decode(lua_State *L)
+/* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_TYPES). */
+static void push_slots(lua_State *L)
 {
-    size_t len;
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        pl_error_push(L, "usage", lua_pushfstring(L, "decode expects the XML as a string, got %s",
-                                                   luaL_typename(L, 1)));
-        return lua_error(L);
-    }
-    const char *xml = lua_tolstring(L, 1, &len);
-    lua_settop(L, 1);
-    decoder *d = pl_push_scoped_userdata(L, sizeof *d, DECODER_METATABLE, decoder_close);
-    int base = lua_gettop(L);
     lua_newtable(L); /* SLOT_HEADER */
     lua_pushnil(L);  /* SLOT_BODY */
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */
     pl_object_push_metatables(L); /* SLOT_TYPES */
+}
 
+/* Parses the document into the slots; false when rows mode met an odd shape (rows_odd) and
+ * stopped. Raises on every error. */
+static bool parse(lua_State *L, decoder *d, int base, const char *xml, size_t len, int options)
+{
     char why[512];
-    if (!pl_soap_precheck(xml, len, why, sizeof why)) /* also refuses more than 2 GB */
-        raise_xml(L, "%s", why);
-    const int options =
-        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
-    switch (pl_soap_check_prolog(xml, len, options, why, sizeof why)) {
-    case PL_PROLOG_READ:
-        break;
-    case PL_PROLOG_NO_MEMORY:
-        return luaL_error(L, "not enough memory for the XML parser");
-    default:
-        return raise_xml(L, "%s", why);
-    }
     d->saved_handlers = pl_xml_take_errors(d, on_parse_error, on_generic_error);
     d->handler_set = true;
 
@@ -895,6 +1045,8 @@ int pl_l_decode(lua_State *L)
         if (d->error.message[0] || !d->ctxt->wellFormed)
             break;
         apply_events(L, d, base);
+        if (d->rows_odd)
+            return false;
         if (at < total)
             pl_codec_hook(L); /* the chunk's events are applied: nothing is half done */
     } while (at < total && d->ctxt->instate != XML_PARSER_EOF);
@@ -913,6 +1065,54 @@ int pl_l_decode(lua_State *L)
             raise_xml(L, "%s", why);
         }
         raise_xml(L, "malformed XML");
+    }
+    return true;
+}
+
+/* core.decode(xml, opts) -> body, element_name, header
+ * opts.rows: the body element's Results that are data extension objects come as rows (see
+ * "rows mode" above). */
+int pl_l_decode(lua_State *L)
+{
+    size_t len;
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        pl_error_push(L, "usage", lua_pushfstring(L, "decode expects the XML as a string, got %s",
+                                                   luaL_typename(L, 1)));
+        return lua_error(L);
+    }
+    bool rows = false;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "rows");
+        rows = lua_toboolean(L, -1);
+    }
+    const char *xml = lua_tolstring(L, 1, &len);
+    lua_settop(L, 1);
+    decoder *d = pl_push_scoped_userdata(L, sizeof *d, DECODER_METATABLE, decoder_close);
+    int base = lua_gettop(L);
+    push_slots(L);
+
+    char why[512];
+    if (!pl_soap_precheck(xml, len, why, sizeof why)) /* also refuses more than 2 GB */
+        raise_xml(L, "%s", why);
+    const int options =
+        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOWARNING | XML_PARSE_COMPACT;
+    switch (pl_soap_check_prolog(xml, len, options, why, sizeof why)) {
+    case PL_PROLOG_READ:
+        break;
+    case PL_PROLOG_NO_MEMORY:
+        return luaL_error(L, "not enough memory for the XML parser");
+    default:
+        return raise_xml(L, "%s", why);
+    }
+    d->property_type = rows ? pl_schema_type("APIProperty") : NULL;
+    d->rows = d->property_type != NULL;
+    if (!parse(L, d, base, xml, len, options)) {
+        /* rows mode met a shape it would read otherwise than row_of: objects, from the start */
+        decoder_release(d);
+        memset(d, 0, sizeof *d);
+        lua_settop(L, base);
+        push_slots(L);
+        parse(L, d, base, xml, len, options);
     }
     if (!lua_isnil(L, base + SLOT_FAULT))
         return raise_fault(L, base);

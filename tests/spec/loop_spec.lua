@@ -150,6 +150,25 @@ describe("mc.map", function()
     assert.are.equal("mc.map: item 1 failed: no", err.message)
   end)
 
+  it("lets a settled item's coroutine go while the rest of the list runs", function()
+    -- holding every finished item's coroutine (its stack) until the end held 75 MB for 10,000
+    -- Performs: the memory of a long mc.map must not grow with the items already done
+    local seen = setmetatable({}, {__mode = "k"})
+    local alive_at_end
+    loop.map({1, 2, 3, 4, 5, 6}, function(i)
+      seen[coroutine.running()] = true
+      loop.sleep(0)
+      if i == 6 then
+        collectgarbage("collect")
+        collectgarbage("collect")
+        alive_at_end = 0
+        for _ in pairs(seen) do alive_at_end = alive_at_end + 1 end
+      end
+    end, {concurrency = 2})
+    -- item 6 and at most the one beside it are still running
+    assert.is_true(alive_at_end <= 2, tostring(alive_at_end) .. " coroutines still held")
+  end)
+
   it("returns an empty list for an empty input", function()
     assert.are.same({}, loop.map({}, function() error("never") end))
   end)
