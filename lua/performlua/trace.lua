@@ -157,12 +157,17 @@ function M.enabled_by_env()
   return v ~= nil and v ~= "" and v ~= "0"
 end
 
---- The response headers a trace shows after its status: only X-Sandbox-Dropped (the elements a
---- validating sandbox skipped, as the service would: performlua sandbox --wsdl); "" otherwise.
+--- The response headers a trace shows after its status: only the sandbox's notes,
+--- X-Sandbox-Dropped (the elements a validating sandbox skipped, as the service would:
+--- performlua sandbox --wsdl) and X-Sandbox-Assumed (what it guessed where the service would
+--- know); "" otherwise.
 function M.header_note(headers)
-  local dropped = type(headers) == "table" and headers["x-sandbox-dropped"]
-  if not dropped then return "" end
-  return "; X-Sandbox-Dropped: " .. tostring(dropped)
+  if type(headers) ~= "table" then return "" end
+  local out = ""
+  local dropped, assumed = headers["x-sandbox-dropped"], headers["x-sandbox-assumed"]
+  if dropped then out = "; X-Sandbox-Dropped: " .. tostring(dropped) end
+  if assumed then out = out .. "; X-Sandbox-Assumed: " .. tostring(assumed) end
+  return out
 end
 
 local sink = function(s) io.stderr:write(s) end

@@ -101,12 +101,36 @@ describe("sandbox TimeZone", function()
     assert.are.same({"2030-03-10T06:30:00", "2030-03-10T07:30:00", "2030-03-10T08:30:00"}, dates())
   end)
 
-  it("refuses a TimeZone it does not know, naming the ones it knows (ErrorCode 6)", function()
-    local res = daily("2030-03-08T09:00:00", 1, mc.TimeZone{ID = 99})
+  it("places a TimeZone it does not know on the service's server time and says so", function()
+    -- the docs show part of the service's list: production takes IDs beyond it, so refusing
+    -- one would fail a rehearsal of a request the service runs
+    local trace = require "performlua.trace"
+    local lines = {}
+    local old = trace.set_sink(function(line) lines[#lines + 1] = line end)
+    local traced = ch.connect(sb, {trace = true})
+    local ok, r = pcall(traced.schedule, traced, "start", mc.ScheduleDefinition{Name = "daily",
+      StartDateTime = "2030-03-12T09:00:00", RecurrenceType = "Daily",
+      Recurrence = mc.DailyRecurrence{DailyRecurrencePatternType = "Interval", DayInterval = 1},
+      RecurrenceRangeType = "EndAfter", Occurrences = 1, TimeZone = mc.TimeZone{ID = 99}},
+      mc.EmailSendDefinition{CustomerKey = KEY})
+    trace.set_sink(old)
+    assert(ok, tostring(r))
+    assert.are.equal("OK", r.Results[1].StatusCode)
+    local said = table.concat(lines)
+    -- (the trace masks the word "sandbox" here: it is this client's secret)
+    assert.truthy(said:find("X-Sandbox-Assumed: TimeZone ID 99 is not one the ", 1, true), said)
+    assert.truthy(said:find("(it knows 1 (GMT-06:00) Central Standard Time;", 1, true), said)
+    assert.truthy(said:find("placed on the service's server time (UTC-06:00 all year)", 1, true), said)
+    -- 09:00 at UTC-6 after the US daylight time began: 15:00Z (Central time would be 14:00Z)
+    advance_to("2030-03-13T00:00:00Z")
+    assert.are.same({"2030-03-12T15:00:00"}, dates())
+  end)
+
+  it("refuses a TimeZone ID that is no ID (ErrorCode 6)", function()
+    local res = daily("2030-03-08T09:00:00", 1, mc.TimeZone{ID = 0})
     assert.are.equal("Error", res.StatusCode)
     assert.are.equal(6, res.ErrorCode)
-    assert.truthy(res.StatusMessage:find("TimeZone ID 99", 1, true), res.StatusMessage)
-    assert.truthy(res.StatusMessage:find("1 (GMT-06:00) Central Standard Time", 1, true), res.StatusMessage)
+    assert.truthy(res.StatusMessage:find("The TimeZone ID '0' is not a TimeZone ID", 1, true), res.StatusMessage)
     assert.are.same({}, dates())
   end)
 
@@ -114,5 +138,30 @@ describe("sandbox TimeZone", function()
     daily("2030-03-08T09:00:00", 1)
     advance_to("2030-03-09T00:00:00Z")
     assert.are.same({"2030-03-08T09:00:00"}, dates())
+  end)
+end)
+
+describe("sandbox TimeZone on the --log line", function()
+  it("notes a zone it placed on the server time as ASSUMED", function()
+    local sh = require "sandbox_helper"
+    local lines = {}
+    local handle = require("performlua.sandbox.service").new{log = true,
+      log_sink = function(line) lines[#lines + 1] = line end}
+    local inner = '<ScheduleRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI" '
+      .. 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Action>start</Action>'
+      .. '<Schedule><StartDateTime>2030-03-12T09:00:00</StartDateTime>'
+      .. '<Recurrence xsi:type="DailyRecurrence"><DailyRecurrencePatternType>Interval'
+      .. '</DailyRecurrencePatternType><DayInterval>1</DayInterval></Recurrence>'
+      .. '<RecurrenceRangeType>EndAfter</RecurrenceRangeType><Occurrences>1</Occurrences>'
+      .. '<TimeZone><ID>99</ID></TimeZone></Schedule><Interactions>'
+      .. '<Interaction xsi:type="EmailSendDefinition"><CustomerKey>' .. KEY .. '</CustomerKey>'
+      .. '</Interaction></Interactions></ScheduleRequestMsg>'
+    local r = handle{method = "POST", path = "/Service.asmx", headers = {soapaction = "Schedule"},
+      body = sh.envelope(inner, {username = "sandbox", password = "sandbox"})}
+    assert.are.equal(200, r.status, r.body)
+    assert.truthy(r.body:find("<StatusCode>OK</StatusCode>", 1, true), r.body)
+    assert.are.equal(1, #lines)
+    assert.matches("  Schedule  EmailSendDefinition  200  [%d.]+ ms  ASSUMED %(the sandbox guessed%): "
+      .. "TimeZone ID 99 is not one the sandbox knows", lines[1])
   end)
 end)

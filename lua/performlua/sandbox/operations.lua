@@ -118,7 +118,8 @@ M.handlers = {
         .. "Recurrence of a concrete type (xsi:type DailyRecurrence, WeeklyRecurrence, ...), "
         .. "as the WSDL requires")
     end
-    local results = schedule_op.run(acct, body, schedule, ctx)
+    local results, assumed = schedule_op.run(acct, body, schedule, ctx)
+    sb.current.assumed = assumed -- soap.lua and the --log line say it
     return "ScheduleResponseMsg", {Results = results,
       OverallStatus = #results == 0 and "Error" or reply.overall_of(results),
       OverallStatusMessage = "", RequestID = ctx.request_id}

@@ -102,9 +102,10 @@ end
 
 function M.compile(schedule)
   -- the zone the occurrences' wall-clock times are in (timezone.lua); UTC without a TimeZone
-  local zone = UTC
+  local zone, assumed = UTC, nil
   if schedule.TimeZone ~= nil then
-    local z, why = timezone.find(schedule.TimeZone)
+    local z, why
+    z, why, assumed = timezone.find(schedule.TimeZone)
     if why then error({schedule_error = why}, 0) end
     zone = z or UTC
   end
@@ -221,7 +222,8 @@ function M.compile(schedule)
     return nil
   end
 
-  local rule = {limit = limit, ends = ends, start = start}
+  -- assumed: what the sandbox had to guess (a zone it does not know), for the answer to say
+  local rule = {limit = limit, ends = ends, start = start, assumed = assumed}
   --- The occurrence after the `count`-th one (count runs so far) at or after t, or nil.
   function rule.next(t, count)
     if limit and (count or 0) >= limit then return nil end

@@ -3,7 +3,8 @@
 -- injected fault, the fault answered, what a validating sandbox dropped.
 --
 -- While a request is handled the layers note what the line will say in `notes` (sb.current):
--- op (the endpoint, then the operation), types, injected (the fault kind), dropped.
+-- op (the endpoint, then the operation), types, injected (the fault kind), dropped, assumed
+-- (what the sandbox guessed where the service would know).
 local core = require "performlua.core"
 local reply = require "performlua.sandbox.reply"
 
@@ -50,6 +51,9 @@ function M.line(notes, r, started)
   end
   if notes.dropped then
     parts[#parts + 1] = "DROPPED (the service would ignore them): " .. table.concat(notes.dropped, ", ")
+  end
+  if notes.assumed then
+    parts[#parts + 1] = "ASSUMED (the sandbox guessed): " .. table.concat(notes.assumed, "; ")
   end
   return core.safe_text(table.concat(parts, "  "), {max = 4000}) .. "\n"
 end

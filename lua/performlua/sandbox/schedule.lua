@@ -98,7 +98,8 @@ local function schedule_automation(acct, auto, ctx, spec, first)
 end
 
 --- Schedule: `body` is the decoded ScheduleRequestMsg, `schedule` its ScheduleDefinition as
---- the answer echoes it. Returns the ScheduleResults.
+--- the answer echoes it. Returns the ScheduleResults, and a list of what the sandbox assumed
+--- (or nil).
 function M.run(acct, body, schedule, ctx)
   local results = {}
   local action = type(body.Action) == "string" and body.Action:lower() or ""
@@ -151,7 +152,8 @@ function M.run(acct, body, schedule, ctx)
     r.Task = r.Task or {StatusCode = "Error", StatusMessage = r.StatusMessage}
     results[i] = r
   end
-  return results
+  -- what the rule had to guess (a TimeZone the sandbox does not know), for the answer to say
+  return results, ok_rule and rule.assumed and {rule.assumed} or nil
 end
 
 return M

@@ -159,6 +159,13 @@ function M.process(sb, req)
     sb.current.dropped = dropped
     r.headers = {["X-Sandbox-Dropped"] = core.safe_text(table.concat(dropped, ", "), {max = 2000})}
   end
+  -- what the handler had to guess where the service would know (sb.current.assumed, e.g. a
+  -- TimeZone beyond the documented ones): a rehearsal that passed on a guess must say so
+  if sb.current.assumed then
+    r.headers = r.headers or {}
+    r.headers["X-Sandbox-Assumed"] = core.safe_text(table.concat(sb.current.assumed, "; "),
+      {max = 2000})
+  end
   return r
 end
 

@@ -67,23 +67,35 @@ for _, z in ipairs(M.ZONES) do
   by_name[z.Name:lower()] = z
 end
 
+-- The wall clock of a zone the sandbox does not know: the service's own servers keep Central
+-- Standard Time all year, without daylight saving (Salesforce help article 000384850).
+M.SERVER = {Name = "the service's server time (UTC-06:00 all year)", std = -6 * 3600}
+
 --- The zone a TimeZone object names (its ID first, as the docs say, else its Name), or nil
---- and a message when it names none the sandbox knows. nil, nil when tz names nothing.
+--- when tz names nothing. A zone the sandbox does not know is not refused: the service has
+--- more zones than the part of its list the docs show, so refusing would fail a rehearsal of
+--- a request production takes. It is placed on M.SERVER instead, and the third value says so
+--- (the answer's X-Sandbox-Assumed header and the --log line carry it). An ID that is not a
+--- whole number of at least 1 names no zone at all: nil and a message.
 function M.find(tz)
   if type(tz) ~= "table" then return nil end
   local id = tz.ID
   if id ~= nil and id ~= "" then
-    local z = by_id[math.tointeger(tonumber(id))]
-    if z then return z end
-    return nil, string.format("The TimeZone ID %s is not one the sandbox knows: it knows %s",
-      tostring(id), M.known())
+    local n = math.tointeger(tonumber(id))
+    if by_id[n] then return by_id[n] end
+    if not n or n < 1 then
+      return nil, string.format("The TimeZone ID '%s' is not a TimeZone ID (a whole number of at "
+        .. "least 1; Retrieve TimeZone lists them)", tostring(id))
+    end
+    return M.SERVER, nil, string.format("TimeZone ID %d is not one the sandbox knows (it knows "
+      .. "%s): its occurrences are placed on %s", n, M.known(), M.SERVER.Name)
   end
   local name = tz.Name
   if type(name) == "string" and name ~= "" then
     local z = by_name[name:lower()]
     if z then return z end
-    return nil, string.format("The TimeZone Name '%s' is not one the sandbox knows: it knows %s",
-      name, M.known())
+    return M.SERVER, nil, string.format("TimeZone Name '%s' is not one the sandbox knows (it "
+      .. "knows %s): its occurrences are placed on %s", name, M.known(), M.SERVER.Name)
   end
   return nil
 end
