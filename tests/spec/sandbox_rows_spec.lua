@@ -253,6 +253,35 @@ describe("sandbox data extension rows by their fields' types", function()
     assert.are.equal("OK", r.OverallStatus)
   end)
 
+  it("lists every value it refuses in ValueErrors, as the service's DataExtensionCreateResult does", function()
+    -- docs (DataExtensionCreateResult): "one error message for every error in the process, as
+    -- opposed to just the first error encountered"
+    local r = c:create(props("Customers", {CustomerID = "9301", Points = "many", IsActive = "maybe",
+      City = "Oslo"}))
+    local res = r.Results[1]
+    assert.are.equal("DataExtensionCreateResult", mc.typeof(res))
+    assert.are.equal(310007, res.ErrorCode)
+    assert.are.equal("Points: The value for column [Points] is not a valid number.", res.StatusMessage)
+    assert.are.equal(res.StatusMessage, res.ErrorMessage)
+    assert.are.same({
+      {Name = "Points", ErrorCode = 310007, ErrorMessage = "Points: The value for column [Points] is not a valid number."},
+      {Name = "IsActive", ErrorCode = 310007, ErrorMessage = "IsActive: The value for column [IsActive] is not a valid boolean value."},
+    }, res.ValueErrors)
+    -- a required column left empty is one of them
+    res = c:create(props("Customers", {Points = "x"})).Results[1]
+    assert.are.same({"Points", "CustomerID"}, {res.ValueErrors[1].Name, res.ValueErrors[2].Name})
+    -- and an Update's DataExtensionUpdateResult
+    res = c:update(props("Customers", {CustomerID = "1001", Points = "x", JoinedDate = "soon"})).Results[1]
+    assert.are.equal("DataExtensionUpdateResult", mc.typeof(res))
+    assert.are.same({"Points", "JoinedDate"}, {res.ValueErrors[1].Name, res.ValueErrors[2].Name})
+    -- an upsert that creates answers in the type of its call: an Update's result
+    res = c:update(props("Customers", {CustomerID = "9302", Points = "x"}),
+      {SaveOptions = {{PropertyName = "*", SaveAction = "UpdateAdd"}}}).Results[1]
+    assert.are.equal("DataExtensionUpdateResult", mc.typeof(res))
+    assert.are.equal("Points", res.ValueErrors[1].Name)
+    assert.are.equal(40, #sb:rows("Customers")) -- nothing was stored
+  end)
+
   it("answers numeric, date and boolean filters on typed columns", function()
     local function keys(flt)
       local out = {}

@@ -1051,6 +1051,22 @@ function M:writable_store(obj, bracket_key, ctx)
   return store
 end
 
+-- The Error result of a row some of whose values its columns cannot hold: the service's
+-- DataExtensionCreateResult (or UpdateResult) with its ValueErrors, one for every column
+-- (docs: "one error message for every error in the process, as opposed to just the first
+-- error encountered"), each with the column's Name and message and the result's ErrorCode
+-- (an assumption: the docs give no code per value). StatusMessage and ErrorMessage are the
+-- first column's message.
+local function value_errors(result_type, message, errors)
+  local list = {}
+  for i, e in ipairs(errors or {}) do
+    list[i] = {Name = e.Name, ErrorCode = M.ERR.row_invalid, ErrorMessage = e.ErrorMessage}
+  end
+  return setmetatable(result("Error", message, {ErrorCode = M.ERR.row_invalid,
+    ErrorMessage = message, ValueErrors = #list > 0 and list or nil}),
+    core.object_metatable(result_type))
+end
+
 -- The rowid of the stored row an Update or Delete names by its primary key (and the row as
 -- sent), or nil and the Error result.
 local function existing_row(store, obj)
@@ -1070,8 +1086,8 @@ function M:change_row(obj, bracket_key, verb, apply, ctx)
   if not store then return refused end
   local i, row = existing_row(store, obj)
   if not i then return row end
-  local ok, message = apply(store, i, row)
-  if not ok then return result("Error", message, {ErrorCode = M.ERR.row_invalid}) end
+  local ok, message, errors = apply(store, i, row)
+  if not ok then return value_errors("DataExtensionUpdateResult", message, errors) end
   return result("OK", verb .. " DataExtensionObject", {Object = M.echo(obj, "DataExtensionObject")})
 end
 
@@ -1106,10 +1122,8 @@ function M:create_one(obj, ctx)
     local row, err = row_from_properties(store, obj)
     if not row then return result("Error", err, {ErrorCode = M.ERR.invalid_request}) end
     -- one statement: the unique index refuses a stored key (INSERT OR IGNORE changes nothing)
-    local id, message, why = store:insert(row)
-    if why == "invalid" then
-      return result("Error", message, {ErrorCode = M.ERR.row_invalid})
-    end
+    local id, message, why, errors = store:insert(row)
+    if why == "invalid" then return value_errors("DataExtensionCreateResult", message, errors) end
     if not id then
       return result("Error", string.format("Violation of PRIMARY KEY constraint: a row with "
         .. "the same primary key already exists in '%s'", store.de.CustomerKey),
@@ -1244,7 +1258,16 @@ function M:save(op, obj, ctx, options)
     if exists or action == "UpdateOnly" then r = self:update_one(obj, ctx)
     else r = self:create_one(obj, ctx) end
   end
-  if op == "update" then r.NewID, r.NewObjectID = nil, nil end -- not fields of UpdateResult
+  if op == "update" then
+    rawset(r, "NewID", nil) -- not fields of UpdateResult
+    rawset(r, "NewObjectID", nil)
+  end
+  -- a row's value errors answer in the result type of the call (an Update that created, a
+  -- Create that updated)
+  if rawget(r, "ValueErrors") then
+    setmetatable(r, core.object_metatable(op == "update" and "DataExtensionUpdateResult"
+      or "DataExtensionCreateResult"))
+  end
   return r
 end
 

@@ -337,34 +337,43 @@ end
 
 --- The row as its columns store it ({column = stored value}, the columns `row` gives, in
 --- field order), or nil, the service's message for the first value a column cannot hold (or
---- a required column left empty: every required one when `creating`, the ones given else).
+--- a required column left empty: every required one when `creating`, the ones given else),
+--- and every such column's {Name =, ErrorMessage =}: the service's DataExtensionCreateResult
+--- gives "one error message for every error in the process, as opposed to just the first".
 function Store:typed(row, creating)
-  local out, given = {}, {}
+  local out, given, errors = {}, {}, {}
   for _, c in ipairs(self.columns) do
     local v = row[c]
     if v ~= nil and type(v) ~= "table" then
       local stored, err = self:stored(c, v)
-      if stored == false then return nil, err end
-      out[c] = stored
-      given[#given + 1] = c
+      if stored == false then
+        errors[#errors + 1] = {Name = c, ErrorMessage = err}
+      else
+        out[c] = stored
+        given[#given + 1] = c
+      end
     end
   end
+  local refused = {}
+  for _, e in ipairs(errors) do refused[e.Name] = true end
   for _, c in ipairs(self.required) do
     local v = out[c]
-    if (v == nil or v == "") and (creating or row[c] ~= nil) then
-      return nil, column_error(c, "is required and cannot be empty")
+    -- a required column whose value was refused has its error already
+    if (v == nil or v == "") and (creating or row[c] ~= nil) and not refused[c] then
+      errors[#errors + 1] = {Name = c, ErrorMessage = column_error(c, "is required and cannot be empty")}
     end
   end
+  if #errors > 0 then return nil, errors[1].ErrorMessage, errors end
   out._given = given
   return out
 end
 
 --- Appends a row. Returns the new rowid, or nil, the message and why: "invalid" (a value its
---- column cannot hold; the service's message) or "duplicate" (its primary key is stored: the
---- stored one keeps the key).
+--- column cannot hold; the service's message, then every column's error as `typed` lists
+--- them) or "duplicate" (its primary key is stored: the stored one keeps the key).
 function Store:insert(row)
-  local typed, err = self:typed(row, true)
-  if not typed then return nil, err, "invalid" end
+  local typed, err, errors = self:typed(row, true)
+  if not typed then return nil, err, "invalid", errors end
   local cols, marks, values = {}, {}, {}
   for _, c in ipairs(typed._given) do
     local v = typed[c]
@@ -383,11 +392,11 @@ function Store:insert(row)
   return id
 end
 
---- Sets the columns `row` has on the row `id`. Returns true, or nil and the service's message
---- (nothing changed) when a value cannot be stored.
+--- Sets the columns `row` has on the row `id`. Returns true, or nil, the service's message
+--- and every column's error (nothing changed) when a value cannot be stored.
 function Store:update(id, row)
-  local typed, err = self:typed(row, false)
-  if not typed then return nil, err end
+  local typed, err, errors = self:typed(row, false)
+  if not typed then return nil, err, errors end
   local sets, values = {}, {}
   for _, c in ipairs(typed._given) do
     sets[#sets + 1] = quote(c) .. " = ?"
