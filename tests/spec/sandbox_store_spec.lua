@@ -462,6 +462,54 @@ describe("sandbox --state", function()
     assert.are.equal(before, read(path))
   end)
 
+  it("writes an object again when anything in it changed, however deep, and only then", function()
+    local state = require "performlua.sandbox.state"
+    local o = setmetatable({ID = 1, EmailAddress = "n", Lists = {{ID = 7, Status = "Active"}}},
+      core.object_metatable("Subscriber"))
+    local snap = state.snapshot(o)
+    assert.is_true(state.unchanged(o, snap))
+    o.Lists[1].Status = "Unsubscribed" -- in place, two tables down
+    assert.is_false(state.unchanged(o, snap))
+    snap = state.snapshot(o)
+    o.Lists[1].Extra = true -- a key added below
+    assert.is_false(state.unchanged(o, snap))
+    o.Lists[1].Extra = nil
+    assert.is_true(state.unchanged(o, snap))
+    o.EmailAddress = nil -- a key removed
+    assert.is_false(state.unchanged(o, snap))
+    o.EmailAddress = "n"
+    o.ID = 1.0 -- equal, but written differently
+    assert.is_false(state.unchanged(o, snap))
+    o.ID = 1
+    setmetatable(o, core.object_metatable("List")) -- another type
+    assert.is_false(state.unchanged(o, snap))
+  end)
+
+  it("keeps a change made inside an object (a list membership unsubscribed) across a restart", function()
+    local path = TMP .. "/nested.db"
+    os.remove(path)
+    do
+      local sb <close> = sandbox.start{port = 0, state = path}
+      local c = ch.connect(sb)
+      local list_id = c:create(mc.List{ListName = "Nested", CustomerKey = "nested-list"}).Results[1].NewID
+      assert.is_true(c:create(mc.Subscriber{SubscriberKey = "nested-1", EmailAddress = "n1@example.com",
+        Lists = {mc.SubscriberList{ID = list_id, Status = "Active"}}}).ok)
+      local e = c:execute(mc.ExecuteRequest{Name = "LogUnsubEvent", Parameters = {
+        mc.APIProperty{Name = "SubscriberKey", Value = "nested-1"},
+        mc.APIProperty{Name = "ListID", Value = tostring(list_id)}}})
+      assert.are.equal("OK", e.OverallStatus)
+    end
+    require("performlua.auth")._reset()
+    local sb <close> = sandbox.start{port = 0, state = path}
+    local found
+    for _, s in ipairs(sb:objects("Subscriber")) do
+      if s.SubscriberKey == "nested-1" then found = s end
+    end
+    assert.is_truthy(found)
+    assert.are.equal("Unsubscribed", found.Lists[1].Status)
+    assert.are_not.equal("Unsubscribed", found.Status) -- the account-wide status is unchanged
+  end)
+
   it("keeps the clock's offset across a restart: a clock moved a year ahead stays ahead", function()
     local path = TMP .. "/clock.db"
     os.remove(path)
