@@ -113,6 +113,25 @@ int pl_type_fields(const pl_type *t, const pl_element **out, int cap)
     return collect_fields(t, out, out ? cap : 0, 0);
 }
 
+int pl_type_wire_fields(const pl_type *t, const pl_element *const **out,
+                        const pl_element **buf, int cap)
+{
+    if (t && !t->is_supplement) {
+        *out = t->wire_fields;
+        return t->n_wire_fields;
+    }
+    int n = pl_type_fields(t, buf, cap), kept = 0;
+    for (int i = 0; i < n && i < cap; i++) {
+        bool seen = false;
+        for (int j = 0; j < kept && !seen; j++)
+            seen = strcmp(buf[j]->name, buf[i]->name) == 0;
+        if (!seen)
+            buf[kept++] = buf[i];
+    }
+    *out = buf;
+    return n > cap ? n : kept;
+}
+
 const pl_type *pl_element_complex(const pl_element *e)
 {
     if (!e || e->kind != PL_KIND_COMPLEX)
