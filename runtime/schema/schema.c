@@ -92,7 +92,9 @@ const pl_element *pl_type_field(const pl_type *t, const char *name)
         return NULL;
     for (int depth = 0; t && depth <= pl_schema_type_count(); depth++, t = pl_type_base(t))
         for (int i = 0; i < t->n_elements; i++)
-            if (strcmp(t->elements[i].name, name) == 0)
+            /* the first byte settles most mismatches without a call: the decoder looks up
+             * every element of an answer here, ~20 names a type */
+            if (t->elements[i].name[0] == name[0] && strcmp(t->elements[i].name, name) == 0)
                 return &t->elements[i];
     return NULL;
 }
