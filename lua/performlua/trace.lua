@@ -125,6 +125,12 @@ end
 --- (only a secret with whitespace could be formed), and bytes of non-ASCII secrets in a
 --- re-encoded document. Any of those, or any secret found in the raw bytes: true.
 local ASCII_COMPATIBLE = {["utf-8"] = true, ["us-ascii"] = true, ["ascii"] = true}
+-- Whether the secret s (as all_secrets would keep it: a string of 4 bytes or more) could be
+-- in raw: found there as it is, or not plain printable ASCII (so it could be there escaped).
+local function secret_may_be_in(raw, s)
+  return type(s) == "string" and #s >= 4 and (s:find("[^\33-\126]") or raw:find(s, 1, true))
+end
+
 function M.answer_may_hold(raw, secrets)
   if type(raw) ~= "string" then return true end
   -- plain finds (memchr-fast on a 1 MB page), not a pattern scanned byte by byte
@@ -142,9 +148,14 @@ function M.answer_may_hold(raw, secrets)
     body_at = body_at + #decl + 7
   end
   if raw:find("<?", body_at, true) then return true end
-  for _, s in ipairs(all_secrets(secrets)) do
-    if s:find("[^\33-\126]") or raw:find(s, 1, true) then return true end
+  -- Whether any secret could be in it: every secret is checked, so neither the de-duplicated
+  -- sorted list all_secrets builds (a table, a closure and a sort on every answer) nor its
+  -- order is needed here; the same secrets as all_secrets(secrets) gives, the same answer.
+  if secrets then
+    for _, s in pairs(secrets) do if secret_may_be_in(raw, s) then return true end end
   end
+  for s in pairs(known) do if secret_may_be_in(raw, s) then return true end end
+  for _, s in ipairs(tokens) do if secret_may_be_in(raw, s) then return true end end
   return false
 end
 

@@ -77,7 +77,6 @@ end
 -- What an HTTP exchange means: {body=, element=, header=, status=} for the SOAP answer to the
 -- request, else {err=, retry=bool, retry_after=seconds, refresh=token} (see the policy above).
 local function classify(c, op, url, resp, idempotent, correlation_id, token, decode_opts)
-  local secrets = c.auth:secret_values()
   if resp.curl_code ~= 0 then
     if not resp.sent or idempotent then
       return {retry = true, err = errors.new{kind = "transport",
@@ -125,7 +124,8 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token, dec
   -- no SOAP answer
   local status = resp.status
   local snippet = resp.body:gsub("<[^>]*>", " "):gsub("%s+", " "):match("^%s*(.-)%s*$")
-  snippet = trace.redact(snippet:sub(1, 160), secrets)
+  -- (the secrets are copied here, on this error path only: not on every answer)
+  snippet = trace.redact(snippet:sub(1, 160), c.auth:secret_values())
   if snippet == "" then snippet = "(empty body)" end
   if status >= 500 or status == 429 then
     local e = errors.new{kind = "http", http_status = status, correlation_id = correlation_id,

@@ -37,6 +37,7 @@
  * out-of-memory in Lua) frees them. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,14 +128,12 @@ typedef struct decoder {
     int sax_depth;              /* elements open in the parser */
     ns_binding *ns;             /* namespaces in scope, innermost last */
     size_t n_ns, cap_ns;
-    size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
     /* applying the events */
     pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
     pl_xml_error error;         /* the parser's first error */
     /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
     pl_xml_handlers saved_handlers;
-    frame frames[PL_DECODE_MAX_DEPTH + 2];
     int depth;
     /* rows mode: the Results of the body element become rows; `rows_odd` says the answer has
      * a shape the rows would not read as retrieve.lua's row_of reads the objects, and the
@@ -144,8 +143,25 @@ typedef struct decoder {
     const pl_type *property_type; /* APIProperty */
     int row_columns;              /* the last row's size: the next row's table is made so */
     int row_filled;               /* columns stored into the open row */
+    /* which cache entries hold an answer: the names are the parser's dictionary's, new with
+     * every decode, so the cache starts empty each time (a bit each, not 12 KB zeroed) */
+    uint64_t cache_valid[FIELD_CACHE_SIZE / 64];
+    /* Everything above is zeroed for each decode; the arrays below are not (18 KB a call
+     * were): a frame and a namespace mark are written whole when pushed, before anything
+     * reads them (frames[0], the document's level, is set by decoder_reset), and a cache
+     * entry is read only when its bit in cache_valid says it was written. */
+    size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
+    frame frames[PL_DECODE_MAX_DEPTH + 2];
     field_cache_entry cache[FIELD_CACHE_SIZE];
 } decoder;
+
+#define DECODER_ZEROED offsetof(decoder, ns_marks)
+
+static void decoder_reset(decoder *d)
+{
+    memset(d, 0, DECODER_ZEROED);
+    d->frames[0] = (frame){.kind = F_SKIP};
+}
 
 /* Fixed stack slots (relative to the decoder's base). */
 enum { SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES, SLOT_COUNT = SLOT_TYPES };
@@ -425,9 +441,12 @@ static const pl_element *field_of(decoder *d, const pl_type *t, const char *name
     if (!t)
         return NULL;
     uintptr_t h = ((uintptr_t)t >> 4) ^ ((uintptr_t)name >> 3) ^ ((uintptr_t)name >> 11);
-    field_cache_entry *e = &d->cache[h % FIELD_CACHE_SIZE];
-    if (e->type == t && e->name == name)
+    size_t i = h % FIELD_CACHE_SIZE;
+    field_cache_entry *e = &d->cache[i];
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    if ((d->cache_valid[i / 64] & bit) && e->type == t && e->name == name)
         return e->decl;
+    d->cache_valid[i / 64] |= bit;
     e->type = t;
     e->name = name;
     e->decl = pl_type_field(t, name);
@@ -718,8 +737,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         return;
     }
     if (a->nil) {
-        frame *f = &d->frames[++d->depth];
-        f->kind = F_SKIP;
+        d->frames[++d->depth] = (frame){.kind = F_SKIP};
         return;
     }
     const pl_type *row_type;
@@ -752,11 +770,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         open_object(L, d, base, p, decl, name, declared, declared, NULL);
         return;
     }
-    frame *f = &d->frames[++d->depth];
-    f->kind = F_LEAF;
-    f->type = NULL;
-    f->decl = decl;
-    f->name = name;
+    d->frames[++d->depth] = (frame){.kind = F_LEAF, .decl = decl, .name = name};
     pl_buffer_clear(&d->text);
 }
 
@@ -1087,7 +1101,9 @@ int pl_l_decode(lua_State *L)
     }
     const char *xml = lua_tolstring(L, 1, &len);
     lua_settop(L, 1);
-    decoder *d = pl_push_scoped_userdata(L, sizeof *d, DECODER_METATABLE, decoder_close);
+    decoder *d = pl_push_scoped_userdata_zeroed(L, sizeof *d, DECODER_ZEROED, DECODER_METATABLE,
+                                                 decoder_close);
+    decoder_reset(d);
     int base = lua_gettop(L);
     push_slots(L);
 
@@ -1109,7 +1125,7 @@ int pl_l_decode(lua_State *L)
     if (!parse(L, d, base, xml, len, options)) {
         /* rows mode met a shape it would read otherwise than row_of: objects, from the start */
         decoder_release(d);
-        memset(d, 0, sizeof *d);
+        decoder_reset(d);
         lua_settop(L, base);
         push_slots(L);
         parse(L, d, base, xml, len, options);

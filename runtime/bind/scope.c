@@ -12,8 +12,14 @@
 void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname,
                               lua_CFunction release)
 {
+    return pl_push_scoped_userdata_zeroed(L, size, size, tname, release);
+}
+
+void *pl_push_scoped_userdata_zeroed(lua_State *L, size_t size, size_t zeroed, const char *tname,
+                                     lua_CFunction release)
+{
     void *p = lua_newuserdatauv(L, size, 0);
-    memset(p, 0, size);
+    memset(p, 0, zeroed < size ? zeroed : size);
     if (luaL_newmetatable(L, tname)) {
         lua_pushcfunction(L, release);
         lua_setfield(L, -2, "__gc");

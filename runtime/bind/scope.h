@@ -25,6 +25,12 @@
 void *pl_push_scoped_userdata(lua_State *L, size_t size, const char *tname,
                               lua_CFunction release);
 
+/* The same with only the first `zeroed` bytes zeroed: for a large userdata whose tail the
+ * owner writes before reading (the decoder's 18 KB of stacks and cache, made per decode).
+ * `release` must accept a userdata whose first `zeroed` bytes are zero. */
+void *pl_push_scoped_userdata_zeroed(lua_State *L, size_t size, size_t zeroed, const char *tname,
+                                     lua_CFunction release);
+
 /* An owner of one malloc'd string (or other block of chars): returns the slot to store its
  * address in (NULL at first); free() runs on it when the scope ends. */
 char **pl_push_scoped_string(lua_State *L);

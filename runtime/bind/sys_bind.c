@@ -40,7 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -310,10 +312,97 @@ static int l_random_hex(lua_State *L)
     return 1;
 }
 
+/* Random bytes for ids, drawn from the kernel a page at a time: every SOAP call draws a
+ * correlation id, and one getrandom per call was one of its five kernel entries. The page is
+ * per thread (the sandbox's threads draw ids too) and marked MADV_WIPEONFORK, so a forked
+ * child finds it zeroed, that is empty, and never hands out bytes its parent handed out (nor
+ * the bytes the parent will hand out next). Bytes are zeroed once handed out. Where the
+ * kernel refuses MADV_WIPEONFORK (before Linux 4.14) no page is kept: one getrandom per id. */
+#define ID_POOL_SIZE 4096
+typedef struct id_pool {
+    size_t left;                /* unused bytes, at the end of `bytes`; 0 in a forked child */
+    unsigned char bytes[ID_POOL_SIZE - sizeof(size_t)];
+} id_pool;
+
+static _Thread_local id_pool *id_page;
+static _Thread_local bool id_page_refused;
+static pthread_key_t id_page_key; /* unmaps a thread's page when the thread ends */
+static pthread_once_t id_page_once = PTHREAD_ONCE_INIT;
+static bool id_page_key_made;
+
+static void id_page_free(void *page)
+{
+    munmap(page, ID_POOL_SIZE);
+}
+
+static void id_page_make_key(void)
+{
+    id_page_key_made = pthread_key_create(&id_page_key, id_page_free) == 0;
+}
+
+static id_pool *id_pool_get(void)
+{
+    if (id_page || id_page_refused)
+        return id_page;
+    id_page_refused = true;
+#ifdef MADV_WIPEONFORK
+    pthread_once(&id_page_once, id_page_make_key);
+    if (!id_page_key_made)
+        return NULL;
+    void *p = mmap(NULL, ID_POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (madvise(p, ID_POOL_SIZE, MADV_WIPEONFORK) != 0 || pthread_setspecific(id_page_key, p) != 0) {
+        munmap(p, ID_POOL_SIZE);
+        return NULL;
+    }
+    id_page = p;
+    id_page_refused = false;
+#endif
+    return id_page;
+}
+
+static bool id_bytes(unsigned char *out, size_t n)
+{
+    id_pool *pool = id_pool_get();
+    if (!pool || n > sizeof pool->bytes)
+        return pl_random_bytes(out, n);
+    if (pool->left < n) {
+        if (!pl_random_bytes(pool->bytes, sizeof pool->bytes))
+            return false;
+        pool->left = sizeof pool->bytes;
+    }
+    unsigned char *from = pool->bytes + sizeof pool->bytes - pool->left;
+    memcpy(out, from, n);
+    memset(from, 0, n);
+    pool->left -= n;
+    return true;
+}
+
+/* A version 4 UUID from the id pool, as pl_random_uuid makes it from the kernel. */
+static bool pooled_uuid(char *out)
+{
+    unsigned char b[16];
+    if (!id_bytes(b, sizeof b))
+        return false;
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10xx (RFC 4122) */
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 0x0F];
+    }
+    *p = '\0';
+    return true;
+}
+
 static int l_uuid(lua_State *L)
 {
     char uuid[PL_UUID_SIZE];
-    if (!pl_random_uuid(uuid))
+    if (!pooled_uuid(uuid))
         return random_failed(L);
     lua_pushlstring(L, uuid, PL_UUID_LENGTH);
     return 1;

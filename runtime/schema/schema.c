@@ -92,7 +92,9 @@ const pl_element *pl_type_field(const pl_type *t, const char *name)
         return NULL;
     for (int depth = 0; t && depth <= pl_schema_type_count(); depth++, t = pl_type_base(t))
         for (int i = 0; i < t->n_elements; i++)
-            if (strcmp(t->elements[i].name, name) == 0)
+            /* the first byte settles most mismatches without a call: the decoder looks up
+             * every element of an answer here, ~20 names a type */
+            if (t->elements[i].name[0] == name[0] && strcmp(t->elements[i].name, name) == 0)
                 return &t->elements[i];
     return NULL;
 }
@@ -111,6 +113,25 @@ static int collect_fields(const pl_type *t, const pl_element **out, int cap, int
 int pl_type_fields(const pl_type *t, const pl_element **out, int cap)
 {
     return collect_fields(t, out, out ? cap : 0, 0);
+}
+
+int pl_type_wire_fields(const pl_type *t, const pl_element *const **out,
+                        const pl_element **buf, int cap)
+{
+    if (t && !t->is_supplement) {
+        *out = t->wire_fields;
+        return t->n_wire_fields;
+    }
+    int n = pl_type_fields(t, buf, cap), kept = 0;
+    for (int i = 0; i < n && i < cap; i++) {
+        bool seen = false;
+        for (int j = 0; j < kept && !seen; j++)
+            seen = strcmp(buf[j]->name, buf[i]->name) == 0;
+        if (!seen)
+            buf[kept++] = buf[i];
+    }
+    *out = buf;
+    return n > cap ? n : kept;
 }
 
 const pl_type *pl_element_complex(const pl_element *e)

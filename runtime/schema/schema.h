@@ -69,6 +69,11 @@ struct pl_type {
     bool is_supplement;        /* declared in supplement.c, not in the WSDL */
     const pl_element *elements; /* own elements in schema order (base elements excluded) */
     int n_elements;
+    /* WSDL types: every field, own and inherited, in wire order (the base's first), each
+     * name once (its first declaration); generated, so the encoder need not de-duplicate
+     * per object. NULL/0 for the supplement's types: use pl_type_wire_fields. */
+    const pl_element *const *wire_fields;
+    int n_wire_fields;
 };
 
 struct pl_enum {
@@ -106,6 +111,11 @@ const pl_element *pl_type_field(const pl_type *t, const char *name);
 /* All fields in wire order, base type's first. Fills up to `cap` pointers into `out` and
  * returns the total number (which may exceed cap). */
 int pl_type_fields(const pl_type *t, const pl_element **out, int cap);
+/* The fields in wire order with each name once (the first declaration wins): the generated
+ * list for a WSDL type; for a supplement type, de-duplicated into `buf` (cap entries).
+ * Sets *out and returns the number (which may exceed cap for a supplement type). */
+int pl_type_wire_fields(const pl_type *t, const pl_element *const **out,
+                        const pl_element **buf, int cap);
 
 /* The complex type of an element (resolving supplement references by name); NULL if not complex. */
 const pl_type *pl_element_complex(const pl_element *e);

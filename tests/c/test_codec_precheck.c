@@ -86,6 +86,21 @@ static void test_prolog_in_every_encoding(void)
 
 static void test_prolog(void)
 {
+    /* the prologs every SOAP answer sends are settled without a parser (plain_utf8_prolog):
+     * the same verdicts, and a DOCTYPE after any of them is still refused */
+    PROLOG("<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope>", PL_PROLOG_READ, NULL);
+    PROLOG("<?xml version='1.0' encoding='UTF-8'?>\r\n<_x/>", PL_PROLOG_READ, NULL);
+    PROLOG("<?xml version=\"1.0\"?>\n<x>", PL_PROLOG_READ, NULL);
+    PROLOG("\n\t <x>", PL_PROLOG_READ, NULL);
+    PROLOG("<?xml version=\"1.0\" encoding=\"utf-8\"?><!DOCTYPE x [<!ENTITY e 'y'>]><x>&e;</x>",
+           PL_PROLOG_DOCTYPE, PL_SOAP_DOCTYPE_REFUSED);
+    PROLOG("<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE x><x/>", PL_PROLOG_DOCTYPE,
+           PL_SOAP_DOCTYPE_REFUSED);
+    PROLOG("<!DOCTYPE x><x/>", PL_PROLOG_DOCTYPE, PL_SOAP_DOCTYPE_REFUSED);
+    PROLOG("<?xml version=\"1.0\" encoding=\"utf-8\"?><!-- c --><!DOCTYPE x><x/>",
+           PL_PROLOG_DOCTYPE, PL_SOAP_DOCTYPE_REFUSED);
+    PROLOG("<?xml version=\"1.0\" encoding=\"utf-8\" ?><!DOCTYPE x><x/>", PL_PROLOG_DOCTYPE,
+           PL_SOAP_DOCTYPE_REFUSED);
     PROLOG("<a/>", PL_PROLOG_READ, NULL); /* shorter than the first chunk */
     PROLOG("<?xml version=\"1.0\"?>\n<!-- c -->\n<soap:Envelope xmlns:soap=\"urn:x\">",
            PL_PROLOG_READ, NULL); /* the rest is the reader's */

@@ -776,6 +776,40 @@ static void write_output(FILE *out, const char *wsdl_name)
         fprintf(out, "};\n");
     }
 
+    /* wire-order field lists: the base's fields first, each name once (the first declaration
+     * of a name wins, as the encoder writes it), so no call has to de-duplicate them */
+    int *n_wire = calloc((size_t)(n_types ? n_types : 1), sizeof *n_wire);
+    if (!n_wire)
+        fail("out of memory");
+    for (int i = 0; i < n_types; i++) {
+        const ctype *chain[64];
+        int depth = 0;
+        for (const ctype *c = &types[i]; c; c = c->base_name ? find_type(c->base_name) : NULL) {
+            if (depth == 64)
+                fail("the base chain of %s is longer than 64 types (a cycle?)", types[i].name);
+            chain[depth++] = c;
+        }
+        bool opened = false;
+        for (int k = depth - 1; k >= 0; k--)
+            for (int j = 0; j < chain[k]->n_elements; j++) {
+                const char *name = chain[k]->elements[j].name;
+                bool seen = false;
+                for (int kk = depth - 1; kk >= k && !seen; kk--)
+                    for (int jj = 0; jj < (kk == k ? j : chain[kk]->n_elements) && !seen; jj++)
+                        seen = strcmp(chain[kk]->elements[jj].name, name) == 0;
+                if (seen)
+                    continue;
+                if (!opened)
+                    fprintf(out, "static const pl_element *const pl_wire_%s[] = {\n",
+                            types[i].name);
+                opened = true;
+                fprintf(out, "    &pl_fields_%s[%d],\n", chain[k]->name, j);
+                n_wire[i]++;
+            }
+        if (opened)
+            fprintf(out, "};\n");
+    }
+
     fprintf(out, "\nconst pl_type pl_wsdl_types[] = {\n");
     for (int i = 0; i < n_types; i++) {
         ctype *t = &types[i];
@@ -790,9 +824,13 @@ static void write_output(FILE *out, const char *wsdl_name)
         if (t->n_elements)
             fprintf(out, ",\n        .elements = pl_fields_%s, .n_elements = %d", t->name,
                     t->n_elements);
+        if (n_wire[i])
+            fprintf(out, ",\n        .wire_fields = pl_wire_%s, .n_wire_fields = %d", t->name,
+                    n_wire[i]);
         fputs("},\n", out);
     }
     fprintf(out, "};\nconst int pl_wsdl_type_count = %d;\n\n", n_types);
+    free(n_wire);
 
     fprintf(out, "const pl_global_element pl_wsdl_globals[] = {\n");
     for (int i = 0; i < n_globals; i++)
