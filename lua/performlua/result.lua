@@ -189,6 +189,20 @@ function Result:errors()
   return out
 end
 
+-- The other columns a data extension row was refused for (a DataExtensionCreateResult's or
+-- UpdateResult's ValueErrors list every one; StatusMessage names only the first), so the
+-- error says everything to fix at once.
+local function value_errors_text(res)
+  local list = rawget(res, "ValueErrors")
+  if type(list) ~= "table" or #list < 2 then return "" end
+  local more = {}
+  for i = 2, #list do
+    local e = list[i]
+    more[#more + 1] = type(e) == "table" and tostring(e.ErrorMessage or e.Name) or tostring(e)
+  end
+  return string.format(" (and %d more: %s)", #more, table.concat(more, "; "))
+end
+
 function Result:check()
   if self.ok then return self end
   local errs = self:errors()
@@ -199,10 +213,10 @@ function Result:check()
     local index
     for i, res in ipairs(self.Results) do if res == first then index = i break end end
     code = tonumber(first.ErrorCode) or first.ErrorCode
-    message = string.format("%s: %d of %d results failed; first (#%d): %s%s", op, #errs,
+    message = string.format("%s: %d of %d results failed; first (#%d): %s%s%s", op, #errs,
       #self.Results, index or 0,
       code and ("ErrorCode " .. tostring(code) .. ": ") or "",
-      tostring(first.StatusMessage or first.StatusCode))
+      tostring(first.StatusMessage or first.StatusCode), value_errors_text(first))
   else
     message = string.format("%s failed: OverallStatus %s%s", op, tostring(self.OverallStatus),
       (self.OverallStatusMessage and self.OverallStatusMessage ~= "")

@@ -267,6 +267,12 @@ describe("sandbox data extension rows by their fields' types", function()
       {Name = "Points", ErrorCode = 310007, ErrorMessage = "Points: The value for column [Points] is not a valid number."},
       {Name = "IsActive", ErrorCode = 310007, ErrorMessage = "IsActive: The value for column [IsActive] is not a valid boolean value."},
     }, res.ValueErrors)
+    -- the error check() raises names every column to fix, not only the first
+    local ok, err = pcall(r.check, r)
+    assert.is_false(ok)
+    assert.matches("ErrorCode 310007: Points: The value for column [Points] is not a valid number. "
+      .. "(and 1 more: IsActive: The value for column [IsActive] is not a valid boolean value.)",
+      err.message, 1, true)
     -- a required column left empty is one of them
     res = c:create(props("Customers", {Points = "x"})).Results[1]
     assert.are.same({"Points", "CustomerID"}, {res.ValueErrors[1].Name, res.ValueErrors[2].Name})
