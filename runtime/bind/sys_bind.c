@@ -385,17 +385,7 @@ static bool pooled_uuid(char *out)
     unsigned char b[16];
     if (!id_bytes(b, sizeof b))
         return false;
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10xx (RFC 4122) */
-    static const char hex[] = "0123456789abcdef";
-    char *p = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 0x0F];
-    }
-    *p = '\0';
+    pl_uuid_from_bytes(b, out);
     return true;
 }
 

@@ -29,11 +29,8 @@ bool pl_random_fraction(double *out)
     return true;
 }
 
-bool pl_random_uuid(char *out)
+void pl_uuid_from_bytes(unsigned char b[16], char *out)
 {
-    unsigned char b[16];
-    if (!pl_random_bytes(b, sizeof b))
-        return false;
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10xx (RFC 4122) */
     /* By hand, not snprintf: every SOAP call draws one (its correlation id), and formatting
@@ -47,5 +44,13 @@ bool pl_random_uuid(char *out)
         *p++ = hex[b[i] & 0x0F];
     }
     *p = '\0';
+}
+
+bool pl_random_uuid(char *out)
+{
+    unsigned char b[16];
+    if (!pl_random_bytes(b, sizeof b))
+        return false;
+    pl_uuid_from_bytes(b, out);
     return true;
 }

@@ -22,4 +22,9 @@ bool pl_random_fraction(double *out);
  * False when pl_random_bytes is. */
 bool pl_random_uuid(char *out);
 
+/* Formats 16 random bytes as a version 4 UUID into out (PL_UUID_SIZE bytes), setting the
+ * version and variant bits in b: for callers that draw their bytes elsewhere (core.uuid's
+ * per-thread pool). */
+void pl_uuid_from_bytes(unsigned char b[16], char *out);
+
 #endif
