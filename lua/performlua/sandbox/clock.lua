@@ -46,6 +46,7 @@ function M.format(t)
   return os.date("!%Y-%m-%dT%H:%M:%S", whole) .. string.format(".%03dZ", ms)
 end
 
+--- Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 local function days_from_civil(y, m, d)
   y = m <= 2 and y - 1 or y
   local era = (y >= 0 and y or y - 399) // 400
@@ -54,6 +55,8 @@ local function days_from_civil(y, m, d)
   local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
   return era * 146097 + doe - 719468
 end
+
+M.days_from_civil = days_from_civil
 
 --- Seconds since the epoch of an XSD dateTime or date (a zone offset is honoured; no zone
 --- means UTC), or nil when the text is not one.

@@ -23,14 +23,7 @@ local M = {}
 
 local DAY = 86400
 
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = require("performlua.sandbox.clock").days_from_civil
 
 local function weekday(day) return (day + 4) % 7 end -- 0 Sunday; 1970-01-01 was a Thursday
 
