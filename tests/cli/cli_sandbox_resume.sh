@@ -7,32 +7,7 @@
 # Perform are processed after the restart and their results are retrievable by ConversationID.
 # Nothing here is timed: the clock runs at speed 0.001 (all but frozen) while work must wait,
 # and a sleep only makes sure the downtime is long enough for an occurrence to fall due.
-set -euo pipefail
-: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS
-unset PERFORMLUA_CLIENT_ID PERFORMLUA_CLIENT_SECRET PERFORMLUA_USERNAME PERFORMLUA_PASSWORD \
-  PERFORMLUA_SUBDOMAIN PERFORMLUA_AUTH_URL PERFORMLUA_ACCOUNT_ID PERFORMLUA_SOAP_URL \
-  PERFORMLUA_PROFILE PERFORMLUA_TRACE
-work=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work"
-export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
-fail() { echo "FAIL: $1"; shift; for f in "$@"; do echo "--- $f"; cat "$f"; done; exit 1; }
-
-start() {
-  "$PERFORMLUA" sandbox "$@" >"$work/serve.out" 2>"$work/serve.err" &
-  pid=$!
-  for _ in $(seq 600); do grep -q '^Stop with Ctrl-C' "$work/serve.out" && break; sleep 0.05; done
-  grep -q '^Stop with Ctrl-C' "$work/serve.out" || fail "the sandbox did not start ($*)" serve.out serve.err
-  sed -n 's/^  \(export PERFORMLUA_[A-Z_]*=.*\)$/\1/p' serve.out >exports.sh
-}
-stop() { # SIGTERM, or the signal given
-  kill "-${1:-TERM}" "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=
-}
-run() { (. ./exports.sh && "$PERFORMLUA" "$@") ; }
+source "$(dirname "$0")/lib/sandbox_process.sh"
 
 cat > start_send.lua <<'LUA'
 local mc = require "performlua"

@@ -3,33 +3,7 @@
 # sqlite3 shell can read it); a file that is not a sandbox's is refused with one line and left
 # as it was; `--seed DIR` makes one data extension per CSV file, and a bad CSV is named with its
 # line.
-set -euo pipefail
-: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS
-unset PERFORMLUA_CLIENT_ID PERFORMLUA_CLIENT_SECRET PERFORMLUA_USERNAME PERFORMLUA_PASSWORD \
-  PERFORMLUA_SUBDOMAIN PERFORMLUA_AUTH_URL PERFORMLUA_ACCOUNT_ID PERFORMLUA_SOAP_URL \
-  PERFORMLUA_PROFILE PERFORMLUA_TRACE
-work=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work"
-export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
-fail() { echo "FAIL: $1"; shift; for f in "$@"; do echo "--- $f"; cat "$f"; done; exit 1; }
-
-# starts the sandbox with the given options; its banner in serve.out
-start() {
-  "$PERFORMLUA" sandbox "$@" >"$work/serve.out" 2>"$work/serve.err" &
-  pid=$!
-  for _ in $(seq 300); do grep -q '^Stop with Ctrl-C' "$work/serve.out" && break; sleep 0.05; done
-  grep -q '^Stop with Ctrl-C' "$work/serve.out" || fail "the sandbox did not start ($*)" serve.out serve.err
-  sed -n 's/^  \(export PERFORMLUA_[A-Z_]*=.*\)$/\1/p' serve.out >exports.sh
-}
-stop() {
-  kill -TERM "$pid"
-  wait "$pid" || true
-  pid=
-}
-run() { (. ./exports.sh && "$PERFORMLUA" "$@") ; }
+source "$(dirname "$0")/lib/sandbox_process.sh"
 
 cat > add.lua <<'LUA'
 local mc = require "performlua"

@@ -3,28 +3,13 @@
 # (time, operation, object types, HTTP status, milliseconds, injected fault); the banner's
 # `export PERFORMLUA_...` lines, pasted into another shell, point a script at it; an address that
 # is not loopback gets a warning that the credentials are fixed and public.
-set -euo pipefail
-: "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
-unset LUA_INIT LUA_INIT_5_4 COLUMNS
-unset PERFORMLUA_CLIENT_ID PERFORMLUA_CLIENT_SECRET PERFORMLUA_USERNAME PERFORMLUA_PASSWORD \
-  PERFORMLUA_SUBDOMAIN PERFORMLUA_AUTH_URL PERFORMLUA_ACCOUNT_ID PERFORMLUA_SOAP_URL \
-  PERFORMLUA_PROFILE PERFORMLUA_TRACE
-work=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work"
-export HOME="$work" XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_CACHE_HOME="$work/cache"
-fail() { echo "FAIL: $1"; shift; for f in "$@"; do echo "--- $f"; cat "$f"; done; exit 1; }
+source "$(dirname "$0")/lib/sandbox_process.sh"
 
 # every third SOAP request is throttled: the client retries it, and the log says which it was
-"$PERFORMLUA" sandbox --log --fault throttle:3 >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
-for _ in $(seq 200); do grep -q '^Stop with Ctrl-C' "$work/serve.out" && break; sleep 0.05; done
-grep -q '^Stop with Ctrl-C' "$work/serve.out" || fail "the sandbox did not start" serve.out serve.err
+start --log --fault throttle:3
 grep -qx '  logging one line per request on stderr' serve.out || fail "no --log line in the banner" serve.out
 
 # the banner's export lines, as a user pastes them: every setting a script needs, nothing else
-sed -n 's/^  \(export PERFORMLUA_[A-Z_]*=.*\)$/\1/p' serve.out >exports.sh
 [ "$(cut -d= -f1 exports.sh | tr '\n' ' ')" = "export PERFORMLUA_AUTH_URL export PERFORMLUA_CLIENT_ID export PERFORMLUA_CLIENT_SECRET export PERFORMLUA_SOAP_URL " ] \
   || fail "the export lines" exports.sh
 cat > count.lua <<'LUA'

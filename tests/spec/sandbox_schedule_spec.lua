@@ -8,29 +8,12 @@ local sb, c
 
 local KEY = "welcome-series-send" -- 36 loyalty members
 
-local function epoch(text)
-  return require("performlua.sandbox.clock").parse(text)
-end
+local sh = require "sandbox_helper"
 
--- the clock, all but frozen, moved to `text` (a dateTime ahead of it)
-local function advance_to(text)
-  local now = sb:now()
-  local target = epoch(text)
-  assert.is_true(target > now, "the test's dates must be in the sandbox clock's future")
-  sb:clock_advance(target - now)
-end
+local function advance_to(text) sh.clock_to(sb, text) end
 
--- The Sends of KEY, by SendDate: {date, status, from} lines
-local function sends()
-  local out = {}
-  for _, s in ipairs(sb:objects("Send")) do
-    if type(s.EmailSendDefinition) == "table" and s.EmailSendDefinition.CustomerKey == KEY then
-      out[#out + 1] = s
-    end
-  end
-  table.sort(out, function(a, b) return a.SendDate < b.SendDate end)
-  return out
-end
+-- The Sends of KEY, by SendDate
+local function sends() return sh.sends_of(sb, KEY) end
 
 local function dates(list, status)
   local out = {}

@@ -9,26 +9,14 @@ local sb, c
 
 local KEY = "welcome-series-send"
 
-local function epoch(text)
-  return require("performlua.sandbox.clock").parse(text)
-end
+local sh = require "sandbox_helper"
 
-local function advance_to(text)
-  local now = sb:now()
-  local target = epoch(text)
-  assert.is_true(target > now, "the test's dates must be in the sandbox clock's future")
-  sb:clock_advance(target - now)
-end
+local function advance_to(text) sh.clock_to(sb, text) end
 
 -- the SendDates (UTC, to the second) of KEY's Sends, in order
 local function dates()
   local out = {}
-  for _, s in ipairs(sb:objects("Send")) do
-    if type(s.EmailSendDefinition) == "table" and s.EmailSendDefinition.CustomerKey == KEY then
-      out[#out + 1] = s.SendDate:sub(1, 19)
-    end
-  end
-  table.sort(out)
+  for _, s in ipairs(sh.sends_of(sb, KEY)) do out[#out + 1] = s.SendDate:sub(1, 19) end
   return out
 end
 
@@ -143,7 +131,6 @@ end)
 
 describe("sandbox TimeZone on the --log line", function()
   it("notes a zone it placed on the server time as ASSUMED", function()
-    local sh = require "sandbox_helper"
     local lines = {}
     local handle = require("performlua.sandbox.service").new{log = true,
       log_sink = function(line) lines[#lines + 1] = line end}

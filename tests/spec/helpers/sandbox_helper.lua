@@ -165,4 +165,25 @@ function M.assert_valid(body)
   return body
 end
 
+--- Moves sandbox sb's clock (all but frozen in the schedule specs) to `text`, a dateTime ahead
+--- of it.
+function M.clock_to(sb, text)
+  local now = sb:now()
+  local target = require("performlua.sandbox.clock").parse(text)
+  assert(target and target > now, "the test's dates must be in the sandbox clock's future")
+  sb:clock_advance(target - now)
+end
+
+--- The Sends of EmailSendDefinition `key` in sandbox sb, by SendDate.
+function M.sends_of(sb, key)
+  local out = {}
+  for _, s in ipairs(sb:objects("Send")) do
+    if type(s.EmailSendDefinition) == "table" and s.EmailSendDefinition.CustomerKey == key then
+      out[#out + 1] = s
+    end
+  end
+  table.sort(out, function(a, b) return a.SendDate < b.SendDate end)
+  return out
+end
+
 return M
