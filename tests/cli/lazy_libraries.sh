@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libmicrohttpd and libedit are loaded on first use (runtime/util/dynlib.h): a run
+# libcurl, libmicrohttpd, libedit and SQLite are loaded on first use (runtime/util/dynlib.h): a run
 # that needs none of them starts without them, and one that needs a missing one gets a clear
 # error naming the library and its Debian package, never a crash. The libraries are hidden
 # by mounting /dev/null over them in a private mount namespace (unshare), so the test is
@@ -19,6 +19,7 @@ lib() {
 curl=$(lib libcurl.so.4)
 mhd=$(lib libmicrohttpd.so.12)
 edit=$(lib libedit.so.2)
+sqlite=$(lib libsqlite3.so.0)
 
 # without LIBS... COMMAND...: runs COMMAND with those libraries unreadable; sets rc, out, err
 without() {
@@ -37,7 +38,7 @@ expect_rc() { [ "$rc" = "$1" ] || { echo "FAIL: $2: status $rc, not $1"; echo "$
 has() { grep -qF -- "$2" <<<"$1" || { echo "FAIL: $3: no '$2' in:"; echo "$1"; exit 1; }; }
 
 # 1. Scripts that make no HTTP call, start no sandbox and open no REPL need none of them.
-without "$curl" "$mhd" "$edit" -- "$PERFORMLUA" -e 'local mc = require "performlua"
+without "$curl" "$mhd" "$edit" "$sqlite" -- "$PERFORMLUA" -e 'local mc = require "performlua"
   print(1 + 1, type(mc.EmailSendDefinition), mc.core ~= nil or true)'
 expect_rc 0 "a plain script without the libraries"
 [ "$(head -1 <<<"$out")" = "$(printf '2\tfunction\ttrue')" ] || [ "$(head -1 <<<"$out")" = "$(printf '2\ttable\ttrue')" ] \
@@ -73,4 +74,16 @@ grep -qF "no line editing or history: cannot load the shared library libedit.so.
   "$work/transcript" || fail "no warning about libedit"
 grep -qF "install the Debian package libedit2" "$work/transcript" || fail "no package named for libedit"
 grep -qx "42" <(tr -d '\r' <"$work/transcript") || fail "the REPL did not answer without libedit"
+# 5. No SQLite: opening the run journal or any database fails with an error naming it.
+without "$sqlite" -- "$PERFORMLUA" -e 'local core = require "performlua.core"
+  local ok, err = pcall(core.sqlite_open, ":memory:")
+  print(ok, err.kind, err.code, err.message)'
+expect_rc 0 "core.sqlite_open without SQLite"
+has "$out" "false	storage	SQLITE_ERROR	cannot open :memory:: cannot load the shared library libsqlite3.so.0" "no SQLite"
+has "$out" "install the Debian package libsqlite3-0" "no SQLite"
+# the sandbox keeps its account in SQLite: it does not start, and says why
+without "$sqlite" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
+[ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without SQLite: status $rc"; echo "$err"; exit 1; }
+has "$err" "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0" "sandbox without SQLite"
+grep -qx ran <<<"$out" && { echo "FAIL: the script ran without its sandbox"; exit 1; }
 echo "lazy libraries: none needed to start; each missing one is named with its package"
