@@ -117,7 +117,9 @@ static int is_own_frame(const char *line, size_t len)
 }
 
 /* Pushes `traceback` (as luaL_traceback made it) without performlua's own frames, nor the C
- * functions they called (error, pcall, ...): what is left starts at the user's code. */
+ * functions they called (error, pcall, ...): what is left starts at the user's code. When
+ * nothing is left but anonymous C frames ("[C]: in ?": an error of performlua's own start-up,
+ * before any user code ran, such as a sandbox that cannot start), the message goes alone. */
 static void push_user_traceback(lua_State *L, const char *traceback)
 {
     static const char header[] = "\nstack traceback:";
@@ -131,6 +133,7 @@ static void push_user_traceback(lua_State *L, const char *traceback)
     luaL_buffinit(L, &b);
     luaL_addlstring(&b, traceback, (size_t)(frames - traceback));
     const char *line = frames;
+    int user_frames = 0;
     while (*line == '\n') {
         const char *start = line + 1;
         const char *end = strchr(start, '\n');
@@ -142,10 +145,17 @@ static void push_user_traceback(lua_State *L, const char *traceback)
         if (!drop) {
             luaL_addchar(&b, '\n');
             luaL_addlstring(&b, start, len);
+            static const char anonymous_c[] = "\t[C]: in ?";
+            if (len != sizeof anonymous_c - 1 || memcmp(start, anonymous_c, len) != 0)
+                user_frames++;
         }
         line = next;
     }
     luaL_pushresult(&b);
+    if (user_frames == 0) {
+        lua_pushlstring(L, traceback, (size_t)(frames - traceback - (sizeof header - 1)));
+        lua_remove(L, -2);
+    }
 }
 
 /* Message handler for every chunk: turns the error into text and, unless it is a usage error,

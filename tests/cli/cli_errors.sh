@@ -35,6 +35,15 @@ check "error: message and traceback" "$(printf '%s\n' \
   '	boom.lua:6: in main chunk' \
   '	[C]: in ?')" "$err"
 
+# an error of performlua's own start-up, before any user code ran, has no frame to show: the
+# message alone (a traceback of anonymous C frames only looked like a crash)
+run "$PERFORMLUA" --sandbox --state "$work/no-such-dir/account.db" -e 'print("ran")'
+check "sandbox start error: status" 1 "$rc"
+check "sandbox start error: the message alone" \
+  "performlua: sandbox error: the sandbox could not start: cannot open $work/no-such-dir/account.db: unable to open database file (the directory $work/no-such-dir does not exist)" \
+  "$err"
+check "sandbox start error: the script did not run" "" "$out"
+
 # performlua error tables print through their __tostring, with the traceback
 cat > fault.lua <<'LUA'
 local core = require "performlua.core"
