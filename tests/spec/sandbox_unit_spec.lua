@@ -106,6 +106,67 @@ describe("sandbox filter", function()
   end)
 end)
 
+describe("sandbox account identity index", function()
+  local function typed(t, fields) return setmetatable(fields, core.object_metatable(t)) end
+
+  it("finds by every identity key as objects are created, renamed and deleted", function()
+    local a = account.new{}
+    a:load_seed{List = {{ID = 11, CustomerKey = "news", ListName = "News"}},
+      DataExtension = {{CustomerKey = "de-a", Name = "A", Fields = {{Name = "K", IsPrimaryKey = true}}}}}
+    local created = a:create_one(typed("DataExtension", {CustomerKey = "de-b", Name = "B",
+      Fields = {{Name = "K", IsPrimaryKey = true}}}), {})
+    assert.are.equal("OK", created.StatusCode)
+    local b = a:find("DataExtension", {CustomerKey = "de-b"})
+    assert.are.equal("B", b.Name)
+    assert.are.equal(b, a:find("DataExtension", {ObjectID = b.ObjectID}))
+    assert.are.equal(b, a:find("DataExtension", {Name = "B"}))
+    assert.are.equal(11, a:find("List", {ID = "11"}).ID) -- IDs compare as text, as sent
+    -- an Update that renames: the new key finds it, the old one no longer does
+    assert.are.equal("OK", a:update_one(typed("DataExtension", {CustomerKey = "de-b", Name = "B2"}), {}).StatusCode)
+    assert.are.equal(b, a:find("DataExtension", {Name = "B2"}))
+    local gone, _, how = a:find("DataExtension", {Name = "B"})
+    assert.is_nil(gone)
+    assert.are.equal("Name 'B'", how)
+    assert.are.equal("OK", a:update_one(typed("DataExtension", {ObjectID = b.ObjectID, CustomerKey = "de-c"}), {}).StatusCode)
+    assert.are.equal(b, a:find("DataExtension", {CustomerKey = "de-c"}))
+    assert.is_nil(a:find("DataExtension", {CustomerKey = "de-b"}))
+    -- deleted, then created again under the same key: the new object, not the old one
+    assert.are.equal("OK", a:delete_one(typed("DataExtension", {CustomerKey = "de-c"}), {}).StatusCode)
+    assert.is_nil(a:find("DataExtension", {CustomerKey = "de-c"}))
+    assert.are.equal("A", a:find("DataExtension", {CustomerKey = "de-a"}).Name)
+    a:create_one(typed("DataExtension", {CustomerKey = "de-c", Name = "C", Fields = {{Name = "K"}}}), {})
+    assert.are.equal("C", a:find("DataExtension", {CustomerKey = "de-c"}).Name)
+  end)
+
+  it("keeps the first stored object of a key in each business unit", function()
+    local a = account.new{account_id = 100}
+    a:load_seed{BusinessUnit = {{ID = 100, Name = "Top"}, {ID = 200, Name = "Child", ParentID = 100}},
+      List = {{ID = 1, CustomerKey = "k", ListName = "top"}, {ID = 2, CustomerKey = "k", ListName = "child", _mid = 200},
+        {ID = 3, CustomerKey = "k", ListName = "child, later", _mid = 200}}}
+    assert.are.equal("top", a:find("List", {CustomerKey = "k"}, 100).ListName)
+    assert.are.equal("child", a:find("List", {CustomerKey = "k"}, 200).ListName)
+    assert.are.equal("top", a:find("List", {CustomerKey = "k"}).ListName)
+    assert.are.equal("OK", a:delete_one(typed("List", {ID = 2}), {mid = 200}).StatusCode)
+    assert.are.equal("child, later", a:find("List", {CustomerKey = "k"}, 200).ListName)
+    assert.is_nil(a:find("List", {CustomerKey = "k"}, 300))
+  end)
+
+  it("looks an object up without reading the whole list", function()
+    local a = account.new{}
+    for i = 1, 50 do
+      a:insert("Subscriber", {SubscriberKey = "s" .. i, EmailAddress = "s" .. i .. "@example.com"})
+    end
+    assert.are.equal("s50", a:find_subscriber("s50").SubscriberKey)
+    -- reading past the end of the list is what a scan does for a key that is not there
+    setmetatable(a.types.Subscriber.list, {__index = function() error("the whole list was read") end})
+    assert.is_nil(a:find("Subscriber", {SubscriberKey = "missing"}))
+    assert.is_nil(a:find_subscriber("missing"))
+    assert.are.equal("s7@example.com", a:find("Subscriber", {SubscriberKey = "s7"}).EmailAddress)
+    a:insert("Subscriber", {SubscriberKey = "s51"})
+    assert.are.equal("s51", a:find_subscriber("s51").SubscriberKey)
+  end)
+end)
+
 describe("sandbox account store", function()
   it("refuses a seed with unknown types or fields", function()
     local a = account.new{}

@@ -189,6 +189,78 @@ function M:collection(type_name)
   return c
 end
 
+-- ----------------------------------------------------------------------------------------------
+-- The identity index: how find looks an object up without reading the whole list. A real
+-- account holds hundreds of thousands of subscribers, and a scan per lookup made a Create of
+-- N subscribers cost N^2 (20,000 took 17 s, the last 100 of them 0.27 s).
+--
+-- Per collection and per identity key (ObjectID, ID, CustomerKey, SubscriberKey, Name): the
+-- key's value (as text; Name as is) -> the objects holding it, in list order. A key's index is
+-- built from the list at its first lookup; insert and delete keep every built one current,
+-- and an Update that changes an identity key drops the collection's (rebuilt at the next
+-- lookup). Anything else that adds, removes or renames a stored object must do the same
+-- (`M:index_changed`). A hit is checked against the object's current value all the same.
+
+local INDEX_KEYS = {ObjectID = true, ID = true, CustomerKey = true, SubscriberKey = true,
+  Name = true}
+
+local function index_value(k, v)
+  if k == "Name" or v == nil then return v end
+  return v ~= "" and tostring(v) or nil
+end
+
+-- The objects of collection c whose key k is `value` (see index_value), in list order.
+local function indexed(c, k, value)
+  local index = c.index
+  if not index then
+    index = {}
+    c.index = index
+  end
+  local by_value = index[k]
+  if not by_value then
+    by_value = {}
+    for _, o in ipairs(c.list) do
+      local v = index_value(k, rawget(o, k))
+      if v ~= nil then
+        local bucket = by_value[v]
+        if bucket then bucket[#bucket + 1] = o else by_value[v] = {o} end
+      end
+    end
+    index[k] = by_value
+  end
+  return by_value[value]
+end
+
+local function index_add(c, o)
+  for k, by_value in pairs(c.index or {}) do
+    local v = index_value(k, rawget(o, k))
+    if v ~= nil then
+      local bucket = by_value[v]
+      if bucket then bucket[#bucket + 1] = o else by_value[v] = {o} end
+    end
+  end
+end
+
+local function index_remove(c, o)
+  for k, by_value in pairs(c.index or {}) do
+    local v = index_value(k, rawget(o, k))
+    local bucket = v ~= nil and by_value[v]
+    if bucket then
+      for i = #bucket, 1, -1 do
+        if bucket[i] == o then table.remove(bucket, i) end
+      end
+      if #bucket == 0 then by_value[v] = nil end
+    end
+  end
+end
+
+--- Drops the identity index of a type's collection: for code that adds, removes or renames
+--- stored objects other than through insert, delete and update.
+function M:index_changed(type_name)
+  local c = self.types[type_name]
+  if c then c.index = nil end
+end
+
 function M:now_text()
   return clock_mod.format(self:now())
 end
@@ -222,8 +294,9 @@ function M:insert(type_name, obj, mid)
   if fields.CreatedDate and rawget(o, "CreatedDate") == nil then rawset(o, "CreatedDate", now) end
   if fields.ModifiedDate and rawget(o, "ModifiedDate") == nil then rawset(o, "ModifiedDate", now) end
   rawset(o, "_mid", mid or rawget(o, "_mid") or (type(o.Client) == "table" and o.Client.ID) or self.mid)
-  local list = self:collection(type_name).list
-  list[#list + 1] = o
+  local c = self:collection(type_name)
+  c.list[#c.list + 1] = o
+  index_add(c, o)
   if type_name == "DataExtension" then self:attach_rows(o) end
   return o
 end
@@ -564,7 +637,7 @@ end
 
 --- The stored object a request names: by ObjectID, else ID, else CustomerKey, else
 --- SubscriberKey (how subscribers are named), else Name for types without those. Returns obj,
---- index or nil, how it was looked up.
+--- or nil, nil and how it was looked up.
 ---
 --- `mid` (optional) is the business unit to look in: only that unit's objects match. A
 --- CustomerKey is unique within a unit, not across the enterprise (a child unit may have a
@@ -585,8 +658,8 @@ function M:find(type_name, ref, mid)
     if want ~= nil and want ~= "" then
       if c then
         local text = tostring(want)
-        for i, o in ipairs(c.list) do
-          if rawget(o, k) ~= nil and tostring(rawget(o, k)) == text and in_unit(o) then return o, i end
+        for _, o in ipairs(indexed(c, k, text) or {}) do
+          if rawget(o, k) ~= nil and tostring(rawget(o, k)) == text and in_unit(o) then return o end
         end
       end
       return nil, nil, string.format("%s '%s'", k, tostring(want))
@@ -594,8 +667,8 @@ function M:find(type_name, ref, mid)
   end
   local name = type(ref) == "table" and rawget(ref, "Name")
   if name and c then
-    for i, o in ipairs(c.list) do
-      if rawget(o, "Name") == name and in_unit(o) then return o, i end
+    for _, o in ipairs(indexed(c, "Name", name) or {}) do
+      if rawget(o, "Name") == name and in_unit(o) then return o end
     end
     return nil, nil, string.format("Name '%s'", name)
   end
@@ -605,7 +678,8 @@ end
 --- The subscriber with this SubscriberKey in All Subscribers, or nil.
 function M:find_subscriber(key)
   local c = self.types.Subscriber
-  for _, o in ipairs(c and c.list or {}) do
+  local text = c and index_value("SubscriberKey", key)
+  for _, o in ipairs(text and indexed(c, "SubscriberKey", text) or {}) do
     if rawget(o, "SubscriberKey") == key then return o end
   end
   return nil
@@ -1099,19 +1173,19 @@ local function no_handler(t)
     .. "types are case-sensitive, check spelling.", tostring(t)), {ErrorCode = M.ERR.no_handler})
 end
 
--- The stored object an Update or Delete names, in the token's business unit, and its index;
--- or nil, nil and the Error result.
+-- The stored object an Update or Delete names, in the token's business unit; or nil and the
+-- Error result.
 function M:find_to_change(t, obj, ctx)
-  local stored, index, how = self:find(t, obj, ctx.mid or self.mid)
+  local stored, _, how = self:find(t, obj, ctx.mid or self.mid)
   if stored and not self:owned(stored, {mids = {[ctx.mid or self.mid] = true}}) then
     stored, how = nil, M.named_by(obj) -- another business unit's: not found in this one
   end
   if not stored then
-    return nil, nil, result("Error", how and string.format("No %s with %s exists", t, how)
+    return nil, result("Error", how and string.format("No %s with %s exists", t, how)
       or string.format("The %s names no object: give its ObjectID, ID, CustomerKey or SubscriberKey", t),
       {ErrorCode = M.ERR.not_found})
   end
-  return stored, index
+  return stored
 end
 
 function M:create_one(obj, ctx)
@@ -1178,10 +1252,13 @@ function M:update_one(obj, ctx)
   local valid, problem = checked(t, obj)
   if not valid then return result("Error", problem, {ErrorCode = M.ERR.invalid_request}) end
   obj = valid
-  local stored, _, missing = self:find_to_change(t, obj, ctx)
+  local stored, missing = self:find_to_change(t, obj, ctx)
   if not stored then return missing end
   for k, v in next, obj do
-    if k ~= "ObjectID" and k ~= "ID" then rawset(stored, k, plain_copy(v, true)) end
+    if k ~= "ObjectID" and k ~= "ID" then
+      if INDEX_KEYS[k] and rawget(stored, k) ~= v then self:index_changed(t) end
+      rawset(stored, k, plain_copy(v, true))
+    end
   end
   stored.ModifiedDate = self:now_text()
   return result("OK", "Updated " .. t, {Object = M.present(t, stored)})
@@ -1281,9 +1358,13 @@ function M:delete_one(obj, ctx)
   end
   local refused = no_handler(t)
   if refused then return refused end
-  local stored, index, missing = self:find_to_change(t, obj, ctx)
+  local stored, missing = self:find_to_change(t, obj, ctx)
   if not stored then return missing end
-  table.remove(self.types[t].list, index)
+  local c = self.types[t]
+  for i = #c.list, 1, -1 do
+    if c.list[i] == stored then table.remove(c.list, i) break end
+  end
+  index_remove(c, stored)
   if t == "DataExtension" then
     local rows_key = M.rows_key(self:unit_of(stored), stored.CustomerKey)
     local store = self.rows[rows_key]

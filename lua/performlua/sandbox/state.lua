@@ -271,6 +271,7 @@ function M.load(acct, typed_nested)
     saved.snap[row.id] = snapshot(o)
     saved.next = math.max(saved.next, row.id)
   end
+  for type_name in pairs(acct.types) do acct:index_changed(type_name) end -- appended directly
   local meta = {}
   for row in db:rows("SELECT key, value FROM sandbox_meta") do meta[row.key] = row.value end
   saved.meta = meta
