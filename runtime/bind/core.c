@@ -17,6 +17,7 @@ int luaopen_performlua_core(lua_State *L)
     pl_open_sys(L);
     pl_open_names(L);
     pl_open_sqlite(L);
+    pl_open_fingerprint(L);
     lua_pushliteral(L, PERFORMLUA_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

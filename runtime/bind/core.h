@@ -20,6 +20,7 @@ void pl_open_sandbox(lua_State *L); /* bind/sandbox_bind.c */
 void pl_open_sys(lua_State *L);     /* bind/sys_bind.c: clock, sleep, terminal, file modes */
 void pl_open_names(lua_State *L);   /* bind/names_bind.c: did-you-mean suggestions */
 void pl_open_sqlite(lua_State *L);  /* bind/sqlite_bind.c: SQLite connections */
+void pl_open_fingerprint(lua_State *L); /* bind/fingerprint_bind.c: digests of values */
 
 /* Registers performlua.core in package.preload and the embedded-module searcher. */
 void pl_core_install(lua_State *L);

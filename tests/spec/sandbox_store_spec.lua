@@ -485,6 +485,24 @@ describe("sandbox --state", function()
     assert.is_false(state.unchanged(o, snap))
   end)
 
+  it("fingerprints content, not the order it was stored in, and refuses a table inside itself", function()
+    local a, b = {}, {}
+    for i = 1, 40 do a["k" .. i] = i end
+    for i = 40, 1, -1 do b["k" .. i] = i end
+    b.k41 = true
+    b.k41 = nil -- a deleted slot left behind
+    assert.are.equal(core.fingerprint(a), core.fingerprint(b))
+    assert.are_not.equal(core.fingerprint({x = "ab"}), core.fingerprint({x = "ba"}))
+    assert.are_not.equal(core.fingerprint({x = "a", y = "b"}), core.fingerprint({x = "b", y = "a"}))
+    assert.are_not.equal(core.fingerprint({"a"}), core.fingerprint({a = 1}))
+    assert.are_not.equal(core.fingerprint(string.rep("x", 100)), core.fingerprint(string.rep("x", 101)))
+    local loop = {}
+    loop.self = loop
+    local ok, err = pcall(core.fingerprint, loop)
+    assert.is_false(ok)
+    assert.matches("nested more than 200 deep", err, 1, true)
+  end)
+
   it("keeps a change made inside an object (a list membership unsubscribed) across a restart", function()
     local path = TMP .. "/nested.db"
     os.remove(path)
