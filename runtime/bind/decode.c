@@ -59,6 +59,9 @@
 #define DECODER_METATABLE "performlua.xmldecoder"
 #define FIELD_CACHE_SIZE 512
 #define SIZE_HINTS 64
+/* Metatables kept on the stack for the types met last: a page alternates two (the row's
+ * object and its APIProperty items), each looked up in the types table 7,500 times a page. */
+#define METATABLE_CACHE 2
 /* Bytes given to xmlParseChunk at a time: the events of one chunk are applied before the next. */
 #define DECODE_CHUNK 65536
 
@@ -162,6 +165,8 @@ typedef struct decoder {
      * names the same two types 15,000 times */
     char last_type[128];
     const pl_type *last_type_found;
+    const pl_type *mt_types[METATABLE_CACHE]; /* whose metatable is at SLOT_MT + i */
+    int mt_next;                              /* the entry replaced next */
     /* Everything above is zeroed for each decode; the arrays below are not (18 KB a call
      * were): a frame and a namespace mark are written whole when pushed, before anything
      * reads them (frames[0], the document's level, is set by decoder_reset), and a cache
@@ -181,7 +186,10 @@ static void decoder_reset(decoder *d)
 }
 
 /* Fixed stack slots (relative to the decoder's base). */
-enum { SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES, SLOT_COUNT = SLOT_TYPES };
+enum {
+    SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES,
+    SLOT_MT /* and the METATABLE_CACHE - 1 after it: the metatables of decoder.mt_types */
+};
 
 /* ---- ownership ---- */
 
@@ -517,6 +525,23 @@ static void push_metatable(lua_State *L, int types_slot, const pl_type *t, const
     pl_object_push_metatable(L, t, name);
 }
 
+/* Pushes the metatable of the model type t, from the decoder's stack slots when it is one of
+ * the types met last. */
+static void push_type_metatable(lua_State *L, decoder *d, int base, const pl_type *t)
+{
+    for (int i = 0; i < METATABLE_CACHE; i++)
+        if (d->mt_types[i] == t) {
+            lua_pushvalue(L, base + SLOT_MT + i);
+            return;
+        }
+    push_metatable(L, base + SLOT_TYPES, t, NULL);
+    int i = d->mt_next;
+    d->mt_next = (i + 1) % METATABLE_CACHE;
+    lua_pushvalue(L, -1);
+    lua_replace(L, base + SLOT_MT + i);
+    d->mt_types[i] = t;
+}
+
 /* ---- storing values ---- */
 
 /* Objects have a checking __newindex: the decoder stores raw. */
@@ -632,8 +657,11 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
 {
     luaL_checkstack(L, 6, "decoding");
     new_object_table(L, d, lookup);
-    if (known || type_name) {
-        push_metatable(L, base + SLOT_TYPES, known, type_name);
+    if (known) {
+        push_type_metatable(L, d, base, known);
+        lua_setmetatable(L, -2);
+    } else if (type_name) {
+        push_metatable(L, base + SLOT_TYPES, NULL, type_name);
         lua_setmetatable(L, -2);
     }
     return push_table_frame(L, d, p, F_OBJECT, lookup, decl, name);
@@ -922,7 +950,7 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
             luaL_checkstack(L, 6, "decoding");
             lua_createtable(L, 0, 4);
             if (t) {
-                push_metatable(L, base + SLOT_TYPES, t, NULL);
+                push_type_metatable(L, d, base, t);
                 lua_setmetatable(L, -2);
             }
             lua_pushvalue(L, -1);
@@ -1076,7 +1104,7 @@ static int raise_fault(lua_State *L, int base)
     return lua_error(L);
 }
 
-/* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_TYPES). */
+/* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_MT + METATABLE_CACHE - 1). */
 static void push_slots(lua_State *L)
 {
     lua_newtable(L); /* SLOT_HEADER */
@@ -1084,6 +1112,8 @@ static void push_slots(lua_State *L)
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */
     pl_object_push_metatables(L); /* SLOT_TYPES */
+    for (int i = 0; i < METATABLE_CACHE; i++)
+        lua_pushnil(L); /* SLOT_MT + i */
 }
 
 /* Parses the document into the slots; false when rows mode met an odd shape (rows_odd) and
