@@ -144,6 +144,11 @@ typedef struct decoder {
     size_t n_ns, cap_ns;
     /* applying the events */
     pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
+    /* text_span: the current text is chars[span_off, + span_len) and `text` is empty. Most
+     * leaves get one run of text, which is read where the callbacks put it instead of being
+     * copied again; a second run, or the end of the chunk (chars is emptied), copies it. */
+    bool text_span;
+    size_t span_off, span_len;
     pl_xml_error error;         /* the parser's first error */
     /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
@@ -403,12 +408,39 @@ static int raise_xml(lua_State *L, const char *fmt, ...)
 
 /* ---- text ---- */
 
+/* The current text starts empty. */
+static void text_reset(decoder *d)
+{
+    pl_buffer_clear(&d->text);
+    d->text_span = false;
+}
+
+/* The current text goes into d->text (before chars is emptied, or another run is added). */
+static void text_settle(decoder *d)
+{
+    if (d->text_span) {
+        d->text_span = false;
+        pl_buffer_append(&d->text, d->chars.data + d->span_off, d->span_len);
+    }
+}
+
+/* The current text: in chars (one run) or in d->text. */
+static const char *text_of(const decoder *d, size_t *len)
+{
+    if (d->text_span) {
+        *len = d->span_len;
+        return d->chars.data + d->span_off;
+    }
+    *len = d->text.len;
+    return pl_buffer_text(&d->text);
+}
+
 /* Pushes the collected text typed by the declaration (a string when undeclared or when the
  * text does not parse as the declared type). */
 static void push_text_value(lua_State *L, decoder *d, const pl_element *decl)
 {
-    const char *s = pl_buffer_text(&d->text);
-    size_t len = d->text.len;
+    size_t len;
+    const char *s = text_of(d, &len);
     if (decl) {
         size_t b = 0, e = len;
         switch (decl->kind) {
@@ -760,7 +792,7 @@ static void rows_start(lua_State *L, decoder *d, const event *e, const char *nam
             rows_odd(d, name);
         else
             push_frame(d, F_SKIP, name);
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     default: /* F_ROW_NAME, F_ROW_VALUE: the object's leaf would have become a table */
         rows_odd(d, name);
@@ -790,7 +822,11 @@ static void rows_end(lua_State *L, decoder *d, frame *f)
         break;
     case F_ROW_NAME:
     case F_ROW_VALUE:
-        lua_pushlstring(L, d->text.data ? d->text.data : "", d->text.len);
+        {
+            size_t len;
+            const char *s = text_of(d, &len);
+            lua_pushlstring(L, s, len);
+        }
         lua_replace(L, d->frames[d->depth - 1].slot - (f->kind == F_ROW_NAME ? 1 : 0));
         break;
     default:
@@ -856,7 +892,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         return;
     }
     d->frames[++d->depth] = (frame){.kind = F_LEAF, .decl = decl, .name = name};
-    pl_buffer_clear(&d->text);
+    text_reset(d);
 }
 
 /* A leaf that receives a child element becomes an untyped table. */
@@ -965,7 +1001,7 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
     case F_FAULT:
     case F_SKIP:
         d->frames[++d->depth] = (frame){.kind = p->kind, .name = name};
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     case F_LEAF: /* the leaf has a child: it becomes an object */
         leaf_to_object(L, d, base);
@@ -1008,6 +1044,7 @@ static void on_end(lua_State *L, decoder *d, int base)
         store(L, &d->frames[d->depth - 1], f->decl, f->name);
         break;
     case F_HEADER:
+        text_settle(d);
         if (d->depth > 2 && d->text.len) { /* a header entry, not soap:Header itself */
             const char *key = header_key(f->name);
             if (key) {
@@ -1015,9 +1052,10 @@ static void on_end(lua_State *L, decoder *d, int base)
                 lua_setfield(L, base + SLOT_HEADER, key);
             }
         }
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     case F_FAULT:
+        text_settle(d);
         if (d->text.len) {
             const char *key = fault_key(f->name);
             if (key) {
@@ -1025,7 +1063,7 @@ static void on_end(lua_State *L, decoder *d, int base)
                 lua_setfield(L, base + SLOT_FAULT, key);
             }
         }
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     default:
         rows_end(L, d, f);
@@ -1040,6 +1078,13 @@ static void on_text(decoder *d, const event *e)
     if (f->kind != F_LEAF && f->kind != F_ROW_NAME && f->kind != F_ROW_VALUE &&
         !(d->depth > 2 && (f->kind == F_HEADER || f->kind == F_FAULT)))
         return;
+    if (!d->text_span && d->text.len == 0) {
+        d->text_span = true;
+        d->span_off = e->off;
+        d->span_len = e->len;
+        return;
+    }
+    text_settle(d);
     pl_buffer_append(&d->text, d->chars.data + e->off, e->len);
 }
 
@@ -1067,6 +1112,7 @@ static void apply_events(lua_State *L, decoder *d, int base)
             break;
         }
     }
+    text_settle(d); /* its run is in chars, emptied now */
     d->n_events = 0;
     pl_buffer_clear(&d->chars);
 }
