@@ -58,6 +58,10 @@
 
 #define DECODER_METATABLE "performlua.xmldecoder"
 #define FIELD_CACHE_SIZE 512
+#define SIZE_HINTS 64
+/* Metatables kept on the stack for the types met last: a page alternates two (the row's
+ * object and its APIProperty items), each looked up in the types table 7,500 times a page. */
+#define METATABLE_CACHE 2
 /* Bytes given to xmlParseChunk at a time: the events of one chunk are applied before the next. */
 #define DECODE_CHUNK 65536
 
@@ -84,7 +88,8 @@ typedef struct frame {
     const pl_element *decl;     /* declaration in the parent (F_ARRAY: the wrapper's) */
     const char *name;           /* local name, interned by the parser's dictionary */
     int slot;                   /* F_OBJECT/F_ARRAY: stack index of the table */
-    lua_Integer count;          /* F_ARRAY: items so far; F_ROW: Properties elements so far */
+    lua_Integer count;          /* F_ARRAY: items so far; F_ROW: Properties elements so far;
+                                 * F_OBJECT: keys stored so far (the next table's size hint) */
     bool pass;                  /* F_OBJECT: a redundant wrapper sharing its parent's table */
 } frame;
 
@@ -93,6 +98,15 @@ typedef struct field_cache_entry {
     const char *name;
     const pl_element *decl;
 } field_cache_entry;
+
+/* How big the last table made for a key came out: an object's keys by its type, a wrapper's
+ * items by its declaration (both the model's, stable pointers). A page repeats one shape
+ * 2,500 times; a table made at its final size is never grown (each growth a rehash or a
+ * realloc and copy), and an APIProperty takes 2 hash slots instead of 4. */
+typedef struct size_hint {
+    const void *key;
+    int size;
+} size_hint;
 
 /* What the SAX callbacks saw, applied to the Lua tables once xmlParseChunk returns. */
 typedef enum event_kind {
@@ -130,6 +144,11 @@ typedef struct decoder {
     size_t n_ns, cap_ns;
     /* applying the events */
     pl_buffer text;             /* the current leaf's (or header or fault entry's) text */
+    /* text_span: the current text is chars[span_off, + span_len) and `text` is empty. Most
+     * leaves get one run of text, which is read where the callbacks put it instead of being
+     * copied again; a second run, or the end of the chunk (chars is emptied), copies it. */
+    bool text_span;
+    size_t span_off, span_len;
     pl_xml_error error;         /* the parser's first error */
     /* libxml2's per-thread handlers, replaced while decoding so nothing is ever printed */
     bool handler_set;
@@ -146,6 +165,13 @@ typedef struct decoder {
     /* which cache entries hold an answer: the names are the parser's dictionary's, new with
      * every decode, so the cache starts empty each time (a bit each, not 12 KB zeroed) */
     uint64_t cache_valid[FIELD_CACHE_SIZE / 64];
+    uint64_t hints_valid;       /* which size_hints entries were written by this decode */
+    /* the last xsi:type looked up in the model and what it named (NULL: unknown): a page
+     * names the same two types 15,000 times */
+    char last_type[128];
+    const pl_type *last_type_found;
+    const pl_type *mt_types[METATABLE_CACHE]; /* whose metatable is at SLOT_MT + i */
+    int mt_next;                              /* the entry replaced next */
     /* Everything above is zeroed for each decode; the arrays below are not (18 KB a call
      * were): a frame and a namespace mark are written whole when pushed, before anything
      * reads them (frames[0], the document's level, is set by decoder_reset), and a cache
@@ -153,6 +179,7 @@ typedef struct decoder {
     size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     field_cache_entry cache[FIELD_CACHE_SIZE];
+    size_hint hints[SIZE_HINTS];
 } decoder;
 
 #define DECODER_ZEROED offsetof(decoder, ns_marks)
@@ -164,7 +191,10 @@ static void decoder_reset(decoder *d)
 }
 
 /* Fixed stack slots (relative to the decoder's base). */
-enum { SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES, SLOT_COUNT = SLOT_TYPES };
+enum {
+    SLOT_HEADER = 1, SLOT_BODY, SLOT_ELEMENT, SLOT_FAULT, SLOT_TYPES,
+    SLOT_MT /* and the METATABLE_CACHE - 1 after it: the metatables of decoder.mt_types */
+};
 
 /* ---- ownership ---- */
 
@@ -378,12 +408,39 @@ static int raise_xml(lua_State *L, const char *fmt, ...)
 
 /* ---- text ---- */
 
+/* The current text starts empty. */
+static void text_reset(decoder *d)
+{
+    pl_buffer_clear(&d->text);
+    d->text_span = false;
+}
+
+/* The current text goes into d->text (before chars is emptied, or another run is added). */
+static void text_settle(decoder *d)
+{
+    if (d->text_span) {
+        d->text_span = false;
+        pl_buffer_append(&d->text, d->chars.data + d->span_off, d->span_len);
+    }
+}
+
+/* The current text: in chars (one run) or in d->text. */
+static const char *text_of(const decoder *d, size_t *len)
+{
+    if (d->text_span) {
+        *len = d->span_len;
+        return d->chars.data + d->span_off;
+    }
+    *len = d->text.len;
+    return pl_buffer_text(&d->text);
+}
+
 /* Pushes the collected text typed by the declaration (a string when undeclared or when the
  * text does not parse as the declared type). */
 static void push_text_value(lua_State *L, decoder *d, const pl_element *decl)
 {
-    const char *s = pl_buffer_text(&d->text);
-    size_t len = d->text.len;
+    size_t len;
+    const char *s = text_of(d, &len);
     if (decl) {
         size_t b = 0, e = len;
         switch (decl->kind) {
@@ -453,6 +510,43 @@ static const pl_element *field_of(decoder *d, const pl_type *t, const char *name
     return e->decl;
 }
 
+/* The size the last table for `key` came out (see size_hint), or `fallback`. */
+static int size_hint_of(const decoder *d, const void *key, int fallback)
+{
+    size_t i = ((uintptr_t)key >> 4) % SIZE_HINTS;
+    if ((d->hints_valid >> i & 1) && d->hints[i].key == key)
+        return d->hints[i].size;
+    return fallback;
+}
+
+static void remember_size(decoder *d, const void *key, lua_Integer size)
+{
+    if (!key)
+        return;
+    size_t i = ((uintptr_t)key >> 4) % SIZE_HINTS;
+    d->hints_valid |= (uint64_t)1 << i;
+    d->hints[i].key = key;
+    d->hints[i].size = size < 64 ? (int)size : 64; /* a hint, not a promise: bounded */
+}
+
+/* A new object table of type `t` (its fields' names; NULL: none known). */
+static void new_object_table(lua_State *L, const decoder *d, const pl_type *t)
+{
+    int fallback = t && t->n_wire_fields > 0 && t->n_wire_fields < 4 ? t->n_wire_fields : 4;
+    lua_createtable(L, 0, t ? size_hint_of(d, t, fallback) : 4);
+}
+
+/* The model's type named by an xsi:type (local part), or NULL. */
+static const pl_type *xsi_type(decoder *d, const char *name)
+{
+    if (strcmp(name, d->last_type) != 0) {
+        size_t len = strlen(name); /* < 128: read_attributes */
+        memcpy(d->last_type, name, len + 1);
+        d->last_type_found = pl_schema_type(name);
+    }
+    return d->last_type_found;
+}
+
 /* Pushes the metatable for a model type (fast path keyed by pointer) or a type name. */
 static void push_metatable(lua_State *L, int types_slot, const pl_type *t, const char *name)
 {
@@ -461,6 +555,23 @@ static void push_metatable(lua_State *L, int types_slot, const pl_type *t, const
     if (t)
         lua_pop(L, 1);
     pl_object_push_metatable(L, t, name);
+}
+
+/* Pushes the metatable of the model type t, from the decoder's stack slots when it is one of
+ * the types met last. */
+static void push_type_metatable(lua_State *L, decoder *d, int base, const pl_type *t)
+{
+    for (int i = 0; i < METATABLE_CACHE; i++)
+        if (d->mt_types[i] == t) {
+            lua_pushvalue(L, base + SLOT_MT + i);
+            return;
+        }
+    push_metatable(L, base + SLOT_TYPES, t, NULL);
+    int i = d->mt_next;
+    d->mt_next = (i + 1) % METATABLE_CACHE;
+    lua_pushvalue(L, -1);
+    lua_replace(L, base + SLOT_MT + i);
+    d->mt_types[i] = t;
 }
 
 /* ---- storing values ---- */
@@ -494,6 +605,7 @@ static void store(lua_State *L, frame *p, const pl_element *decl, const char *na
             lua_createtable(L, 4, 0);
             lua_pushvalue(L, -1);
             raw_set(L, p->slot, name);
+            p->count++;
         }
         lua_insert(L, -2);
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -502,6 +614,7 @@ static void store(lua_State *L, frame *p, const pl_element *decl, const char *na
     }
     if (decl) {
         raw_set(L, p->slot, name);
+        p->count++;
         return;
     }
     if (p->type)
@@ -512,6 +625,7 @@ static void store(lua_State *L, frame *p, const pl_element *decl, const char *na
     if (existing == LUA_TNIL) {
         lua_pop(L, 1);
         raw_set(L, p->slot, name);
+        p->count++;
         return;
     }
     if (existing == LUA_TTABLE && !lua_getmetatable(L, -1)) {
@@ -574,9 +688,12 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
                           const char *type_name)
 {
     luaL_checkstack(L, 6, "decoding");
-    lua_createtable(L, 0, 4);
-    if (known || type_name) {
-        push_metatable(L, base + SLOT_TYPES, known, type_name);
+    new_object_table(L, d, lookup);
+    if (known) {
+        push_type_metatable(L, d, base, known);
+        lua_setmetatable(L, -2);
+    } else if (type_name) {
+        push_metatable(L, base + SLOT_TYPES, NULL, type_name);
         lua_setmetatable(L, -2);
     }
     return push_table_frame(L, d, p, F_OBJECT, lookup, decl, name);
@@ -617,7 +734,7 @@ static bool row_result(decoder *d, const pl_element *decl, const char *name, con
 {
     if (!decl || a->nil || decl->item_name || strcmp(name, "Results") != 0)
         return false;
-    const pl_type *t = a->type[0] ? pl_schema_type(a->type) : pl_element_complex(decl);
+    const pl_type *t = a->type[0] ? xsi_type(d, a->type) : pl_element_complex(decl);
     if (!t)
         return false;
     const pl_element *props = field_of(d, t, "Properties");
@@ -652,7 +769,7 @@ static void rows_start(lua_State *L, decoder *d, const event *e, const char *nam
     case F_ROW_PROPS: /* every child of a wrapper is an item, whatever its name */
         if (a.nil)
             push_frame(d, F_SKIP, name);
-        else if (a.type[0] && pl_schema_type(a.type) != d->property_type)
+        else if (a.type[0] && xsi_type(d, a.type) != d->property_type)
             rows_odd(d, name);
         else {
             luaL_checkstack(L, 4, "decoding");
@@ -675,7 +792,7 @@ static void rows_start(lua_State *L, decoder *d, const event *e, const char *nam
             rows_odd(d, name);
         else
             push_frame(d, F_SKIP, name);
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     default: /* F_ROW_NAME, F_ROW_VALUE: the object's leaf would have become a table */
         rows_odd(d, name);
@@ -705,7 +822,11 @@ static void rows_end(lua_State *L, decoder *d, frame *f)
         break;
     case F_ROW_NAME:
     case F_ROW_VALUE:
-        lua_pushlstring(L, d->text.data ? d->text.data : "", d->text.len);
+        {
+            size_t len;
+            const char *s = text_of(d, &len);
+            lua_pushlstring(L, s, len);
+        }
         lua_replace(L, d->frames[d->depth - 1].slot - (f->kind == F_ROW_NAME ? 1 : 0));
         break;
     default:
@@ -753,12 +874,12 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
     }
     if (wrapper) {
         luaL_checkstack(L, 6, "decoding");
-        lua_createtable(L, 4, 0);
+        lua_createtable(L, size_hint_of(d, decl, 4), 0);
         push_table_frame(L, d, p, F_ARRAY, NULL, decl, name);
         return;
     }
     if (a->type[0] && (declared || !decl || decl->kind == PL_KIND_COMPLEX || decl->kind == PL_KIND_ANY)) {
-        const pl_type *t = pl_schema_type(a->type);
+        const pl_type *t = xsi_type(d, a->type);
         if (t)
             open_object(L, d, base, p, decl, name, t, t, NULL);
         else
@@ -771,7 +892,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
         return;
     }
     d->frames[++d->depth] = (frame){.kind = F_LEAF, .decl = decl, .name = name};
-    pl_buffer_clear(&d->text);
+    text_reset(d);
 }
 
 /* A leaf that receives a child element becomes an untyped table. */
@@ -806,18 +927,24 @@ static const char *fault_key(const char *local)
     return NULL;
 }
 
+/* Whether an element's namespace is the SOAP envelope's: asked only at the levels where
+ * Envelope, Header, Body and Fault stand, not of every element of a page. */
+static bool in_soap_ns(const char *ns)
+{
+    return ns && strcmp(ns, PL_SOAP_ENV_NS) == 0;
+}
+
 static void on_start(lua_State *L, decoder *d, int base, const event *e)
 {
     const char *name = e->name;
     const char *ns = e->ns;
-    bool soap_ns = ns && strcmp(ns, PL_SOAP_ENV_NS) == 0;
     if (!name)
         name = "";
     if (d->depth >= PL_DECODE_MAX_DEPTH)
         raise_xml(L, "refused: nesting deeper than %d elements", PL_DECODE_MAX_DEPTH);
 
     if (d->depth == 0) {
-        if (strcmp(name, "Envelope") != 0 || !soap_ns)
+        if (strcmp(name, "Envelope") != 0 || !in_soap_ns(ns))
             raise_xml(L,
                       "not a SOAP envelope: the root element is <%s>%s%s, expected "
                       "soap:Envelope in " PL_SOAP_ENV_NS,
@@ -834,9 +961,9 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
     case F_ENVELOPE:
         f = &d->frames[++d->depth];
         *f = (frame){.kind = F_SKIP, .name = name};
-        if (soap_ns && strcmp(name, "Header") == 0)
+        if (in_soap_ns(ns) && strcmp(name, "Header") == 0)
             f->kind = F_HEADER;
-        else if (soap_ns && strcmp(name, "Body") == 0)
+        else if (in_soap_ns(ns) && strcmp(name, "Body") == 0)
             f->kind = F_BODY;
         break;
     case F_BODY:
@@ -844,7 +971,7 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
             d->frames[++d->depth] = (frame){.kind = F_SKIP, .name = name};
             break;
         }
-        if (strcmp(name, "Fault") == 0 && soap_ns) {
+        if (strcmp(name, "Fault") == 0 && in_soap_ns(ns)) {
             lua_newtable(L);
             lua_replace(L, base + SLOT_FAULT);
             d->frames[++d->depth] = (frame){.kind = F_FAULT, .name = name};
@@ -854,12 +981,12 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
             read_attributes(d, e, &a);
             const pl_global_element *g = pl_schema_global(name);
             const pl_type *t = g ? g->type : NULL;
-            if (a.type[0] && pl_schema_type(a.type))
-                t = pl_schema_type(a.type);
+            if (a.type[0] && xsi_type(d, a.type))
+                t = xsi_type(d, a.type);
             luaL_checkstack(L, 6, "decoding");
             lua_createtable(L, 0, 4);
             if (t) {
-                push_metatable(L, base + SLOT_TYPES, t, NULL);
+                push_type_metatable(L, d, base, t);
                 lua_setmetatable(L, -2);
             }
             lua_pushvalue(L, -1);
@@ -874,7 +1001,7 @@ static void on_start(lua_State *L, decoder *d, int base, const event *e)
     case F_FAULT:
     case F_SKIP:
         d->frames[++d->depth] = (frame){.kind = p->kind, .name = name};
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     case F_LEAF: /* the leaf has a child: it becomes an object */
         leaf_to_object(L, d, base);
@@ -904,14 +1031,20 @@ static void on_end(lua_State *L, decoder *d, int base)
     switch (f->kind) {
     case F_OBJECT:
     case F_ARRAY:
-        if (!f->pass)
+        if (f->pass) {
+            d->frames[d->depth - 1].count = f->count; /* it stored into the parent's table */
+        } else {
+            remember_size(d, f->kind == F_ARRAY ? (const void *)f->decl : (const void *)f->type,
+                          f->count);
             lua_settop(L, f->slot - 1);
+        }
         break;
     case F_LEAF:
         push_text_value(L, d, f->decl);
         store(L, &d->frames[d->depth - 1], f->decl, f->name);
         break;
     case F_HEADER:
+        text_settle(d);
         if (d->depth > 2 && d->text.len) { /* a header entry, not soap:Header itself */
             const char *key = header_key(f->name);
             if (key) {
@@ -919,9 +1052,10 @@ static void on_end(lua_State *L, decoder *d, int base)
                 lua_setfield(L, base + SLOT_HEADER, key);
             }
         }
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     case F_FAULT:
+        text_settle(d);
         if (d->text.len) {
             const char *key = fault_key(f->name);
             if (key) {
@@ -929,7 +1063,7 @@ static void on_end(lua_State *L, decoder *d, int base)
                 lua_setfield(L, base + SLOT_FAULT, key);
             }
         }
-        pl_buffer_clear(&d->text);
+        text_reset(d);
         break;
     default:
         rows_end(L, d, f);
@@ -944,6 +1078,13 @@ static void on_text(decoder *d, const event *e)
     if (f->kind != F_LEAF && f->kind != F_ROW_NAME && f->kind != F_ROW_VALUE &&
         !(d->depth > 2 && (f->kind == F_HEADER || f->kind == F_FAULT)))
         return;
+    if (!d->text_span && d->text.len == 0) {
+        d->text_span = true;
+        d->span_off = e->off;
+        d->span_len = e->len;
+        return;
+    }
+    text_settle(d);
     pl_buffer_append(&d->text, d->chars.data + e->off, e->len);
 }
 
@@ -971,6 +1112,7 @@ static void apply_events(lua_State *L, decoder *d, int base)
             break;
         }
     }
+    text_settle(d); /* its run is in chars, emptied now */
     d->n_events = 0;
     pl_buffer_clear(&d->chars);
 }
@@ -1008,7 +1150,7 @@ static int raise_fault(lua_State *L, int base)
     return lua_error(L);
 }
 
-/* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_TYPES). */
+/* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_MT + METATABLE_CACHE - 1). */
 static void push_slots(lua_State *L)
 {
     lua_newtable(L); /* SLOT_HEADER */
@@ -1016,6 +1158,8 @@ static void push_slots(lua_State *L)
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */
     pl_object_push_metatables(L); /* SLOT_TYPES */
+    for (int i = 0; i < METATABLE_CACHE; i++)
+        lua_pushnil(L); /* SLOT_MT + i */
 }
 
 /* Parses the document into the slots; false when rows mode met an odd shape (rows_odd) and

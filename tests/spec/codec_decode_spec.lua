@@ -65,6 +65,43 @@ describe("mc.decode of responses", function()
     assert.equal("integer", math.type(body.Results[1].OrdinalID))
   end)
 
+  -- The decoder sizes each table by the last one of its type (or wrapper) and remembers the
+  -- last xsi:type it looked up: neither may change what a page decodes to, whatever its rows'
+  -- shapes and types do from one row to the next.
+  it("decodes rows whose sizes and types change from one to the next", function()
+    local function row(type, n)
+      local props = {}
+      for i = 1, n do
+        props[#props + 1] = string.format('<Property xsi:type="APIProperty"><Name>C%d</Name>'
+          .. '<Value>v%d-%d</Value></Property>', i, n, i)
+      end
+      return string.format('<Results xsi:type="%s"><CustomerKey>k%d</CustomerKey>%s'
+        .. '<Properties>%s</Properties></Results>', type, n,
+        n >= 3 and "<Name>name</Name><ObjectID>id</ObjectID>" or "", table.concat(props))
+    end
+    local shapes = {{"DataExtensionObject", 1}, {"DataExtensionObject", 9},
+      {"ObjectExtension", 2}, {"DataExtensionObject", 0}, {"DataExtensionObject", 12},
+      {"ObjectExtension", 3}, {"ObjectExtension", 1}, {"DataExtensionObject", 3}}
+    local rows = {}
+    for i, s in ipairs(shapes) do rows[i] = row(s[1], s[2]) end
+    local body = mc.decode(SOAP .. '<soap:Body><RetrieveResponseMsg '
+      .. 'xmlns="http://exacttarget.com/wsdl/partnerAPI"><OverallStatus>OK</OverallStatus>'
+      .. table.concat(rows) .. '</RetrieveResponseMsg></soap:Body></soap:Envelope>')
+    assert.equal(#shapes, #body.Results)
+    for i, s in ipairs(shapes) do
+      local r, n = body.Results[i], s[2]
+      assert.equal(s[1], mc.typeof(r))
+      assert.equal("k" .. n, r.CustomerKey)
+      assert.equal(n >= 3 and "name" or nil, r.Name)
+      assert.equal(n >= 3 and "id" or nil, r.ObjectID)
+      assert.equal(n, #r.Properties)
+      for j = 1, n do
+        assert.same({Name = "C" .. j, Value = string.format("v%d-%d", n, j)}, r.Properties[j])
+        assert.equal("APIProperty", mc.typeof(r.Properties[j]))
+      end
+    end
+  end)
+
   it("decodes GetMaxCount's count from Task/StatusMessage", function()
     local body = mc.decode(fixture("perform_getmaxcount.xml"))
     assert.same({ StatusCode = "OK", StatusMessage = "3", OrdinalID = 0, ID = "0" }, body.Results[1].Task)

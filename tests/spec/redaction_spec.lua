@@ -223,6 +223,12 @@ describe("redaction of every field", function()
     assert.is_false(trace.answer_may_hold(clean, {TOKEN, SECRET}))
     assert.is_false(trace.answer_may_hold("\239\187\191" .. clean, {TOKEN}))
     assert.is_true(trace.answer_may_hold(clean, {"nothing secret"})) -- a secret with a space
+    -- "!" and "?" in text are not markup; "<!" and "<?" anywhere after the declaration are
+    assert.is_false(trace.answer_may_hold(answer_with("ok! really? yes!?"), {TOKEN}))
+    assert.is_true(trace.answer_may_hold(answer_with("ok! <!-- c -->?"), {TOKEN}))
+    assert.is_true(trace.answer_may_hold(answer_with("ok? <?pi x?>!"), {TOKEN}))
+    assert.is_true(trace.answer_may_hold((clean:gsub("%?>", "?><?pi x?>", 1)), {TOKEN}))
+    assert.is_true(trace.answer_may_hold("<!DOCTYPE x>" .. clean, {TOKEN}))
     assert.is_true(trace.answer_may_hold(clean, {"h\195\169ll\195\182"})) -- not ASCII
     assert.is_true(trace.answer_may_hold(clean:gsub('encoding="[^"]*"',
       'encoding="ISO-8859-1"'), {TOKEN}))
