@@ -91,8 +91,10 @@ end
 
 -- Resumes a task with the values its wait produced.
 local function step(co, args)
-  local task = tasks[co]
   local res = table.pack(coroutine.resume(co, table.unpack(args, 1, args.n)))
+  -- looked up after the resume: a group's worker (run_group) registers each item it takes as
+  -- the task of its coroutine, and itself again when it ends
+  local task = tasks[co]
   if coroutine.status(co) == "dead" then
     if not task then return end
     if res[1] then
@@ -465,45 +467,91 @@ interrupted_group = function(api, noun, count, cause, tasks_of, results, failure
     stopped = stopped, not_started = not_started, results = results, failures = failures})
 end
 
--- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
--- have settled. After a failure no new member is started (what already runs may finish).
+-- Runs call(i) for i = 1..count, at most `concurrency` at a time; waits until all have
+-- settled. After a failure no new member is started (what already runs may finish).
+-- The members run on a pool of min(concurrency, count) worker tasks, each taking the next
+-- index when its member settles: one coroutine per worker, not per member (a coroutine, two
+-- closures and packed tables per member were ~56,000 instructions a call with 16 in flight).
+-- Each member still has a record of its own, registered as its worker's task while it runs,
+-- so what an interruption reads per member (done, ok, interrupted, not_started, the
+-- coroutine to cancel while it runs) and what note_interrupted and parent_of find are the
+-- member's, as with a task per member.
 local function run_group(api, noun, count, concurrency, call, name_of)
   local results, failures = {}, {}
-  local next_index, running = 1, 0
+  local next_index, workers = 1, 0
   local settled = count == 0
   local wake_parent
-  local launch
-  local function on_done(task)
-    running = running - 1
-    if task.ok then
-      results[task.index] = task.results[1]
-    else
-      failures[#failures + 1] = {index = task.index, error = task.error,
-                                 traceback = task.traceback}
+  local stopping = false
+  local tasks_of = {}
+
+  -- the next member to run, or nil: none left, a member failed, or the group is stopping
+  local function take()
+    if stopping or next_index > count or #failures > 0 then return nil end
+    local i = next_index
+    next_index = next_index + 1
+    return i
+  end
+
+  local function on_worker_done(worker)
+    workers = workers - 1
+    if not worker.ok and not worker.not_started then
+      -- the worker's own loop failed (out of memory, say): its member with it
+      local member = worker.member
+      if member and not member.done then
+        member.done, member.ok, member.co = true, false, nil
+        failures[#failures + 1] = {index = member.index, error = worker.error,
+                                   traceback = worker.traceback}
+      end
     end
-    -- A settled member keeps only what an interruption's account reads (done, ok, interrupted,
-    -- not_started): holding its coroutine until the group ends held every finished member's
-    -- stack, 75 MB for an mc.map of 10,000 Performs with 16 in flight (now 17 MB).
-    task.co, task.results = nil, nil
-    launch()
-    if running == 0 and (next_index > count or #failures > 0) then
+    if workers == 0 then
       settled = true
       if wake_parent then wake_parent() end
     end
   end
-  local stopping = false
-  local tasks_of = {}
-  launch = function()
-    while not stopping and running < concurrency and next_index <= count and #failures == 0 do
-      local i = next_index
-      next_index = next_index + 1
-      running = running + 1
-      local task = spawn(function() return call(i) end, on_done)
-      task.index = i
-      tasks_of[i] = task
+
+  -- A member whose function yielded to the loop directly (see step): it fails, and its
+  -- worker, stuck in that yield, is let go (no member is started after a failure).
+  local function on_member_abandoned(member)
+    member.done, member.ok, member.co = true, false, nil
+    failures[#failures + 1] = {index = member.index, error = member.error}
+    on_worker_done({ok = true})
+  end
+
+  local function worker_body(worker)
+    local member
+    local function handler(e)
+      member.traceback = debug.traceback(nil, 2)
+      return e
+    end
+    return function()
+      local co = worker.co
+      local i = take()
+      while i do
+        member = {co = co, index = i, parent = worker.parent, on_done = on_member_abandoned}
+        worker.member = member
+        tasks_of[i] = member
+        tasks[co] = member
+        local ok, r = xpcall(call, handler, i)
+        tasks[co] = worker
+        member.done, member.ok, member.co = true, ok, nil
+        if ok then
+          results[i] = r
+        else
+          failures[#failures + 1] = {index = i, error = r, traceback = member.traceback}
+        end
+        i = take()
+      end
+      worker.member = nil
     end
   end
-  launch()
+
+  for _ = 1, math.min(concurrency, count) do
+    workers = workers + 1
+    local worker = {}
+    local body
+    worker = spawn(function() return body() end, on_worker_done)
+    body = worker_body(worker)
+  end
   if not settled then
     local ok, err = pcall(suspend, function(wake) wake_parent = wake end)
     if not ok then
