@@ -201,6 +201,18 @@ function Auth:secret_values()
   return list
 end
 
+--- The same secrets as secret_values(), as one list kept until the token changes, for callers
+--- that only read it: every call checks its answer against them, and a fresh copy per call
+--- was a table and a table.unpack each time. Do not modify it.
+function Auth:secret_list()
+  local p = private[self]
+  local token = p.state and p.state.token
+  if not p.secret_list or p.secret_list_token ~= token then
+    p.secret_list, p.secret_list_token = self:secret_values(), token
+  end
+  return p.secret_list
+end
+
 function Auth:soap_url()
   if self.fixed_soap_url then return self.fixed_soap_url end
   local state = private[self].state

@@ -22,9 +22,17 @@ local YIELD = setmetatable({}, {__name = "performlua.loop.yield"})
 local CANCEL = setmetatable({}, {__name = "performlua.loop.cancel"})
 
 local multi                                   -- the one multi handle (created on first use)
-local waiters = {}                            -- transfer id -> wake(response)
+-- transfer id -> who waits for its response: the coroutine of a task (woken with it), or MAIN
+-- (the main script, driving the loop itself: the response is parked in `arrived` for it).
+-- No closure, packed table or queue entry table per exchange: those were a measurable part
+-- of a call's Lua work.
+local waiters = {}
+local MAIN = setmetatable({}, {__name = "performlua.loop.main"})
+local arrived = {}                            -- transfer id -> response, for MAIN waiters
 local timers = {}                             -- {at =, wake =}, sorted by `at`
-local ready = {}                              -- FIFO of {co =, args = packed}
+-- FIFO of the coroutines to resume, each with the one value its wait produced (every wake
+-- hands over at most one: a response, or nothing)
+local ready, ready_arg = {}, {}
 local ready_head, ready_tail = 1, 0
 local tasks = setmetatable({}, {__mode = "k"}) -- coroutine -> task
 
@@ -72,9 +80,10 @@ end
 local usage = errors.usage
 local interrupted_group -- defined with run_group
 
-local function make_ready(co, ...)
+local function make_ready(co, arg)
   ready_tail = ready_tail + 1
-  ready[ready_tail] = {co = co, args = table.pack(...)}
+  ready[ready_tail] = co
+  ready_arg[ready_tail] = arg
 end
 
 local function finish_task(task, ok, ...)
@@ -89,25 +98,31 @@ local function finish_task(task, ok, ...)
   if task.on_done then task.on_done(task) end
 end
 
--- Resumes a task with the values its wait produced.
-local function step(co, args)
+-- What a resume of task coroutine co returned (see step).
+local function after_resume(co, resumed, ...)
+  -- looked up after the resume: a group's worker (run_group) registers each item it takes as
+  -- the task of its coroutine, and itself again when it ends
   local task = tasks[co]
-  local res = table.pack(coroutine.resume(co, table.unpack(args, 1, args.n)))
   if coroutine.status(co) == "dead" then
     if not task then return end
-    if res[1] then
+    if resumed then
       -- the task body returns (true, results...) or (false, error) from its xpcall
-      finish_task(task, table.unpack(res, 2, res.n))
+      finish_task(task, ...)
     else
-      finish_task(task, false, res[2])
+      finish_task(task, false, (...))
     end
-  elseif res[2] ~= YIELD and task then
+  elseif (...) ~= YIELD and task then
     -- The function yielded to us directly (coroutine.yield outside a coroutine of its own):
     -- we cannot know what it waits for, so the task fails instead of hanging.
     finish_task(task, false, errors.new{kind = "usage", message = errors.where_in(co)
       .. "coroutine.yield() was called directly inside a function run by mc.parallel or mc.map; "
       .. "wrap your own generator in coroutine.wrap/create"})
   end
+end
+
+-- Resumes a task with the value its wait produced.
+local function step(co, arg)
+  return after_resume(co, coroutine.resume(co, arg))
 end
 
 local function fire_timers()
@@ -123,21 +138,33 @@ end
 
 local function run_ready()
   while ready_head <= ready_tail do
-    local item = ready[ready_head]
-    ready[ready_head] = nil
+    local co, arg = ready[ready_head], ready_arg[ready_head]
+    ready[ready_head], ready_arg[ready_head] = nil, nil
     ready_head = ready_head + 1
-    step(item.co, item.args)
+    step(co, arg)
   end
 end
 
--- Drives the loop until pred() is true.
+-- Hands a finished transfer's response to whoever waits for it (see waiters).
+local function dispatch(response)
+  local id = response.id
+  local waiter = waiters[id]
+  waiters[id] = nil
+  if waiter == MAIN then
+    arrived[id] = response
+  elseif waiter then
+    make_ready(waiter, response)
+  end
+end
+
+-- Drives the loop until pred(arg) is true.
 -- Once a signal arrived, no wait goes on (sticky: a script that caught the error and calls
 -- again is stopped again), and nothing more is polled, so a request that had not left when
 -- the signal came never leaves.
-local function run_until(pred)
+local function run_until(pred, arg)
   while true do
     run_ready()
-    if pred() then return end
+    if pred(arg) then return end
     local signal = signal_pending()
     if signal then error(interrupted_error(signal), 0) end
     if not fire_timers() then
@@ -150,11 +177,7 @@ local function run_until(pred)
           .. "(a coroutine suspended outside the event loop?)")
       end
       local done = get_multi():poll(timeout)
-      for _, response in ipairs(done) do
-        local wake = waiters[response.id]
-        waiters[response.id] = nil
-        if wake then wake(response) end
-      end
+      for i = 1, #done do dispatch(done[i]) end
       fire_timers()
     end
   end
@@ -177,35 +200,57 @@ function M.parent_of(co)
   return task and task.parent or nil
 end
 
--- Waits until the `wake` function given to register(wake) is called; returns wake's arguments.
+-- A task's wait was cancelled (see cancel_all): it raises instead of returning.
+local function raise_cancelled()
+  local signal = signal_pending()
+  if signal then error(interrupted_error(signal), 0) end
+  error(errors.new{kind = "interrupted", message = "interrupted: this call was "
+    .. "cancelled because the line or script that started it was interrupted"}, 0)
+end
+
+-- Waits until the `wake` function given to register(wake) is called; returns the one value
+-- wake was given (every wake in performlua passes at most one).
 local function suspend(register)
   local task = current_task()
   if task then
     local co = task.co
     local woken = false
-    register(function(...)
+    register(function(value)
       if woken then return end
       woken = true
-      make_ready(co, ...)
+      make_ready(co, value)
     end)
-    local woke = table.pack(coroutine.yield(YIELD))
-    if woke[1] == CANCEL then
-      local signal = signal_pending()
-      if signal then error(interrupted_error(signal), 0) end
-      error(errors.new{kind = "interrupted", message = "interrupted: this call was "
-        .. "cancelled because the line or script that started it was interrupted"}, 0)
-    end
-    return table.unpack(woke, 1, woke.n)
+    local woke = coroutine.yield(YIELD)
+    if woke == CANCEL then raise_cancelled() end
+    return woke
   end
-  local done, values = false, nil
-  register(function(...)
+  local done, value = false, nil
+  register(function(v)
     if done then return end
-    done, values = true, table.pack(...)
+    done, value = true, v
   end)
   run_until(function() return done end)
-  return table.unpack(values, 1, values.n)
+  return value
 end
 M.suspend = suspend
+
+local function has_arrived(id) return arrived[id] ~= nil end
+
+-- Waits for the response of transfer id: suspend for one HTTP exchange, without its closures.
+local function wait_response(id)
+  local task = current_task()
+  if task then
+    waiters[id] = task.co
+    local woke = coroutine.yield(YIELD)
+    if woke == CANCEL then raise_cancelled() end
+    return woke
+  end
+  waiters[id] = MAIN
+  run_until(has_arrived, id)
+  local response = arrived[id]
+  arrived[id] = nil
+  return response
+end
 
 -- Starts a function as a task; on_done(task) is called when it finishes.
 local function spawn(fn, on_done)
@@ -240,8 +285,8 @@ function M.cancel_all()
     multi:close()
     multi = nil
   end
-  waiters, timers = {}, {}
-  ready, ready_head, ready_tail = {}, 1, 0
+  waiters, timers, arrived = {}, {}, {}
+  ready, ready_arg, ready_head, ready_tail = {}, {}, 1, 0
   for _ = 1, 10 do
     local pending = {}
     for co in pairs(tasks) do
@@ -249,11 +294,11 @@ function M.cancel_all()
     end
     if #pending == 0 then return end
     for _, co in ipairs(pending) do
-      if tasks[co] then step(co, table.pack(CANCEL)) end
+      if tasks[co] then step(co, CANCEL) end
     end
     -- what cancelled tasks woke (a parent group, a semaphore waiter) is cancelled too
-    waiters, timers = {}, {}
-    ready, ready_head, ready_tail = {}, 1, 0
+    waiters, timers, arrived = {}, {}, {}
+    ready, ready_arg, ready_head, ready_tail = {}, {}, 1, 0
   end
   -- a task that keeps catching its cancellation is dropped
   for co in pairs(tasks) do
@@ -277,18 +322,16 @@ function M.http(request)
         if response.id == id then
           mine = response
         else
-          local wake = waiters[response.id]
-          waiters[response.id] = nil
-          if wake then wake(response) end
+          dispatch(response)
         end
       end
     end
     on_sent()
     if mine then return mine end
   end
-  local ok, resp = pcall(suspend, function(wake) waiters[id] = wake end)
+  local ok, resp = pcall(wait_response, id)
   if ok then return resp end
-  waiters[id] = nil
+  waiters[id], arrived[id] = nil, nil
   if errors.is_error(resp) and resp.kind == "interrupted" then
     -- no answer once the handle is gone (cancel_all closed it): say it may have left
     local known, sent = pcall(m.sent, m, id)
@@ -416,7 +459,7 @@ interrupted_group = function(api, noun, count, cause, tasks_of, results, failure
     end
     if #pending == 0 then break end
     for _, co in ipairs(pending) do
-      if tasks[co] then step(co, table.pack(CANCEL)) end
+      if tasks[co] then step(co, CANCEL) end
     end
   end
   local done, failed, in_doubt, stopped, not_started = {}, {}, {}, {}, {}
@@ -465,45 +508,90 @@ interrupted_group = function(api, noun, count, cause, tasks_of, results, failure
     stopped = stopped, not_started = not_started, results = results, failures = failures})
 end
 
--- Runs call(i) for i = 1..count as tasks, at most `concurrency` at a time; waits until all
--- have settled. After a failure no new member is started (what already runs may finish).
+-- Runs call(i) for i = 1..count, at most `concurrency` at a time; waits until all have
+-- settled. After a failure no new member is started (what already runs may finish).
+-- The members run on a pool of min(concurrency, count) worker tasks, each taking the next
+-- index when its member settles: one coroutine per worker, not per member (a coroutine, two
+-- closures and packed tables per member were ~56,000 instructions a call with 16 in flight).
+-- Each member still has a record of its own, registered as its worker's task while it runs,
+-- so what an interruption reads per member (done, ok, interrupted, not_started, the
+-- coroutine to cancel while it runs) and what note_interrupted and parent_of find are the
+-- member's, as with a task per member.
 local function run_group(api, noun, count, concurrency, call, name_of)
   local results, failures = {}, {}
-  local next_index, running = 1, 0
+  local next_index, workers = 1, 0
   local settled = count == 0
   local wake_parent
-  local launch
-  local function on_done(task)
-    running = running - 1
-    if task.ok then
-      results[task.index] = task.results[1]
-    else
-      failures[#failures + 1] = {index = task.index, error = task.error,
-                                 traceback = task.traceback}
+  local stopping = false
+  local tasks_of = {}
+
+  -- the next member to run, or nil: none left, a member failed, or the group is stopping
+  local function take()
+    if stopping or next_index > count or #failures > 0 then return nil end
+    local i = next_index
+    next_index = next_index + 1
+    return i
+  end
+
+  local function on_worker_done(worker)
+    workers = workers - 1
+    if not worker.ok and not worker.not_started then
+      -- the worker's own loop failed (out of memory, say): its member with it
+      local member = worker.member
+      if member and not member.done then
+        member.done, member.ok, member.co = true, false, nil
+        failures[#failures + 1] = {index = member.index, error = worker.error,
+                                   traceback = worker.traceback}
+      end
     end
-    -- A settled member keeps only what an interruption's account reads (done, ok, interrupted,
-    -- not_started): holding its coroutine until the group ends held every finished member's
-    -- stack, 75 MB for an mc.map of 10,000 Performs with 16 in flight (now 17 MB).
-    task.co, task.results = nil, nil
-    launch()
-    if running == 0 and (next_index > count or #failures > 0) then
+    if workers == 0 then
       settled = true
       if wake_parent then wake_parent() end
     end
   end
-  local stopping = false
-  local tasks_of = {}
-  launch = function()
-    while not stopping and running < concurrency and next_index <= count and #failures == 0 do
-      local i = next_index
-      next_index = next_index + 1
-      running = running + 1
-      local task = spawn(function() return call(i) end, on_done)
-      task.index = i
-      tasks_of[i] = task
+
+  -- A member whose function yielded to the loop directly (see step): it fails, and its
+  -- worker, stuck in that yield, is let go (no member is started after a failure).
+  local function on_member_abandoned(member)
+    member.done, member.ok, member.co = true, false, nil
+    failures[#failures + 1] = {index = member.index, error = member.error}
+    on_worker_done({ok = true})
+  end
+
+  local function worker_body(worker)
+    local member
+    local function handler(e)
+      member.traceback = debug.traceback(nil, 2)
+      return e
+    end
+    return function()
+      local co = worker.co
+      local i = take()
+      while i do
+        member = {co = co, index = i, parent = worker.parent, on_done = on_member_abandoned}
+        worker.member = member
+        tasks_of[i] = member
+        tasks[co] = member
+        local ok, r = xpcall(call, handler, i)
+        tasks[co] = worker
+        member.done, member.ok, member.co = true, ok, nil
+        if ok then
+          results[i] = r
+        else
+          failures[#failures + 1] = {index = i, error = r, traceback = member.traceback}
+        end
+        i = take()
+      end
+      worker.member = nil
     end
   end
-  launch()
+
+  for _ = 1, math.min(concurrency, count) do
+    workers = workers + 1
+    local body
+    local worker = spawn(function() return body() end, on_worker_done)
+    body = worker_body(worker)
+  end
   if not settled then
     local ok, err = pcall(suspend, function(wake) wake_parent = wake end)
     if not ok then

@@ -19,7 +19,10 @@
  *     instead of reaching the server twice.
  *   - each completed transfer reports `sent`: whether the request (with a body) got as far as
  *     being sent on a connection, i.e. whether the server may have received (and acted on) it.
- *   - easy handles are kept on the multi handle and reset for the next transfer. */
+ *   - easy handles are kept on the multi handle and reset for the next transfer.
+ *   - libcurl is driven through its event interface (curl_multi_socket_action): pl_http_poll
+ *     polls the sockets libcurl asks for and hands it the ready ones, so a socket is looked at
+ *     once per wait rather than once per transfer and pass (see pl_http_poll in http.c). */
 #ifndef PL_NET_HTTP_H
 #define PL_NET_HTTP_H
 
@@ -85,7 +88,9 @@ long pl_http_start(pl_http_multi *m, const pl_http_request *req, char *why);
 
 /* Drives the transfers for up to `timeout` seconds, returning as soon as at least one transfer
  * completed (or at once when completions are already waiting). With nothing running it just
- * waits `timeout`. Returns 0, or -1 with a message in `why` on a multi-handle failure. */
+ * waits `timeout`. A signal that interrupts the wait (EINTR) returns at once with nothing
+ * done, so the caller sees a Ctrl-C without waiting out the timeout. Returns 0, or -1 with a
+ * message in `why` on a multi-handle or poll failure. */
 int pl_http_poll(pl_http_multi *m, double timeout, char *why);
 
 /* Takes the next completed transfer (caller frees it with pl_http_response_free), or NULL. */

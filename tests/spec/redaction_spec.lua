@@ -239,6 +239,38 @@ describe("redaction of every field", function()
     assert.are.equal("nothing secret here", r.Results[1].StatusMessage)
   end)
 
+  it("checks each answer against the client's secrets, the token of the moment included", function()
+    -- transport reads a list kept until the token changes (auth:secret_list), not a copy per
+    -- call: after a rejected token, the list names the new one and no longer the old
+    local tokens = {TOKEN, TOKEN .. "-second"}
+    local fetched = 0
+    token_handler = function()
+      fetched = fetched + 1
+      return response(200, core.json_encode{access_token = tokens[fetched], expires_in = 1080,
+        soap_instance_url = "https://mc-test.soap.example/"})
+    end
+    local expired = true
+    soap_handler = function()
+      if expired then
+        expired = false
+        return response(500, core.encode_fault{faultcode = "soap:Client",
+          faultstring = "Token Expired"})
+      end
+      return response(200, answer_with("ok"))
+    end
+    local c = connect()
+    c:perform("start", mc.EmailSendDefinition{CustomerKey = "k1"})
+    assert.are.equal(2, fetched)
+    local list = c.auth:secret_list()
+    local has = {}
+    for _, s in ipairs(list) do has[s] = true end
+    assert.is_true(has[SECRET])
+    assert.is_true(has[tokens[2]])
+    assert.is_nil(has[tokens[1]])
+    assert.are.equal(list, c.auth:secret_list()) -- the same list while the token stays
+    assert.are.same(c.auth:secret_values(), list)
+  end)
+
   it("leaves the script's own objects alone", function()
     local input = mc.EmailSendDefinition{CustomerKey = "has " .. SECRET}
     local r = {Results = {{StatusMessage = SECRET, input = input}}}
