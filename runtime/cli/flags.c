@@ -106,7 +106,9 @@ static const pl_flag sandbox_flags[] = {
      .max = -1, .above_min = true,
      .help = "sandbox clock speed (default 1: a send completes in about a second)"},
     {.names = "--fault", .value = "KIND:N", .kind = PL_FLAG_LIST, .key = "faults",
-     .help = "every Nth SOAP request (counted from 1) gets the fault KIND; repeatable:\n"
+     .help = "every Nth SOAP request (counted from 1) gets the fault KIND; KIND:OP:N\n"
+             "every Nth request of the operation OP (its SOAPAction: Perform,\n"
+             "Retrieve, ...); repeatable:\n"
              "  throttle      HTTP 500 \"Rate Limited\" fault (code 17), not processed\n"
              "  http503       HTTP 503 with an HTML page, not processed\n"
              "  reset-before  connection closed, request not processed\n"

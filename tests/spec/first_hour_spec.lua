@@ -83,8 +83,8 @@ describe("performlua sandbox --fault with a bad value", function()
   it("names the option once and says what the value should look like", function()
     local line, status = sandbox_refuses("throttle")
     assert.are.equal(2, status)
-    assert.matches("^performlua sandbox: %-%-fault: 'throttle' is not KIND:N %(e%.g%. throttle:3; "
-      .. "kinds: ", line)
+    assert.matches("^performlua sandbox: %-%-fault: 'throttle' is not KIND:N or KIND:OPERATION:N "
+      .. "%(e%.g%. throttle:3, reset%-after:Perform:2; kinds: ", line)
     line, status = sandbox_refuses("bogus:3")
     assert.are.equal(2, status)
     assert.matches("^performlua sandbox: %-%-fault: unknown fault kind 'bogus' %(kinds: throttle, ",

@@ -94,6 +94,27 @@ describe("sandbox fault injection", function()
     assert.are.equal(2, sb:stats().token_requests)
   end)
 
+  it("counts one operation's requests for KIND:OPERATION:N, whatever else comes between", function()
+    local sb <close> = sh.start{faults = {"throttle:Create:2"}}
+    local token = sh.token(sb)
+    local function retrieve_lists()
+      local env = core.encode("Retrieve", {RetrieveRequest = {ObjectType = "List", Properties = {"ID"}}},
+        {header = {fueloauth = token}})
+      return sh.http("POST", sb.soap_url, env, {"Content-Type: text/xml", "SOAPAction: Retrieve"}).status
+    end
+    local statuses = {}
+    for i = 1, 4 do
+      statuses[#statuses + 1] = create_list(sb, token, "o" .. i).status
+      for _ = 1, i do statuses[#statuses + 1] = retrieve_lists() end -- a varying number of polls
+    end
+    assert.are.same({200, 200, 500, 200, 200, 200, 200, 200, 200, 500, 200, 200, 200, 200}, statuses)
+    assert.is_true(has_list(sb, "o1") and has_list(sb, "o3"))
+    assert.is_false(has_list(sb, "o2") or has_list(sb, "o4"))
+    local stats = sb:stats()
+    assert.are.same({Create = 4, Retrieve = 10}, stats.by_soap_action)
+    assert.are.equal(2, stats.faults_injected.throttle)
+  end)
+
   it("combines faults: the first listed applies when several fall on one request", function()
     local sb <close> = sh.start{faults = {"throttle:2", "http503:3"}}
     local token = sh.token(sb)
@@ -110,8 +131,13 @@ describe("sandbox fault injection", function()
       .. "reset-before, reset-after, truncate, expire-token)", uh.message(err))
     ok, err = pcall(sh.start, {faults = {"throttle"}})
     assert.is_false(ok)
-    assert.are.equal("sandbox.start: fault 'throttle' is not KIND:N (e.g. throttle:3; kinds: "
-      .. "throttle, http503, reset-before, reset-after, truncate, expire-token)", uh.message(err))
+    assert.are.equal("sandbox.start: fault 'throttle' is not KIND:N or KIND:OPERATION:N (e.g. "
+      .. "throttle:3, reset-after:Perform:2; kinds: throttle, http503, reset-before, reset-after, "
+      .. "truncate, expire-token)", uh.message(err))
+    ok, err = pcall(sh.start, {faults = {"throttle:perform:2"}})
+    assert.is_false(ok)
+    assert.are.equal("sandbox.start: fault 'throttle:perform:2': 'perform' is not a SOAP operation "
+      .. "of the API (e.g. Perform, Retrieve, Create; names are case-sensitive)", uh.message(err))
   end)
 end)
 

@@ -12,7 +12,8 @@
 --   milliseconds, injected fault, what a validating sandbox dropped))
 --   sb.auth_url ("http://127.0.0.1:PORT/"; clients append v2/token), sb.token_url,
 --   sb.soap_url, sb.port, sb.client_id, sb.client_secret
---   sb:stats()   {token_requests, soap_requests, by_operation, processed, sends_started,
+--   sb:stats()   {token_requests, soap_requests, by_soap_action (as the SOAPAction header
+--                 named them, faulted ones too), by_operation (processed), processed, sends_started,
 --                 sends_by_definition, faults_injected, auth_failures, invalid_requests}
 --   sb:objects(type) (stored objects as plain tables), sb:rows(de_key), sb:insert(type, obj),
 --   sb:add_rows(de_key, rows), sb:generate_rows(de_key, n), sb:clock_advance(seconds),

@@ -18,13 +18,15 @@ local function soap_endpoint(sb, req)
     return reply.respond(405, "The SOAP endpoint takes POST requests\n", "text/plain; charset=utf-8")
   end
   stats.soap_requests = stats.soap_requests + 1
-  local kind = faults.pick(sb.faults, stats.soap_requests)
-  if kind then stats.faults_injected[kind] = (stats.faults_injected[kind] or 0) + 1 end
-  current.injected = kind
   -- until the body is read, the log names the operation after the SOAPAction header
   local action = req.headers.soapaction
   action = action and action:match('^%s*"?(.-)"?%s*$'):match("([^/]*)$")
-  if action and soap.is_operation(action) then current.op = action end
+  if action and soap.is_operation(action) then current.op = action else action = nil end
+  local by_op = stats.by_soap_action
+  if action then by_op[action] = (by_op[action] or 0) + 1 end
+  local kind = faults.pick(sb.faults, stats.soap_requests, action, action and by_op[action])
+  if kind then stats.faults_injected[kind] = (stats.faults_injected[kind] or 0) + 1 end
+  current.injected = kind
   local injected = faults.answer(sb, kind)
   if injected then return injected end
   local r = soap.process(sb, req)

@@ -111,7 +111,7 @@ function M.state(cfg)
     log = cfg.log and (cfg.log_sink or function(line) io.stderr:write(line) end), -- or nil
     tokens = {}, -- token -> {expires = monotonic seconds, mid = }
     describe_cache = {}, -- type -> its ObjectDefinition
-    stats = {token_requests = 0, soap_requests = 0, by_operation = {}, processed = {},
+    stats = {token_requests = 0, soap_requests = 0, by_soap_action = {}, by_operation = {}, processed = {},
       sends_started = 0, sends_by_definition = {}, faults_injected = {}, auth_failures = 0,
       invalid_requests = 0, dropped_elements = 0},
     current = {}, -- what the log line of a request says (request_log.lua): each request's own
