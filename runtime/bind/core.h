@@ -20,6 +20,8 @@ void pl_open_sandbox(lua_State *L); /* bind/sandbox_bind.c */
 void pl_open_sys(lua_State *L);     /* bind/sys_bind.c: clock, sleep, terminal, file modes */
 void pl_open_names(lua_State *L);   /* bind/names_bind.c: did-you-mean suggestions */
 void pl_open_sqlite(lua_State *L);  /* bind/sqlite_bind.c: SQLite connections */
+/* SQLite's version ("3.40.1"), or "(not loaded: why)": asking loads it (bind/sqlite_bind.c). */
+void pl_sqlite_library_version(char *out, size_t size);
 void pl_open_fingerprint(lua_State *L); /* bind/fingerprint_bind.c: digests of values */
 
 /* Registers performlua.core in package.preload and the embedded-module searcher. */

@@ -69,8 +69,9 @@
     X(sqlite3_column_type) X(sqlite3_complete) X(sqlite3_db_config) X(sqlite3_db_readonly)     \
     X(sqlite3_errmsg) X(sqlite3_errstr) X(sqlite3_extended_errcode)                            \
     X(sqlite3_extended_result_codes) X(sqlite3_finalize) X(sqlite3_get_autocommit)             \
-    X(sqlite3_last_insert_rowid) X(sqlite3_open_v2) X(sqlite3_prepare_v3) X(sqlite3_reset)     \
-    X(sqlite3_sql) X(sqlite3_step) X(sqlite3_threadsafe) X(sqlite3_total_changes64)
+    X(sqlite3_last_insert_rowid) X(sqlite3_libversion) X(sqlite3_open_v2)                      \
+    X(sqlite3_prepare_v3) X(sqlite3_reset) X(sqlite3_sql) X(sqlite3_step)                      \
+    X(sqlite3_threadsafe) X(sqlite3_total_changes64)
 /* clang-format on */
 static struct sqlite_api {
     SQLITE_SYMBOLS(PL_DYNLIB_MEMBER)
@@ -80,6 +81,15 @@ static const pl_dynlib_symbol sqlite_symbols[] = {SQLITE_SYMBOLS(SQLITE_ENTRY)};
 static pl_dynlib sqlite_lib =
     PL_DYNLIB_INIT(PL_SQLITE_SONAME, PL_SQLITE_PACKAGE,
                    "the run journal and the sandbox's account", sqlite_symbols, &sqlite_api);
+
+void pl_sqlite_library_version(char *out, size_t size)
+{
+    char why[sizeof sqlite_lib.error];
+    if (pl_dynlib_load(&sqlite_lib, why, sizeof why))
+        snprintf(out, size, "%s", sqlite_api.sqlite3_libversion());
+    else
+        snprintf(out, size, "(not loaded: %s)", why);
+}
 
 #define CONNECTION_METATABLE "performlua.sqlite"
 #define STATEMENT_METATABLE "performlua.sqlite_statement"

@@ -229,10 +229,12 @@ static void format_libxml2_version(char *out, size_t size)
 
 void pl_cli_print_versions(void)
 {
-    /* libcurl and libmicrohttpd are loaded on first use: asking their versions loads them. */
-    char curl[512], mhd[512], xml[32];
+    /* libcurl, libmicrohttpd and SQLite are loaded on first use: asking their versions loads
+     * them. */
+    char curl[512], mhd[512], sqlite[512], xml[32];
     pl_http_library_version(curl, sizeof curl, true);
     pl_sandbox_library_version(mhd, sizeof mhd);
+    pl_sqlite_library_version(sqlite, sizeof sqlite);
     format_libxml2_version(xml, sizeof xml);
     printf("performlua %s\n", PERFORMLUA_VERSION);
     printf("%s\n", LUA_COPYRIGHT);
@@ -240,6 +242,7 @@ void pl_cli_print_versions(void)
     printf("libxml2 %s\n", xml);
     printf("libmicrohttpd %s\n", mhd);
     printf("jansson %s\n", JANSSON_VERSION);
+    printf("SQLite %s\n", sqlite);
     fflush(stdout);
 }
 

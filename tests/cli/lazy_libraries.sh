@@ -81,6 +81,10 @@ without "$sqlite" -- "$PERFORMLUA" -e 'local core = require "performlua.core"
 expect_rc 0 "core.sqlite_open without SQLite"
 has "$out" "false	storage	SQLITE_ERROR	cannot open :memory:: cannot load the shared library libsqlite3.so.0" "no SQLite"
 has "$out" "install the Debian package libsqlite3-0" "no SQLite"
+# --version says so instead of crashing
+without "$sqlite" -- "$PERFORMLUA" --version
+expect_rc 0 "--version without SQLite"
+has "$out" "SQLite (not loaded: cannot load the shared library libsqlite3.so.0" "--version without SQLite"
 # the sandbox keeps its account in SQLite: it does not start, and says why
 without "$sqlite" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
 [ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without SQLite: status $rc"; echo "$err"; exit 1; }
