@@ -201,12 +201,25 @@ end
 -- lookup). Anything else that adds, removes or renames a stored object must do the same
 -- (`M:index_changed`). A hit is checked against the object's current value all the same.
 
-local INDEX_KEYS = {ObjectID = true, ID = true, CustomerKey = true, SubscriberKey = true,
-  Name = true}
+-- How a request names a stored object, in the order find tries them: the identity keys, then
+-- Name for types that have none of them.
+local IDENTITY_KEYS = {"ObjectID", "ID", "CustomerKey", "SubscriberKey"}
+local NAMING_KEYS = table.move(IDENTITY_KEYS, 1, #IDENTITY_KEYS, 1, {})
+NAMING_KEYS[#NAMING_KEYS + 1] = "Name"
+local INDEX_KEYS = {}
+for _, k in ipairs(NAMING_KEYS) do INDEX_KEYS[k] = true end
 
 local function index_value(k, v)
   if k == "Name" or v == nil then return v end
   return v ~= "" and tostring(v) or nil
+end
+
+-- Files o under its key k in by_value (that key's index), after the objects filed before it.
+local function file_under(by_value, k, o)
+  local v = index_value(k, rawget(o, k))
+  if v == nil then return end
+  local bucket = by_value[v]
+  if bucket then bucket[#bucket + 1] = o else by_value[v] = {o} end
 end
 
 -- The objects of collection c whose key k is `value` (see index_value), in list order.
@@ -219,26 +232,14 @@ local function indexed(c, k, value)
   local by_value = index[k]
   if not by_value then
     by_value = {}
-    for _, o in ipairs(c.list) do
-      local v = index_value(k, rawget(o, k))
-      if v ~= nil then
-        local bucket = by_value[v]
-        if bucket then bucket[#bucket + 1] = o else by_value[v] = {o} end
-      end
-    end
+    for _, o in ipairs(c.list) do file_under(by_value, k, o) end
     index[k] = by_value
   end
   return by_value[value]
 end
 
 local function index_add(c, o)
-  for k, by_value in pairs(c.index or {}) do
-    local v = index_value(k, rawget(o, k))
-    if v ~= nil then
-      local bucket = by_value[v]
-      if bucket then bucket[#bucket + 1] = o else by_value[v] = {o} end
-    end
-  end
+  for k, by_value in pairs(c.index or {}) do file_under(by_value, k, o) end
 end
 
 local function index_remove(c, o)
@@ -628,7 +629,7 @@ end
 --- How a request names an object ("CustomerKey 'x'"), as M:find looks it up; nil if it does not.
 function M.named_by(ref)
   if type(ref) ~= "table" then return nil end
-  for _, k in ipairs{"ObjectID", "ID", "CustomerKey", "SubscriberKey", "Name"} do
+  for _, k in ipairs(NAMING_KEYS) do
     local v = rawget(ref, k)
     if v ~= nil and v ~= "" then return string.format("%s '%s'", k, tostring(v)) end
   end
@@ -644,7 +645,6 @@ end
 --- data extension with the key of its parent's), so a lookup by key where the acting unit is
 --- known must give it. Without `mid`, or in an account of one unit (no BusinessUnits: every
 --- MID is that account), every object matches and the first one wins.
-local IDENTITY_KEYS = {"ObjectID", "ID", "CustomerKey", "SubscriberKey"}
 function M:find(type_name, ref, mid)
   local c = self.types[type_name]
   if mid ~= nil and next(self.units) == nil then mid = nil end
@@ -652,8 +652,7 @@ function M:find(type_name, ref, mid)
   local function in_unit(o)
     return mid == nil or (rawget(o, "_mid") or default_mid) == mid
   end
-  local keys = IDENTITY_KEYS
-  for _, k in ipairs(keys) do
+  for _, k in ipairs(IDENTITY_KEYS) do
     local want = type(ref) == "table" and rawget(ref, k)
     if want ~= nil and want ~= "" then
       if c then

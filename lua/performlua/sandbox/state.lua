@@ -171,19 +171,12 @@ end
 
 --- Writes what changed in the account since the last save (the objects whose text differs,
 --- the ones gone, the counters). Runs inside the request's transaction.
--- What an object was when it was last written, to tell whether it changed without writing
--- it out again: every save looks at every object (any request may change any of them: a
--- Retrieve moves a running send on). A fingerprint of its content (core.fingerprint: however
--- deep, its type included, 1 and 1.0 apart) is one integer an object and a walk in C, where a
--- deep copy to compare with cost ~3 us an object and doubled the account's memory.
-local snapshot = core.fingerprint
-
--- Whether v is still what `snap` recorded.
-local function unchanged(v, snap)
-  return core.fingerprint(v) == snap
-end
-
-M.snapshot, M.unchanged = snapshot, unchanged -- for sandbox_store_spec
+-- Every save looks at every object (any request may change any of them: a Retrieve moves a
+-- running send on) and compares its fingerprint with the one it had when last written
+-- (core.fingerprint: its content however deep, its type included, 1 and 1.0 apart). One
+-- integer an object and a walk in C, where a deep copy to compare with cost ~3 us an object
+-- and doubled the account's memory.
+local fingerprint = core.fingerprint
 
 function M.save(acct)
   local db = acct.db
@@ -199,7 +192,7 @@ function M.save(acct)
         saved.count = saved.count + 1
       end
       visited = visited + 1
-      local now = snapshot(o)
+      local now = fingerprint(o)
       if snap[id] ~= now then
         db:run("INSERT OR REPLACE INTO objects (id, type, data) VALUES (?, ?, ?)", id, type_name,
           serial.dump(plain(o)))
@@ -259,7 +252,7 @@ function M.load(acct, typed_nested)
     local list = acct:collection(row.type).list
     list[#list + 1] = o
     saved.ids[o] = row.id
-    saved.snap[row.id] = snapshot(o)
+    saved.snap[row.id] = fingerprint(o)
     saved.count = saved.count + 1
     saved.next = math.max(saved.next, row.id)
   end
