@@ -84,11 +84,8 @@ static pl_dynlib sqlite_lib =
 
 void pl_sqlite_library_version(char *out, size_t size)
 {
-    char why[sizeof sqlite_lib.error];
-    if (pl_dynlib_load(&sqlite_lib, why, sizeof why))
+    if (pl_dynlib_load_or_describe(&sqlite_lib, out, size))
         snprintf(out, size, "%s", sqlite_api.sqlite3_libversion());
-    else
-        snprintf(out, size, "(not loaded: %s)", why);
 }
 
 #define CONNECTION_METATABLE "performlua.sqlite"

@@ -37,11 +37,8 @@ static pl_dynlib mhd_lib = PL_DYNLIB_INIT(PL_MHD_SONAME, PL_MHD_PACKAGE,
 
 void pl_sandbox_library_version(char *out, size_t size)
 {
-    char why[sizeof mhd_lib.error];
-    if (pl_dynlib_load(&mhd_lib, why, sizeof why))
+    if (pl_dynlib_load_or_describe(&mhd_lib, out, size))
         snprintf(out, size, "%s", mhd_api.MHD_get_version());
-    else
-        snprintf(out, size, "(not loaded: %s)", why);
 }
 
 #define MAX_HEADERS 256 /* enough to route a request; more refuse it */

@@ -52,3 +52,12 @@ bool pl_dynlib_load(pl_dynlib *lib, char *why, size_t why_size)
     pthread_mutex_unlock(&load_lock);
     return ok;
 }
+
+bool pl_dynlib_load_or_describe(pl_dynlib *lib, char *out, size_t size)
+{
+    char why[sizeof lib->error];
+    if (pl_dynlib_load(lib, why, sizeof why))
+        return true;
+    snprintf(out, size, "(not loaded: %s)", why);
+    return false;
+}

@@ -54,4 +54,8 @@ typedef struct pl_dynlib {
  * package to install. Later calls return the first outcome at once. */
 bool pl_dynlib_load(pl_dynlib *lib, char *why, size_t why_size);
 
+/* pl_dynlib_load for a version line (performlua --version): true when the library is loaded;
+ * otherwise false with "(not loaded: <why>)" in `out` (size bytes). */
+bool pl_dynlib_load_or_describe(pl_dynlib *lib, char *out, size_t size);
+
 #endif

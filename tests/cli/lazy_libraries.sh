@@ -36,6 +36,20 @@ without() {
 }
 expect_rc() { [ "$rc" = "$1" ] || { echo "FAIL: $2: status $rc, not $1"; echo "$out"; echo "$err"; exit 1; }; }
 has() { grep -qF -- "$2" <<<"$1" || { echo "FAIL: $3: no '$2' in:"; echo "$1"; exit 1; }; }
+# version_without LIB NAME SONAME: --version runs without LIB and says NAME is not loaded
+version_without() {
+  without "$1" -- "$PERFORMLUA" --version
+  expect_rc 0 "--version without $2"
+  has "$out" "$2 (not loaded: cannot load the shared library $3" "--version without $2"
+}
+# sandbox_without LIB NAME TEXT: without LIB the sandbox does not start, says TEXT, and the
+# script does not run
+sandbox_without() {
+  without "$1" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
+  [ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without $2: status $rc"; echo "$err"; exit 1; }
+  has "$err" "$3" "sandbox without $2"
+  if grep -qx ran <<<"$out"; then echo "FAIL: the script ran without its sandbox"; exit 1; fi
+}
 
 # 1. Scripts that make no HTTP call, start no sandbox and open no REPL need none of them.
 without "$curl" "$mhd" "$edit" "$sqlite" -- "$PERFORMLUA" -e 'local mc = require "performlua"
@@ -50,17 +64,12 @@ without "$curl" -- "$PERFORMLUA" --sandbox -e \
 expect_rc 1 "a call without libcurl"
 has "$err" "cannot load the shared library libcurl.so.4 for HTTP requests" "no libcurl"
 has "$err" "install the Debian package libcurl4" "no libcurl"
-# --version says so instead of crashing
-without "$curl" -- "$PERFORMLUA" --version
-expect_rc 0 "--version without libcurl"
-has "$out" "libcurl (not loaded: cannot load the shared library libcurl.so.4" "--version without libcurl"
+version_without "$curl" libcurl libcurl.so.4 # says so instead of crashing
 
 # 3. No libmicrohttpd: the sandbox does not start, and says why.
-without "$mhd" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
-[ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without libmicrohttpd: status $rc"; echo "$err"; exit 1; }
-has "$err" "cannot load the shared library libmicrohttpd.so.12 for the sandbox's HTTP server" "no libmicrohttpd"
+sandbox_without "$mhd" libmicrohttpd \
+  "cannot load the shared library libmicrohttpd.so.12 for the sandbox's HTTP server"
 has "$err" "install the Debian package libmicrohttpd12" "no libmicrohttpd"
-grep -qx ran <<<"$out" && { echo "FAIL: the script ran without its sandbox"; exit 1; }
 
 # 4. No libedit: the REPL on a terminal warns once and reads plain lines.
 without "$edit" -- "$ptyrun" -t 20 -o "$work/transcript" -- "$PERFORMLUA" <<'STEPS'
@@ -81,13 +90,8 @@ without "$sqlite" -- "$PERFORMLUA" -e 'local core = require "performlua.core"
 expect_rc 0 "core.sqlite_open without SQLite"
 has "$out" "false	storage	SQLITE_ERROR	cannot open :memory:: cannot load the shared library libsqlite3.so.0" "no SQLite"
 has "$out" "install the Debian package libsqlite3-0" "no SQLite"
-# --version says so instead of crashing
-without "$sqlite" -- "$PERFORMLUA" --version
-expect_rc 0 "--version without SQLite"
-has "$out" "SQLite (not loaded: cannot load the shared library libsqlite3.so.0" "--version without SQLite"
-# the sandbox keeps its account in SQLite: it does not start, and says why
-without "$sqlite" -- "$PERFORMLUA" --sandbox -e 'print("ran")'
-[ "$rc" != 0 ] && [ "$rc" -lt 128 ] || { echo "FAIL: sandbox without SQLite: status $rc"; echo "$err"; exit 1; }
-has "$err" "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0" "sandbox without SQLite"
-grep -qx ran <<<"$out" && { echo "FAIL: the script ran without its sandbox"; exit 1; }
+version_without "$sqlite" SQLite libsqlite3.so.0
+# the sandbox keeps its account in SQLite
+sandbox_without "$sqlite" SQLite \
+  "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0"
 echo "lazy libraries: none needed to start; each missing one is named with its package"
