@@ -214,6 +214,13 @@ static const char *url(const char *path)
     return url_buf;
 }
 
+/* A POST of the one-byte body "x" to u, given up after `timeout` seconds. */
+static pl_http_request post_x(const char *u, double timeout)
+{
+    return (pl_http_request){
+        .url = u, .body = "x", .body_len = 1, .timeout = timeout, .connect_timeout = 5};
+}
+
 /* Runs one request to completion and returns its response (caller frees). */
 static pl_http_response *run(pl_http_multi *m, pl_http_request *req)
 {
@@ -304,11 +311,7 @@ static void test_post_and_reuse(void)
     pthread_mutex_unlock(&log_lock);
     pl_http_response_free(r);
 
-    pl_http_request small = {.url = url("/ok"),
-                             .body = "x",
-                             .body_len = 1,
-                             .timeout = 20,
-                             .connect_timeout = 5};
+    pl_http_request small = post_x(url("/ok"), 20);
     r = run(m, &small);
     CHECK(r && r->status == 200 && r->reused);
     pl_http_response_free(r);
@@ -428,22 +431,14 @@ static void test_failures(void)
     char dead[64];
     snprintf(dead, sizeof dead, "http://127.0.0.1:%d/", ntohs(a.sin_port));
     close(fd);
-    pl_http_request refused = {.url = dead,
-                               .body = "x",
-                               .body_len = 1,
-                               .timeout = 20,
-                               .connect_timeout = 5};
+    pl_http_request refused = post_x(dead, 20);
     pl_http_response *r = run(m, &refused);
     CHECK(r && r->curl_code == 7 && !r->sent && r->status == 0);
     CHECK(r && strstr(r->error, "Failed to connect") != NULL);
     pl_http_response_free(r);
 
     /* a server that takes the request and never answers: total timeout, sent */
-    pl_http_request hang = {.url = url("/hang"),
-                            .body = "x",
-                            .body_len = 1,
-                            .timeout = 0.3,
-                            .connect_timeout = 5};
+    pl_http_request hang = post_x(url("/hang"), 0.3);
     double t0 = now();
     r = run(m, &hang);
     double took = now() - t0;
@@ -480,11 +475,7 @@ static void test_concurrency(void)
     char why[PL_HTTP_ERROR_SIZE];
     double t0 = now();
     for (int i = 0; i < 8; i++) {
-        pl_http_request req = {.url = url("/slow"),
-                               .body = "x",
-                               .body_len = 1,
-                               .timeout = 20,
-                               .connect_timeout = 5};
+        pl_http_request req = post_x(url("/slow"), 20);
         CHECK(pl_http_start(m, &req, why) == i + 1);
     }
     CHECK(pl_http_pending(m) == 8);
@@ -509,11 +500,7 @@ static void test_concurrency(void)
     CHECK(now() - t0 >= 0.09);
 
     /* freeing a multi handle with transfers still running aborts them cleanly */
-    pl_http_request req = {.url = url("/hang"),
-                           .body = "x",
-                           .body_len = 1,
-                           .timeout = 20,
-                           .connect_timeout = 5};
+    pl_http_request req = post_x(url("/hang"), 20);
     CHECK(pl_http_start(m, &req, why) > 0);
     CHECK(pl_http_poll(m, 0.05, why) == 0);
     pl_http_multi_free(m);
@@ -527,11 +514,7 @@ static void test_proxy_from_environment(void)
     unsetenv("NO_PROXY");
     unsetenv("no_proxy");
     pl_http_multi *m = pl_http_multi_new();
-    pl_http_request req = {.url = "https://mc-proxy-test.invalid/Service.asmx",
-                           .body = "x",
-                           .body_len = 1,
-                           .timeout = 5,
-                           .connect_timeout = 5};
+    pl_http_request req = post_x("https://mc-proxy-test.invalid/Service.asmx", 5);
     pl_http_response *r = run(m, &req);
     CHECK(r && r->curl_code != 0); /* our responder refuses the tunnel */
     pthread_mutex_lock(&log_lock);
@@ -546,11 +529,7 @@ static void test_proxy_from_environment(void)
     m = pl_http_multi_new();
     char direct[64];
     snprintf(direct, sizeof direct, "https://localhost:%d/", port);
-    pl_http_request req2 = {.url = direct,
-                            .body = "x",
-                            .body_len = 1,
-                            .timeout = 5,
-                            .connect_timeout = 5};
+    pl_http_request req2 = post_x(direct, 5);
     r = run(m, &req2);
     CHECK(r && r->curl_code != 0);
     pthread_mutex_lock(&log_lock);
@@ -566,11 +545,7 @@ static void test_proxy_from_environment(void)
     setenv("http_proxy", proxy, 1);
     setenv("ALL_PROXY", proxy, 1);
     m = pl_http_multi_new();
-    pl_http_request local = {.url = url("/ok"),
-                             .body = "x",
-                             .body_len = 1,
-                             .timeout = 5,
-                             .connect_timeout = 5};
+    pl_http_request local = post_x(url("/ok"), 5);
     r = run(m, &local);
     CHECK(r && r->status == 200 && r->curl_code == 0);
     pthread_mutex_lock(&log_lock);
@@ -595,11 +570,7 @@ static void test_batches_keep_connections(void)
     int before = count_connections();
     for (int round = 0; round < ROUNDS; round++) {
         for (int i = 0; i < BATCH; i++) {
-            pl_http_request req = {.url = url("/ok"),
-                                   .body = "x",
-                                   .body_len = 1,
-                                   .timeout = 20,
-                                   .connect_timeout = 5};
+            pl_http_request req = post_x(url("/ok"), 20);
             CHECK(pl_http_start(m, &req, why) > 0);
         }
         int done = 0;
@@ -632,11 +603,7 @@ static void test_signal_ends_wait(void)
 {
     pl_http_multi *m = pl_http_multi_new();
     char why[PL_HTTP_ERROR_SIZE];
-    pl_http_request req = {.url = url("/hang"),
-                           .body = "x",
-                           .body_len = 1,
-                           .timeout = 7200,
-                           .connect_timeout = 5};
+    pl_http_request req = post_x(url("/hang"), 7200);
     CHECK(pl_http_start(m, &req, why) > 0);
     CHECK(pl_http_poll(m, 0.05, why) == 0); /* connected and sent: now only waiting */
     struct sigaction sa = {0}, old;
