@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config liblua5.4-dev lua5.4 libcurl4-openssl-dev libxml2-dev
           libxml2-utils libedit-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
-          lua-busted lua-check valgrind clang libclang-rt-14-dev curl ca-certificates)
+          libmimalloc-dev lua-busted lua-check valgrind clang libclang-rt-14-dev curl
+          ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,7 +12,8 @@ int main(int argc, char **argv)
      * its memory in again: 110-240 page faults a page, a quarter of c:retrieve's CPU. Blocks
      * under 4 MB come from the heap, and up to 16 MB of free heap is kept for the next page
      * (side by side: 12.4 -> 8.9-9.6 ms CPU a page, peak RSS +0.3 MB). Bodies of tens of MB
-     * are still mapped and returned whole. */
+     * are still mapped and returned whole. This is the C library's malloc, which libcurl,
+     * libxml2 and performlua's C use; the Lua heap has its own (bind/lua_state.c). */
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
     return pl_cli_main(argc, argv);

@@ -48,6 +48,7 @@
 #include "bind/codec.h"
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/lua_state.h"
 #include "bind/scope.h"
 #include "sandbox/server.h"
 #include "schema/xsd.h"
@@ -242,7 +243,7 @@ static void *service_open(void *ctx, char *err, size_t errlen)
 {
     const service_config *config = ctx;
     service *svc = calloc(1, sizeof *svc);
-    if (!svc || !(svc->L = luaL_newstate())) {
+    if (!svc || !(svc->L = pl_lua_state_new())) {
         free(svc);
         snprintf(err, errlen, "out of memory");
         return NULL;

@@ -23,6 +23,7 @@
 
 #include "bind/core.h"
 #include "bind/errors.h"
+#include "bind/lua_state.h"
 #include "cli/flags.h"
 #include "net/http.h"
 #include "sandbox/server.h"
@@ -231,11 +232,12 @@ void pl_cli_print_versions(void)
 {
     /* libcurl, libmicrohttpd and SQLite are loaded on first use: asking their versions loads
      * them. */
-    char curl[512], mhd[512], sqlite[512], xml[32];
+    char curl[512], mhd[512], sqlite[512], xml[32], heap[512];
     pl_http_library_version(curl, sizeof curl, true);
     pl_sandbox_library_version(mhd, sizeof mhd);
     pl_sqlite_library_version(sqlite, sizeof sqlite);
     format_libxml2_version(xml, sizeof xml);
+    pl_lua_allocator_describe(heap, sizeof heap);
     printf("performlua %s\n", PERFORMLUA_VERSION);
     printf("%s\n", LUA_COPYRIGHT);
     printf("libcurl %s\n", curl);
@@ -243,6 +245,7 @@ void pl_cli_print_versions(void)
     printf("libmicrohttpd %s\n", mhd);
     printf("jansson %s\n", JANSSON_VERSION);
     printf("SQLite %s\n", sqlite);
+    printf("%s\n", heap);
     fflush(stdout);
 }
 
@@ -723,7 +726,7 @@ int pl_cli_main(int argc, char **argv)
     const char *debug = getenv("PERFORMLUA_DEBUG");
     pl_cli_set_debug(pl_flags_given(&o.main, "debug") ||
                      (debug && *debug && strcmp(debug, "0") != 0));
-    lua_State *L = luaL_newstate();
+    lua_State *L = pl_lua_state_new();
     if (L == NULL) {
         free(uses);
         fprintf(stderr, "%s: cannot create state: not enough memory\n", PROGNAME);

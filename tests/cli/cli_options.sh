@@ -18,7 +18,7 @@ expect_line() { # expect_line NAME REGEX TEXT: some whole line of TEXT matches R
 # -v: one line per component, with real version numbers
 run "$PERFORMLUA" -v
 check "-v status" 0 "$rc"
-check "-v line count" 7 "$(wc -l <<<"$out")"
+check "-v line count" 8 "$(wc -l <<<"$out")"
 expect_line "-v performlua" 'performlua [0-9]+\.[0-9]+\.[0-9]+' "$out"
 expect_line "-v Lua" 'Lua 5\.4\.[0-9]+  Copyright \(C\) 1994-[0-9]+ Lua\.org, PUC-Rio' "$out"
 expect_line "-v libcurl" 'libcurl [0-9]+\.[0-9]+\.[0-9]+( \(.+\))?' "$out"
@@ -26,6 +26,8 @@ expect_line "-v libxml2" 'libxml2 [0-9]+\.[0-9]+\.[0-9]+' "$out"
 expect_line "-v libmicrohttpd" 'libmicrohttpd [0-9.]+' "$out"
 expect_line "-v jansson" 'jansson [0-9.]+' "$out"
 expect_line "-v SQLite" 'SQLite 3\.[0-9]+\.[0-9]+' "$out"
+# the Lua heap's allocator: mimalloc, or why not (tests/cli/lua_heap.sh covers the choice)
+expect_line "-v mimalloc" 'mimalloc ([0-9]+\.[0-9]+\.[0-9]+ \(the Lua heap\)|\(not used: .+\))' "$out"
 # the performlua line carries the version the Lua side reports
 version=$("$PERFORMLUA" -e 'io.write(require("performlua").VERSION)')
 check "-v matches mc.VERSION" "performlua $version" "$(head -1 <<<"$out")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libmicrohttpd, libedit and SQLite are loaded on first use (runtime/util/dynlib.h): a run
+# libcurl, libmicrohttpd, libedit, SQLite and mimalloc are loaded on first use (runtime/util/dynlib.h): a run
 # that needs none of them starts without them, and one that needs a missing one gets a clear
 # error naming the library and its Debian package, never a crash. The libraries are hidden
 # by mounting /dev/null over them in a private mount namespace (unshare), so the test is
@@ -94,4 +94,22 @@ version_without "$sqlite" SQLite libsqlite3.so.0
 # the sandbox keeps its account in SQLite
 sandbox_without "$sqlite" SQLite \
   "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0"
+
+# 6. No mimalloc: nothing fails. The Lua heap is on the C library's malloc (a performance loss
+#    only), and --version says why, with the package to install. Skipped in a build without
+#    mimalloc (its header missing, or a sanitizer build), whose --version says so instead.
+if "$PERFORMLUA" -v | grep -q '^mimalloc [0-9.]* (the Lua heap)$'; then
+  mimalloc=$(lib libmimalloc.so.2)
+  without "$mimalloc" -- "$PERFORMLUA" --sandbox -e 'local mc = require "performlua"
+    local r = mc.connect():retrieve("Send", {"ID"})
+    print(r.ok, #r.Results > 0)'
+  expect_rc 0 "a call without mimalloc"
+  [ "$out" = "$(printf 'true\ttrue')" ] || { echo "FAIL: a call without mimalloc: $out / $err"; exit 1; }
+  without "$mimalloc" -- "$PERFORMLUA" --version
+  expect_rc 0 "--version without mimalloc"
+  has "$out" "mimalloc (not used: cannot load the shared library libmimalloc.so.2 for the Lua heap" \
+    "--version without mimalloc"
+  has "$out" "install the Debian package libmimalloc2.0; the Lua heap is on the C library's malloc)" \
+    "--version without mimalloc"
+fi
 echo "lazy libraries: none needed to start; each missing one is named with its package"
