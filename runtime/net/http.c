@@ -137,8 +137,29 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
 static char global_error[PL_HTTP_ERROR_SIZE];
 
+/* GnuTLS initialises itself the moment it is loaded, and libcurl loads it: Debian's libcurl4
+ * (the OpenSSL build) depends on librtmp and libldap, which depend on GnuTLS. Neither is ever
+ * used here (only http and https are allowed), and both call gnutls_global_init themselves
+ * when they are. The implicit initialisation (the system's priority file, the random
+ * generator, p11-kit's trust modules) cost every process that made a call 0.8 MB of memory
+ * and 0.7 M instructions (tests/bench/README.md, "Fifth round"). GnuTLS's constructor skips
+ * it when GNUTLS_NO_IMPLICIT_INIT is 1: set for the load only, and only when the user has not
+ * set it, so programs this one starts later see the environment it was given. Threads that
+ * may read the environment meanwhile (a --sandbox's server, idle until this first call) are
+ * safe: the variable is added at the end and removed again, which moves only the
+ * terminating NULL. */
+static void load_curl_without_gnutls_init(void)
+{
+    static const char name[] = "GNUTLS_NO_IMPLICIT_INIT";
+    bool set_here = getenv(name) == NULL && setenv(name, "1", 0) == 0;
+    pl_dynlib_load(&curl_lib, NULL, 0);
+    if (set_here)
+        unsetenv(name);
+}
+
 static void global_init(void)
 {
+    load_curl_without_gnutls_init();
     if (!pl_dynlib_load(&curl_lib, global_error, sizeof global_error)) {
         global_rc = CURLE_FAILED_INIT;
         return;
