@@ -2,7 +2,6 @@
  * bind/decode.c), the typed objects behind mc.<Type>{...} (bind/objects.c), and text made
  * safe to show (codec/value.c). */
 #include <lauxlib.h>
-#include <libxml/parser.h>
 
 #include "bind/codec.h"
 #include "bind/core.h"
@@ -74,9 +73,6 @@ static int l_xml_indent(lua_State *L)
 
 void pl_open_codec(lua_State *L)
 {
-    /* libxml2's global state must be set up once before threads (the sandbox's) use it;
-     * the first core opened is the main thread's. Idempotent. */
-    xmlInitParser();
     static const luaL_Reg funcs[] = {
         {"encode", pl_l_encode},
         {"encode_message", pl_l_encode_message},

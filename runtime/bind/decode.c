@@ -44,7 +44,6 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <libxml/parser.h>
 
 #include "bind/codec.h"
 #include "bind/errors.h"
@@ -1252,6 +1251,8 @@ int pl_l_decode(lua_State *L)
     push_slots(L);
 
     char why[512];
+    if (!pl_libxml_load(why, sizeof why))
+        return luaL_error(L, "%s", why);
     if (!pl_soap_precheck(xml, len, why, sizeof why)) /* also refuses more than 2 GB */
         raise_xml(L, "%s", why);
     const int options =
@@ -1261,6 +1262,8 @@ int pl_l_decode(lua_State *L)
         break;
     case PL_PROLOG_NO_MEMORY:
         return luaL_error(L, "not enough memory for the XML parser");
+    case PL_PROLOG_NO_LIBRARY:
+        return luaL_error(L, "%s", why);
     default:
         return raise_xml(L, "%s", why);
     }

@@ -58,6 +58,9 @@ static int writer_close(lua_State *L)
 static pl_xml_out *push_writer(lua_State *L)
 {
     pl_xml_out *out = pl_push_scoped_userdata(L, sizeof *out, WRITER_METATABLE, writer_close);
+    char why[512];
+    if (!pl_libxml_load(why, sizeof why))
+        luaL_error(L, "%s", why);
     if (!pl_xml_open(out))
         luaL_error(L, "not enough memory for the XML writer");
     return out;

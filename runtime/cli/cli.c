@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/xmlversion.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -26,6 +24,7 @@
 #include "bind/lua_state.h"
 #include "cli/flags.h"
 #include "net/http.h"
+#include "util/libxml.h"
 #include "sandbox/server.h"
 
 #define PROGNAME "performlua"
@@ -221,22 +220,15 @@ int pl_cli_docall(lua_State *L, int narg, int nres)
 /* ---------------------------------------------------------------------------------------- */
 /* Versions, usage                                                                           */
 
-static void format_libxml2_version(char *out, size_t size)
-{
-    /* xmlParserVersion is the run-time library's version as digits, e.g. "20914". */
-    long v = strtol(xmlParserVersion, NULL, 10);
-    snprintf(out, size, "%ld.%ld.%ld", v / 10000, (v / 100) % 100, v % 100);
-}
-
 void pl_cli_print_versions(void)
 {
-    /* libcurl, libmicrohttpd and SQLite are loaded on first use: asking their versions loads
-     * them. */
-    char curl[512], mhd[512], sqlite[512], xml[32], heap[512];
+    /* libcurl, libxml2, libmicrohttpd and SQLite are loaded on first use: asking their
+     * versions loads them. */
+    char curl[512], mhd[512], sqlite[512], xml[512], heap[512];
     pl_http_library_version(curl, sizeof curl, true);
     pl_sandbox_library_version(mhd, sizeof mhd);
     pl_sqlite_library_version(sqlite, sizeof sqlite);
-    format_libxml2_version(xml, sizeof xml);
+    pl_libxml_version(xml, sizeof xml);
     pl_lua_allocator_describe(heap, sizeof heap);
     printf("performlua %s\n", PERFORMLUA_VERSION);
     printf("%s\n", LUA_COPYRIGHT);
@@ -251,9 +243,9 @@ void pl_cli_print_versions(void)
 
 void pl_cli_print_banner(void)
 {
-    char curl[512], xml[32];
+    char curl[512], xml[512];
     pl_http_library_version(curl, sizeof curl, false);
-    format_libxml2_version(xml, sizeof xml);
+    pl_libxml_version(xml, sizeof xml);
     printf("performlua %s (%s, libcurl %s, libxml2 %s)\n", PERFORMLUA_VERSION, LUA_RELEASE,
            curl, xml);
     printf("`mc` is require \"performlua\": try mc.types() or mc.EmailSendDefinition{}; "

@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
+#include "util/libxml.h"
 #include "util/xml.h"
 
 /* A document that does not parse is simply shown as it is, so libxml2's reports (the
@@ -28,7 +26,7 @@ static void ignore_message(void *ctx, const char *fmt, ...)
 char *pl_xml_indent(const char *xml, size_t len, size_t *out_len)
 {
     *out_len = 0;
-    if (len == 0 || len > INT_MAX)
+    if (len == 0 || len > INT_MAX || !pl_libxml_load(NULL, 0))
         return NULL;
     xmlParserCtxt *ctxt = xmlNewParserCtxt();
     if (!ctxt)

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/encoding.h>
-#include <libxml/parser.h>
+#include "util/libxml.h"
 
 static bool refuse(char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -139,6 +138,8 @@ bool pl_soap_precheck(const char *s, size_t len, char *why, size_t cap)
     if (!refuse_too_large(len, why, cap))
         return false;
     size_t i = 0;
+    if (!pl_libxml_load(why, cap))
+        return false;
     if (len >= 4) {
         xmlCharEncoding detected = xmlDetectCharEncoding((const unsigned char *)s, 4);
         if (detected != XML_CHAR_ENCODING_NONE && detected != XML_CHAR_ENCODING_UTF8)
@@ -356,6 +357,8 @@ pl_prolog_verdict pl_soap_check_prolog(const char *xml, size_t len, int options,
         return PL_PROLOG_MALFORMED;
     if (plain_utf8_prolog(xml, len))
         return PL_PROLOG_READ;
+    if (!pl_libxml_load(why, cap))
+        return PL_PROLOG_NO_LIBRARY;
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
     sax.initialized = XML_SAX2_MAGIC;

@@ -53,7 +53,8 @@ typedef enum pl_prolog_verdict {
     PL_PROLOG_READ,      /* the root element's start tag was reached, no DOCTYPE before it */
     PL_PROLOG_DOCTYPE,   /* refused: PL_SOAP_DOCTYPE_REFUSED */
     PL_PROLOG_MALFORMED, /* libxml2 could not read the prolog to the root element */
-    PL_PROLOG_NO_MEMORY
+    PL_PROLOG_NO_MEMORY,
+    PL_PROLOG_NO_LIBRARY /* libxml2 could not be loaded: why says so (util/libxml.h) */
 } pl_prolog_verdict;
 
 /* Has libxml2's push parser (as the decoder makes it, with the decoder's `options`) read

@@ -50,7 +50,8 @@ const pl_operation *pl_operation_for_element(const char *element_name)
 bool pl_xml_open(pl_xml_out *out)
 {
     memset(out, 0, sizeof *out);
-    out->buffer = xmlBufferCreate();
+    if (pl_libxml_load(NULL, 0))
+        out->buffer = xmlBufferCreate();
     if (out->buffer)
         out->writer = xmlNewTextWriterMemory(out->buffer, 0);
     if (!out->writer) {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <libxml/xmlwriter.h>
+#include "util/libxml.h"
 
 #define PL_WSA_NS "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 #define PL_WSA_ANONYMOUS "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"

@@ -16,10 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
-#include <libxml/xmlschemas.h>
+#include "util/libxml.h"
 
 #include "schema/schema.h"
 #include "util/buffer.h"
@@ -370,7 +367,11 @@ static char *standalone_schema(xmlDoc *wsdl, const char *path, xmlDoc **out)
 pl_xsd *pl_xsd_load(const char *wsdl_path, char **error)
 {
     *error = NULL;
-    xmlInitParser();
+    char why[512];
+    if (!pl_libxml_load(why, sizeof why)) {
+        *error = format("%s", why);
+        return NULL;
+    }
     FILE *probe = fopen(wsdl_path, "rb");
     if (!probe) {
         *error = format("cannot open the WSDL %s: %s", wsdl_path, strerror(errno));
@@ -907,6 +908,11 @@ static void read_complex(service_reader *r, xmlNode *node, const pl_type *declar
 int pl_xsd_read_like_service(const char *xml, size_t len, pl_service_read *out)
 {
     memset(out, 0, sizeof *out);
+    char why[512];
+    if (!pl_libxml_load(why, sizeof why)) {
+        out->fault = format("the sandbox cannot read requests: %s", why);
+        return out->fault ? 0 : -1;
+    }
     if (len > MAX_MESSAGE_BYTES || len > (size_t)INT32_MAX) {
         out->fault = format("the message is %zu bytes, more than the %u the sandbox reads", len,
                             MAX_MESSAGE_BYTES);

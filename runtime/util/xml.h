@@ -14,8 +14,7 @@
 
 #include <stdbool.h>
 
-#include <libxml/parser.h>
-#include <libxml/xmlerror.h>
+#include "util/libxml.h"
 
 /* libxml2 2.12 made the error its structured callbacks get const. */
 #if LIBXML_VERSION >= 21200

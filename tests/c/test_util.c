@@ -116,6 +116,7 @@ static void count_parser_error(void *ctx, PL_XML_ERROR *err)
 /* Parses the `len` bytes at `xml` as xsd.c does, stopping at a DOCTYPE; whether it met one. */
 static bool parse_stopping_at_doctype(const char *xml, int len)
 {
+    CHECK(pl_libxml_load(NULL, 0)); /* loaded on first use (util/libxml.h) */
     xmlParserCtxt *ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return false;

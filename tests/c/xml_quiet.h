@@ -25,6 +25,7 @@ static void count_generic(void *ctx, const char *fmt, ...)
 /* From here to xml_quiet_end, messages to the thread's handlers are counted. */
 static inline void xml_quiet_begin(void)
 {
+    CHECK(pl_libxml_load(NULL, 0)); /* loaded on first use: set the handlers of the real one */
     thread_messages = 0;
     xmlSetStructuredErrorFunc(&thread_messages, count_structured);
     xmlSetGenericErrorFunc(&thread_messages, count_generic);

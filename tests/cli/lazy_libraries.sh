@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libmicrohttpd, libedit, SQLite and mimalloc are loaded on first use (runtime/util/dynlib.h): a run
+# libcurl, libxml2, libmicrohttpd, libedit, SQLite and mimalloc are loaded on first use (runtime/util/dynlib.h): a run
 # that needs none of them starts without them, and one that needs a missing one gets a clear
 # error naming the library and its Debian package, never a crash. The libraries are hidden
 # by mounting /dev/null over them in a private mount namespace (unshare), so the test is
@@ -20,6 +20,7 @@ curl=$(lib libcurl.so.4)
 mhd=$(lib libmicrohttpd.so.12)
 edit=$(lib libedit.so.2)
 sqlite=$(lib libsqlite3.so.0)
+xml2=$(lib libxml2.so.2)
 
 # without LIBS... COMMAND...: runs COMMAND with those libraries unreadable; sets rc, out, err
 without() {
@@ -52,7 +53,7 @@ sandbox_without() {
 }
 
 # 1. Scripts that make no HTTP call, start no sandbox and open no REPL need none of them.
-without "$curl" "$mhd" "$edit" "$sqlite" -- "$PERFORMLUA" -e 'local mc = require "performlua"
+without "$curl" "$xml2" "$mhd" "$edit" "$sqlite" -- "$PERFORMLUA" -e 'local mc = require "performlua"
   print(1 + 1, type(mc.EmailSendDefinition), mc.core ~= nil or true)'
 expect_rc 0 "a plain script without the libraries"
 [ "$(head -1 <<<"$out")" = "$(printf '2\tfunction\ttrue')" ] || [ "$(head -1 <<<"$out")" = "$(printf '2\ttable\ttrue')" ] \
@@ -94,6 +95,19 @@ version_without "$sqlite" SQLite libsqlite3.so.0
 # the sandbox keeps its account in SQLite
 sandbox_without "$sqlite" SQLite \
   "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0"
+
+# 7. No libxml2: a script that writes or reads no XML runs; the first encode or decode fails
+#    with an error naming the library and its package, and --version says it is not loaded.
+without "$xml2" -- "$PERFORMLUA" -e 'local core = require "performlua.core"
+  local ok, err = pcall(core.encode, "Retrieve", {RetrieveRequest = {ObjectType = "Send"}})
+  print(ok, err)
+  ok, err = pcall(core.decode, "<x/>")
+  print(ok, err)'
+expect_rc 0 "encode and decode without libxml2"
+[ "$(grep -c "^false	cannot load the shared library libxml2.so.2 for XML (SOAP messages)" <<<"$out")" = 2 ] \
+  || { echo "FAIL: encode and decode without libxml2: $out / $err"; exit 1; }
+has "$out" "install the Debian package libxml2" "no libxml2"
+version_without "$xml2" libxml2 libxml2.so.2
 
 # 6. No mimalloc: nothing fails. The Lua heap is on the C library's malloc (a performance loss
 #    only), and --version says why, with the package to install. Skipped in a build without

@@ -24,10 +24,10 @@
 #include <stdlib.h>
 
 #include <lauxlib.h>
-#include <libxml/xmlerror.h>
 #include <lualib.h>
 
 #include "bind/core.h"
+#include "util/libxml.h"
 
 static lua_State *state;
 static int one_input = LUA_NOREF; /* registry reference to the driver's function */
@@ -145,7 +145,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     one_input = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
-    /* after the driver's require of performlua.core, which initialises libxml2 */
+    /* libxml2 is loaded on first use: load it to watch what it would print */
+    if (!pl_libxml_load(NULL, 0))
+        die(L, "libxml2 could not be loaded");
     xmlSetGenericErrorFunc(NULL, libxml2_printed);
     xmlSetStructuredErrorFunc(NULL, libxml2_reported);
     lua_sethook(L, on_line, LUA_MASKLINE, 0);

@@ -1,0 +1,37 @@
+/* See libxml.h. */
+#define PL_LIBXML_LOADER
+#include "util/libxml.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct pl_libxml_api pl_libxml_api;
+static pl_dynlib libxml_lib = PL_DYNLIB_INIT(PL_XML2_SONAME, PL_XML2_PACKAGE, "XML (SOAP messages)",
+                                             pl_libxml_symbols, &pl_libxml_api);
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void load_and_init(void)
+{
+    /* libxml2's global state is set up once, before any thread (the sandbox's) parses */
+    if (pl_dynlib_load(&libxml_lib, NULL, 0))
+        xmlInitParser();
+}
+
+bool pl_libxml_load(char *why, size_t why_size)
+{
+    pthread_once(&init_once, load_and_init);
+    return pl_dynlib_load(&libxml_lib, why, why_size);
+}
+
+void pl_libxml_version(char *out, size_t size)
+{
+    if (!pl_libxml_load(NULL, 0)) {
+        pl_dynlib_load_or_describe(&libxml_lib, out, size);
+        return;
+    }
+    /* the run-time library's version as digits, e.g. "20914" */
+    long v = strtol(xmlParserVersion, NULL, 10);
+    snprintf(out, size, "%ld.%ld.%ld", v / 10000, (v / 100) % 100, v % 100);
+}
