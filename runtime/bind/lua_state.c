@@ -86,8 +86,10 @@ static void choose_allocator(void)
     }
     bool asked_for_mimalloc = forced && strcmp(forced, "mimalloc") == 0;
     if (forced && *forced && !asked_for_mimalloc)
-        fprintf(stderr, "performlua: PERFORMLUA_ALLOCATOR is \"%s\", which is neither "
-                        "\"mimalloc\" nor \"system\": using the default\n", forced);
+        fprintf(stderr,
+                "performlua: PERFORMLUA_ALLOCATOR is \"%s\", which is neither "
+                "\"mimalloc\" nor \"system\": using the default\n",
+                forced);
 #ifdef PL_HAVE_VALGRIND_H
     /* asked for by name, it is used under valgrind too: callgrind measures it so */
     if (RUNNING_ON_VALGRIND && !asked_for_mimalloc) {

@@ -24,8 +24,8 @@
 #include "bind/lua_state.h"
 #include "cli/flags.h"
 #include "net/http.h"
-#include "util/libxml.h"
 #include "sandbox/server.h"
+#include "util/libxml.h"
 
 #define PROGNAME "performlua"
 #define SANDBOX_HANDLE_KEY "performlua.cli.sandbox"

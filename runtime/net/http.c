@@ -142,11 +142,11 @@ static char global_error[PL_HTTP_ERROR_SIZE];
  * used here (only http and https are allowed), and both call gnutls_global_init themselves
  * when they are. The implicit initialisation (the system's priority file, the random
  * generator, p11-kit's trust modules) cost every process that made a call 0.8 MB of memory
- * and 0.7 M instructions (tests/bench/README.md, "Fifth round"). GnuTLS's constructor skips
- * it when GNUTLS_NO_IMPLICIT_INIT is 1: set for the load only, and only when the user has not
- * set it, so programs this one starts later see the environment it was given. Threads that
- * may read the environment meanwhile (a --sandbox's server, idle until this first call) are
- * safe: the variable is added at the end and removed again, which moves only the
+ * and a million instructions (tests/bench/README.md, "Fifth round"). GnuTLS's constructor
+ * skips it when GNUTLS_NO_IMPLICIT_INIT is 1: set for the load only, and only when the user
+ * has not set it, so programs this one starts later see the environment it was given. Threads
+ * that may read the environment meanwhile (a --sandbox's server, idle until this first call)
+ * are safe: the variable is added at the end and removed again, which moves only the
  * terminating NULL. */
 static void load_curl_without_gnutls_init(void)
 {

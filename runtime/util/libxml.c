@@ -7,8 +7,9 @@
 #include <stdlib.h>
 
 struct pl_libxml_api pl_libxml_api;
-static pl_dynlib libxml_lib = PL_DYNLIB_INIT(PL_XML2_SONAME, PL_XML2_PACKAGE, "XML (SOAP messages)",
-                                             pl_libxml_symbols, &pl_libxml_api);
+static pl_dynlib libxml_lib =
+    PL_DYNLIB_INIT(PL_XML2_SONAME, PL_XML2_PACKAGE, "XML (SOAP messages)", pl_libxml_symbols,
+                   &pl_libxml_api);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 

@@ -32,7 +32,7 @@
 #include "util/dynlib.h"
 
 #if !defined(LIBXML_THREAD_ENABLED) || defined(LIBXML_THREAD_ALLOC_ENABLED)
-#error "util/libxml.h knows libxml2 built with threads and without per-thread allocators (Debian's)"
+#error "util/libxml.h expects libxml2 with threads, without per-thread allocators"
 #endif
 
 /* clang-format off */
