@@ -8,6 +8,11 @@ unset PERFORMLUA_CLIENT_ID PERFORMLUA_CLIENT_SECRET PERFORMLUA_AUTH_URL PERFORML
 unset PERFORMLUA_ACCOUNT_ID PERFORMLUA_SOAP_URL PERFORMLUA_USERNAME PERFORMLUA_PASSWORD
 SCRIPTS="$PERFORMLUA_SOURCE_DIR/scripts"
 work=$(mktemp -d)
+# A run journal of the test's own: the scripts keep one (mc.step), and a shared one let a
+# fresh sandbox that got the port of an old test's sandbox continue that test's unfinished run
+# (the journal knows an account by its address; run 218 of the ASan build's journal was
+# continued so against an account without its copy)
+export XDG_STATE_HOME="$work/state"
 sandbox_pid=
 cleanup() {
   if [ -n "$sandbox_pid" ]; then kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
