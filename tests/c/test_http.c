@@ -469,6 +469,24 @@ static void test_failures(void)
     pl_http_multi_free(m);
 }
 
+/* Polls until `want` transfers have finished, none is left running or `deadline` (now()'s
+ * clock) passes; each answer must be a 200. Returns how many finished. */
+static int collect_ok(pl_http_multi *m, int want, double deadline)
+{
+    char why[PL_HTTP_ERROR_SIZE];
+    int done = 0;
+    while (done < want && pl_http_pending(m) > 0 && now() < deadline) {
+        CHECK(pl_http_poll(m, 1.0, why) == 0);
+        pl_http_response *r;
+        while ((r = pl_http_next_done(m))) {
+            CHECK(r->status == 200);
+            done++;
+            pl_http_response_free(r);
+        }
+    }
+    return done;
+}
+
 static void test_concurrency(void)
 {
     pl_http_multi *m = pl_http_multi_new();
@@ -479,17 +497,7 @@ static void test_concurrency(void)
         CHECK(pl_http_start(m, &req, why) == i + 1);
     }
     CHECK(pl_http_pending(m) == 8);
-    int done = 0;
-    while (done < 8 && now() - t0 < 5) {
-        CHECK(pl_http_poll(m, 1.0, why) == 0);
-        pl_http_response *r;
-        while ((r = pl_http_next_done(m))) {
-            CHECK(r->status == 200);
-            done++;
-            pl_http_response_free(r);
-        }
-    }
-    CHECK(done == 8);
+    CHECK(collect_ok(m, 8, t0 + 5) == 8);
     CHECK(pl_http_pending(m) == 0);
     /* eight 300 ms answers overlap: far less than the 2.4 s they take one after another */
     CHECK(now() - t0 < 1.2);
@@ -573,17 +581,7 @@ static void test_batches_keep_connections(void)
             pl_http_request req = post_x(url("/ok"), 20);
             CHECK(pl_http_start(m, &req, why) > 0);
         }
-        int done = 0;
-        while (done < BATCH && pl_http_pending(m) > 0) {
-            CHECK(pl_http_poll(m, 1.0, why) == 0);
-            pl_http_response *r;
-            while ((r = pl_http_next_done(m))) {
-                CHECK(r->status == 200);
-                done++;
-                pl_http_response_free(r);
-            }
-        }
-        CHECK(done == BATCH);
+        CHECK(collect_ok(m, BATCH, now() + 5) == BATCH);
     }
     /* never more connections than transfers at once (fewer when an answer came before the
      * last transfer of a batch started, and its connection was reused) */
