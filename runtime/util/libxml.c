@@ -12,18 +12,22 @@ static pl_dynlib libxml_lib =
                    &pl_libxml_api);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static bool ready; /* written once inside init_once, read after it */
 
 static void load_and_init(void)
 {
     /* libxml2's global state is set up once, before any thread (the sandbox's) parses */
-    if (pl_dynlib_load(&libxml_lib, NULL, 0))
+    if (pl_dynlib_load(&libxml_lib, NULL, 0)) {
         xmlInitParser();
+        ready = true;
+    }
 }
 
 bool pl_libxml_load(char *why, size_t why_size)
 {
+    /* every encode and decode asks: once loaded, the answer takes no lock */
     pthread_once(&init_once, load_and_init);
-    return pl_dynlib_load(&libxml_lib, why, why_size);
+    return ready || pl_dynlib_load(&libxml_lib, why, why_size);
 }
 
 void pl_libxml_version(char *out, size_t size)
