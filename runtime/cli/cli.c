@@ -25,6 +25,7 @@
 #include "cli/flags.h"
 #include "net/http.h"
 #include "sandbox/server.h"
+#include "util/allocator.h"
 #include "util/libxml.h"
 
 #define PROGNAME "performlua"
@@ -229,7 +230,7 @@ void pl_cli_print_versions(void)
     pl_sandbox_library_version(mhd, sizeof mhd);
     pl_sqlite_library_version(sqlite, sizeof sqlite);
     pl_libxml_version(xml, sizeof xml);
-    pl_lua_allocator_describe(heap, sizeof heap);
+    pl_allocator_describe(heap, sizeof heap);
     printf("performlua %s\n", PERFORMLUA_VERSION);
     printf("%s\n", LUA_COPYRIGHT);
     printf("libcurl %s\n", curl);

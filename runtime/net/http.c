@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "util/allocator.h"
 #include "util/buffer.h"
 #include "util/dynlib.h"
 
@@ -31,7 +32,7 @@
  * parenthesis follows them. */
 /* clang-format off */
 #define CURL_SYMBOLS(X)                                                                        \
-    X(curl_global_init) X(curl_version_info) X(curl_multi_init) X(curl_multi_cleanup)          \
+    X(curl_global_init) X(curl_global_init_mem) X(curl_version_info) X(curl_multi_init) X(curl_multi_cleanup)          \
     X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_socket_action)           \
     X(curl_multi_setopt) X(curl_multi_info_read) X(curl_multi_strerror) X(curl_easy_init)      \
     X(curl_easy_cleanup) X(curl_easy_reset) X(curl_easy_setopt) X(curl_easy_getinfo)           \
@@ -159,12 +160,20 @@ static void load_curl_without_gnutls_init(void)
 
 static void global_init(void)
 {
+    bool earlier = pl_dynlib_in_process(&curl_lib);
     load_curl_without_gnutls_init();
     if (!pl_dynlib_load(&curl_lib, global_error, sizeof global_error)) {
         global_rc = CURLE_FAILED_INIT;
         return;
     }
-    global_rc = curl_api.curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* libcurl's blocks go to the process's allocator for busy heaps (util/allocator.h), unless
+     * the library was in the process before this load (a Lua C module linked with it): blocks
+     * it made already must still find the allocator that made them. */
+    const pl_allocator *a = pl_allocator_get();
+    global_rc = !earlier && a->is_mimalloc ? curl_api.curl_global_init_mem(CURL_GLOBAL_DEFAULT, a->malloc,
+                                                               a->free, a->realloc, a->strdup,
+                                                               a->calloc)
+                               : curl_api.curl_global_init(CURL_GLOBAL_DEFAULT);
     if (global_rc != CURLE_OK)
         snprintf(global_error, sizeof global_error, "could not initialise libcurl (%s)",
                  curl_api.curl_easy_strerror(global_rc));

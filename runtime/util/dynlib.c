@@ -61,3 +61,11 @@ bool pl_dynlib_load_or_describe(pl_dynlib *lib, char *out, size_t size)
     snprintf(out, size, "(not loaded: %s)", why);
     return false;
 }
+
+bool pl_dynlib_in_process(const pl_dynlib *lib)
+{
+    void *handle = dlopen(lib->soname, RTLD_LAZY | RTLD_NOLOAD);
+    if (handle)
+        dlclose(handle);
+    return handle != NULL;
+}

@@ -54,6 +54,10 @@ typedef struct pl_dynlib {
  * package to install. Later calls return the first outcome at once. */
 bool pl_dynlib_load(pl_dynlib *lib, char *why, size_t why_size);
 
+/* Whether the library is in the process already (loaded by another library, or by a Lua C
+ * module): before pl_dynlib_load, whether something other than performlua may have used it. */
+bool pl_dynlib_in_process(const pl_dynlib *lib);
+
 /* pl_dynlib_load for a version line (performlua --version): true when the library is loaded;
  * otherwise false with "(not loaded: <why>)" in `out` (size bytes). */
 bool pl_dynlib_load_or_describe(pl_dynlib *lib, char *out, size_t size);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/allocator.h"
+
 struct pl_libxml_api pl_libxml_api;
 static pl_dynlib libxml_lib =
     PL_DYNLIB_INIT(PL_XML2_SONAME, PL_XML2_PACKAGE, "XML (SOAP messages)", pl_libxml_symbols,
@@ -16,8 +18,15 @@ static bool ready; /* written once inside init_once, read after it */
 
 static void load_and_init(void)
 {
+    /* libxml2's blocks go to the process's allocator for busy heaps (util/allocator.h), unless
+     * the library was in the process before this load (a Lua C module linked with it): blocks
+     * it made already must still find the allocator that made them. */
+    bool earlier = pl_dynlib_in_process(&libxml_lib);
     /* libxml2's global state is set up once, before any thread (the sandbox's) parses */
     if (pl_dynlib_load(&libxml_lib, NULL, 0)) {
+        const pl_allocator *a = pl_allocator_get();
+        if (!earlier && a->is_mimalloc)
+            xmlMemSetup(a->free, a->malloc, a->realloc, a->strdup);
         xmlInitParser();
         ready = true;
     }

@@ -37,7 +37,7 @@
 
 /* clang-format off */
 #define PL_LIBXML_SYMBOLS(X)                                                                   \
-    X(xmlInitParser) X(xmlCreatePushParserCtxt) X(xmlNewParserCtxt) X(xmlFreeParserCtxt)     \
+    X(xmlInitParser) X(xmlMemSetup) X(xmlCreatePushParserCtxt) X(xmlNewParserCtxt) X(xmlFreeParserCtxt)     \
     X(xmlCtxtUseOptions) X(xmlParseChunk) X(xmlStopParser) X(xmlCtxtReadMemory)              \
     X(xmlCtxtReadFile) X(xmlReadFile) X(xmlDetectCharEncoding) X(xmlGetLastError)            \
     X(xmlSetStructuredErrorFunc) X(xmlSetGenericErrorFunc) X(__xmlGenericError)              \
@@ -81,6 +81,7 @@ void pl_libxml_version(char *out, size_t size);
  * names too. */
 /* clang-format off */
 #define xmlInitParser pl_libxml_api.xmlInitParser
+#define xmlMemSetup pl_libxml_api.xmlMemSetup
 #define xmlCreatePushParserCtxt pl_libxml_api.xmlCreatePushParserCtxt
 #define xmlNewParserCtxt pl_libxml_api.xmlNewParserCtxt
 #define xmlFreeParserCtxt pl_libxml_api.xmlFreeParserCtxt

@@ -26,8 +26,9 @@ expect_line "-v libxml2" 'libxml2 [0-9]+\.[0-9]+\.[0-9]+' "$out"
 expect_line "-v libmicrohttpd" 'libmicrohttpd [0-9.]+' "$out"
 expect_line "-v jansson" 'jansson [0-9.]+' "$out"
 expect_line "-v SQLite" 'SQLite 3\.[0-9]+\.[0-9]+' "$out"
-# the Lua heap's allocator: mimalloc, or why not (tests/cli/lua_heap.sh covers the choice)
-expect_line "-v mimalloc" 'mimalloc ([0-9]+\.[0-9]+\.[0-9]+ \(the Lua heap\)|\(not used: .+\))' "$out"
+# the allocator of the Lua heap, libxml2 and libcurl: mimalloc, or why not (tests/cli/lua_heap.sh
+# covers the choice)
+expect_line "-v mimalloc" 'mimalloc ([0-9]+\.[0-9]+\.[0-9]+ \(the Lua heap, libxml2, libcurl\)|\(not used: .+\))' "$out"
 # the performlua line carries the version the Lua side reports
 version=$("$PERFORMLUA" -e 'io.write(require("performlua").VERSION)')
 check "-v matches mc.VERSION" "performlua $version" "$(head -1 <<<"$out")"

@@ -109,10 +109,11 @@ expect_rc 0 "encode and decode without libxml2"
 has "$out" "install the Debian package libxml2" "no libxml2"
 version_without "$xml2" libxml2 libxml2.so.2
 
-# 6. No mimalloc: nothing fails. The Lua heap is on the C library's malloc (a performance loss
-#    only), and --version says why, with the package to install. Skipped in a build without
-#    mimalloc (its header missing, or a sanitizer build), whose --version says so instead.
-if "$PERFORMLUA" -v | grep -q '^mimalloc [0-9.]* (the Lua heap)$'; then
+# 6. No mimalloc: nothing fails. The Lua heap, libxml2 and libcurl are on the C library's
+#    malloc (a performance loss only), and --version says why, with the package to install.
+#    Skipped in a build without mimalloc (its header missing, or a sanitizer build), whose
+#    --version says so instead.
+if "$PERFORMLUA" -v | grep -q '^mimalloc [0-9.]* (the Lua heap, libxml2, libcurl)$'; then
   mimalloc=$(lib libmimalloc.so.2)
   without "$mimalloc" -- "$PERFORMLUA" --sandbox -e 'local mc = require "performlua"
     local r = mc.connect():retrieve("Send", {"ID"})
@@ -121,9 +122,9 @@ if "$PERFORMLUA" -v | grep -q '^mimalloc [0-9.]* (the Lua heap)$'; then
   [ "$out" = "$(printf 'true\ttrue')" ] || { echo "FAIL: a call without mimalloc: $out / $err"; exit 1; }
   without "$mimalloc" -- "$PERFORMLUA" --version
   expect_rc 0 "--version without mimalloc"
-  has "$out" "mimalloc (not used: cannot load the shared library libmimalloc.so.2 for the Lua heap" \
+  has "$out" "mimalloc (not used: cannot load the shared library libmimalloc.so.2 for the Lua heap, libxml2 and libcurl" \
     "--version without mimalloc"
-  has "$out" "install the Debian package libmimalloc2.0; the Lua heap is on the C library's malloc)" \
+  has "$out" "install the Debian package libmimalloc2.0; the Lua heap, libxml2 and libcurl are on the C library's malloc)" \
     "--version without mimalloc"
 fi
 echo "lazy libraries: none needed to start; each missing one is named with its package"

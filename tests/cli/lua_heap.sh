@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Lua states performlua makes (runtime/bind/lua_state.c): which allocator serves the Lua
-# heap and how --version names it, PERFORMLUA_ALLOCATOR, and the panic and warning handlers a
-# state gets (lauxlib's behaviour: warnings off until -W or warn("@on")).
+# heap, libxml2 and libcurl (runtime/util/allocator.c; tests/c/test_allocator.c checks the
+# libraries' blocks) and how --version names it, PERFORMLUA_ALLOCATOR, and the panic and
+# warning handlers a state gets (lauxlib's behaviour: warnings off until -W or warn("@on")).
 set -euo pipefail
 : "${PERFORMLUA:?PERFORMLUA must name the performlua binary}"
 unset LUA_INIT LUA_INIT_5_4 PERFORMLUA_ALLOCATOR
@@ -20,15 +21,15 @@ heap_line() { "$@" -v | tail -1; }
 #    header, says so), and the same choice for the sandbox's account in the same process.
 default=$(heap_line "$PERFORMLUA")
 case "$default" in
-  "mimalloc "[0-9]*" (the Lua heap)") built_with=1 ;;
-  "mimalloc (not used: built without it; the Lua heap is on the C library's malloc)") built_with=0 ;;
+  "mimalloc "[0-9]*" (the Lua heap, libxml2, libcurl)") built_with=1 ;;
+  "mimalloc (not used: built without it; the Lua heap, libxml2 and libcurl are on the C library's malloc)") built_with=0 ;;
   *) echo "FAIL: unexpected allocator line: $default"; exit 1 ;;
 esac
 
-# 2. PERFORMLUA_ALLOCATOR=system puts the Lua heap on the C library's malloc, and says why;
+# 2. PERFORMLUA_ALLOCATOR=system puts them on the C library's malloc, and says why;
 #    "mimalloc" is the default spelled out; anything else is named on stderr and ignored.
 check "PERFORMLUA_ALLOCATOR=system" \
-  "mimalloc (not used: PERFORMLUA_ALLOCATOR=system; the Lua heap is on the C library's malloc)" \
+  "mimalloc (not used: PERFORMLUA_ALLOCATOR=system; the Lua heap, libxml2 and libcurl are on the C library's malloc)" \
   "$(PERFORMLUA_ALLOCATOR=system heap_line "$PERFORMLUA")"
 check "PERFORMLUA_ALLOCATOR=mimalloc" "$default" "$(PERFORMLUA_ALLOCATOR=mimalloc heap_line "$PERFORMLUA")"
 run env PERFORMLUA_ALLOCATOR=jemalloc "$PERFORMLUA" -e 'print("ran")'
@@ -70,5 +71,5 @@ check "warnings with -W" "$(printf 'Lua warning: one line\nLua warning: again')"
 run "$PERFORMLUA" -e 'warn("@on") warn("@unknown") warn("shown")'
 check "warn(\"@on\") in a script" "Lua warning: shown" "$err"
 
-[ "$built_with" = 1 ] && echo "lua heap: mimalloc by default, the C library's on request" \
-                      || echo "lua heap: built without mimalloc; the C library's malloc"
+[ "$built_with" = 1 ] && echo "allocator: mimalloc by default, the C library's on request" \
+                      || echo "allocator: built without mimalloc; the C library's malloc"
