@@ -101,11 +101,14 @@ typedef struct field_cache_entry {
 /* How big the last table made for a key came out: an object's keys by its type, a wrapper's
  * items by its declaration (both the model's, stable pointers). A page repeats one shape
  * 2,500 times; a table made at its final size is never grown (each growth a rehash or a
- * realloc and copy), and an APIProperty takes 2 hash slots instead of 4. */
+ * realloc and copy), and an APIProperty takes 2 hash slots instead of 4. Kept per thread from
+ * one decode to the next (the sandbox's threads decode too): a loop of calls gets the same
+ * answer's shape again, whose dozen tables were otherwise grown on every call. */
 typedef struct size_hint {
-    const void *key;
+    const void *key; /* NULL: unused */
     int size;
 } size_hint;
+static _Thread_local size_hint size_hints[SIZE_HINTS];
 
 /* What the SAX callbacks saw, applied to the Lua tables once xmlParseChunk returns. */
 typedef enum event_kind {
@@ -164,7 +167,6 @@ typedef struct decoder {
     /* which cache entries hold an answer: the names are the parser's dictionary's, new with
      * every decode, so the cache starts empty each time (a bit each, not 12 KB zeroed) */
     uint64_t cache_valid[FIELD_CACHE_SIZE / 64];
-    uint64_t hints_valid;       /* which size_hints entries were written by this decode */
     /* the last xsi:type looked up in the model and what it named (NULL: unknown): a page
      * names the same two types 15,000 times */
     char last_type[128];
@@ -178,7 +180,6 @@ typedef struct decoder {
     size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
     frame frames[PL_DECODE_MAX_DEPTH + 2];
     field_cache_entry cache[FIELD_CACHE_SIZE];
-    size_hint hints[SIZE_HINTS];
 } decoder;
 
 #define DECODER_ZEROED offsetof(decoder, ns_marks)
@@ -510,29 +511,26 @@ static const pl_element *field_of(decoder *d, const pl_type *t, const char *name
 }
 
 /* The size the last table for `key` came out (see size_hint), or `fallback`. */
-static int size_hint_of(const decoder *d, const void *key, int fallback)
+static int size_hint_of(const void *key, int fallback)
 {
-    size_t i = ((uintptr_t)key >> 4) % SIZE_HINTS;
-    if ((d->hints_valid >> i & 1) && d->hints[i].key == key)
-        return d->hints[i].size;
-    return fallback;
+    const size_hint *h = &size_hints[((uintptr_t)key >> 4) % SIZE_HINTS];
+    return key && h->key == key ? h->size : fallback;
 }
 
-static void remember_size(decoder *d, const void *key, lua_Integer size)
+static void remember_size(const void *key, lua_Integer size)
 {
     if (!key)
         return;
-    size_t i = ((uintptr_t)key >> 4) % SIZE_HINTS;
-    d->hints_valid |= (uint64_t)1 << i;
-    d->hints[i].key = key;
-    d->hints[i].size = size < 64 ? (int)size : 64; /* a hint, not a promise: bounded */
+    size_hint *h = &size_hints[((uintptr_t)key >> 4) % SIZE_HINTS];
+    h->key = key;
+    h->size = size < 64 ? (int)size : 64; /* a hint, not a promise: bounded */
 }
 
 /* A new object table of type `t` (its fields' names; NULL: none known). */
-static void new_object_table(lua_State *L, const decoder *d, const pl_type *t)
+static void new_object_table(lua_State *L, const pl_type *t)
 {
     int fallback = t && t->n_wire_fields > 0 && t->n_wire_fields < 4 ? t->n_wire_fields : 4;
-    lua_createtable(L, 0, t ? size_hint_of(d, t, fallback) : 4);
+    lua_createtable(L, 0, t ? size_hint_of(t, fallback) : 4);
 }
 
 /* The model's type named by an xsi:type (local part), or NULL. */
@@ -687,7 +685,7 @@ static frame *open_object(lua_State *L, decoder *d, int base, frame *p, const pl
                           const char *type_name)
 {
     luaL_checkstack(L, 6, "decoding");
-    new_object_table(L, d, lookup);
+    new_object_table(L, lookup);
     if (known) {
         push_type_metatable(L, d, base, known);
         lua_setmetatable(L, -2);
@@ -873,7 +871,7 @@ static void start_value(lua_State *L, decoder *d, int base, const char *name, co
     }
     if (wrapper) {
         luaL_checkstack(L, 6, "decoding");
-        lua_createtable(L, size_hint_of(d, decl, 4), 0);
+        lua_createtable(L, size_hint_of(decl, 4), 0);
         push_table_frame(L, d, p, F_ARRAY, NULL, decl, name);
         return;
     }
@@ -1033,7 +1031,7 @@ static void on_end(lua_State *L, decoder *d, int base)
         if (f->pass) {
             d->frames[d->depth - 1].count = f->count; /* it stored into the parent's table */
         } else {
-            remember_size(d, f->kind == F_ARRAY ? (const void *)f->decl : (const void *)f->type,
+            remember_size(f->kind == F_ARRAY ? (const void *)f->decl : (const void *)f->type,
                           f->count);
             lua_settop(L, f->slot - 1);
         }
@@ -1152,7 +1150,7 @@ static int raise_fault(lua_State *L, int base)
 /* Pushes the fixed slots (base + SLOT_HEADER .. SLOT_MT + METATABLE_CACHE - 1). */
 static void push_slots(lua_State *L)
 {
-    lua_newtable(L); /* SLOT_HEADER */
+    lua_createtable(L, 0, 4); /* SLOT_HEADER: WS-Addressing's Action, MessageID, To; Security */
     lua_pushnil(L);  /* SLOT_BODY */
     lua_pushnil(L);  /* SLOT_ELEMENT */
     lua_pushnil(L);  /* SLOT_FAULT */

@@ -84,11 +84,15 @@ static double opt_number_field(lua_State *L, int t, const char *name, double dfl
  * and returns a NULL-terminated pointer array owned by a userdata pushed above it. */
 static const char **collect_headers(lua_State *L, int req)
 {
-    lua_newtable(L);
+    int type = lua_getfield(L, req, "headers");
+    if (type != LUA_TTABLE && type != LUA_TNIL)
+        luaL_error(L, "http request field 'headers' must be a table");
+    int h = lua_gettop(L);
+    /* sized for a list of lines, as transport.lua gives: no table grows on every call */
+    lua_createtable(L, type == LUA_TTABLE ? (int)lua_rawlen(L, h) : 0, 0);
     int lines = lua_gettop(L);
     int n = 0;
-    if (lua_getfield(L, req, "headers") == LUA_TTABLE) {
-        int h = lua_gettop(L);
+    if (type == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, h)) {
             if (lua_type(L, -2) == LUA_TNUMBER) {
@@ -106,10 +110,9 @@ static const char **collect_headers(lua_State *L, int req)
             lua_rawseti(L, lines, ++n);
             lua_pop(L, 1);
         }
-    } else if (!lua_isnil(L, -1)) {
-        luaL_error(L, "http request field 'headers' must be a table");
     }
-    lua_pop(L, 1);
+    lua_remove(L, h);
+    lines = lua_gettop(L);
     const char **ptrs = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, lines, i);
@@ -251,7 +254,7 @@ static int l_poll(lua_State *L)
     char why[PL_HTTP_ERROR_SIZE] = "";
     if (pl_http_poll(box->m, timeout, why) != 0)
         return pl_error_raisef(L, "transport", "%s", why);
-    lua_newtable(L);
+    lua_createtable(L, 1, 0); /* one answer, mostly */
     int list = lua_gettop(L);
     /* each response taken out of the transport is owned while its table is built */
     pl_http_response **r =
