@@ -191,8 +191,11 @@ local function split_options(options, what)
 end
 
 local function slice(list, from, to)
+  to = math.min(to, #list)
+  -- a chunk of the usual size is made at its size (a constructor), not grown item by item
+  if to - from < 256 then return {table.unpack(list, from, to)} end
   local out = {}
-  for i = from, math.min(to, #list) do out[#out + 1] = list[i] end
+  for i = from, to do out[#out + 1] = list[i] end
   return out
 end
 
@@ -207,8 +210,7 @@ local function make_result(op, answer, inputs, results_field, item_name)
   if inputs then results = result.order_by_ordinal(results, #inputs) end
   local r = result.new{operation = op, OverallStatus = body.OverallStatus,
     OverallStatusMessage = body.OverallStatusMessage, RequestID = body.RequestID,
-    Results = results, inputs = inputs, rows = ROWS[op]}
-  r.correlation_id = answer.correlation_id
+    Results = results, inputs = inputs, rows = ROWS[op], correlation_id = answer.correlation_id}
   -- other members of the answer (VersionInfo, ObjectDefinition, ...) are kept under their names
   if type(body) == "table" then
     for k, v in pairs(body) do
@@ -226,8 +228,13 @@ local function chunked(c, op, inputs, control, build)
   if math.type(size) ~= "integer" or size < 1 then
     usage(op .. ": chunk_size must be an integer >= 1")
   end
-  local chunks = {}
-  for from = 1, #inputs, size do chunks[#chunks + 1] = slice(inputs, from, from + size - 1) end
+  local chunks
+  if #inputs <= size then
+    chunks = {slice(inputs, 1, #inputs)}
+  else
+    chunks = {}
+    for from = 1, #inputs, size do chunks[#chunks + 1] = slice(inputs, from, from + size - 1) end
+  end
   if #chunks > 1 then
     -- A mistake in object 55 must not surface after objects 1-50 were created: every chunk is
     -- encoded (without credentials) before the first is sent.

@@ -98,6 +98,7 @@ end
 --- Puts results in input order by OrdinalID when every result carries a distinct one in range.
 function M.order_by_ordinal(results, n_inputs)
   if #results == 0 or #results ~= n_inputs then return results end
+  if n_inputs == 1 then return results end -- in order whatever its OrdinalID says
   local ordered, seen = {}, {}
   for _, res in ipairs(results) do
     local o = ordinal(res)
@@ -112,16 +113,14 @@ end
 --- inputs (array matching Results by position), more, rows (Results are data rows, as for
 --- Retrieve: their own StatusCode fields say nothing about the call).
 function M.new(fields)
-  local r = setmetatable({}, Result)
-  r.operation = fields.operation
-  r.OverallStatus = fields.OverallStatus
-  r.OverallStatusMessage = fields.OverallStatusMessage
-  r.RequestID = fields.RequestID
-  r.RequestIDs = fields.RequestIDs or (fields.RequestID and {fields.RequestID} or {})
-  r.Results = fields.Results or {}
-  r.more = fields.more or false
-  M.set_internal(r, "inputs", fields.inputs)
-  M.set_internal(r, "rows", fields.rows)
+  -- one constructor: the table is made with room for these and what callers add (ok,
+  -- correlation_id, action, ...), not grown field by field on every call
+  local r = setmetatable({operation = fields.operation, OverallStatus = fields.OverallStatus,
+    OverallStatusMessage = fields.OverallStatusMessage, RequestID = fields.RequestID,
+    RequestIDs = fields.RequestIDs or (fields.RequestID and {fields.RequestID} or {}),
+    Results = fields.Results or {}, more = fields.more or false, ok = false,
+    correlation_id = fields.correlation_id}, Result)
+  internals[r] = {inputs = fields.inputs, rows = fields.rows}
   -- every result knows the input it answers (errors() and c:wait use it)
   if fields.inputs then
     for i, res in ipairs(r.Results) do

@@ -94,7 +94,9 @@ local function classify(c, op, url, resp, idempotent, correlation_id, token, dec
   local ok, body, element, header = pcall(core.decode, resp.body, decode_opts)
   local expected = RESPONSE_ELEMENT[op]
   if ok and (expected == nil or element == expected) then
-    return {body = body, element = element, header = header, status = resp.status}
+    -- call_once adds these two: made with them, the table is never grown
+    return {body = body, element = element, header = header, status = resp.status,
+      correlation_id = correlation_id, attempts = 0}
   end
   local err = body
   if ok then
