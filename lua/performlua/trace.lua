@@ -125,10 +125,40 @@ end
 --- (only a secret with whitespace could be formed), and bytes of non-ASCII secrets in a
 --- re-encoded document. Any of those, or any secret found in the raw bytes: true.
 local ASCII_COMPATIBLE = {["utf-8"] = true, ["us-ascii"] = true, ["ascii"] = true}
+
+-- Answers of an account repeat a few XML declarations and secrets (the client secret, the
+-- token until it is refreshed): what a pattern found in each is kept, not matched again on
+-- every answer (an access token is hundreds of bytes, each byte a step of the pattern). Bounded:
+-- emptied when full, as tokens come and go.
+local MEMO_LIMIT = 64
+local function memo(judge)
+  local known_answers, n = {}, 0
+  return function(s)
+    local v = known_answers[s]
+    if v == nil then
+      v = judge(s)
+      if n >= MEMO_LIMIT then known_answers, n = {}, 0 end
+      known_answers[s], n = v, n + 1
+    end
+    return v
+  end
+end
+
+-- Whether the string is all printable ASCII, without spaces.
+local plain_printable = memo(function(s) return s:find("[^\33-\126]") == nil end)
+
+-- Whether an XML declaration's inside (version="1.0" encoding="...") names an encoding that is
+-- not ASCII's superset (the raw bytes then are not the decoded text).
+local declares_other_encoding = memo(function(decl)
+  local enc = decl:match("encoding%s*=%s*[\"']([^\"']*)[\"']")
+  return enc ~= nil and not ASCII_COMPATIBLE[enc:lower()]
+end)
+
 -- Whether the secret s (as all_secrets would keep it: a string of 4 bytes or more) could be
 -- in raw: found there as it is, or not plain printable ASCII (so it could be there escaped).
 local function secret_may_be_in(raw, s)
-  return type(s) == "string" and #s >= 4 and (s:find("[^\33-\126]") or raw:find(s, 1, true))
+  return type(s) == "string" and #s >= 4
+    and (not plain_printable(s) or raw:find(s, 1, true) ~= nil)
 end
 
 -- Whether markup `<` .. c (c: "!" or "?") starts at or after byte `from` of raw. Found by c,
@@ -155,15 +185,13 @@ function M.answer_may_hold(raw, secrets)
   if raw:find("&", 1, true) or raw:find("\0", 1, true) or markup_after(raw, "!", 1) then
     return true
   end
-  local body_at = raw:find("^\239\187\191") and 4 or 1 -- after a UTF-8 byte order mark
-  if raw:find("^<%?xml", body_at) then
-    local decl = raw:match("^<%?xml(.-)%?>", body_at)
-    if not decl then return true end
-    local enc = decl:match("encoding%s*=%s*[\"']([^\"']*)[\"']")
-    if enc and not ASCII_COMPATIBLE[enc:lower()] then
-      return true
-    end
-    body_at = body_at + #decl + 7
+  local body_at = raw:sub(1, 3) == "\239\187\191" and 4 or 1 -- after a UTF-8 byte order mark
+  if raw:sub(body_at, body_at + 4) == "<?xml" then
+    local close = raw:find("?>", body_at + 5, true)
+    if not close then return true end
+    local decl = raw:sub(body_at + 5, close - 1)
+    if declares_other_encoding(decl) then return true end
+    body_at = close + 2
   end
   if markup_after(raw, "?", body_at) then return true end
   -- Whether any secret could be in it: every secret is checked, so neither the de-duplicated

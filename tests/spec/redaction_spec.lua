@@ -239,6 +239,24 @@ describe("redaction of every field", function()
     assert.are.equal("nothing secret here", r.Results[1].StatusMessage)
   end)
 
+  it("judges each declaration and secret the same however many came before", function()
+    -- what answer_may_hold learnt of a declaration or a secret is kept, a bounded number: past
+    -- the bound, answers are judged as the first time
+    local clean = answer_with("nothing secret here")
+    for round = 1, 3 do
+      for i = 1, 100 do
+        local other = clean:gsub('encoding="[^"]*"', 'encoding="X-CODE-' .. i .. '"')
+        local spaced = clean:gsub('%?>', string.rep(" ", i % 7) .. "?>", 1)
+        assert.is_true(trace.answer_may_hold(other, {TOKEN}), "round " .. round .. ", " .. i)
+        assert.is_false(trace.answer_may_hold(spaced, {"tok-" .. i .. "-abc"}))
+        assert.is_true(trace.answer_may_hold(spaced, {"tok " .. i})) -- a space: may be escaped
+        assert.is_true(trace.answer_may_hold(answer_with("tok-" .. i .. "-abc"),
+          {"tok-" .. i .. "-abc"}))
+      end
+    end
+    assert.is_true(trace.answer_may_hold('<?xml version="1.0" encoding="UTF-8"', {TOKEN}))
+  end)
+
   it("checks each answer against the client's secrets, the token of the moment included", function()
     -- transport reads a list kept until the token changes (auth:secret_list), not a copy per
     -- call: after a rejected token, the list names the new one and no longer the old
