@@ -36,7 +36,9 @@
  * the text buffers belong to a to-be-closed userdata: an error raised at any point (including
  * out-of-memory in Lua) frees them. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,10 +95,34 @@ typedef struct frame {
 } frame;
 
 typedef struct field_cache_entry {
+    uint64_t parser; /* the serial of the parser whose dictionary interned `name` (0: empty) */
     const pl_type *type;
     const char *name;
     const pl_element *decl;
 } field_cache_entry;
+
+/* The push parser, kept per thread from one decode to the next (the sandbox's threads decode
+ * too) with the answers of field_of. A loop of calls made and freed a parser each time (its
+ * dictionary, stacks and buffers: 6,000 of a Perform's instructions) and looked every field
+ * name up in the model again, 80 string comparisons a Perform, since the names were the new
+ * dictionary's. A decode takes the idle parser (a nested decode, from a hook, makes its own)
+ * and gives it back reset; one whose dictionary grew past PARSER_KEPT_NAMES names (an answer
+ * that invents names) is freed instead. Cache entries name the parser by a serial, never
+ * reused in the process (a sandbox's decoder may be closed on another thread than the one it
+ * parsed on): a name's address is only compared while its dictionary lives. A thread that
+ * ends frees its idle parser (a thread key's destructor). */
+#define PARSER_KEPT_NAMES 4096
+typedef struct kept_parser {
+    xmlParserCtxtPtr idle;
+    uint64_t idle_serial;
+    bool freed_at_exit; /* the thread key holds this thread's kept_parser */
+    field_cache_entry fields[FIELD_CACHE_SIZE];
+} kept_parser;
+static _Thread_local kept_parser kept;
+static atomic_uint_least64_t last_parser_serial;
+static pthread_key_t kept_key;
+static pthread_once_t kept_key_once = PTHREAD_ONCE_INIT;
+static bool kept_key_made;
 
 /* How big the last table made for a key came out: an object's keys by its type, a wrapper's
  * items by its declaration (both the model's, stable pointers). A page repeats one shape
@@ -136,6 +162,7 @@ typedef struct ns_binding {
 
 typedef struct decoder {
     xmlParserCtxtPtr ctxt;
+    uint64_t ctxt_serial;       /* its serial (kept_parser) */
     /* filled by the SAX callbacks while a chunk is parsed, emptied when it is applied */
     event *events;
     size_t n_events, cap_events;
@@ -164,9 +191,6 @@ typedef struct decoder {
     const pl_type *property_type; /* APIProperty */
     int row_columns;              /* the last row's size: the next row's table is made so */
     int row_filled;               /* columns stored into the open row */
-    /* which cache entries hold an answer: the names are the parser's dictionary's, new with
-     * every decode, so the cache starts empty each time (a bit each, not 12 KB zeroed) */
-    uint64_t cache_valid[FIELD_CACHE_SIZE / 64];
     /* the last xsi:type looked up in the model and what it named (NULL: unknown): a page
      * names the same two types 15,000 times */
     char last_type[128];
@@ -175,11 +199,9 @@ typedef struct decoder {
     int mt_next;                              /* the entry replaced next */
     /* Everything above is zeroed for each decode; the arrays below are not (18 KB a call
      * were): a frame and a namespace mark are written whole when pushed, before anything
-     * reads them (frames[0], the document's level, is set by decoder_reset), and a cache
-     * entry is read only when its bit in cache_valid says it was written. */
+     * reads them (frames[0], the document's level, is set by decoder_reset). */
     size_t ns_marks[PL_DECODE_MAX_DEPTH + 2]; /* n_ns before each open element's own */
     frame frames[PL_DECODE_MAX_DEPTH + 2];
-    field_cache_entry cache[FIELD_CACHE_SIZE];
 } decoder;
 
 #define DECODER_ZEROED offsetof(decoder, ns_marks)
@@ -196,6 +218,65 @@ enum {
     SLOT_MT /* and the METATABLE_CACHE - 1 after it: the metatables of decoder.mt_types */
 };
 
+/* ---- the parser kept between decodes (kept_parser) ---- */
+
+/* The idle parser reset for a new document whose first `size` bytes are `chunk`, or a new
+ * one; NULL out of memory. The SAX handlers are set when a parser is made: they never change. */
+static xmlParserCtxtPtr take_parser(const xmlSAXHandler *sax, const char *chunk, int size,
+                                    uint64_t *serial)
+{
+    xmlParserCtxtPtr ctxt = kept.idle;
+    kept.idle = NULL;
+    if (ctxt && xmlCtxtResetPush(ctxt, chunk, size, NULL, NULL) == 0) {
+        ctxt->progressive = 0; /* as a new parser's: xmlCtxtReset leaves the last document's */
+        *serial = kept.idle_serial;
+        return ctxt;
+    }
+    if (ctxt)
+        xmlFreeParserCtxt(ctxt);
+    ctxt = xmlCreatePushParserCtxt((xmlSAXHandler *)sax, NULL, chunk, size, NULL);
+    *serial = atomic_fetch_add(&last_parser_serial, 1) + 1;
+    return ctxt;
+}
+
+/* Only a parser that read a whole document cleanly is kept: xmlCtxtReset leaves the namespace
+ * stack and a DOCTYPE's name of a document that stopped half way. */
+static void free_idle_parser(void *arg)
+{
+    kept_parser *k = arg;
+    if (k->idle)
+        xmlFreeParserCtxt(k->idle);
+    k->idle = NULL;
+}
+
+static void make_kept_key(void)
+{
+    kept_key_made = pthread_key_create(&kept_key, free_idle_parser) == 0;
+}
+
+/* True when this thread's idle parser will be freed when the thread ends. */
+static bool freed_at_exit(void)
+{
+    if (!kept.freed_at_exit) {
+        pthread_once(&kept_key_once, make_kept_key);
+        kept.freed_at_exit = kept_key_made && pthread_setspecific(kept_key, &kept) == 0;
+    }
+    return kept.freed_at_exit;
+}
+
+static void give_parser_back(xmlParserCtxtPtr ctxt, uint64_t serial)
+{
+    bool clean = ctxt->instate == XML_PARSER_EOF && ctxt->wellFormed &&
+                 ctxt->errNo == XML_ERR_OK && ctxt->nsNr == 0 && !ctxt->intSubName;
+    if (kept.idle || !clean || !ctxt->dict || xmlDictSize(ctxt->dict) > PARSER_KEPT_NAMES ||
+        !freed_at_exit()) {
+        xmlFreeParserCtxt(ctxt);
+        return;
+    }
+    kept.idle = ctxt;
+    kept.idle_serial = serial;
+}
+
 /* ---- ownership ---- */
 
 static void decoder_release(decoder *d)
@@ -205,7 +286,7 @@ static void decoder_release(decoder *d)
         d->handler_set = false;
     }
     if (d->ctxt)
-        xmlFreeParserCtxt(d->ctxt);
+        give_parser_back(d->ctxt, d->ctxt_serial);
     d->ctxt = NULL;
     free(d->events);
     d->events = NULL;
@@ -498,15 +579,10 @@ static const pl_element *field_of(decoder *d, const pl_type *t, const char *name
     if (!t)
         return NULL;
     uintptr_t h = ((uintptr_t)t >> 4) ^ ((uintptr_t)name >> 3) ^ ((uintptr_t)name >> 11);
-    size_t i = h % FIELD_CACHE_SIZE;
-    field_cache_entry *e = &d->cache[i];
-    uint64_t bit = (uint64_t)1 << (i % 64);
-    if ((d->cache_valid[i / 64] & bit) && e->type == t && e->name == name)
+    field_cache_entry *e = &kept.fields[h % FIELD_CACHE_SIZE];
+    if (e->parser == d->ctxt_serial && e->type == t && e->name == name)
         return e->decl;
-    d->cache_valid[i / 64] |= bit;
-    e->type = t;
-    e->name = name;
-    e->decl = pl_type_field(t, name);
+    *e = (field_cache_entry){d->ctxt_serial, t, name, pl_type_field(t, name)};
     return e->decl;
 }
 
@@ -1184,7 +1260,7 @@ static bool parse(lua_State *L, decoder *d, int base, const char *xml, size_t le
      * detect the encoding, then the rest in chunks. */
     const int total = (int)len; /* pl_soap_precheck refused more than INT_MAX */
     int at = total < 4 ? total : 4;
-    d->ctxt = xmlCreatePushParserCtxt(&sax, NULL, xml, at, NULL);
+    d->ctxt = take_parser(&sax, xml, at, &d->ctxt_serial);
     if (!d->ctxt)
         return luaL_error(L, "not enough memory for the XML parser");
     d->ctxt->_private = d;

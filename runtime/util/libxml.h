@@ -37,12 +37,12 @@
 
 /* clang-format off */
 #define PL_LIBXML_SYMBOLS(X)                                                                   \
-    X(xmlInitParser) X(xmlMemSetup) X(xmlCreatePushParserCtxt) X(xmlNewParserCtxt) X(xmlFreeParserCtxt)     \
+    X(xmlInitParser) X(xmlMemSetup) X(xmlCreatePushParserCtxt) X(xmlCtxtResetPush) X(xmlNewParserCtxt) X(xmlFreeParserCtxt)     \
     X(xmlCtxtUseOptions) X(xmlParseChunk) X(xmlStopParser) X(xmlCtxtReadMemory)              \
     X(xmlCtxtReadFile) X(xmlReadFile) X(xmlDetectCharEncoding) X(xmlGetLastError)            \
     X(xmlSetStructuredErrorFunc) X(xmlSetGenericErrorFunc) X(__xmlGenericError)              \
     X(__xmlGenericErrorContext) X(__xmlStructuredError) X(__xmlStructuredErrorContext)       \
-    X(__xmlParserVersion) X(xmlFree) X(xmlStrEqual) X(xmlStrndup)                            \
+    X(__xmlParserVersion) X(xmlFree) X(xmlStrEqual) X(xmlStrndup) X(xmlDictSize)                            \
     X(xmlNewDoc) X(xmlFreeDoc) X(xmlDocGetRootElement) X(xmlDocSetRootElement)               \
     X(xmlDocCopyNode) X(xmlNewChild) X(xmlUnlinkNode) X(xmlFreeNode) X(xmlNewNs)             \
     X(xmlSearchNs) X(xmlNewProp) X(xmlHasProp) X(xmlGetProp) X(xmlGetNsProp)                 \
@@ -83,6 +83,8 @@ void pl_libxml_version(char *out, size_t size);
 #define xmlInitParser pl_libxml_api.xmlInitParser
 #define xmlMemSetup pl_libxml_api.xmlMemSetup
 #define xmlCreatePushParserCtxt pl_libxml_api.xmlCreatePushParserCtxt
+#define xmlCtxtResetPush pl_libxml_api.xmlCtxtResetPush
+#define xmlDictSize pl_libxml_api.xmlDictSize
 #define xmlNewParserCtxt pl_libxml_api.xmlNewParserCtxt
 #define xmlFreeParserCtxt pl_libxml_api.xmlFreeParserCtxt
 #define xmlCtxtUseOptions pl_libxml_api.xmlCtxtUseOptions

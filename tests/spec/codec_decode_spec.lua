@@ -408,3 +408,64 @@ describe("mc.decode of hostile input", function()
     assert.equal("x", body)
   end)
 end)
+
+-- The decoder keeps its parser (and what it looked up in the model) from one decode to the
+-- next, per thread (runtime/bind/decode.c, kept_parser): no document may decode differently
+-- for what was decoded before it, whether that one decoded, failed half way, stopped at a
+-- DOCTYPE, bound the same prefixes to other namespaces or invented thousands of names.
+describe("mc.decode after other documents", function()
+  local function outcome(xml)
+    local ok, body, element, header = pcall(mc.decode, xml)
+    if not ok then return {error = core.is_error(body) and body.kind .. ": " .. body.message or tostring(body)} end
+    return {body = body, element = element, header = header, type = mc.typeof(body),
+      result_types = body.Results and mc.typeof(body.Results[1])}
+  end
+  local many_names = {SOAP, "<soap:Body><r>"}
+  for i = 1, 6000 do many_names[#many_names + 1] = "<n" .. i .. ">" .. i .. "</n" .. i .. ">" end
+  many_names[#many_names + 1] = "</r></soap:Body></soap:Envelope>"
+  local documents = {
+    perform = fixture("perform_esd_start.xml"),
+    page = fixture("retrieve_more_data.xml"),
+    unqualified = fixture("retrieve_unqualified.xml"),
+    fault = fixture("fault_rate_limited.xml"),
+    -- ns1 bound to another namespace than in the fixture before it
+    rebound = SOAP .. '<soap:Body><PerformResponseMsg xmlns="http://exacttarget.com/wsdl/partnerAPI" '
+      .. 'xmlns:ns1="urn:other"><Results><Result><StatusCode>OK</StatusCode>'
+      .. '<Object xsi:type="ns1:EmailSendDefinition"><CustomerKey>k</CustomerKey></Object>'
+      .. '</Result></Results><OverallStatus>OK</OverallStatus></PerformResponseMsg></soap:Body></soap:Envelope>',
+    truncated = fixture("perform_esd_start.xml"):sub(1, 700),
+    -- cut off inside the scope of a prefix, then one that uses the prefix without declaring it
+    cut_in_scope = SOAP .. '<soap:Body><r xmlns:q="urn:q"><q:x>1',
+    undeclared = SOAP .. "<soap:Body><r><q:x>1</q:x></r></soap:Body></soap:Envelope>",
+    malformed = SOAP .. "<soap:Body><a><b></a></soap:Body></soap:Envelope>",
+    doctype = '<?xml version="1.0"?><!DOCTYPE x>' .. SOAP .. "<soap:Body><x>y</x></soap:Body></soap:Envelope>",
+    utf16 = ('<?xml version="1.0" encoding="UTF-16"?>' .. SOAP
+      .. "<soap:Body><r><x>y</x></r></soap:Body></soap:Envelope>"):gsub(".", "%0\0"),
+    many_names = table.concat(many_names),
+  }
+  local names = {}
+  for name in pairs(documents) do names[#names + 1] = name end
+  table.sort(names)
+
+  it("decodes each document the same after any other", function()
+    local first = {}
+    for _, name in ipairs(names) do first[name] = outcome(documents[name]) end
+    assert.is_nil(first.perform.error)
+    assert.equal("EmailSendDefinition", mc.typeof(first.perform.body.Results[1].Object))
+    assert.is_nil(first.rebound.error)
+    assert.equal("k", first.rebound.body.Results[1].Object.CustomerKey)
+    assert.equal("y", first.utf16.body.x)
+    assert.equal("6000", first.many_names.body.n6000)
+    assert.is_not_nil(first.truncated.error)
+    assert.is_not_nil(first.cut_in_scope.error)
+    assert.matches("prefix q", first.undeclared.error)
+    assert.is_not_nil(first.malformed.error)
+    assert.is_not_nil(first.doctype.error)
+    for _, before in ipairs(names) do
+      for _, name in ipairs(names) do
+        outcome(documents[before])
+        assert.same(first[name], outcome(documents[name]), name .. " after " .. before)
+      end
+    end
+  end)
+end)
