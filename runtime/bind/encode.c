@@ -3,8 +3,8 @@
  * The walker follows the schema, not the table: fields go out in schema order (base type
  * first) whatever order the table has, every key must be a field, every value passes the
  * same checks as the constructors (objects.c), and xsi:type is written wherever the value's
- * type differs from the declared one. The document is written by libxml2's xmlTextWriter
- * into a buffer owned by a to-be-closed userdata, so a usage error raised halfway frees it.
+ * type differs from the declared one. The document is written by codec/xml_writer.h into a
+ * buffer owned by a to-be-closed userdata, so a usage error raised halfway frees it.
  *
  * Objects whose type the model does not know (decoded from a response, or marked with
  * core.object_metatable("AsyncActivityStatus") by the sandbox) are still written, with
@@ -58,11 +58,7 @@ static int writer_close(lua_State *L)
 static pl_xml_out *push_writer(lua_State *L)
 {
     pl_xml_out *out = pl_push_scoped_userdata(L, sizeof *out, WRITER_METATABLE, writer_close);
-    char why[512];
-    if (!pl_libxml_load(why, sizeof why))
-        luaL_error(L, "%s", why);
-    if (!pl_xml_open(out))
-        luaL_error(L, "not enough memory for the XML writer");
+    pl_xml_open(out);
     return out;
 }
 
@@ -71,8 +67,10 @@ static void push_document(lua_State *L, pl_xml_out *out)
 {
     size_t len;
     const char *xml = pl_xml_finish(out, &len);
+    if (!xml && out->error[0])
+        luaL_error(L, "the XML writer refused %s", out->error);
     if (!xml)
-        luaL_error(L, "the XML writer failed (out of memory?)");
+        luaL_error(L, "not enough memory for the XML document");
     pl_codec_push_large(L, xml, len);
 }
 

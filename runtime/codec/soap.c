@@ -45,98 +45,6 @@ const pl_operation *pl_operation_for_element(const char *element_name)
     return NULL;
 }
 
-/* ---- writer ---- */
-
-bool pl_xml_open(pl_xml_out *out)
-{
-    memset(out, 0, sizeof *out);
-    if (pl_libxml_load(NULL, 0))
-        out->buffer = xmlBufferCreate();
-    if (out->buffer)
-        out->writer = xmlNewTextWriterMemory(out->buffer, 0);
-    if (!out->writer) {
-        pl_xml_close(out);
-        out->failed = true;
-        return false;
-    }
-    return true;
-}
-
-void pl_xml_close(pl_xml_out *out)
-{
-    if (out->writer)
-        xmlFreeTextWriter(out->writer);
-    if (out->buffer)
-        xmlBufferFree(out->buffer);
-    out->writer = NULL;
-    out->buffer = NULL;
-}
-
-#define WRITE(out, call)                              \
-    do {                                              \
-        if (!(out)->failed && (out)->writer && (call) < 0) \
-            (out)->failed = true;                     \
-    } while (0)
-
-#define X(s) ((const xmlChar *)(s))
-
-void pl_xml_start(pl_xml_out *out, const char *name)
-{
-    WRITE(out, xmlTextWriterStartElement(out->writer, X(name)));
-}
-
-void pl_xml_start_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns)
-{
-    WRITE(out, xmlTextWriterStartElementNS(out->writer, X(prefix), X(name), X(ns)));
-}
-
-void pl_xml_attribute(pl_xml_out *out, const char *name, const char *value)
-{
-    WRITE(out, xmlTextWriterWriteAttribute(out->writer, X(name), X(value)));
-}
-
-void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
-                         const char *ns, const char *value)
-{
-    WRITE(out, xmlTextWriterWriteAttributeNS(out->writer, X(prefix), X(name), X(ns), X(value)));
-}
-
-void pl_xml_text(pl_xml_out *out, const char *text)
-{
-    WRITE(out, xmlTextWriterWriteString(out->writer, X(text)));
-}
-
-void pl_xml_end(pl_xml_out *out)
-{
-    WRITE(out, xmlTextWriterEndElement(out->writer));
-}
-
-void pl_xml_element(pl_xml_out *out, const char *name, const char *text)
-{
-    pl_xml_start(out, name);
-    pl_xml_text(out, text);
-    pl_xml_end(out);
-}
-
-void pl_xml_element_ns(pl_xml_out *out, const char *prefix, const char *name, const char *text)
-{
-    pl_xml_start_ns(out, prefix, name, NULL);
-    pl_xml_text(out, text);
-    pl_xml_end(out);
-}
-
-const char *pl_xml_finish(pl_xml_out *out, size_t *len)
-{
-    WRITE(out, xmlTextWriterEndDocument(out->writer));
-    if (out->failed || !out->writer)
-        return NULL;
-    /* Freeing the writer flushes it into the buffer. */
-    xmlFreeTextWriter(out->writer);
-    out->writer = NULL;
-    *len = (size_t)xmlBufferLength(out->buffer);
-    return (const char *)xmlBufferContent(out->buffer);
-}
-
 /* ---- envelopes ---- */
 
 static void write_response_headers(pl_xml_out *out, const pl_soap_header *h)
@@ -202,7 +110,7 @@ void pl_soap_begin(pl_xml_out *out, const pl_soap_header *header)
 {
     static const pl_soap_header none;
     const pl_soap_header *h = header ? header : &none;
-    WRITE(out, xmlTextWriterStartDocument(out->writer, "1.0", "UTF-8", NULL));
+    pl_xml_declaration(out);
     pl_xml_start_ns(out, "soap", "Envelope", PL_SOAP_ENV_NS);
     pl_xml_attribute(out, "xmlns:xsi", PL_XSI_NS);
     pl_xml_attribute(out, "xmlns:xsd", PL_XSD_NS);

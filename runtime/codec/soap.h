@@ -1,6 +1,6 @@
-/* SOAP 1.1 envelopes as the partner API exchanges them, written with libxml2's xmlTextWriter:
- * the 13 operations and their message elements, the envelope and its headers (credentials
- * in requests; WS-Addressing and a WS-Security timestamp in responses), and faults.
+/* SOAP 1.1 envelopes as the partner API exchanges them, written with codec/xml_writer.h: the
+ * 13 operations and their message elements, the envelope and its headers (credentials in
+ * requests; WS-Addressing and a WS-Security timestamp in responses), and faults.
  * Pure C: no Lua. The Lua-table walker (bind/encode.c) writes the body element between
  * pl_soap_begin and pl_soap_end with the pl_xml_* calls. */
 #ifndef PL_CODEC_SOAP_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "util/libxml.h"
+#include "codec/xml_writer.h"
 
 #define PL_WSA_NS "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 #define PL_WSA_ANONYMOUS "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
@@ -37,31 +37,6 @@ extern const int pl_operation_count; /* 13 */
 const pl_operation *pl_operation_find(const char *name);
 /* The operation whose request or response element this is; NULL for other elements. */
 const pl_operation *pl_operation_for_element(const char *element_name);
-
-/* ---- the writer ---- */
-
-/* An XML document being written into memory. Every call after a failure does nothing, so a
- * sequence of writes is checked once at the end (pl_xml_finish). */
-typedef struct pl_xml_out {
-    xmlBufferPtr buffer;
-    xmlTextWriterPtr writer;
-    bool failed;
-} pl_xml_out;
-
-bool pl_xml_open(pl_xml_out *out);
-/* Frees everything; safe to call twice and on a never-opened (zeroed) writer. */
-void pl_xml_close(pl_xml_out *out);
-void pl_xml_start(pl_xml_out *out, const char *name);
-void pl_xml_start_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns);
-void pl_xml_attribute(pl_xml_out *out, const char *name, const char *value);
-void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
-                         const char *ns, const char *value);
-void pl_xml_text(pl_xml_out *out, const char *text); /* escaped */
-void pl_xml_end(pl_xml_out *out);
-void pl_xml_element(pl_xml_out *out, const char *name, const char *text);
-void pl_xml_element_ns(pl_xml_out *out, const char *prefix, const char *name, const char *text);
-/* Ends the document; the bytes stay owned by `out` until pl_xml_close. NULL on failure. */
-const char *pl_xml_finish(pl_xml_out *out, size_t *len);
 
 /* ---- envelopes ---- */
 

@@ -34,7 +34,7 @@ static void load_and_init(void)
 
 bool pl_libxml_load(char *why, size_t why_size)
 {
-    /* every encode and decode asks: once loaded, the answer takes no lock */
+    /* every decode asks: once loaded, the answer takes no lock */
     pthread_once(&init_once, load_and_init);
     return ready || pl_dynlib_load(&libxml_lib, why, why_size);
 }

@@ -151,7 +151,7 @@ static void test_names(void)
 static void test_envelopes(void)
 {
     pl_xml_out out;
-    CHECK(pl_xml_open(&out));
+    pl_xml_open(&out);
     pl_soap_header h = {.fueloauth = "t<k"};
     pl_soap_begin(&out, &h);
     pl_xml_start(&out, "VersionInfoRequestMsg");
@@ -173,7 +173,7 @@ static void test_envelopes(void)
     pl_xml_close(&out);
     pl_xml_close(&out); /* idempotent */
 
-    CHECK(pl_xml_open(&out));
+    pl_xml_open(&out);
     pl_soap_begin(&out, NULL);
     pl_soap_fault f = {.faultcode = "Server", .faultstring = "Rate Limited", .has_code = true, .code = 17};
     pl_soap_write_fault(&out, &f);
@@ -185,7 +185,7 @@ static void test_envelopes(void)
     pl_xml_close(&out);
 
     /* a response without a message id gets a fresh urn:uuid: (a version 4 UUID) */
-    CHECK(pl_xml_open(&out));
+    pl_xml_open(&out);
     pl_soap_header response = {.response = true, .action = "CreateResponse"};
     pl_soap_begin(&out, &response);
     pl_soap_end(&out);

@@ -96,16 +96,18 @@ version_without "$sqlite" SQLite libsqlite3.so.0
 sandbox_without "$sqlite" SQLite \
   "the sandbox could not start: cannot open :memory:: cannot load the shared library libsqlite3.so.0"
 
-# 7. No libxml2: a script that writes or reads no XML runs; the first encode or decode fails
-#    with an error naming the library and its package, and --version says it is not loaded.
+# 7. No libxml2: a script that reads no XML runs, and so does one that writes it (envelopes
+#    are written without it, codec/xml_writer.c); the first decode fails with an error naming
+#    the library and its package, and --version says it is not loaded.
 without "$xml2" -- "$PERFORMLUA" -e 'local core = require "performlua.core"
-  local ok, err = pcall(core.encode, "Retrieve", {RetrieveRequest = {ObjectType = "Send"}})
-  print(ok, err)
-  ok, err = pcall(core.decode, "<x/>")
-  print(ok, err)'
+  local ok, xml = pcall(core.encode, "Retrieve", {RetrieveRequest = {ObjectType = "Send"}})
+  print(ok, xml:match("<ObjectType>Send</ObjectType>") ~= nil)
+  local ok2, err = pcall(core.decode, xml)
+  print(ok2, err)'
 expect_rc 0 "encode and decode without libxml2"
-[ "$(grep -c "^false	cannot load the shared library libxml2.so.2 for XML (SOAP messages)" <<<"$out")" = 2 ] \
-  || { echo "FAIL: encode and decode without libxml2: $out / $err"; exit 1; }
+has "$out" "true	true" "encode without libxml2"
+has "$out" "false	cannot load the shared library libxml2.so.2 for XML (SOAP messages)" \
+  "decode without libxml2"
 has "$out" "install the Debian package libxml2" "no libxml2"
 version_without "$xml2" libxml2 libxml2.so.2
 
