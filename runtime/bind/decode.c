@@ -381,7 +381,7 @@ static void record_type(decoder *d, event *e, const char *value, size_t len)
             return;
     }
     e->off = d->chars.len;
-    if (local_len && pl_buffer_append(&d->chars, local, local_len))
+    if (local_len && pl_buffer_add(&d->chars, local, local_len))
         e->len = local_len;
 }
 
@@ -461,7 +461,7 @@ static void sax_text(void *ctx, const xmlChar *ch, int len)
         last->off = d->chars.len;
         last->len = 0;
     }
-    if (!pl_buffer_append(&d->chars, ch, (size_t)len)) {
+    if (!pl_buffer_add(&d->chars, ch, (size_t)len)) {
         sax_fail(d);
         return;
     }
