@@ -203,6 +203,10 @@ end
 -- ResultItem with StatusCode "Error" is a row, not a failure of the call.
 local ROWS = {Retrieve = true, Describe = true, VersionInfo = true}
 
+-- The members of an answer body that result.new takes itself.
+local RESULT_MEMBERS = {Results = true, OverallStatus = true, OverallStatusMessage = true,
+  RequestID = true}
+
 -- Builds the result of a call from the decoded body.
 local function make_result(op, answer, inputs, results_field, item_name)
   local body = answer.body or {}
@@ -214,7 +218,7 @@ local function make_result(op, answer, inputs, results_field, item_name)
   -- other members of the answer (VersionInfo, ObjectDefinition, ...) are kept under their names
   if type(body) == "table" then
     for k, v in pairs(body) do
-      if type(k) == "string" and rawget(r, k) == nil and k ~= "Results" then
+      if not RESULT_MEMBERS[k] and type(k) == "string" and rawget(r, k) == nil then
         r[k] = v
       end
     end

@@ -22,15 +22,20 @@ end
 local known = {}          -- secret -> true (client secrets, passwords)
 local tokens, token_at = {}, 0
 local MAX_TOKENS = 32
+local registered = 0      -- how many times a secret was registered: lists made before are stale
 
 --- Registers `s` as a secret every redaction replaces (`token`: one of many, only the latest
 --- are kept). Shorter than 4 bytes is ignored: it would blank ordinary words.
 function M.add_secret(s, token)
   if type(s) ~= "string" or #s < 4 then return end
-  if not token then known[s] = true return end
+  if not token then
+    if not known[s] then known[s], registered = true, registered + 1 end
+    return
+  end
   for _, t in ipairs(tokens) do if t == s then return end end
   token_at = token_at % MAX_TOKENS + 1
   tokens[token_at] = s
+  registered = registered + 1
 end
 
 -- Every secret to replace in one text: the given ones and the registered ones, longest first
@@ -173,10 +178,16 @@ local function markup_after(raw, c, from)
   return false
 end
 
--- Whether s is one of the values of the table secrets (nil: none).
-local function given(secrets, s)
-  if secrets then for _, g in pairs(secrets) do if g == s then return true end end end
-  return false
+-- The secrets answer_may_hold looks for (all_secrets of the given ones), kept for the last
+-- table of given secrets until another secret is registered: a client hands the same list
+-- (auth's secret_list) to every call until its token changes, and the list was made again
+-- from the given, the registered and the tokens on every answer.
+local search = {given = false, registered = -1, list = nil}
+local function secrets_to_search(secrets)
+  if search.given ~= secrets or search.registered ~= registered then
+    search.given, search.registered, search.list = secrets, registered, all_secrets(secrets)
+  end
+  return search.list
 end
 
 function M.answer_may_hold(raw, secrets)
@@ -194,20 +205,10 @@ function M.answer_may_hold(raw, secrets)
     body_at = close + 2
   end
   if markup_after(raw, "?", body_at) then return true end
-  -- Whether any secret could be in it: every secret is checked, so neither the de-duplicated
-  -- sorted list all_secrets builds (a table, a closure and a sort on every answer) nor its
-  -- order is needed here; the same secrets as all_secrets(secrets) gives, the same answer.
-  -- A registered secret that is also one of the given ones (the client secret, the current
-  -- token: usually all of them) is not searched for again: each search of a 1 MB page stops
-  -- at every byte equal to the secret's first.
-  if secrets then
-    for _, s in pairs(secrets) do if secret_may_be_in(raw, s) then return true end end
-  end
-  for s in pairs(known) do
-    if not given(secrets, s) and secret_may_be_in(raw, s) then return true end
-  end
-  for _, s in ipairs(tokens) do
-    if not given(secrets, s) and secret_may_be_in(raw, s) then return true end
+  -- Whether any secret could be in it: each one once (each search of a 1 MB page stops at
+  -- every byte equal to the secret's first)
+  for _, s in ipairs(secrets_to_search(secrets)) do
+    if secret_may_be_in(raw, s) then return true end
   end
   return false
 end
