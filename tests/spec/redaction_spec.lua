@@ -363,3 +363,58 @@ require("performlua.runlog").step("echo", {said = r.Results[1].StatusMessage,
     assert.matches("secret ***", text, 1, true)
   end)
 end)
+
+-- core.contains_any: the search of every answer for every secret (trace.answer_may_hold). A
+-- long text is searched by each secret's byte rarest in its first 4 KB, a short one by the
+-- first byte: found or not, wherever the secret is, the same answer as string.find's.
+describe("core.contains_any", function()
+  local function find_any(s, parts)
+    for _, p in ipairs(parts) do if s:find(p, 1, true) then return true end end
+    return false
+  end
+
+  it("finds a part wherever it is, in short and long texts", function()
+    local secret = "tok-9Zq.x_Y"
+    for _, size in ipairs({0, 10, 4095, 70000}) do
+      local filler = ("<Name>abcdefghij-0123456789</Name>"):rep(size // 34 + 1):sub(1, size)
+      for _, at in ipairs({0, 1, size // 2, size}) do
+        local s = filler:sub(1, at) .. secret .. filler:sub(at + 1)
+        assert.is_true(core.contains_any(s, {"absent-part", secret}), size .. "/" .. at)
+        -- cut by one byte at either end: not there
+        assert.is_false(core.contains_any(s, {secret .. "!", "!" .. secret}), size .. "/" .. at)
+      end
+      assert.is_false(core.contains_any(filler, {secret}))
+      assert.equal(find_any(filler, {"j-01", "zz"}), core.contains_any(filler, {"j-01", "zz"}))
+    end
+    -- a part whose rarest byte repeats, at the very end of a long text
+    local long = ("a"):rep(100000) .. "ab"
+    assert.is_true(core.contains_any(long, {"aab"}))
+    assert.is_false(core.contains_any(long, {"aba"}))
+    assert.is_true(core.contains_any("x", {""}))
+    assert.is_false(core.contains_any("", {"x"}))
+    assert.is_false(core.contains_any("abc", {}))
+  end)
+
+  it("agrees with string.find on random texts and parts", function()
+    math.randomseed(7)
+    local alphabet = "ab<>/ -"
+    local function random_string(n)
+      local t = {}
+      for i = 1, n do
+        local k = math.random(#alphabet)
+        t[i] = alphabet:sub(k, k)
+      end
+      return table.concat(t)
+    end
+    for _ = 1, 300 do
+      local s = random_string(math.random(0, 200)) .. (math.random(2) == 1 and ("x"):rep(70000) or "")
+        .. random_string(math.random(0, 50))
+      local parts = {random_string(math.random(1, 4)), random_string(math.random(1, 6))}
+      assert.equal(find_any(s, parts), core.contains_any(s, parts))
+    end
+  end)
+
+  it("refuses a part that is not a string", function()
+    assert.has_error(function() core.contains_any("abc", {"zz", {}}) end)
+  end)
+end)
