@@ -658,9 +658,11 @@ static int raw_get(lua_State *L, int t, const char *name)
 
 static void raw_set(lua_State *L, int t, const char *name)
 {
+    /* value, key, value: no rotation of the stack (lua_insert), the commonest store of all */
     lua_pushstring(L, name);
-    lua_insert(L, -2);
+    lua_pushvalue(L, -2);
     lua_rawset(L, t);
+    lua_pop(L, 1);
 }
 
 /* Stores the value on the top of the stack (popped) into the open parent frame `p` as the
