@@ -127,6 +127,9 @@ function M.perform_actions(type_name)
 end
 
 local function find(list, action)
+  for _, a in ipairs(list) do
+    if a == action then return a end -- as written, the usual case: no lower-cased copies
+  end
   local lower = action:lower()
   for _, a in ipairs(list) do
     if a:lower() == lower then return a end

@@ -58,7 +58,7 @@ function Result.__tostring(self)
 end
 
 local function is_ok_status(s)
-  if s == nil then return true end
+  if s == nil or s == "OK" then return true end
   local u = tostring(s):upper()
   return u == "OK" or u == "MOREDATAAVAILABLE"
 end
@@ -66,7 +66,7 @@ end
 local function result_failed(res)
   if type(res) ~= "table" then return false end
   local code = res.StatusCode
-  return code ~= nil and tostring(code):upper() ~= "OK"
+  return code ~= nil and code ~= "OK" and tostring(code):upper() ~= "OK"
 end
 M.result_failed = result_failed
 
