@@ -64,6 +64,7 @@ M.objects = {
 }
 
 local by_type = {}
+local by_exact_type = {} -- as written: a constructor's type name, found without a lower-cased copy
 for _, o in ipairs(M.objects) do
   o.reserved = o.reserved or {}
   o.on_page = o.on_page ~= false
@@ -71,13 +72,18 @@ for _, o in ipairs(M.objects) do
   o.completes_lower = {}
   for action, how in pairs(o.completes) do o.completes_lower[action:lower()] = how end
   by_type[o.type:lower()] = o
-  if o.wsdl_type then by_type[o.wsdl_type:lower()] = o end
+  by_exact_type[o.type] = o
+  if o.wsdl_type then
+    by_type[o.wsdl_type:lower()] = o
+    by_exact_type[o.wsdl_type] = o
+  end
 end
 
 --- The entry for a type name (case-insensitive; WSDL spellings too), or nil. Check `.on_page`
 --- before treating it as the page's.
 function M.lookup(type_name)
-  return type(type_name) == "string" and by_type[type_name:lower()] or nil
+  if type(type_name) ~= "string" then return nil end
+  return by_exact_type[type_name] or by_type[type_name:lower()]
 end
 
 --- How `action` on a definition of type `type_name` completes (one of COMPLETES), or nil when
