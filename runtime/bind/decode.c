@@ -162,7 +162,7 @@ typedef struct ns_binding {
 
 typedef struct decoder {
     xmlParserCtxtPtr ctxt;
-    uint64_t ctxt_serial;       /* its serial (kept_parser) */
+    uint64_t ctxt_serial; /* its serial (kept_parser) */
     /* filled by the SAX callbacks while a chunk is parsed, emptied when it is applied */
     event *events;
     size_t n_events, cap_events;

@@ -56,6 +56,7 @@ static void refuse_text(pl_xml_out *out, size_t offset, unsigned codepoint)
 
 /* What each ASCII byte is in text and attribute values. */
 enum { PLAIN, ESCAPED, ESCAPED_IN_ATTRIBUTES, NOT_XML };
+/* clang-format off */
 static const unsigned char ASCII_CLASS[128] = {
     [0] = NOT_XML,  [1] = NOT_XML,  [2] = NOT_XML,  [3] = NOT_XML,  [4] = NOT_XML,
     [5] = NOT_XML,  [6] = NOT_XML,  [7] = NOT_XML,  [8] = NOT_XML,  [11] = NOT_XML,
@@ -66,17 +67,25 @@ static const unsigned char ASCII_CLASS[128] = {
     ['\t'] = ESCAPED_IN_ATTRIBUTES, ['\n'] = ESCAPED_IN_ATTRIBUTES, ['\r'] = ESCAPED,
     ['&'] = ESCAPED, ['<'] = ESCAPED, ['>'] = ESCAPED, ['"'] = ESCAPED,
 };
+/* clang-format on */
 
 static const char *entity_for(unsigned char c)
 {
     switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\r': return "&#13;";
-    case '\t': return "&#9;";
-    default: return "&#10;";
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\r':
+        return "&#13;";
+    case '\t':
+        return "&#9;";
+    default:
+        return "&#10;";
     }
 }
 
@@ -200,8 +209,8 @@ void pl_xml_start(pl_xml_out *out, const char *name)
     pl_xml_start_ns(out, NULL, name, NULL);
 }
 
-void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
-                         const char *ns, const char *value)
+void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns,
+                         const char *value)
 {
     if (out->failed)
         return;

@@ -28,9 +28,9 @@
 #include "util/buffer.h"
 
 typedef struct pl_xml_out {
-    pl_buffer doc;     /* the document so far */
-    pl_buffer names;   /* the open elements' qualified names, each NUL-terminated */
-    size_t *name_at;   /* where each open element's name starts in `names` */
+    pl_buffer doc;   /* the document so far */
+    pl_buffer names; /* the open elements' qualified names, each NUL-terminated */
+    size_t *name_at; /* where each open element's name starts in `names` */
     size_t depth, cap_depth;
     pl_buffer pending; /* the open start tag's namespace declarations, written as it closes */
     bool tag_open;     /* the last start tag is not closed yet */
@@ -50,8 +50,8 @@ void pl_xml_start(pl_xml_out *out, const char *name);
 void pl_xml_start_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns);
 /* An attribute of the element just started (before its content). */
 void pl_xml_attribute(pl_xml_out *out, const char *name, const char *value);
-void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name,
-                         const char *ns, const char *value);
+void pl_xml_attribute_ns(pl_xml_out *out, const char *prefix, const char *name, const char *ns,
+                         const char *value);
 void pl_xml_text(pl_xml_out *out, const char *text); /* escaped */
 void pl_xml_end(pl_xml_out *out);
 void pl_xml_element(pl_xml_out *out, const char *name, const char *text);

@@ -170,10 +170,10 @@ static void global_init(void)
      * the library was in the process before this load (a Lua C module linked with it): blocks
      * it made already must still find the allocator that made them. */
     const pl_allocator *a = pl_allocator_get();
-    global_rc = !earlier && a->is_mimalloc ? curl_api.curl_global_init_mem(CURL_GLOBAL_DEFAULT, a->malloc,
-                                                               a->free, a->realloc, a->strdup,
-                                                               a->calloc)
-                               : curl_api.curl_global_init(CURL_GLOBAL_DEFAULT);
+    global_rc = !earlier && a->is_mimalloc
+                    ? curl_api.curl_global_init_mem(CURL_GLOBAL_DEFAULT, a->malloc, a->free,
+                                                    a->realloc, a->strdup, a->calloc)
+                    : curl_api.curl_global_init(CURL_GLOBAL_DEFAULT);
     if (global_rc != CURLE_OK)
         snprintf(global_error, sizeof global_error, "could not initialise libcurl (%s)",
                  curl_api.curl_easy_strerror(global_rc));

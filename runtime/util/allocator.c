@@ -48,8 +48,8 @@ static struct mimalloc_api {
 #define MIMALLOC_ENTRY(name) PL_DYNLIB_ENTRY_IN(struct mimalloc_api, name)
 static const pl_dynlib_symbol mimalloc_symbols[] = {MIMALLOC_SYMBOLS(MIMALLOC_ENTRY)};
 static pl_dynlib mimalloc_lib =
-    PL_DYNLIB_INIT(PL_MIMALLOC_SONAME, PL_MIMALLOC_PACKAGE,
-                   "the Lua heap, libxml2 and libcurl", mimalloc_symbols, &mimalloc_api);
+    PL_DYNLIB_INIT(PL_MIMALLOC_SONAME, PL_MIMALLOC_PACKAGE, "the Lua heap, libxml2 and libcurl",
+                   mimalloc_symbols, &mimalloc_api);
 #endif
 
 static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
@@ -78,9 +78,9 @@ static void choose(void)
 #endif
 #ifdef PL_MIMALLOC_SONAME
     if (pl_dynlib_load(&mimalloc_lib, system_why, sizeof system_why))
-        chosen = (pl_allocator){mimalloc_api.mi_malloc, mimalloc_api.mi_calloc,
+        chosen = (pl_allocator){mimalloc_api.mi_malloc,  mimalloc_api.mi_calloc,
                                 mimalloc_api.mi_realloc, mimalloc_api.mi_free,
-                                mimalloc_api.mi_strdup, true};
+                                mimalloc_api.mi_strdup,  true};
 #else
     snprintf(system_why, sizeof system_why, "built without it");
 #endif

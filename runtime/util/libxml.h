@@ -39,25 +39,24 @@
 
 /* clang-format off */
 #define PL_LIBXML_SYMBOLS(X)                                                                   \
-    X(xmlInitParser) X(xmlMemSetup) X(xmlCreatePushParserCtxt) X(xmlCtxtResetPush) X(xmlNewParserCtxt) X(xmlFreeParserCtxt)     \
-    X(xmlCtxtUseOptions) X(xmlParseChunk) X(xmlStopParser) X(xmlCtxtReadMemory)              \
-    X(xmlCtxtReadFile) X(xmlReadFile) X(xmlDetectCharEncoding) X(xmlGetLastError)            \
-    X(xmlSetStructuredErrorFunc) X(xmlSetGenericErrorFunc) X(__xmlGenericError)              \
-    X(__xmlGenericErrorContext) X(__xmlStructuredError) X(__xmlStructuredErrorContext)       \
-    X(__xmlParserVersion) X(xmlFree) X(xmlStrEqual) X(xmlStrndup) X(xmlDictSize)                            \
-    X(xmlNewDoc) X(xmlFreeDoc) X(xmlDocGetRootElement) X(xmlDocSetRootElement)               \
-    X(xmlDocCopyNode) X(xmlNewChild) X(xmlUnlinkNode) X(xmlFreeNode) X(xmlNewNs)             \
-    X(xmlSearchNs) X(xmlNewProp) X(xmlHasProp) X(xmlGetProp) X(xmlGetNsProp)                 \
-    X(xmlGetLineNo) X(xmlNodeGetContent) X(xmlDocDumpMemoryEnc)                              \
-    X(xmlDocDumpFormatMemoryEnc) X(xmlBufferCreate) X(xmlBufferFree) X(xmlBufferContent)     \
-    X(xmlBufferLength) X(xmlNewTextWriterMemory) X(xmlFreeTextWriter)                        \
-    X(xmlTextWriterStartDocument) X(xmlTextWriterEndDocument) X(xmlTextWriterStartElement)   \
-    X(xmlTextWriterStartElementNS) X(xmlTextWriterEndElement) X(xmlTextWriterWriteAttribute) \
-    X(xmlTextWriterWriteString)                                                              \
-    X(xmlSchemaNewDocParserCtxt) X(xmlSchemaSetParserStructuredErrors) X(xmlSchemaParse)     \
-    X(xmlSchemaFreeParserCtxt) X(xmlSchemaFree) X(xmlSchemaNewValidCtxt)                     \
-    X(xmlSchemaSetValidStructuredErrors) X(xmlSchemaValidateOneElement)                      \
-    X(xmlSchemaFreeValidCtxt)
+    X(xmlInitParser) X(xmlMemSetup) X(xmlCreatePushParserCtxt) X(xmlCtxtResetPush)             \
+    X(xmlNewParserCtxt) X(xmlFreeParserCtxt) X(xmlCtxtUseOptions) X(xmlParseChunk)             \
+    X(xmlStopParser) X(xmlCtxtReadMemory) X(xmlCtxtReadFile) X(xmlReadFile)                    \
+    X(xmlDetectCharEncoding) X(xmlGetLastError) X(xmlSetStructuredErrorFunc)                   \
+    X(xmlSetGenericErrorFunc) X(__xmlGenericError) X(__xmlGenericErrorContext)                 \
+    X(__xmlStructuredError) X(__xmlStructuredErrorContext) X(__xmlParserVersion) X(xmlFree)    \
+    X(xmlStrEqual) X(xmlStrndup) X(xmlDictSize) X(xmlNewDoc) X(xmlFreeDoc)                     \
+    X(xmlDocGetRootElement) X(xmlDocSetRootElement) X(xmlDocCopyNode) X(xmlNewChild)           \
+    X(xmlUnlinkNode) X(xmlFreeNode) X(xmlNewNs) X(xmlSearchNs) X(xmlNewProp) X(xmlHasProp)     \
+    X(xmlGetProp) X(xmlGetNsProp) X(xmlGetLineNo) X(xmlNodeGetContent) X(xmlDocDumpMemoryEnc)  \
+    X(xmlDocDumpFormatMemoryEnc) X(xmlBufferCreate) X(xmlBufferFree) X(xmlBufferContent)       \
+    X(xmlBufferLength) X(xmlNewTextWriterMemory) X(xmlFreeTextWriter)                          \
+    X(xmlTextWriterStartDocument) X(xmlTextWriterEndDocument) X(xmlTextWriterStartElement)     \
+    X(xmlTextWriterStartElementNS) X(xmlTextWriterEndElement) X(xmlTextWriterWriteAttribute)   \
+    X(xmlTextWriterWriteString) X(xmlSchemaNewDocParserCtxt)                                   \
+    X(xmlSchemaSetParserStructuredErrors) X(xmlSchemaParse) X(xmlSchemaFreeParserCtxt)         \
+    X(xmlSchemaFree) X(xmlSchemaNewValidCtxt) X(xmlSchemaSetValidStructuredErrors)             \
+    X(xmlSchemaValidateOneElement) X(xmlSchemaFreeValidCtxt)
 /* clang-format on */
 
 /* The members: a function's pointer, or for a variable (xmlFree) a pointer to it. */

@@ -33,8 +33,8 @@ static void *symbol_of(const char *soname, const char *name)
 /* Whether mimalloc manages the block p (false when mimalloc is not in the process). */
 static bool on_mimalloc(const void *p)
 {
-    bool (*in_heap)(const void *) = (bool (*)(const void *))symbol_of("libmimalloc.so.2",
-                                                                      "mi_is_in_heap_region");
+    bool (*in_heap)(const void *) =
+        (bool (*)(const void *))symbol_of("libmimalloc.so.2", "mi_is_in_heap_region");
     return in_heap && in_heap(p);
 }
 
@@ -91,8 +91,9 @@ int main(int argc, char **argv)
         a->free(p);
         CHECK(libraries_on_mimalloc() == 1);
     } else {
-        CHECK(strncmp(line, "mimalloc (not used: ", 20) == 0 &&
-              strstr(line, "; the Lua heap, libxml2 and libcurl are on the C library's malloc)"));
+        CHECK(
+            strncmp(line, "mimalloc (not used: ", 20) == 0 &&
+            strstr(line, "; the Lua heap, libxml2 and libcurl are on the C library's malloc)"));
         CHECK(a->malloc == malloc && a->free == free);
         CHECK(libraries_on_mimalloc() == 0);
     }

@@ -41,9 +41,32 @@ static unsigned next_random(unsigned n)
 static void random_text(char *out, size_t cap)
 {
     static const char *const pieces[] = {
-        "a", "Z", "0", " ", "&", "<", ">", "\"", "'", "\r", "\n", "\t", "\r\n", "]]>", "&amp;",
-        "\xC3\xA9", "\xC2\xA0", "\xE4\xB8\xAD", "\xEF\xBF\xBD", "\xF0\x9F\x98\x80", "\x7F",
-        "\xC2\x85", "\xE2\x80\xA8", "=", ";", "#",
+        "a",
+        "Z",
+        "0",
+        " ",
+        "&",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "\r",
+        "\n",
+        "\t",
+        "\r\n",
+        "]]>",
+        "&amp;",
+        "\xC3\xA9",
+        "\xC2\xA0",
+        "\xE4\xB8\xAD",
+        "\xEF\xBF\xBD",
+        "\xF0\x9F\x98\x80",
+        "\x7F",
+        "\xC2\x85",
+        "\xE2\x80\xA8",
+        "=",
+        ";",
+        "#",
     };
     size_t len = 0;
     unsigned n = next_random(12);
@@ -62,7 +85,8 @@ static void compare_random_documents(void)
 {
     static const char *const names[] = {"a", "Results", "b-c", "d.e", "PerformRequestMsg"};
     static const char *const prefixes[] = {NULL, "soap", "wsse", "q0"};
-    static const char *const uris[] = {NULL, "urn:one", "http://exacttarget.com/wsdl/partnerAPI",
+    static const char *const uris[] = {NULL, "urn:one",
+                                       "http://exacttarget.com/wsdl/partnerAPI",
                                        "urn:x?a=1&b=\"2\"", "urn:\xC3\xA9t\xC3\xA9"};
     int identical = 0, documents = 3000;
     for (int doc = 0; doc < documents; doc++) {
