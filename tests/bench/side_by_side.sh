@@ -9,7 +9,8 @@
 # Environment (defaults in brackets):
 #   BENCH_PERFORMS [10000]  Performs per run (the one-at-a-time run is the peak-RSS loop too)
 #   BENCH_PAGES    [40]     2,500-row pages per run (c:retrieve, c:each, the Node clients)
-#   BENCH_ROUNDS   [2]      rounds; the table shows each figure's range over them
+#   BENCH_ROUNDS   [3]      rounds; the table shows each figure's range over them, the goals
+#                           the ratios of the medians
 #   BENCH_STARTS   [200]    start-ups timed for `performlua -e ''` and `lua5.4 -e ''`
 #   BENCH_NODE     [1]      0: leave out sfmc-sdk and fuel-soap (installed from npm into
 #                           BUILD_DIR/bench-node on first use)
@@ -27,7 +28,7 @@ build=${1:-build}
 perf=${PERFORMLUA:-$build/performlua}
 performs=${BENCH_PERFORMS:-10000}
 pages=${BENCH_PAGES:-40}
-rounds=${BENCH_ROUNDS:-2}
+rounds=${BENCH_ROUNDS:-3}
 starts=${BENCH_STARTS:-200}
 in_flight=16
 [ -x "$perf" ] || { echo "side_by_side: no performlua binary at $perf (build first: ./setup.sh)" >&2; exit 1; }

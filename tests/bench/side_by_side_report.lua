@@ -4,7 +4,9 @@
 --
 -- RAW_FILE holds one line of key=value per measurement (bench_endpoint.lua, node_bench.mjs,
 -- the script's own start-up and libxml2 lines), each with round=N. Each cell of the table is
--- the range over the rounds; each goal's ratio is taken between the means over the rounds.
+-- the range over the rounds; each goal's ratio is taken between the medians over the rounds
+-- (a shared machine's disturbance only adds time, and one disturbed round of three moved the
+-- means of a 2-round run by half).
 -- Prints both as Markdown tables, so a run can be pasted into the README as it is.
 local path = arg[1]
 if not path then
@@ -32,11 +34,12 @@ local function values(lib, mode, key, concurrency, scale)
   return list
 end
 
-local function mean(list)
+local function median(list)
   if #list == 0 then return nil end
-  local sum = 0
-  for _, v in ipairs(list) do sum = sum + v end
-  return sum / #list
+  local sorted = table.move(list, 1, #list, 1, {})
+  table.sort(sorted)
+  local mid = (#sorted + 1) // 2
+  return #sorted % 2 == 1 and sorted[mid] or (sorted[mid] + sorted[mid + 1]) / 2
 end
 
 local function number(v, decimals)
@@ -107,7 +110,7 @@ end
 -- the goals -------------------------------------------------------------------------------------
 
 local function m(lib, mode, key, concurrency)
-  return mean(values(lib, mode, key, concurrency))
+  return median(values(lib, mode, key, concurrency))
 end
 
 -- The best Node client for a figure (lowest when `lower` is true), as value, name.
