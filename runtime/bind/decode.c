@@ -239,8 +239,6 @@ static xmlParserCtxtPtr take_parser(const xmlSAXHandler *sax, const char *chunk,
     return ctxt;
 }
 
-/* Only a parser that read a whole document cleanly is kept: xmlCtxtReset leaves the namespace
- * stack and a DOCTYPE's name of a document that stopped half way. */
 static void free_idle_parser(void *arg)
 {
     kept_parser *k = arg;
@@ -264,6 +262,8 @@ static bool freed_at_exit(void)
     return kept.freed_at_exit;
 }
 
+/* Only a parser that read a whole document cleanly is kept: xmlCtxtReset leaves the namespace
+ * stack and a DOCTYPE's name of a document that stopped half way. */
 static void give_parser_back(xmlParserCtxtPtr ctxt, uint64_t serial)
 {
     bool clean = ctxt->instate == XML_PARSER_EOF && ctxt->wellFormed &&

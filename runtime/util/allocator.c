@@ -8,7 +8,7 @@
  * fast bins, whose consolidation (malloc_consolidate, unlink_chunk) was a tenth of a page's
  * CPU time. mimalloc serves the same sizes from free lists per 64 KB page: a c:retrieve page
  * costs 15% less CPU with the Lua heap on it, and a Perform 8% less; libxml2's and libcurl's
- * blocks on it too take another 27,000 of a Perform's 505,000 instructions
+ * blocks on it too take another 23,000 of a Perform's 505,000 instructions
  * (tests/bench/README.md, "Fifth round" and "Sixth round").
  *
  * mimalloc's functions are loaded on first use with RTLD_LOCAL (util/dynlib.h) and handed to
