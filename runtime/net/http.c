@@ -410,6 +410,10 @@ bool pl_http_url_allowed(const char *url, char *why)
     return check_url(url, why, &loopback);
 }
 
+/* The most of a body's announced length reserved before it arrives (an announcement is a
+ * server's word: a larger body still grows the buffer as it comes). */
+#define BODY_RESERVED_AT_MOST ((size_t)16 * 1024 * 1024)
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     transfer *t = userdata;
@@ -417,6 +421,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     if (t->body.len + n > t->max_response) {
         t->too_large = true;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (t->body.cap == 0) {
+        /* a page is a megabyte: made at its announced size, not by 12 doublings and copies */
+        curl_off_t announced = -1;
+        if (EASY_GETINFO(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+            announced > (curl_off_t)n && (uint64_t)announced <= t->max_response)
+            pl_buffer_reserve(&t->body, (size_t)announced < BODY_RESERVED_AT_MOST
+                                            ? (size_t)announced
+                                            : BODY_RESERVED_AT_MOST);
     }
     return pl_buffer_append(&t->body, data, n) ? n : 0;
 }

@@ -43,6 +43,17 @@ bool pl_buffer_append(pl_buffer *b, const void *data, size_t n)
     return true;
 }
 
+bool pl_buffer_reserve(pl_buffer *b, size_t n)
+{
+    if (b->failed)
+        return false;
+    if (n > SIZE_MAX - b->len - 1 || !reserve(b, b->len + n + 1)) {
+        b->failed = true;
+        return false;
+    }
+    return true;
+}
+
 bool pl_buffer_append_str(pl_buffer *b, const char *s)
 {
     return pl_buffer_append(b, s, strlen(s));

@@ -35,6 +35,9 @@ static inline bool pl_buffer_add(pl_buffer *b, const void *data, size_t n)
     return pl_buffer_append(b, data, n);
 }
 bool pl_buffer_append_str(pl_buffer *b, const char *s);
+/* Makes room for n more bytes at once (a size known in advance: no copy per doubling). False,
+ * with `failed` set, when memory ran out. */
+bool pl_buffer_reserve(pl_buffer *b, size_t n);
 /* printf-style append (any length). */
 bool pl_buffer_appendf(pl_buffer *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -2,6 +2,7 @@
  * version 4 UUIDs), stopping libxml2 at a DOCTYPE and loading libraries on first use. */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,15 @@ static void test_buffer(void)
     pl_buffer_clear(&b);
     CHECK(b.failed);
     CHECK(pl_buffer_take(&b) == NULL && b.data == NULL && !b.failed);
+    pl_buffer_free(&b);
+
+    /* a reserved size is filled without moving the bytes; an impossible one fails the buffer */
+    CHECK(pl_buffer_append_str(&b, "ab") && pl_buffer_reserve(&b, 100000) && b.cap >= 100003);
+    const char *kept = b.data;
+    for (int i = 0; i < 10000; i++)
+        CHECK(pl_buffer_append(&b, "0123456789", 10));
+    CHECK(b.data == kept && b.len == 100002 && memcmp(b.data, "ab0123", 6) == 0);
+    CHECK(!pl_buffer_reserve(&b, SIZE_MAX - 1) && b.failed && !pl_buffer_append(&b, "x", 1));
     pl_buffer_free(&b);
 }
 
