@@ -131,33 +131,22 @@ end
 --- re-encoded document. Any of those, or any secret found in the raw bytes: true.
 local ASCII_COMPATIBLE = {["utf-8"] = true, ["us-ascii"] = true, ["ascii"] = true}
 
--- Answers of an account repeat a few XML declarations and secrets (the client secret, the
--- token until it is refreshed): what a pattern found in each is kept, not matched again on
--- every answer (an access token is hundreds of bytes, each byte a step of the pattern). Bounded:
--- emptied when full, as tokens come and go.
-local MEMO_LIMIT = 64
-local function memo(judge)
-  local known_answers, n = {}, 0
-  return function(s)
-    local v = known_answers[s]
-    if v == nil then
-      v = judge(s)
-      if n >= MEMO_LIMIT then known_answers, n = {}, 0 end
-      known_answers[s], n = v, n + 1
-    end
-    return v
-  end
-end
-
--- Whether the string is all printable ASCII, without spaces.
-local plain_printable = memo(function(s) return s:find("[^\33-\126]") == nil end)
-
 -- Whether an XML declaration's inside (version="1.0" encoding="...") names an encoding that is
--- not ASCII's superset (the raw bytes then are not the decoded text).
-local declares_other_encoding = memo(function(decl)
-  local enc = decl:match("encoding%s*=%s*[\"']([^\"']*)[\"']")
-  return enc ~= nil and not ASCII_COMPATIBLE[enc:lower()]
-end)
+-- not ASCII's superset (the raw bytes then are not the decoded text). An account's answers
+-- repeat one declaration: what its pattern found is kept, not matched again on every answer
+-- (bounded: emptied when full).
+local DECLARATIONS_KEPT = 64
+local judged, n_judged = {}, 0
+local function declares_other_encoding(decl)
+  local other = judged[decl]
+  if other == nil then
+    local enc = decl:match("encoding%s*=%s*[\"']([^\"']*)[\"']")
+    other = enc ~= nil and not ASCII_COMPATIBLE[enc:lower()]
+    if n_judged >= DECLARATIONS_KEPT then judged, n_judged = {}, 0 end
+    judged[decl], n_judged = other, n_judged + 1
+  end
+  return other
+end
 
 
 -- Whether markup `<` .. c (c: "!" or "?") starts at or after byte `from` of raw. Found by c,
@@ -172,16 +161,22 @@ local function markup_after(raw, c, from)
   return false
 end
 
--- The secrets answer_may_hold looks for (all_secrets of the given ones), kept for the last
+-- The secrets answer_may_hold looks for (all_secrets of the given ones) and whether one of
+-- them is not plain printable ASCII (so it could be in an answer escaped), kept for the last
 -- table of given secrets until another secret is registered: a client hands the same list
 -- (auth's secret_list) to every call until its token changes, and the list was made again
--- from the given, the registered and the tokens on every answer.
-local search = {given = false, registered = -1, list = nil}
+-- (and a pattern run over each secret, hundreds of bytes a token) on every answer.
+local search = {given = false, registered = -1, list = nil, unprintable = false}
 local function secrets_to_search(secrets)
   if search.given ~= secrets or search.registered ~= registered then
-    search.given, search.registered, search.list = secrets, registered, all_secrets(secrets)
+    local list, unprintable = all_secrets(secrets), false
+    for _, s in ipairs(list) do
+      if s:find("[^\33-\126]") then unprintable = true end
+    end
+    search.given, search.registered, search.list, search.unprintable =
+      secrets, registered, list, unprintable
   end
-  return search.list
+  return search.list, search.unprintable
 end
 
 function M.answer_may_hold(raw, secrets)
@@ -201,11 +196,8 @@ function M.answer_may_hold(raw, secrets)
   if markup_after(raw, "?", body_at) then return true end
   -- Whether any secret could be in it: found there as it is, or not plain printable ASCII (so
   -- it could be there escaped). Each one once (all_secrets keeps strings of 4 bytes or more).
-  local list = secrets_to_search(secrets)
-  for _, s in ipairs(list) do
-    if not plain_printable(s) then return true end
-  end
-  return core.contains_any(raw, list)
+  local list, unprintable = secrets_to_search(secrets)
+  return unprintable or core.contains_any(raw, list)
 end
 
 --- Whether clients trace unless told otherwise: `performlua --trace` (the command line's flags
