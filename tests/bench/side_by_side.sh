@@ -9,8 +9,8 @@
 # Environment (defaults in brackets):
 #   BENCH_PERFORMS [10000]  Performs per run (the one-at-a-time run is the peak-RSS loop too)
 #   BENCH_PAGES    [40]     2,500-row pages per run (c:retrieve, c:each, the Node clients)
-#   BENCH_ROUNDS   [3]      rounds; the table shows each figure's range over them, the goals
-#                           the ratios of the medians
+#   BENCH_ROUNDS   [5]      rounds; the table shows each figure's range over them, each goal
+#                           the median of its ratio within each round
 #   BENCH_STARTS   [200]    start-ups timed for `performlua -e ''` and `lua5.4 -e ''`
 #   BENCH_NODE     [1]      0: leave out sfmc-sdk and fuel-soap (installed from npm into
 #                           BUILD_DIR/bench-node on first use)
@@ -28,7 +28,7 @@ build=${1:-build}
 perf=${PERFORMLUA:-$build/performlua}
 performs=${BENCH_PERFORMS:-10000}
 pages=${BENCH_PAGES:-40}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 starts=${BENCH_STARTS:-200}
 in_flight=16
 [ -x "$perf" ] || { echo "side_by_side: no performlua binary at $perf (build first: ./setup.sh)" >&2; exit 1; }
@@ -234,23 +234,30 @@ else
        "install it); the codec, libxml2 and start-up figures still run. Install it with" \
        "'apt-get install nginx' to get the whole table."
 fi
+# Each goal compares two figures of one round, so they are measured next to each other: the
+# machine's speed drifts over minutes (side_by_side_report.lua, "the goals").
 for ((round = 1; round <= rounds; round++)); do
   echo "== round $round of $rounds"
   measure "$perf" "$here/bench_endpoint.lua" codec "$work/www" "$performs"
-  measure "$perf" "$here/bench_endpoint.lua" decode "$work/www" "$pages"
+  if [ -n "$endpoint" ]; then
+    measure "$perf" "$here/bench_endpoint.lua" perform "$endpoint" "$performs" 1
+    measure "$perf" "$here/bench_endpoint.lua" perform "$endpoint" "$performs" "$in_flight"
+    for lib in "${node_libs[@]}"; do
+      measure node_run perform "$lib" "$performs" 1
+      measure node_run perform "$lib" "$performs" "$in_flight"
+    done
+  fi
   libxml2_parse
+  if [ -n "$endpoint" ]; then
+    measure "$perf" "$here/bench_endpoint.lua" retrieve "$endpoint" "$pages"
+    measure "$perf" "$here/bench_endpoint.lua" each "$endpoint" "$pages"
+    for lib in "${node_libs[@]}"; do
+      measure node_run pages "$lib" "$pages"
+    done
+  fi
+  measure "$perf" "$here/bench_endpoint.lua" decode "$work/www" "$pages"
   startup performlua "$perf" -e ''
   startup lua5.4 lua5.4 -e ''
-  [ -n "$endpoint" ] || continue
-  measure "$perf" "$here/bench_endpoint.lua" perform "$endpoint" "$performs" 1
-  measure "$perf" "$here/bench_endpoint.lua" perform "$endpoint" "$performs" "$in_flight"
-  measure "$perf" "$here/bench_endpoint.lua" retrieve "$endpoint" "$pages"
-  measure "$perf" "$here/bench_endpoint.lua" each "$endpoint" "$pages"
-  for lib in "${node_libs[@]}"; do
-    measure node_run perform "$lib" "$performs" 1
-    measure node_run perform "$lib" "$performs" "$in_flight"
-    measure node_run pages "$lib" "$pages"
-  done
 done
 machine "at the end"
 echo
