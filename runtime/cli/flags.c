@@ -286,9 +286,14 @@ void pl_flags_print_help(const pl_command *cmd, FILE *out)
         print_synopsis(cmd, out);
     } else {
         fprintf(out, "usage: " PROGNAME " %s\n", cmd->synopsis);
+        int name_width = 0; /* the summaries start in one column */
         for (const pl_command *const *c = subcommands; *c; c++)
-            fprintf(out, "       " PROGNAME " %s [args]   %s (" PROGNAME " %s --help)\n",
-                    (*c)->name, (*c)->summary, (*c)->name);
+            if ((int)strlen((*c)->name) > name_width)
+                name_width = (int)strlen((*c)->name);
+        for (const pl_command *const *c = subcommands; *c; c++)
+            fprintf(out, "       " PROGNAME " %s [args]%*s  %s (" PROGNAME " %s --help)\n",
+                    (*c)->name, name_width - (int)strlen((*c)->name), "", (*c)->summary,
+                    (*c)->name);
     }
     if (cmd->intro)
         fputs(cmd->intro, out);

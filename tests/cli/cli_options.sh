@@ -48,6 +48,10 @@ for opt in '-e CODE' '-l MOD' '-l G=MOD' '-i' '-v, --version' '-E' '-W' '--sandb
   expect_line "--help lists $opt" "  $(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$opt") .*" "$out"
 done
 expect_line "--help lists the sandbox subcommand" '       performlua sandbox \[args\] .*' "$out"
+# every subcommand's summary starts in one column (the names differ in length)
+columns=$(grep -E '^       performlua [a-z]+ \[args\]' <<<"$out" \
+  | sed -E 's/^( +performlua [a-z]+ \[args\] +).*/\1/' | awk '{ print length($0) }' | sort -u)
+check "--help subcommands: summaries in one column" 1 "$(wc -l <<<"$columns")"
 grep -q PERFORMLUA_PATH <<<"$out" || { echo "FAIL: --help does not mention PERFORMLUA_PATH"; exit 1; }
 run "$PERFORMLUA" -h
 check "-h = --help" "$("$PERFORMLUA" --help)" "$out"
