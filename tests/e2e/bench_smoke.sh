@@ -55,6 +55,26 @@ printf '%s\n' "$report"
 grep -Fxq "| CPU per 2,500-row page (\`c:retrieve\`) at most 1.5x libxml2's stream parse | 1.33x (1.33x to 3.00x) | PASS |" \
   <<<"$report" || fail "the page goal is not the median of the rounds' own ratios"
 
+# profile.sh: instructions per unit from two callgrind runs (the codec needs no endpoint)
+if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+  prof=$(PERFORMLUA="$PERFORMLUA" PROFILE_SMALL=5 PROFILE_LARGE=15 PROFILE_TOP=3 \
+    bash "$bench/profile.sh" codec) || fail "profile.sh codec failed"
+  printf '%s\n' "$prof"
+  grep -Eq '^instructions per unit: [0-9,]+ \(5 units: [0-9,]+; 15 units: [0-9,]+\)$' <<<"$prof" \
+    || fail "profile.sh printed no instructions per unit"
+  per_unit=$(sed -nE 's/^instructions per unit: ([0-9,]+) .*/\1/p' <<<"$prof" | tr -d ,)
+  # a codec round trip is ~180,000 instructions; the start-up's 9 M spread over the units
+  # (no difference taken) would read 700,000 and more
+  if [ "$per_unit" -le 50000 ] || [ "$per_unit" -ge 500000 ]; then
+    fail "profile.sh: $per_unit instructions per codec round trip is not plausible"
+  fi
+  grep -Eq '^ +[0-9,]+  libxml2\.so' <<<"$prof" || fail "profile.sh: no libxml2 line by library"
+  [ "$(sed -n '/^functions, their own instructions:$/,$p' <<<"$prof" | grep -c '\[')" = 3 ] \
+    || fail "profile.sh: not 3 functions listed"
+else
+  echo "SKIP (profile.sh): valgrind is not installed"
+fi
+
 if grep -q '^== skipped the endpoint part: nginx is not installed' <<<"$out"; then
   echo "SKIP (endpoint part): nginx is not installed, so the calls against the neutral endpoint" \
        "did not run; 'apt-get install nginx' (or tests/bench/side_by_side.sh, which installs it)" \
