@@ -46,6 +46,13 @@ esac
 for tool in valgrind callgrind_annotate; do
   command -v "$tool" >/dev/null || { echo "profile: $tool is missing (Debian: apt-get install valgrind)" >&2; exit 1; }
 done
+# AddressSanitizer's runtime and valgrind exclude each other (and its allocator is not the one
+# a user's build runs): profile the plain build
+if grep -qa '__asan_init' "$perf"; then
+  echo "profile: $perf is a sanitizer build, which does not run under valgrind; profile a plain" \
+       "build (./setup.sh makes build/performlua)" >&2
+  exit 1
+fi
 [ "$small" -lt "$large" ] 2>/dev/null || { echo "profile: PROFILE_SMALL must be less than PROFILE_LARGE" >&2; exit 2; }
 
 work=$(mktemp -d)

@@ -56,7 +56,9 @@ grep -Fxq "| CPU per 2,500-row page (\`c:retrieve\`) at most 1.5x libxml2's stre
   <<<"$report" || fail "the page goal is not the median of the rounds' own ratios"
 
 # profile.sh: instructions per unit from two callgrind runs (the codec needs no endpoint)
-if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+if grep -qa '__asan_init' "$PERFORMLUA"; then
+  echo "SKIP (profile.sh): a sanitizer build does not run under valgrind (the plain build's run covers it)"
+elif command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
   prof=$(PERFORMLUA="$PERFORMLUA" PROFILE_SMALL=5 PROFILE_LARGE=15 PROFILE_TOP=3 \
     bash "$bench/profile.sh" codec) || fail "profile.sh codec failed"
   printf '%s\n' "$prof"
