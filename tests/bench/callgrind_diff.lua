@@ -84,17 +84,17 @@ print(string.format("instructions per unit: %s (%s units: %s; %s units: %s)",
   number(per_unit(small_total, large_total)), number(small_units), number(small_total),
   number(large_units), number(large_total)))
 
-local by_object_small, by_object_large = {}, {}
-for key, v in pairs(small) do
-  local object = short(key:match("%z(.*)$"))
-  by_object_small[object] = (by_object_small[object] or 0) + v
-end
-for key, v in pairs(large) do
-  local object = short(key:match("%z(.*)$"))
-  by_object_large[object] = (by_object_large[object] or 0) + v
+-- {[object file] = instructions} of a cost table
+local function by_object(costs)
+  local sums = {}
+  for key, v in pairs(costs) do
+    local object = short(key:match("%z(.*)$"))
+    sums[object] = (sums[object] or 0) + v
+  end
+  return sums
 end
 print("by library:")
-for _, item in ipairs(ranked(by_object_small, by_object_large)) do
+for _, item in ipairs(ranked(by_object(small), by_object(large))) do
   if math.abs(item.cost) >= 1 then print(string.format("%12s  %s", number(item.cost), item.key)) end
 end
 
