@@ -20,16 +20,22 @@ for line in io.lines(path) do
   if r.lib and r.mode then records[#records + 1] = r end
 end
 
--- The values of `key` over the rounds, for the lines of lib and mode (and concurrency, when
--- given), each multiplied by `scale`.
-local function values(lib, mode, key, concurrency, scale)
-  local list = {}
+-- {[round] = value} of `key` for the lines of lib and mode (and concurrency, when given)
+local function by_round(lib, mode, key, concurrency)
+  local t = {}
   for _, r in ipairs(records) do
     if r.lib == lib and r.mode == mode and (concurrency == nil or r.concurrency == concurrency)
-        and type(r[key]) == "number" then
-      list[#list + 1] = r[key] * (scale or 1)
+        and type(r[key]) == "number" and r.round then
+      t[r.round] = r[key]
     end
   end
+  return t
+end
+
+-- The values of `key` over the rounds (as by_round), each multiplied by `scale`.
+local function values(lib, mode, key, concurrency, scale)
+  local list = {}
+  for _, v in pairs(by_round(lib, mode, key, concurrency)) do list[#list + 1] = v * (scale or 1) end
   return list
 end
 
@@ -119,18 +125,6 @@ end
 -- its three rounds, so a ratio between the medians of figures measured at different moments
 -- could pair a slow phase's numerator with a fast phase's denominator.
 
--- {[round] = value} of `key` for the lines of lib and mode (and concurrency, when given)
-local function by_round(lib, mode, key, concurrency)
-  local t = {}
-  for _, r in ipairs(records) do
-    if r.lib == lib and r.mode == mode and (concurrency == nil or r.concurrency == concurrency)
-        and type(r[key]) == "number" and r.round then
-      t[r.round] = r[key]
-    end
-  end
-  return t
-end
-
 -- {[round] = best value} over the Node clients (lowest when `lower` is true), and the name of
 -- the client that was best in most rounds
 local function best_node_by_round(mode, key, concurrency, lower)
@@ -166,7 +160,8 @@ print("|---|---:|---|")
 -- goal(text, list, limit, at_most, show): judges the median of `list` against `limit` (at_most:
 -- it must not exceed it); `show` formats one ratio
 local function goal(text, list, limit, at_most, show)
-  local value, verdict, shown = median(list or {}), nil, "–"
+  local value, shown = median(list or {}), "–"
+  local verdict
   if value == nil then
     verdict = "n/a (not measured in this run)"
   else
